@@ -1,0 +1,133 @@
+//! Genesis presets: the starting state of the development chain, the local testnet and the
+//! public testnet. `poi-node build-spec --chain <name>` and `export-chain-spec` turn them into
+//! chain specs.
+
+use alloc::{vec, vec::Vec};
+use frame_support::build_struct_json_patch;
+use serde_json::Value;
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_grandpa::AuthorityId as GrandpaId;
+use sp_genesis_builder::{self, PresetId};
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+use crate::{
+	AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig, RuntimeGenesisConfig,
+	SudoConfig, UNIT,
+};
+
+/// Name of the public testnet preset.
+pub const PUBLIC_TESTNET_RUNTIME_PRESET: &str = "poi_testnet";
+
+/// What each endowed account starts with: a million POI.
+pub const ENDOWMENT: Balance = 1_000_000 * UNIT;
+
+/// One validator's consensus keys.
+#[derive(Clone)]
+pub struct Authority {
+	/// Block authoring key.
+	pub aura: AuraId,
+	/// Finality key.
+	pub grandpa: GrandpaId,
+}
+
+/// The consensus keys of a well-known development account (`//Alice`, `//Bob`, ...).
+pub fn dev_authority(sr: Sr25519Keyring, ed: Ed25519Keyring) -> Authority {
+	Authority { aura: sr.public().into(), grandpa: ed.public().into() }
+}
+
+/// A genesis config patch: these authorities, this root key, these endowed accounts.
+pub fn testnet_genesis(
+	authorities: Vec<Authority>,
+	root: AccountId,
+	endowed_accounts: Vec<AccountId>,
+) -> Value {
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig {
+			balances: endowed_accounts
+				.iter()
+				.cloned()
+				.map(|account| (account, ENDOWMENT))
+				.collect::<Vec<_>>(),
+		},
+		aura: AuraConfig {
+			authorities: authorities.iter().map(|a| a.aura.clone()).collect::<Vec<_>>(),
+		},
+		grandpa: GrandpaConfig {
+			authorities: authorities.iter().map(|a| (a.grandpa.clone(), 1)).collect::<Vec<_>>(),
+		},
+		sudo: SudoConfig { key: Some(root) },
+	})
+}
+
+fn well_known_accounts() -> Vec<AccountId> {
+	Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect()
+}
+
+/// Development: one validator, Alice, who is also root; the well-known accounts endowed.
+pub fn development_config_genesis() -> Value {
+	testnet_genesis(
+		vec![dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		Sr25519Keyring::Alice.to_account_id(),
+		well_known_accounts(),
+	)
+}
+
+/// Local testnet: Alice, Bob and Charlie validate (zombienet rewrites these authorities
+/// for the nodes it starts); Alice is root.
+pub fn local_config_genesis() -> Value {
+	testnet_genesis(
+		vec![
+			dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			dev_authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			dev_authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+		],
+		Sr25519Keyring::Alice.to_account_id(),
+		well_known_accounts(),
+	)
+}
+
+/// The public testnet: three validators whose keys are derived from the well-known
+/// development seeds (`//Alice`, `//Bob`, `//Charlie`), so that anyone can join as one of them
+/// by inserting those keys. It is a testnet for collaborators, not a secure network: a
+/// deployment with private keys replaces these authorities and the root key here and
+/// regenerates `chain-specs/`.
+pub fn public_testnet_config_genesis() -> Value {
+	testnet_genesis(
+		vec![
+			dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			dev_authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			dev_authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+		],
+		Sr25519Keyring::Alice.to_account_id(),
+		vec![
+			Sr25519Keyring::Alice.to_account_id(),
+			Sr25519Keyring::Bob.to_account_id(),
+			Sr25519Keyring::Charlie.to_account_id(),
+			Sr25519Keyring::Dave.to_account_id(),
+		],
+	)
+}
+
+/// The preset of this name, as JSON bytes; `None` for an unknown name.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		PUBLIC_TESTNET_RUNTIME_PRESET => public_testnet_config_genesis(),
+		_ => return None,
+	};
+	Some(
+		serde_json::to_string(&patch)
+			.expect("serializing a serde_json::Value cannot fail; qed")
+			.into_bytes(),
+	)
+}
+
+/// The names of the presets this runtime provides.
+pub fn preset_names() -> Vec<PresetId> {
+	vec![
+		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(PUBLIC_TESTNET_RUNTIME_PRESET),
+	]
+}

@@ -1,0 +1,79 @@
+# Shared helpers of poi's scripts. Source it; do not run it.
+# shellcheck shell=bash
+
+set -Eeuo pipefail
+
+POI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export POI_ROOT
+# The target directory lives outside the checkout so that CI and later sessions start warm.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poi-target}"
+export POI_NODE_BIN="${POI_NODE_BIN:-$CARGO_TARGET_DIR/release/poi-node}"
+
+# The step now running; `fail_trap` names it when a command fails.
+POI_STEP="start"
+
+step() {
+	POI_STEP="$*"
+	printf '\n==> %s\n' "$*"
+}
+
+fail_trap() {
+	local rc=$?
+	printf '\n*** FAILED (exit %s) during step: %s\n' "$rc" "$POI_STEP" >&2
+	exit "$rc"
+}
+trap fail_trap ERR
+
+# Runs a command as root (directly when we are root, through sudo otherwise).
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs what building the node needs: Debian packages and the Rust targets.
+install_build_deps() {
+	step "checking Debian packages (clang, protoc, libssl, pkg-config)"
+	local missing=()
+	for pkg in clang libclang-dev protobuf-compiler libssl-dev pkg-config; do
+		dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "installing: ${missing[*]}"
+		as_root apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}"
+	fi
+
+	step "checking Rust targets (wasm32v1-none, wasm32-unknown-unknown) and rust-src"
+	local installed
+	installed="$(rustup target list --installed)"
+	for target in wasm32v1-none wasm32-unknown-unknown; do
+		grep -qx "$target" <<<"$installed" || rustup target add "$target"
+	done
+	rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
+}
+
+# Builds the node (release, locked) and reports how long it took.
+build_node() {
+	step "building poi-node (release) into $CARGO_TARGET_DIR"
+	local start end
+	start=$(date +%s)
+	cargo build --release --locked --workspace
+	end=$(date +%s)
+	echo "build took $((end - start)) s"
+}
+
+# Installs the npm packages of a project-local folder (package-lock.json pins them).
+npm_install() {
+	local dir="$1"
+	step "installing npm packages in ${dir#"$POI_ROOT"/}"
+	command -v npm >/dev/null || {
+		as_root apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nodejs npm
+	}
+	if [ -f "$dir/node_modules/.package-lock.json" ] &&
+		cmp -s "$dir/package-lock.json" "$dir/node_modules/.poi-lock-copy"; then
+		echo "up to date"
+		return
+	fi
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+	cp "$dir/package-lock.json" "$dir/node_modules/.poi-lock-copy"
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, and runs every test: formatting, the
+# Rust tests (runtime, node CLI, chain-spec drift), the Polkadot.js end-to-end test against
+# a fresh dev node, and the three-validator zombienet test. Stops at the first failing step.
+source "$(dirname "$0")/lib.sh"
+cd "$POI_ROOT"
+
+total_start=$(date +%s)
+install_build_deps
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+build_node
+
+step "cargo test (release, workspace)"
+test_start=$(date +%s)
+cargo test --release --locked --workspace
+echo "cargo test took $(($(date +%s) - test_start)) s"
+
+npm_install "$POI_ROOT/tests/polkadot-js"
+step "Polkadot.js end-to-end test against a dev node"
+(cd tests/polkadot-js && node --test --test-concurrency=1 ./*.test.mjs)
+
+npm_install "$POI_ROOT/zombienet"
+step "zombienet: three validators (alice, bob, charlie)"
+bash zombienet/run-test.sh
+
+echo
+echo "all tests passed in $(($(date +%s) - total_start)) s"

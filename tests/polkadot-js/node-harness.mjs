@@ -1,0 +1,123 @@
+// Starts a fresh poi dev node for a test and stops it afterwards.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { ApiPromise, WsProvider } from '@polkadot/api';
+
+export const NODE_BIN =
+  process.env.POI_NODE_BIN ??
+  join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, '.cache/poi-target'), 'release/poi-node');
+
+/** A TCP port nobody listens on right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `poi-node --dev` on free ports with a fresh base path, waits until its RPC answers,
+ * and returns `{ api, rpcPort, stop, log }`.
+ */
+export async function startDevNode({ timeoutMs = 120_000 } = {}) {
+  const rpcPort = await freePort();
+  const p2pPort = await freePort();
+  const basePath = mkdtempSync(join(tmpdir(), 'poi-e2e-'));
+  let log = '';
+  const child = spawn(
+    NODE_BIN,
+    [
+      '--dev',
+      '--base-path', basePath,
+      '--rpc-port', String(rpcPort),
+      '--port', String(p2pPort),
+      '--no-prometheus',
+      '--no-telemetry',
+      '--no-mdns',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = { code, signal }; });
+
+  const deadline = Date.now() + timeoutMs;
+  let api = null;
+  while (!api) {
+    if (exited) {
+      throw new Error(`poi-node exited early (${JSON.stringify(exited)}):\n${log.slice(-4000)}`);
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`poi-node did not answer RPC within ${timeoutMs} ms:\n${log.slice(-4000)}`);
+    }
+    try {
+      const provider = new WsProvider(`ws://127.0.0.1:${rpcPort}`, false);
+      await provider.connect();
+      await new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('connect timeout')), 2000);
+        provider.on('connected', () => { clearTimeout(t); resolve(); });
+        provider.on('error', () => { clearTimeout(t); reject(new Error('connect error')); });
+      });
+      api = await ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true });
+    } catch {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  const stop = async () => {
+    await api.disconnect().catch(() => {});
+    if (!exited) {
+      child.kill('SIGINT');
+      await new Promise((resolve) => {
+        const t = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 10_000);
+        child.on('exit', () => { clearTimeout(t); resolve(); });
+      });
+    }
+    rmSync(basePath, { recursive: true, force: true });
+  };
+  return { api, rpcPort, stop, log: () => log };
+}
+
+/**
+ * Signs and sends `tx`, resolving once it is finalized with
+ * `{ blockHash, events, dispatchError }`; rejects if the pool refuses it.
+ */
+export function sendAndFinalize(tx, signer) {
+  return new Promise((resolve, reject) => {
+    let inBlock = null;
+    tx.signAndSend(signer, (result) => {
+      if (result.status.isInBlock) inBlock = result.status.asInBlock;
+      if (result.status.isFinalized) {
+        resolve({
+          inBlock,
+          blockHash: result.status.asFinalized,
+          events: result.events,
+          dispatchError: result.dispatchError ?? null,
+        });
+      } else if (result.isError) {
+        reject(new Error(`transaction failed: ${result.status.type}`));
+      }
+    }).catch(reject);
+  });
+}
+
+/** "section.Name" of a dispatch error, decoded through the chain's metadata. */
+export function errorName(api, dispatchError) {
+  if (dispatchError.isModule) {
+    const meta = api.registry.findMetaError(dispatchError.asModule);
+    return `${meta.section}.${meta.name}`;
+  }
+  if (dispatchError.isToken) return `token.${dispatchError.asToken.type}`;
+  return dispatchError.type;
+}
