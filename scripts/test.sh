@@ -15,7 +15,7 @@ build_node
 
 step "cargo test (release, workspace)"
 test_start=$(date +%s)
-cargo test --release --locked --workspace
+cargo test --release --locked --workspace --no-fail-fast
 echo "cargo test took $(($(date +%s) - test_start)) s"
 
 npm_install "$POI_ROOT/tests/polkadot-js"

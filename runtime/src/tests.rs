@@ -29,10 +29,7 @@ fn json_merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 
 #[test]
 fn presets_are_listed_and_unknown_names_are_refused() {
-	let names: Vec<String> = genesis_config_presets::preset_names()
-		.into_iter()
-		.map(|id| String::from_utf8(id.as_ref().as_bytes().to_vec()).unwrap())
-		.collect();
+	let names = genesis_config_presets::preset_names();
 	assert_eq!(names, vec!["development", "local_testnet", "poi_testnet"]);
 	assert!(genesis_config_presets::get_preset(&"mainnet".into()).is_none());
 	assert!(genesis_config_presets::get_preset(&"".into()).is_none());
@@ -85,7 +82,8 @@ fn token_and_block_parameters() {
 	assert_eq!(SS58_PREFIX, 42);
 	assert_eq!(<Runtime as frame_system::Config>::SS58Prefix::get(), 42);
 	assert_eq!(MILLISECS_PER_BLOCK, 6000);
-	assert_eq!(<Runtime as pallet_timestamp::Config>::MinimumPeriod::get() * 2, SLOT_DURATION);
+	let minimum_period: u64 = <Runtime as pallet_timestamp::Config>::MinimumPeriod::get();
+	assert_eq!(minimum_period * 2, SLOT_DURATION);
 	assert_eq!(VERSION.spec_name, "poi");
 }
 

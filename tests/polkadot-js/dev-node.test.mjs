@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 
-import { errorName, sendAndFinalize, startDevNode } from './node-harness.mjs';
+import { errorName, sendAndFinalize, startDevNode, waitForBlock } from './node-harness.mjs';
 
 const UNIT = 10n ** 12n;
 let node;
@@ -52,6 +52,7 @@ test('metadata is v15 or newer and lists the runtime APIs', async () => {
 });
 
 test('storage reads: genesis endowment, root key, timestamp', async () => {
+  await waitForBlock(api, 1);
   const account = await api.query.system.account(alice.address);
   assert.ok(account.data.free.toBigInt() > 0n);
   const bobAccount = await api.query.system.account(bob.address);
@@ -105,15 +106,17 @@ test('a transfer above the balance fails with its error by name', async () => {
 
 test('an asset transfer above the holding fails with the module error assets.BalanceLow', async () => {
   const assetId = 4242;
-  const setup = await sendAndFinalize(api.tx.assets.create(assetId, alice.address, 1n), alice);
+  const includedOnly = { finalized: false };
+  const setup = await sendAndFinalize(api.tx.assets.create(assetId, alice.address, 1n), alice, includedOnly);
   assert.equal(setup.dispatchError, null);
-  const mint = await sendAndFinalize(api.tx.assets.mint(assetId, alice.address, 100n), alice);
+  const mint = await sendAndFinalize(api.tx.assets.mint(assetId, alice.address, 100n), alice, includedOnly);
   assert.equal(mint.dispatchError, null);
   assert.equal((await api.query.assets.account(assetId, alice.address)).unwrap().balance.toBigInt(), 100n);
 
   const { dispatchError } = await sendAndFinalize(
     api.tx.assets.transfer(assetId, bob.address, 1000n),
     alice,
+    includedOnly,
   );
   assert.ok(dispatchError?.isModule, 'a module error');
   assert.equal(errorName(api, dispatchError), 'assets.BalanceLow');

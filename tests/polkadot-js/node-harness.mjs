@@ -89,19 +89,36 @@ export async function startDevNode({ timeoutMs = 120_000 } = {}) {
   return { api, rpcPort, stop, log: () => log };
 }
 
+/** Resolves once the chain's best block number is at least `number`. */
+export async function waitForBlock(api, number) {
+  return new Promise((resolve, reject) => {
+    let unsubscribe = null;
+    let done = false;
+    api.rpc.chain.subscribeNewHeads((header) => {
+      if (!done && header.number.toNumber() >= number) {
+        done = true;
+        if (unsubscribe) unsubscribe();
+        resolve(header);
+      }
+    }).then((u) => { unsubscribe = u; if (done) u(); }).catch(reject);
+  });
+}
+
 /**
- * Signs and sends `tx`, resolving once it is finalized with
- * `{ blockHash, events, dispatchError }`; rejects if the pool refuses it.
+ * Signs and sends `tx`, resolving once it is finalized (or, with `{ finalized: false }`, once
+ * it is in a block) with `{ inBlock, blockHash, events, dispatchError }`; rejects if the pool
+ * refuses it.
  */
-export function sendAndFinalize(tx, signer) {
+export function sendAndFinalize(tx, signer, { finalized = true } = {}) {
   return new Promise((resolve, reject) => {
     let inBlock = null;
     tx.signAndSend(signer, (result) => {
       if (result.status.isInBlock) inBlock = result.status.asInBlock;
-      if (result.status.isFinalized) {
+      const done = finalized ? result.status.isFinalized : result.status.isInBlock;
+      if (done) {
         resolve({
           inBlock,
-          blockHash: result.status.asFinalized,
+          blockHash: finalized ? result.status.asFinalized : inBlock,
           events: result.events,
           dispatchError: result.dispatchError ?? null,
         });
