@@ -42,13 +42,17 @@ install_build_deps() {
 		DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}"
 	fi
 
-	step "checking Rust targets (wasm32v1-none, wasm32-unknown-unknown) and rust-src"
+	step "checking Rust targets (wasm32v1-none, wasm32-unknown-unknown), rust-src and rustfmt"
 	local installed
 	installed="$(rustup target list --installed)"
 	for target in wasm32v1-none wasm32-unknown-unknown; do
 		grep -qx "$target" <<<"$installed" || rustup target add "$target"
 	done
-	rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
+	local components
+	components="$(rustup component list --installed)"
+	for component in rust-src rustfmt; do
+		grep -q "^$component" <<<"$components" || rustup component add "$component"
+	done
 }
 
 # Builds the node (release, locked) and reports how long it took.
