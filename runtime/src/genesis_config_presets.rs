@@ -59,6 +59,15 @@ pub fn testnet_genesis(
 	})
 }
 
+/// Alice, Bob and Charlie as validators.
+fn alice_bob_charlie() -> Vec<Authority> {
+	vec![
+		dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+		dev_authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+		dev_authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+	]
+}
+
 fn well_known_accounts() -> Vec<AccountId> {
 	Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect()
 }
@@ -76,11 +85,7 @@ pub fn development_config_genesis() -> Value {
 /// for the nodes it starts); Alice is root.
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
-		vec![
-			dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-			dev_authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-			dev_authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
-		],
+		alice_bob_charlie(),
 		Sr25519Keyring::Alice.to_account_id(),
 		well_known_accounts(),
 	)
@@ -93,11 +98,7 @@ pub fn local_config_genesis() -> Value {
 /// regenerates `chain-specs/`.
 pub fn public_testnet_config_genesis() -> Value {
 	testnet_genesis(
-		vec![
-			dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-			dev_authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-			dev_authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
-		],
+		alice_bob_charlie(),
 		Sr25519Keyring::Alice.to_account_id(),
 		vec![
 			Sr25519Keyring::Alice.to_account_id(),
