@@ -1,7 +1,321 @@
-//! `pallet-projects`: project registry, protocol commitments, current best and lineage DAG.
+//! # pallet-projects
 //!
-//! **Not built yet.** This crate reserves its place in the workspace (see `shared/DESIGN.md`,
-//! "Parts and where they live"); it has no storage, calls or events, and the runtime does not
-//! include it. A later issue fills it in.
+//! The registry of poi's research projects (see `shared/DESIGN.md`, "Projects").
+//!
+//! A **project** is an immutable [`Protocol`](types::Protocol) — the artifacts that define the
+//! benchmark (protocol document, repository snapshot, harness, baseline metrics, each a
+//! digest and a CID), the metric with its direction and scale, the baseline score, the
+//! improvement threshold and tolerance in basis points, the verification quorum and the
+//! evaluator with its budget — plus the parameters of its token and bonding curve. Creating
+//! one holds a deposit from its creator (a fungible hold with [`HoldReason::ProjectDeposit`]).
+//!
+//! Every project has a **lineage DAG**: the baseline is its root (node 0); each later node
+//! records its parent, code artifact, verified score, miner, proposal and block. The project
+//! points at its **best** node; the path from the best back to the root is read parent by
+//! parent ([`Pallet::lineage_path`]). Other pallets grow the DAG through the [`Lineage`]
+//! trait, never by writing this pallet's storage.
+//!
+//! A creator or root may **freeze** a project: a frozen project takes no proposals and no
+//! trades ([`Lineage::is_active`] says so to the other pallets). Nothing of the protocol can
+//! be changed; a changed protocol is a new project that names its origin (`forked_from`).
+//!
+//! ## State of this pallet
+//! Built: the calls below, the lineage DAG and its trait, `try_state`. **Not built yet**
+//! (issue "Projects and their tokens"): the token and curve themselves (pallet-bonding-curve,
+//! which `create_project` will call to create the asset and escrow the reward pool), the
+//! benchmarked weights (`weights.rs` is not generated: the `()` implementation of
+//! [`WeightInfo`] is for unit tests only), and the runtime integration.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+mod impls;
+pub mod types;
+pub mod weights;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+use frame_support::traits::fungible;
+
+/// The balance type of the currency deposits are held in.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// A project's stored information, with this runtime's types.
+pub type ProjectInfoOf<T> = ProjectInfo<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	frame_system::pallet_prelude::BlockNumberFor<T>,
+	<T as Config>::MaxCidLen,
+	<T as Config>::MaxNameLen,
+	<T as Config>::MaxSymbolLen,
+>;
+
+/// A lineage node, with this runtime's types.
+pub type LineageNodeOf<T> = LineageNode<
+	<T as frame_system::Config>::AccountId,
+	frame_system::pallet_prelude::BlockNumberFor<T>,
+	<T as Config>::MaxCidLen,
+>;
+
+/// An artifact reference, with this runtime's CID bound.
+pub type ArtifactOf<T> = ArtifactRef<<T as Config>::MaxCidLen>;
+
+/// What other pallets (proposals, bonding curve) may ask of and do to a project.
+pub trait Lineage<AccountId> {
+	/// The bound on artifact CIDs.
+	type MaxCidLen: frame_support::traits::Get<u32>;
+	/// Whether the project exists and is not frozen.
+	fn is_active(project: ProjectId) -> bool;
+	/// The project's best node and its score.
+	fn best(project: ProjectId) -> Option<(NodeId, Score)>;
+	/// Appends a node under `parent` and returns its id. It does not become the best.
+	fn append_node(
+		project: ProjectId,
+		parent: NodeId,
+		code: ArtifactRef<Self::MaxCidLen>,
+		score: Score,
+		miner: AccountId,
+		proposal: ProposalId,
+	) -> Result<NodeId, sp_runtime::DispatchError>;
+	/// Makes `node` the project's best (a new improvement, or a revert after a challenge).
+	fn set_best(project: ProjectId, node: NodeId) -> sp_runtime::DispatchResult;
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::fungible::{Inspect, MutateHold},
+	};
+	use frame_system::pallet_prelude::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The deposit of a project's creator, held while the project exists.
+		#[codec(index = 0)]
+		ProjectDeposit,
+	}
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The currency deposits are held in.
+		type Currency: Inspect<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, which include this pallet's.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Origin that may freeze and unfreeze any project (root, in poi's runtime).
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The deposit held from a project's creator.
+		#[pallet::constant]
+		type ProjectDeposit: Get<BalanceOf<Self>>;
+
+		/// The longest CID of an artifact, in bytes.
+		#[pallet::constant]
+		type MaxCidLen: Get<u32>;
+
+		/// The longest token name, in bytes.
+		#[pallet::constant]
+		type MaxNameLen: Get<u32>;
+
+		/// The longest token symbol, in bytes.
+		#[pallet::constant]
+		type MaxSymbolLen: Get<u32>;
+
+		/// The largest verification quorum a project may ask for.
+		#[pallet::constant]
+		type MaxQuorum: Get<u32>;
+
+		/// The most nodes [`Pallet::lineage_path`] returns.
+		#[pallet::constant]
+		type MaxPathLen: Get<u32>;
+
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// The id the next project gets.
+	#[pallet::storage]
+	pub type NextProjectId<T> = StorageValue<_, ProjectId, ValueQuery>;
+
+	/// The registered projects.
+	#[pallet::storage]
+	pub type Projects<T: Config> = StorageMap<_, Blake2_128Concat, ProjectId, ProjectInfoOf<T>>;
+
+	/// The lineage DAG of every project: `(project, node) -> node`.
+	#[pallet::storage]
+	pub type Nodes<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, ProjectId, Twox64Concat, NodeId, LineageNodeOf<T>>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A project was registered; its baseline is lineage node 0.
+		ProjectCreated {
+			/// The new project.
+			project: ProjectId,
+			/// Its creator.
+			creator: T::AccountId,
+			/// The project it was forked from, if any.
+			forked_from: Option<ProjectId>,
+			/// The baseline score.
+			baseline_score: Score,
+		},
+		/// A project was frozen: no proposals, no trades.
+		ProjectFrozen {
+			/// The project.
+			project: ProjectId,
+		},
+		/// A frozen project was opened again.
+		ProjectUnfrozen {
+			/// The project.
+			project: ProjectId,
+		},
+		/// A node was added to a project's lineage DAG.
+		NodeAppended {
+			/// The project.
+			project: ProjectId,
+			/// The new node.
+			node: NodeId,
+			/// The node it improves on.
+			parent: NodeId,
+			/// Its verified score.
+			score: Score,
+		},
+		/// A project's best node changed.
+		BestChanged {
+			/// The project.
+			project: ProjectId,
+			/// The best before.
+			from: NodeId,
+			/// The best now.
+			to: NodeId,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No project has this id.
+		UnknownProject,
+		/// The project named as origin does not exist.
+		UnknownOriginProject,
+		/// Only the project's creator or the admin origin may do this.
+		NotCreatorOrAdmin,
+		/// The project is frozen already.
+		AlreadyFrozen,
+		/// The project is not frozen.
+		NotFrozen,
+		/// The quorum is zero.
+		ZeroQuorum,
+		/// The quorum is larger than `MaxQuorum`.
+		QuorumTooLarge,
+		/// The improvement threshold is zero or above 10 000 basis points.
+		ThresholdOutOfRange,
+		/// The tolerance is above 10 000 basis points.
+		ToleranceOutOfRange,
+		/// The metric's scale exponent is above 18.
+		ScaleTooLarge,
+		/// The metric has no name.
+		EmptyMetricName,
+		/// The evaluator's budget is zero.
+		ZeroBudget,
+		/// The token name is empty.
+		EmptyName,
+		/// The token name is longer than `MaxNameLen`.
+		NameTooLong,
+		/// The token symbol is empty.
+		EmptySymbol,
+		/// The token symbol is longer than `MaxSymbolLen`.
+		SymbolTooLong,
+		/// Both the curve's base price and slope are zero: the token would be free.
+		FlatCurve,
+		/// The reward per approval is zero or larger than the miner-pool cap.
+		RewardOutOfRange,
+		/// The creator cannot pay the deposit and the initial reward escrow.
+		CannotPayDeposit,
+		/// No node has this id in the project's lineage.
+		UnknownNode,
+		/// The lineage is as deep as a `u32` counts.
+		LineageTooDeep,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxQuorum::get() > 0, "MaxQuorum must allow a quorum");
+			assert!(T::MaxNameLen::get() > 0 && T::MaxSymbolLen::get() > 0);
+			assert!(T::MaxCidLen::get() >= 32, "a CID needs at least 32 bytes");
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers a project.
+		///
+		/// Origin: signed, the creator. Holds `ProjectDeposit` from the creator, records the
+		/// protocol (immutable from now on) and the token spec, and makes the baseline node 0
+		/// of the lineage DAG and the project's best. `forked_from` names the project whose
+		/// protocol this one changes.
+		///
+		/// Errors: `ZeroQuorum`, `QuorumTooLarge`, `ThresholdOutOfRange`,
+		/// `ToleranceOutOfRange`, `ScaleTooLarge`, `EmptyMetricName`, `ZeroBudget`, `EmptyName`,
+		/// `NameTooLong`, `EmptySymbol`, `SymbolTooLong`, `FlatCurve`, `RewardOutOfRange`,
+		/// `UnknownOriginProject`, `CannotPayDeposit`; `ArithmeticError::Overflow` when the
+		/// project ids run out. Nothing is written when any of them is returned.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::create_project())]
+		pub fn create_project(
+			origin: OriginFor<T>,
+			protocol: Protocol<T::MaxCidLen>,
+			token_name: alloc::vec::Vec<u8>,
+			token_symbol: alloc::vec::Vec<u8>,
+			curve: CurveParams<BalanceOf<T>>,
+			forked_from: Option<ProjectId>,
+		) -> DispatchResult {
+			let creator = ensure_signed(origin)?;
+			Self::do_create_project(creator, protocol, token_name, token_symbol, curve, forked_from)
+				.map(|_| ())
+		}
+
+		/// Freezes a project: it takes no proposals and no trades until unfrozen.
+		///
+		/// Origin: the project's creator (signed) or `AdminOrigin`.
+		/// Errors: `UnknownProject`, `NotCreatorOrAdmin`, `AlreadyFrozen`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::freeze_project())]
+		pub fn freeze_project(origin: OriginFor<T>, project: ProjectId) -> DispatchResult {
+			Self::do_set_status(origin, project, ProjectStatus::Frozen)
+		}
+
+		/// Opens a frozen project again.
+		///
+		/// Origin: the project's creator (signed) or `AdminOrigin`.
+		/// Errors: `UnknownProject`, `NotCreatorOrAdmin`, `NotFrozen`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::unfreeze_project())]
+		pub fn unfreeze_project(origin: OriginFor<T>, project: ProjectId) -> DispatchResult {
+			Self::do_set_status(origin, project, ProjectStatus::Active)
+		}
+	}
+}

@@ -1,0 +1,299 @@
+//! The types of the project registry: artifacts, metrics, protocols and lineage nodes.
+
+// The `NoBound` derives keep the bounds written on a struct's generics, and the codec derives
+// add `where` clauses of their own for the same generics: clippy sees the bound twice.
+#![allow(clippy::multiple_bound_locations)]
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use core::fmt::Debug;
+use frame_support::{
+	pallet_prelude::ConstU32, traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound,
+	PartialEqNoBound,
+};
+use scale_info::TypeInfo;
+use sp_core::H256;
+
+/// Identifier of a project: assigned in order from 0.
+pub type ProjectId = u32;
+
+/// Identifier of a node in a project's lineage DAG; the baseline is node 0.
+pub type NodeId = u32;
+
+/// Identifier of a proposal (assigned by the proposals pallet).
+pub type ProposalId = u64;
+
+/// A score: scaled, and larger is always better (a minimised metric is stored negated).
+pub type Score = i128;
+
+/// Basis points: 10 000 is 100 %.
+pub type BasisPoints = u32;
+
+/// One hundred percent in basis points.
+pub const MAX_BASIS_POINTS: BasisPoints = 10_000;
+
+/// The largest metric scale, as a power of ten: scores are `i128`, which holds 38 digits.
+pub const MAX_SCALE_EXPONENT: u8 = 18;
+
+/// A content-addressed artifact: the BLAKE2-256 digest of its bytes, which whoever fetches it
+/// checks, and a bounded CID (IPFS or the runner's blob store) to find it by.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxCidLen))]
+pub struct ArtifactRef<MaxCidLen: Get<u32>> {
+	/// BLAKE2-256 of the artifact's bytes.
+	pub digest: H256,
+	/// Where to fetch it.
+	pub cid: BoundedVec<u8, MaxCidLen>,
+}
+
+/// Whether a larger or a smaller raw metric is better.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Direction {
+	/// Larger raw values are better (accuracy); scores are the scaled value.
+	Maximize,
+	/// Smaller raw values are better (loss, time); scores are the negated scaled value.
+	Minimize,
+}
+
+/// Which evaluator re-runs a project's benchmark, and its budget.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Evaluator {
+	/// Candidate and harness are WebAssembly modules run under wasmtime; the budget is fuel.
+	Wasm {
+		/// Fuel units per run.
+		fuel: u64,
+	},
+	/// A small GPT trained with candle; the budget is training seconds.
+	CandleGpt {
+		/// Training time per run, in seconds.
+		seconds: u32,
+	},
+}
+
+/// The metric a project optimises.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct Metric {
+	/// The metric's name, e.g. `val_bpb`.
+	pub name: BoundedVec<u8, ConstU32<32>>,
+	/// Whether larger or smaller is better.
+	pub direction: Direction,
+	/// Scores are the raw value times `10^scale_exponent` (negated when minimised).
+	pub scale_exponent: u8,
+}
+
+/// The immutable protocol of a project: what is measured, how, and what counts as better.
+/// Never changed after creation: a changed protocol is a new project naming its origin.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxCidLen))]
+pub struct Protocol<MaxCidLen: Get<u32>> {
+	/// The protocol document: rules, allowed surface, data.
+	pub document: ArtifactRef<MaxCidLen>,
+	/// The repository snapshot candidates are diffs against.
+	pub repository: ArtifactRef<MaxCidLen>,
+	/// The benchmark harness.
+	pub benchmark: ArtifactRef<MaxCidLen>,
+	/// The baseline's measured metrics (the log of the baseline run).
+	pub baseline_metrics: ArtifactRef<MaxCidLen>,
+	/// The metric, its direction and scale.
+	pub metric: Metric,
+	/// The baseline's score: the root of the lineage DAG.
+	pub baseline_score: Score,
+	/// How much a proposal must beat the incumbent by, in basis points of the incumbent.
+	pub min_improvement_bps: BasisPoints,
+	/// How far a verifier's score may sit from the median and still agree, in basis points.
+	pub tolerance_bps: BasisPoints,
+	/// How many verifiers re-run each proposal.
+	pub quorum: u32,
+	/// The evaluator and its budget.
+	pub evaluator: Evaluator,
+}
+
+/// The economics of a project's token: its bonding curve and miner rewards.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct CurveParams<Balance> {
+	/// Price of the first whole token.
+	pub base_price: Balance,
+	/// Price increase per token of supply.
+	pub slope: Balance,
+	/// The most tokens that miner rewards may mint, in all.
+	pub miner_pool_cap: Balance,
+	/// Tokens minted to the miner of each approved improvement.
+	pub reward_per_approval: Balance,
+	/// What the creator pays into the reward escrow at creation.
+	pub initial_escrow: Balance,
+}
+
+/// A project's token: name, symbol and curve.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxNameLen, MaxSymbolLen))]
+pub struct TokenSpec<
+	Balance: Clone + PartialEq + Eq + Debug,
+	MaxNameLen: Get<u32>,
+	MaxSymbolLen: Get<u32>,
+> {
+	/// The token's name.
+	pub name: BoundedVec<u8, MaxNameLen>,
+	/// The token's symbol.
+	pub symbol: BoundedVec<u8, MaxSymbolLen>,
+	/// Its curve and rewards.
+	pub curve: CurveParams<Balance>,
+}
+
+/// Whether a project takes proposals and trades.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum ProjectStatus {
+	/// Open for proposals and trades.
+	Active,
+	/// Frozen by its creator or root: no proposals, no trades.
+	Frozen,
+}
+
+/// A registered project.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxCidLen, MaxNameLen, MaxSymbolLen))]
+pub struct ProjectInfo<
+	AccountId: Clone + PartialEq + Eq + Debug,
+	Balance: Clone + PartialEq + Eq + Debug,
+	BlockNumber: Clone + PartialEq + Eq + Debug,
+	MaxCidLen: Get<u32>,
+	MaxNameLen: Get<u32>,
+	MaxSymbolLen: Get<u32>,
+> {
+	/// Who created it (and may freeze it).
+	pub creator: AccountId,
+	/// The creation deposit held from the creator.
+	pub deposit: Balance,
+	/// The immutable protocol.
+	pub protocol: Protocol<MaxCidLen>,
+	/// The token and curve parameters.
+	pub token: TokenSpec<Balance, MaxNameLen, MaxSymbolLen>,
+	/// The project this one was forked from, if any.
+	pub origin: Option<ProjectId>,
+	/// Open or frozen.
+	pub status: ProjectStatus,
+	/// The current best node of the lineage DAG.
+	pub best: NodeId,
+	/// The id the next lineage node gets.
+	pub next_node: NodeId,
+	/// When it was created.
+	pub created: BlockNumber,
+}
+
+/// A node of a project's lineage DAG: a measured state of the code.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxCidLen))]
+pub struct LineageNode<
+	AccountId: Clone + PartialEq + Eq + Debug,
+	BlockNumber: Clone + PartialEq + Eq + Debug,
+	MaxCidLen: Get<u32>,
+> {
+	/// The node it improves on; `None` for the baseline (the root).
+	pub parent: Option<NodeId>,
+	/// Distance from the root (the root is 0).
+	pub depth: u32,
+	/// The code of this state (for the root: the repository snapshot).
+	pub code: ArtifactRef<MaxCidLen>,
+	/// Its verified score.
+	pub score: Score,
+	/// Who proposed it; `None` for the baseline.
+	pub miner: Option<AccountId>,
+	/// The proposal that established it; `None` for the baseline.
+	pub proposal: Option<ProposalId>,
+	/// When it was recorded.
+	pub block: BlockNumber,
+}
