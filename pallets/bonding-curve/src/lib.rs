@@ -1,7 +1,11 @@
-//! `pallet-bonding-curve`: per-project token on a linear bonding curve, reserve and reward escrow.
+//! `pallet-bonding-curve`: each project's token on a linear bonding curve, its reserve and its
+//! reward escrow (see `shared/DESIGN.md`, "Bonding curve").
 //!
-//! **Not built yet.** This crate reserves its place in the workspace (see `shared/DESIGN.md`,
-//! "Parts and where they live"); it has no storage, calls or events, and the runtime does not
-//! include it. A later issue fills it in.
+//! **Partly built.** What exists is the curve's arithmetic, [`curve`], exact and checked, with
+//! property tests. The pallet itself (the token as an asset of pallet-assets, `buy`, `sell`,
+//! `fund_rewards`, reward minting, runtime APIs, `try_state`) is not built yet, and the runtime
+//! does not include this crate.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+
+pub mod curve;
