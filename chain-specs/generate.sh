@@ -3,13 +3,14 @@
 #   poi-testnet.json      plain (human-readable genesis patch + runtime code)
 #   poi-testnet-raw.json  raw (genesis storage), what validators start with
 # `cargo test -p poi-node --test chain_spec` fails until these match the current runtime.
-set -Eeuo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poi-target}"
-node="${POI_NODE_BIN:-$CARGO_TARGET_DIR/release/poi-node}"
+# With --no-build it uses the poi-node already built.
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$POI_ROOT"
 if [ "${1:-}" != "--no-build" ]; then
-	(cd "$here/.." && cargo build --release --locked -p poi-node)
+	build_node
 fi
-"$node" export-chain-spec --chain testnet --output "$here/poi-testnet.json"
-"$node" export-chain-spec --chain testnet --raw --output "$here/poi-testnet-raw.json"
-echo "wrote $here/poi-testnet.json and $here/poi-testnet-raw.json"
+require_node
+out="$POI_ROOT/chain-specs"
+"$POI_NODE_BIN" export-chain-spec --chain testnet --output "$out/poi-testnet.json"
+"$POI_NODE_BIN" export-chain-spec --chain testnet --raw --output "$out/poi-testnet-raw.json"
+echo "wrote $out/poi-testnet.json and $out/poi-testnet-raw.json"

@@ -65,6 +65,14 @@ build_node() {
 	echo "build took $((end - start)) s"
 }
 
+# Fails with a clear message unless the node binary has been built.
+require_node() {
+	[ -x "$POI_NODE_BIN" ] || {
+		echo "poi-node not found at $POI_NODE_BIN: build it first (scripts/test.sh or cargo build --release -p poi-node)" >&2
+		exit 1
+	}
+}
+
 # Installs the npm packages of a project-local folder (package-lock.json pins them).
 npm_install() {
 	local dir="$1"
