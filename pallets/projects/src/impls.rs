@@ -69,10 +69,11 @@ impl<T: Config> Pallet<T> {
 		}
 
 		// The creator must be able to pay the deposit and, later in the same call, the
-		// initial reward escrow (the bonding curve takes it), and stay alive.
+		// token's launch cost (the initial reward escrow and the token accounts' minimums),
+		// and stay alive.
 		let deposit = T::ProjectDeposit::get();
-		let needed =
-			deposit.checked_add(&token.curve.initial_escrow).ok_or(ArithmeticError::Overflow)?;
+		let launch_cost = T::Tokens::launch_cost(&token.name, &token.symbol, &token.curve)?;
+		let needed = deposit.checked_add(&launch_cost).ok_or(ArithmeticError::Overflow)?;
 		let spendable =
 			T::Currency::reducible_balance(&creator, Preservation::Preserve, Fortitude::Polite);
 		ensure!(spendable >= needed, Error::<T>::CannotPayDeposit);
@@ -82,6 +83,7 @@ impl<T: Config> Pallet<T> {
 
 		T::Currency::hold(&HoldReason::ProjectDeposit.into(), &creator, deposit)
 			.map_err(|_| Error::<T>::CannotPayDeposit)?;
+		T::Tokens::launch(project, &creator, &token.name, &token.symbol, &token.curve)?;
 
 		let now = frame_system::Pallet::<T>::block_number();
 		let baseline_score = protocol.baseline_score;
@@ -175,7 +177,7 @@ impl<T: Config> Pallet<T> {
 	/// Checks the invariants: every project has its root and its best node, every node's
 	/// parent exists and sits one level up, ids are below the counters, and every creator's
 	/// held deposit covers its projects' deposits.
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
 		let next_project = NextProjectId::<T>::get();

@@ -19,17 +19,17 @@
 //! trades ([`Lineage::is_active`] says so to the other pallets). Nothing of the protocol can
 //! be changed; a changed protocol is a new project that names its origin (`forked_from`).
 //!
-//! ## State of this pallet
-//! Built: the calls below, the lineage DAG and its trait, `try_state`. **Not built yet**
-//! (issue "Projects and their tokens"): the token and curve themselves (pallet-bonding-curve,
-//! which `create_project` will call to create the asset and escrow the reward pool), the
-//! benchmarked weights (`weights.rs` is not generated: the `()` implementation of
-//! [`WeightInfo`] is for unit tests only), and the runtime integration.
+//! Creating a project also launches its token: `create_project` hands the token's name, symbol
+//! and curve to [`Config::Tokens`] ([`ProjectTokens`], implemented by pallet-bonding-curve),
+//! which creates the asset and takes the initial reward escrow from the creator. The creator
+//! pays the deposit and [`ProjectTokens::launch_cost`], or nothing happens.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
 mod impls;
 pub mod types;
 pub mod weights;
@@ -90,12 +90,65 @@ pub trait Lineage<AccountId> {
 	fn set_best(project: ProjectId, node: NodeId) -> sp_runtime::DispatchResult;
 }
 
+/// What `create_project` asks of the token side (pallet-bonding-curve in poi's runtime): create
+/// the project's token and curve and escrow its reward pool. pallet-projects validates the
+/// token's name, symbol and curve before it calls [`ProjectTokens::launch`].
+pub trait ProjectTokens<AccountId, Balance> {
+	/// What launching the token takes from its creator beyond the project deposit (the initial
+	/// escrow plus whatever the token side needs to set its accounts up).
+	fn launch_cost(
+		name: &[u8],
+		symbol: &[u8],
+		curve: &CurveParams<Balance>,
+	) -> Result<Balance, sp_runtime::DispatchError>;
+	/// Creates `project`'s token and curve and moves the launch cost from `creator`.
+	fn launch(
+		project: ProjectId,
+		creator: &AccountId,
+		name: &[u8],
+		symbol: &[u8],
+		curve: &CurveParams<Balance>,
+	) -> sp_runtime::DispatchResult;
+}
+
+/// No token side: launching costs the initial escrow and does nothing with it. For the unit
+/// tests of this pallet alone; poi's runtime uses pallet-bonding-curve.
+impl<AccountId, Balance: Clone> ProjectTokens<AccountId, Balance> for () {
+	fn launch_cost(
+		_: &[u8],
+		_: &[u8],
+		curve: &CurveParams<Balance>,
+	) -> Result<Balance, sp_runtime::DispatchError> {
+		Ok(curve.initial_escrow.clone())
+	}
+	fn launch(
+		_: ProjectId,
+		_: &AccountId,
+		_: &[u8],
+		_: &[u8],
+		_: &CurveParams<Balance>,
+	) -> sp_runtime::DispatchResult {
+		Ok(())
+	}
+}
+
+/// Creates projects for other pallets' benchmarks (which cannot reach this pallet's calls).
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkProjects<AccountId, Balance> {
+	/// Registers a project of `creator` with a valid protocol and the given curve, funding
+	/// nothing: the creator must already hold the deposit and the launch cost.
+	fn create_benchmark_project(
+		creator: AccountId,
+		curve: CurveParams<Balance>,
+	) -> Result<ProjectId, sp_runtime::DispatchError>;
+}
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
 	use frame_support::{
 		pallet_prelude::*,
-		traits::fungible::{Inspect, MutateHold},
+		traits::fungible::{Mutate, MutateHold},
 	};
 	use frame_system::pallet_prelude::*;
 
@@ -113,7 +166,7 @@ pub mod pallet {
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
 		/// The currency deposits are held in.
-		type Currency: Inspect<Self::AccountId>
+		type Currency: Mutate<Self::AccountId>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
 		/// The runtime's hold reasons, which include this pallet's.
@@ -145,6 +198,9 @@ pub mod pallet {
 		/// The most nodes [`Pallet::lineage_path`] returns.
 		#[pallet::constant]
 		type MaxPathLen: Get<u32>;
+
+		/// The token side: creates each project's token and curve and escrows its rewards.
+		type Tokens: ProjectTokens<Self::AccountId, BalanceOf<Self>>;
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
@@ -247,7 +303,8 @@ pub mod pallet {
 		FlatCurve,
 		/// The reward per approval is zero or larger than the miner-pool cap.
 		RewardOutOfRange,
-		/// The creator cannot pay the deposit and the initial reward escrow.
+		/// The creator cannot pay the deposit and the token's launch cost (the initial reward
+		/// escrow and the token accounts' minimum balances).
 		CannotPayDeposit,
 		/// No node has this id in the project's lineage.
 		UnknownNode,
@@ -274,15 +331,17 @@ pub mod pallet {
 		/// Registers a project.
 		///
 		/// Origin: signed, the creator. Holds `ProjectDeposit` from the creator, records the
-		/// protocol (immutable from now on) and the token spec, and makes the baseline node 0
-		/// of the lineage DAG and the project's best. `forked_from` names the project whose
-		/// protocol this one changes.
+		/// protocol (immutable from now on) and the token spec, launches the token and its curve
+		/// through `Config::Tokens` (which takes the initial reward escrow from the creator), and
+		/// makes the baseline node 0 of the lineage DAG and the project's best. `forked_from`
+		/// names the project whose protocol this one changes.
 		///
 		/// Errors: `ZeroQuorum`, `QuorumTooLarge`, `ThresholdOutOfRange`,
 		/// `ToleranceOutOfRange`, `ScaleTooLarge`, `EmptyMetricName`, `ZeroBudget`, `EmptyName`,
 		/// `NameTooLong`, `EmptySymbol`, `SymbolTooLong`, `FlatCurve`, `RewardOutOfRange`,
 		/// `UnknownOriginProject`, `CannotPayDeposit`; `ArithmeticError::Overflow` when the
-		/// project ids run out. Nothing is written when any of them is returned.
+		/// project ids run out; the token side's errors. Nothing is written when any of them is
+		/// returned.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::create_project())]
 		pub fn create_project(

@@ -57,6 +57,7 @@ impl pallet_projects::Config for Test {
 	type MaxSymbolLen = ConstU32<8>;
 	type MaxQuorum = ConstU32<7>;
 	type MaxPathLen = ConstU32<4>;
+	type Tokens = ();
 	type WeightInfo = ();
 }
 
