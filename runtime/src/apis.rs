@@ -17,9 +17,9 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-	genesis_config_presets, AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt,
-	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
-	VERSION,
+	genesis_config_presets, AccountId, Aura, Balance, Block, BondingCurve, Executive, Grandpa,
+	InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
+	TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -155,6 +155,26 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_bonding_curve::runtime_api::BondingCurveApi<Block, u32, Balance> for Runtime {
+		fn quote_buy(project: pallet_projects::ProjectId, amount: Balance) -> Option<Balance> {
+			BondingCurve::quote_buy(project, amount)
+		}
+
+		fn quote_sell(project: pallet_projects::ProjectId, amount: Balance) -> Option<Balance> {
+			BondingCurve::quote_sell(project, amount)
+		}
+
+		fn price(project: pallet_projects::ProjectId) -> Option<Balance> {
+			BondingCurve::price(project)
+		}
+
+		fn overview(
+			project: pallet_projects::ProjectId,
+		) -> Option<pallet_bonding_curve::ProjectOverview<u32, Balance>> {
+			BondingCurve::overview(project)
+		}
+	}
+
 	impl pallet_transaction_payment_rpc_runtime_api::TransactionPaymentApi<Block, Balance> for Runtime {
 		fn query_info(
 			uxt: <Block as BlockT>::Extrinsic,
@@ -207,7 +227,7 @@ impl_runtime_apis! {
 		) {
 			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
-			use crate::{benchmarks::*, Assets, Balances, Sudo, Timestamp};
+			use crate::{benchmarks::*, Assets, Balances, BondingCurve, Projects, Sudo, Timestamp};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -221,7 +241,7 @@ impl_runtime_apis! {
 			use frame_benchmarking::BenchmarkBatch;
 			use frame_support::traits::WhitelistedStorageKeys;
 			use sp_storage::TrackedStorageKey;
-			use crate::{benchmarks::*, Assets, Balances, Sudo, Timestamp};
+			use crate::{benchmarks::*, Assets, Balances, BondingCurve, Projects, Sudo, Timestamp};
 
 			let whitelist: Vec<TrackedStorageKey> =
 				crate::AllPalletsWithSystem::whitelisted_storage_keys();

@@ -14,4 +14,6 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
 	[pallet_assets, Assets]
+	[pallet_projects, Projects]
+	[pallet_bonding_curve, BondingCurve]
 );

@@ -28,6 +28,7 @@ mod benchmarks;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod weights;
 
 use alloc::vec::Vec;
 use sp_runtime::{
@@ -72,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("poi"),
 	impl_name: alloc::borrow::Cow::Borrowed("poi"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -211,6 +212,12 @@ mod runtime {
 
 	#[runtime::pallet_index(7)]
 	pub type Assets = pallet_assets;
+
+	#[runtime::pallet_index(8)]
+	pub type Projects = pallet_projects;
+
+	#[runtime::pallet_index(9)]
+	pub type BondingCurve = pallet_bonding_curve;
 }
 
 #[cfg(test)]

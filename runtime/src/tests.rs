@@ -99,3 +99,89 @@ fn metadata_v14_and_v15_are_available() {
 	assert!(versions.contains(&14), "{versions:?}");
 	assert!(versions.contains(&15), "{versions:?}");
 }
+
+#[test]
+fn signed_accounts_create_assets_only_below_the_project_token_ids() {
+	use frame_support::traits::EnsureOriginWithArg;
+	let alice: AccountId = Sr25519Keyring::Alice.to_account_id();
+	let signed = || RuntimeOrigin::signed(alice.clone());
+	let check = |origin, id: u32| {
+		<configs::SignedBelowProjectTokens as EnsureOriginWithArg<RuntimeOrigin, u32>>::try_origin(
+			origin, &id,
+		)
+	};
+	assert_eq!(check(signed(), 0).ok(), Some(alice.clone()));
+	assert_eq!(check(signed(), configs::PROJECT_TOKEN_ASSET_IDS - 1).ok(), Some(alice.clone()));
+	assert!(check(signed(), configs::PROJECT_TOKEN_ASSET_IDS).is_err());
+	assert!(check(signed(), u32::MAX).is_err());
+	assert!(check(RuntimeOrigin::root(), 5).is_err());
+	assert!(check(RuntimeOrigin::none(), 5).is_err());
+}
+
+#[test]
+fn project_tokens_take_ids_from_two_to_the_31() {
+	use sp_runtime::traits::Convert;
+	assert_eq!(configs::ProjectAssetId::convert(0), 1 << 31);
+	assert_eq!(configs::ProjectAssetId::convert(7), (1 << 31) + 7);
+	assert_eq!(configs::ProjectAssetId::convert(u32::MAX), u32::MAX);
+}
+
+#[test]
+fn the_pallet_configurations_pass_their_integrity_tests() {
+	use frame_support::traits::IntegrityTest;
+	sp_io::TestExternalities::default().execute_with(AllPalletsWithSystem::integrity_test);
+}
+
+#[test]
+fn a_project_created_in_the_runtime_launches_its_token() {
+	let mut ext = build_preset("development");
+	ext.execute_with(|| {
+		let alice: AccountId = Sr25519Keyring::Alice.to_account_id();
+		let bob: AccountId = Sr25519Keyring::Bob.to_account_id();
+		let artifact = |tag: u8| pallet_projects::ArtifactRef {
+			digest: sp_core::H256::repeat_byte(tag),
+			cid: frame_support::BoundedVec::truncate_from(b"bafkrei".to_vec()),
+		};
+		let protocol = pallet_projects::Protocol {
+			document: artifact(1),
+			repository: artifact(2),
+			benchmark: artifact(3),
+			baseline_metrics: artifact(4),
+			metric: pallet_projects::Metric {
+				name: frame_support::BoundedVec::truncate_from(b"score".to_vec()),
+				direction: pallet_projects::Direction::Maximize,
+				scale_exponent: 0,
+			},
+			baseline_score: 100,
+			min_improvement_bps: 100,
+			tolerance_bps: 0,
+			quorum: 1,
+			evaluator: pallet_projects::Evaluator::Wasm { fuel: 1 },
+		};
+		let curve = pallet_projects::CurveParams {
+			base_price: UNIT,
+			slope: UNIT / 10,
+			miner_pool_cap: 100,
+			reward_per_approval: 10,
+			initial_escrow: 100 * UNIT,
+		};
+		frame_support::assert_ok!(Projects::create_project(
+			RuntimeOrigin::signed(alice),
+			protocol,
+			b"Runtime test".to_vec(),
+			b"RT".to_vec(),
+			curve,
+			None,
+		));
+		frame_support::assert_ok!(BondingCurve::buy(
+			RuntimeOrigin::signed(bob.clone()),
+			0,
+			3,
+			4 * UNIT
+		));
+		assert_eq!(Assets::balance(configs::PROJECT_TOKEN_ASSET_IDS, &bob), 3);
+		assert_eq!(BondingCurve::reserve_of(0), 3 * UNIT + 3 * UNIT / 10);
+		frame_support::assert_ok!(BondingCurve::do_try_state());
+		frame_support::assert_ok!(Projects::do_try_state());
+	});
+}

@@ -382,6 +382,20 @@ fn lineage_trait_refuses_unknown_projects_and_nodes() {
 }
 
 #[test]
+fn a_lineage_as_deep_as_u32_counts_refuses_another_node() {
+	new_test_ext().execute_with(|| {
+		type L = Registry;
+		assert_ok!(create(ALICE));
+		// A chain of u32::MAX improvements cannot be built in a test; give the root its depth.
+		Nodes::<Test>::mutate(0, 0, |node| node.as_mut().unwrap().depth = u32::MAX);
+		assert_noop!(
+			<L as Lineage<u64>>::append_node(0, 0, artifact(1), 0, BOB, 1),
+			Error::<Test>::LineageTooDeep
+		);
+	});
+}
+
+#[test]
 fn try_state_catches_a_missing_best_node() {
 	new_test_ext().execute_with(|| {
 		assert_ok!(create(ALICE));

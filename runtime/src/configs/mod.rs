@@ -3,10 +3,14 @@
 mod assets;
 mod aura;
 mod balances;
+mod bonding_curve;
 mod grandpa;
+mod projects;
 mod sudo;
 mod system;
 mod timestamp;
 mod transaction_payment;
 
+pub use assets::{SignedBelowProjectTokens, PROJECT_TOKEN_ASSET_IDS};
+pub use bonding_curve::ProjectAssetId;
 pub use system::{RuntimeBlockLength, RuntimeBlockWeights};
