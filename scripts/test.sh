@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, and runs every test: formatting, the
-# Rust tests (runtime, node CLI, chain-spec drift), the Polkadot.js end-to-end test against
-# a fresh dev node, and the three-validator zombienet test. Stops at the first failing step.
+# Rust tests (runtime, node CLI, chain-spec drift, pallets' unit and property tests), the
+# pallets' benchmarks on their mock runtimes, the Polkadot.js end-to-end tests against fresh
+# dev nodes, and the three-validator zombienet test. Stops at the first failing step.
 source "$(dirname "$0")/lib.sh"
 cd "$POI_ROOT"
 
@@ -17,6 +18,9 @@ step "cargo test (release, workspace)"
 test_start=$(date +%s)
 cargo test --release --locked --workspace --no-fail-fast
 echo "cargo test took $(($(date +%s) - test_start)) s"
+
+step "benchmark tests of poi's pallets (feature runtime-benchmarks, mock runtimes)"
+cargo test --release --locked -p pallet-projects -p pallet-bonding-curve --features runtime-benchmarks benchmarking
 
 npm_install "$POI_ROOT/tests/polkadot-js"
 step "Polkadot.js end-to-end test against a dev node"
