@@ -138,26 +138,7 @@ fn a_project_created_in_the_runtime_launches_its_token() {
 	ext.execute_with(|| {
 		let alice: AccountId = Sr25519Keyring::Alice.to_account_id();
 		let bob: AccountId = Sr25519Keyring::Bob.to_account_id();
-		let artifact = |tag: u8| pallet_projects::ArtifactRef {
-			digest: sp_core::H256::repeat_byte(tag),
-			cid: frame_support::BoundedVec::truncate_from(b"bafkrei".to_vec()),
-		};
-		let protocol = pallet_projects::Protocol {
-			document: artifact(1),
-			repository: artifact(2),
-			benchmark: artifact(3),
-			baseline_metrics: artifact(4),
-			metric: pallet_projects::Metric {
-				name: frame_support::BoundedVec::truncate_from(b"score".to_vec()),
-				direction: pallet_projects::Direction::Maximize,
-				scale_exponent: 0,
-			},
-			baseline_score: 100,
-			min_improvement_bps: 100,
-			tolerance_bps: 0,
-			quorum: 1,
-			evaluator: pallet_projects::Evaluator::Wasm { fuel: 1 },
-		};
+		let protocol = pallet_projects::Protocol::example(59);
 		let curve = pallet_projects::CurveParams {
 			base_price: UNIT,
 			slope: UNIT / 10,

@@ -4,9 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
 
-import { errorName, sendAndFinalize, startDevNode, waitForBlock } from './node-harness.mjs';
+import { errorName, sendAndFinalize, startDevNodeWithKeys, waitForBlock } from './node-harness.mjs';
 
 const UNIT = 10n ** 12n;
 let node;
@@ -15,12 +14,7 @@ let alice;
 let bob;
 
 before(async () => {
-  await cryptoWaitReady();
-  const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
-  alice = keyring.addFromUri('//Alice');
-  bob = keyring.addFromUri('//Bob');
-  node = await startDevNode();
-  api = node.api;
+  ({ node, api, alice, bob } = await startDevNodeWithKeys());
 });
 
 after(async () => {

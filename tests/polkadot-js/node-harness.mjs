@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
 
 export const NODE_BIN =
   process.env.POI_NODE_BIN ??
@@ -137,4 +139,17 @@ export function errorName(api, dispatchError) {
   }
   if (dispatchError.isToken) return `token.${dispatchError.asToken.type}`;
   return dispatchError.type;
+}
+
+/**
+ * What every test file starts with: a fresh dev node and the keys of the well-known dev
+ * accounts. Returns `{ node, api, keyring, alice, bob }`; call `node.stop()` when done.
+ */
+export async function startDevNodeWithKeys() {
+  await cryptoWaitReady();
+  const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+  const alice = keyring.addFromUri('//Alice');
+  const bob = keyring.addFromUri('//Bob');
+  const node = await startDevNode();
+  return { node, api: node.api, keyring, alice, bob };
 }

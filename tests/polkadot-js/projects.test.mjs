@@ -4,10 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
-
-import { errorName, sendAndFinalize, startDevNode } from './node-harness.mjs';
+import { errorName, sendAndFinalize, startDevNodeWithKeys } from './node-harness.mjs';
 
 const UNIT = 10n ** 12n;
 const PROJECT_TOKEN_ASSET_IDS = 2n ** 31n;
@@ -63,12 +60,7 @@ const tokens = async (who) => {
 const overview = async () => (await api.call.bondingCurveApi.overview(project)).unwrap();
 
 before(async () => {
-  await cryptoWaitReady();
-  const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
-  alice = keyring.addFromUri('//Alice');
-  bob = keyring.addFromUri('//Bob');
-  node = await startDevNode();
-  api = node.api;
+  ({ node, api, alice, bob } = await startDevNodeWithKeys());
 });
 
 after(async () => {

@@ -8,13 +8,8 @@ use frame_support::{
 		fungibles::{metadata::Inspect as _, roles::Inspect as _, Inspect as _},
 		Currency as _,
 	},
-	BoundedVec,
 };
-use pallet_projects::ProjectTokens as _;
-use pallet_projects::{
-	ArtifactRef, CurveParams, Direction, Evaluator, HoldReason, Metric, Protocol,
-};
-use sp_core::H256;
+use pallet_projects::{CurveParams, HoldReason, ProjectTokens as _, Protocol};
 use sp_runtime::{traits::Convert, DispatchError, DispatchResult, TokenError};
 
 mod properties;
@@ -23,26 +18,7 @@ const NAME: &[u8] = b"nanogpt";
 const SYMBOL: &[u8] = b"NANO";
 
 pub(crate) fn protocol() -> Protocol<<Test as pallet_projects::Config>::MaxCidLen> {
-	let artifact = |tag: u8| ArtifactRef {
-		digest: H256::repeat_byte(tag),
-		cid: BoundedVec::truncate_from(vec![b'Q'; 46]),
-	};
-	Protocol {
-		document: artifact(1),
-		repository: artifact(2),
-		benchmark: artifact(3),
-		baseline_metrics: artifact(4),
-		metric: Metric {
-			name: BoundedVec::truncate_from(b"val_bpb".to_vec()),
-			direction: Direction::Minimize,
-			scale_exponent: 6,
-		},
-		baseline_score: -997_900,
-		min_improvement_bps: 50,
-		tolerance_bps: 100,
-		quorum: 3,
-		evaluator: Evaluator::Wasm { fuel: 1_000_000 },
-	}
+	Protocol::example(46)
 }
 
 /// Base price 10, slope 1, a pool of 100 tokens paid 10 at a time, an escrow of 10 000.

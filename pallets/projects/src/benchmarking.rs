@@ -13,31 +13,15 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::RawOrigin;
-use sp_core::H256;
 use sp_runtime::traits::Saturating;
 
-/// A valid protocol whose CIDs and metric name are as long as the configuration allows.
+/// A valid protocol whose CIDs and metric name are as long as the configuration allows, with
+/// the largest quorum.
 pub fn benchmark_protocol<T: Config>() -> Protocol<T::MaxCidLen> {
-	let artifact = |tag: u8| ArtifactRef {
-		digest: H256::repeat_byte(tag),
-		cid: BoundedVec::truncate_from(vec![b'b'; T::MaxCidLen::get() as usize]),
-	};
-	Protocol {
-		document: artifact(1),
-		repository: artifact(2),
-		benchmark: artifact(3),
-		baseline_metrics: artifact(4),
-		metric: Metric {
-			name: BoundedVec::truncate_from(vec![b'm'; 32]),
-			direction: Direction::Minimize,
-			scale_exponent: 6,
-		},
-		baseline_score: -1_000_000,
-		min_improvement_bps: 50,
-		tolerance_bps: 100,
-		quorum: T::MaxQuorum::get(),
-		evaluator: Evaluator::Wasm { fuel: 1_000_000_000 },
-	}
+	let mut protocol = Protocol::example(T::MaxCidLen::get() as usize);
+	protocol.metric.name = BoundedVec::truncate_from(vec![b'm'; 32]);
+	protocol.quorum = T::MaxQuorum::get();
+	protocol
 }
 
 /// A curve with small prices and a reward pool.

@@ -15,22 +15,7 @@ fn artifact(tag: u8) -> ArtifactOf<Test> {
 }
 
 fn protocol() -> Protocol<<Test as Config>::MaxCidLen> {
-	Protocol {
-		document: artifact(1),
-		repository: artifact(2),
-		benchmark: artifact(3),
-		baseline_metrics: artifact(4),
-		metric: Metric {
-			name: BoundedVec::truncate_from(b"val_bpb".to_vec()),
-			direction: Direction::Minimize,
-			scale_exponent: 6,
-		},
-		baseline_score: -997_900,
-		min_improvement_bps: 50,
-		tolerance_bps: 100,
-		quorum: 3,
-		evaluator: Evaluator::CandleGpt { seconds: 300 },
-	}
+	Protocol::example(46)
 }
 
 fn curve() -> CurveParams<u64> {

@@ -151,6 +151,36 @@ pub struct Protocol<MaxCidLen: Get<u32>> {
 	pub evaluator: Evaluator,
 }
 
+#[cfg(any(feature = "std", feature = "runtime-benchmarks"))]
+impl<MaxCidLen: Get<u32>> Protocol<MaxCidLen> {
+	/// A valid protocol for tests and benchmarks: artifacts whose digests are bytes 1 to 4
+	/// repeated and whose CIDs are `cid_len` bytes (cut to the bound), the metric `val_bpb`
+	/// minimised at scale 10^6, baseline -997 900, threshold 50 and tolerance 100 basis points,
+	/// quorum 3, five minutes of candle-gpt training.
+	pub fn example(cid_len: usize) -> Self {
+		let artifact = |tag: u8| ArtifactRef {
+			digest: H256::repeat_byte(tag),
+			cid: BoundedVec::truncate_from(alloc::vec![b'Q'; cid_len]),
+		};
+		Protocol {
+			document: artifact(1),
+			repository: artifact(2),
+			benchmark: artifact(3),
+			baseline_metrics: artifact(4),
+			metric: Metric {
+				name: BoundedVec::truncate_from(b"val_bpb".to_vec()),
+				direction: Direction::Minimize,
+				scale_exponent: 6,
+			},
+			baseline_score: -997_900,
+			min_improvement_bps: 50,
+			tolerance_bps: 100,
+			quorum: 3,
+			evaluator: Evaluator::CandleGpt { seconds: 300 },
+		}
+	}
+}
+
 /// The economics of a project's token: its bonding curve and miner rewards.
 #[derive(
 	Clone,
