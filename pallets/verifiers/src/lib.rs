@@ -1,7 +1,306 @@
-//! `pallet-verifiers`: verifier bonds, runner keys, selection, rewards and penalties; the off-chain worker hook.
+//! # pallet-verifiers
 //!
-//! **Not built yet.** This crate reserves its place in the workspace (see `shared/DESIGN.md`,
-//! "Parts and where they live"); it has no storage, calls or events, and the runtime does not
-//! include it. A later issue fills it in.
+//! The registry of poi's verifiers (see `shared/DESIGN.md`, "Verifiers"): accounts that bond
+//! funds and register their runner's public key, and whose off-chain workers re-run proposals.
+//!
+//! ## Design
+//! - A verifier **registers** with a bond of at least [`Config::MinBond`], held from its account
+//!   with [`HoldReason::VerifierBond`], and its runner's sr25519 public key (one verifier per
+//!   key). It may replace the key ([`Pallet::set_runner_key`]).
+//! - **Admission** is either permissionless or by a root-managed allowlist
+//!   ([`Admission`]); the genesis config chooses, root changes it
+//!   ([`Pallet::set_admission`], [`Pallet::set_allowed`]). Taking an account off the
+//!   allowlist does not remove a verifier already registered.
+//! - **Unbonding**: [`Pallet::unbond`] moves part or all of the active bond into an unbonding
+//!   amount that stays held for [`Config::UnbondingDelay`] blocks (a later `unbond` adds to it
+//!   and restarts the wait); what stays bonded must be zero or at least the minimum.
+//!   [`Pallet::withdraw_unbonded`] releases it afterwards; a verifier with no bond left is
+//!   removed then.
+//!
+//! ## State of this pallet
+//! **Partly built** (issue "Proposals, verification rounds and verifiers"): the calls above,
+//! the admission modes, `try_state`, unit tests. Not built yet: selection of a round's
+//! verifiers, chilling and `rejoin`, penalties and per-round stats updates (through a trait for
+//! pallet-proposals), `claim_rewards`, benchmarks and weights, and the runtime integration.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+mod impls;
+pub mod types;
+pub mod weights;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+use frame_support::traits::fungible;
+
+/// The balance type of bonds.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// A verifier's stored information, with this runtime's types.
+pub type VerifierInfoOf<T> =
+	VerifierInfo<BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>>;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::fungible::{Inspect, MutateHold},
+	};
+	use frame_system::pallet_prelude::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A verifier's bond, active or unbonding.
+		#[codec(index = 0)]
+		VerifierBond,
+	}
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The currency bonds are held in.
+		type Currency: Inspect<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, which include this pallet's.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Origin that sets the admission mode and the allowlist (root, in poi's runtime).
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The smallest active bond a verifier may have.
+		#[pallet::constant]
+		type MinBond: Get<BalanceOf<Self>>;
+
+		/// How many blocks unbonded funds stay held.
+		#[pallet::constant]
+		type UnbondingDelay: Get<BlockNumberFor<Self>>;
+
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// The registered verifiers.
+	#[pallet::storage]
+	pub type Verifiers<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, VerifierInfoOf<T>>;
+
+	/// Which verifier each runner key belongs to.
+	#[pallet::storage]
+	pub type RunnerKeys<T: Config> = StorageMap<_, Blake2_128Concat, RunnerKey, T::AccountId>;
+
+	/// How verifiers are admitted.
+	#[pallet::storage]
+	pub type AdmissionMode<T> = StorageValue<_, Admission, ValueQuery>;
+
+	/// The accounts root admits while the mode is [`Admission::Allowlist`].
+	#[pallet::storage]
+	pub type Allowlist<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, ()>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The admission mode at genesis.
+		pub admission: Admission,
+		/// The allowlist at genesis.
+		pub allowlist: alloc::vec::Vec<T::AccountId>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			AdmissionMode::<T>::put(self.admission);
+			for who in &self.allowlist {
+				Allowlist::<T>::insert(who, ());
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// An account became a verifier.
+		Registered {
+			/// The verifier.
+			who: T::AccountId,
+			/// Its bond.
+			bond: BalanceOf<T>,
+			/// Its runner's key.
+			runner_key: RunnerKey,
+		},
+		/// A verifier replaced its runner key.
+		RunnerKeyChanged {
+			/// The verifier.
+			who: T::AccountId,
+			/// The new key.
+			runner_key: RunnerKey,
+		},
+		/// Part of a bond started unbonding.
+		Unbonded {
+			/// The verifier.
+			who: T::AccountId,
+			/// How much more is unbonding.
+			amount: BalanceOf<T>,
+			/// When all of its unbonding amount may be withdrawn.
+			unlocks_at: BlockNumberFor<T>,
+		},
+		/// Unbonded funds were released to the verifier.
+		Withdrawn {
+			/// The verifier.
+			who: T::AccountId,
+			/// How much.
+			amount: BalanceOf<T>,
+		},
+		/// A verifier with no bond left withdrew its last funds and was removed.
+		Deregistered {
+			/// The former verifier.
+			who: T::AccountId,
+		},
+		/// Root changed the admission mode.
+		AdmissionChanged {
+			/// The mode now.
+			admission: Admission,
+		},
+		/// Root put an account on the allowlist or took it off.
+		AllowlistChanged {
+			/// The account.
+			who: T::AccountId,
+			/// Whether it is on the list now.
+			allowed: bool,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account is a verifier already.
+		AlreadyRegistered,
+		/// The account is not a verifier.
+		NotRegistered,
+		/// Admission is by allowlist and the account is not on it.
+		NotAllowed,
+		/// The bond, or what stays bonded after unbonding, is below `MinBond` (and not zero).
+		BondTooSmall,
+		/// The account cannot hold the bond.
+		InsufficientBalance,
+		/// Another verifier registered this runner key.
+		RunnerKeyInUse,
+		/// The amount is zero.
+		ZeroAmount,
+		/// The amount is more than the active bond.
+		AmountAboveBond,
+		/// Nothing is unbonding.
+		NothingUnbonding,
+		/// The unbonding delay has not passed.
+		StillUnbonding,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+
+		fn integrity_test() {
+			assert!(!T::MinBond::get().is_zero(), "a zero MinBond admits verifiers with no stake");
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers the caller as a verifier with `bond` held and its runner's key.
+		///
+		/// Origin: signed. Errors: `AlreadyRegistered`, `NotAllowed` (allowlist mode),
+		/// `BondTooSmall`, `RunnerKeyInUse`, `InsufficientBalance`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register())]
+		pub fn register(
+			origin: OriginFor<T>,
+			bond: BalanceOf<T>,
+			runner_key: RunnerKey,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register(who, bond, runner_key)
+		}
+
+		/// Replaces the caller's runner key.
+		///
+		/// Origin: signed, a verifier. Errors: `NotRegistered`, `RunnerKeyInUse`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::set_runner_key())]
+		pub fn set_runner_key(origin: OriginFor<T>, runner_key: RunnerKey) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_runner_key(who, runner_key)
+		}
+
+		/// Starts unbonding `amount` of the caller's active bond.
+		///
+		/// Origin: signed, a verifier. Errors: `NotRegistered`, `ZeroAmount`,
+		/// `AmountAboveBond`, `BondTooSmall` (what stays would be below the minimum and not
+		/// zero).
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::unbond())]
+		pub fn unbond(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_unbond(who, amount)
+		}
+
+		/// Releases the caller's unbonded funds once the delay has passed; removes a verifier
+		/// with no bond left.
+		///
+		/// Origin: signed, a verifier. Errors: `NotRegistered`, `NothingUnbonding`,
+		/// `StillUnbonding`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw_unbonded(who)
+		}
+
+		/// Sets how verifiers are admitted.
+		///
+		/// Origin: `AdminOrigin`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::set_admission())]
+		pub fn set_admission(origin: OriginFor<T>, admission: Admission) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			AdmissionMode::<T>::put(admission);
+			Self::deposit_event(Event::AdmissionChanged { admission });
+			Ok(())
+		}
+
+		/// Puts `who` on the allowlist (`allowed`) or takes it off.
+		///
+		/// Origin: `AdminOrigin`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_allowed())]
+		pub fn set_allowed(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			allowed: bool,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			if allowed {
+				Allowlist::<T>::insert(&who, ());
+			} else {
+				Allowlist::<T>::remove(&who);
+			}
+			Self::deposit_event(Event::AllowlistChanged { who, allowed });
+			Ok(())
+		}
+	}
+}

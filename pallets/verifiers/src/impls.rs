@@ -1,0 +1,136 @@
+//! What the calls do.
+
+use super::*;
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{
+		fungible::{InspectHold, MutateHold},
+		tokens::Precision,
+	},
+};
+use sp_runtime::{
+	traits::{CheckedAdd, CheckedSub, Zero},
+	ArithmeticError,
+};
+
+impl<T: Config> Pallet<T> {
+	/// `register`.
+	pub(crate) fn do_register(
+		who: T::AccountId,
+		bond: BalanceOf<T>,
+		runner_key: RunnerKey,
+	) -> DispatchResult {
+		ensure!(!Verifiers::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
+		if AdmissionMode::<T>::get() == Admission::Allowlist {
+			ensure!(Allowlist::<T>::contains_key(&who), Error::<T>::NotAllowed);
+		}
+		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooSmall);
+		ensure!(!RunnerKeys::<T>::contains_key(runner_key), Error::<T>::RunnerKeyInUse);
+		T::Currency::hold(&HoldReason::VerifierBond.into(), &who, bond)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		RunnerKeys::<T>::insert(runner_key, &who);
+		Verifiers::<T>::insert(
+			&who,
+			VerifierInfo {
+				bond,
+				runner_key,
+				status: VerifierStatus::Active,
+				unbonding: None,
+				stats: Stats::default(),
+				missed_in_row: 0,
+			},
+		);
+		Self::deposit_event(Event::Registered { who, bond, runner_key });
+		Ok(())
+	}
+
+	/// `set_runner_key`.
+	pub(crate) fn do_set_runner_key(who: T::AccountId, runner_key: RunnerKey) -> DispatchResult {
+		Verifiers::<T>::try_mutate(&who, |info| -> DispatchResult {
+			let info = info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+			ensure!(!RunnerKeys::<T>::contains_key(runner_key), Error::<T>::RunnerKeyInUse);
+			RunnerKeys::<T>::remove(info.runner_key);
+			RunnerKeys::<T>::insert(runner_key, &who);
+			info.runner_key = runner_key;
+			Ok(())
+		})?;
+		Self::deposit_event(Event::RunnerKeyChanged { who, runner_key });
+		Ok(())
+	}
+
+	/// `unbond`.
+	pub(crate) fn do_unbond(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		let unlocks_at = frame_system::Pallet::<T>::block_number()
+			.checked_add(&T::UnbondingDelay::get())
+			.ok_or(ArithmeticError::Overflow)?;
+		Verifiers::<T>::try_mutate(&who, |info| -> DispatchResult {
+			let info = info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+			let stays = info.bond.checked_sub(&amount).ok_or(Error::<T>::AmountAboveBond)?;
+			ensure!(stays.is_zero() || stays >= T::MinBond::get(), Error::<T>::BondTooSmall);
+			let unbonding = info
+				.unbonding
+				.map_or(Zero::zero(), |u| u.amount)
+				.checked_add(&amount)
+				.ok_or(ArithmeticError::Overflow)?;
+			info.bond = stays;
+			info.unbonding = Some(Unbonding { amount: unbonding, unlocks_at });
+			Ok(())
+		})?;
+		Self::deposit_event(Event::Unbonded { who, amount, unlocks_at });
+		Ok(())
+	}
+
+	/// `withdraw_unbonded`.
+	pub(crate) fn do_withdraw_unbonded(who: T::AccountId) -> DispatchResult {
+		let mut info = Verifiers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+		let unbonding = info.unbonding.ok_or(Error::<T>::NothingUnbonding)?;
+		ensure!(
+			frame_system::Pallet::<T>::block_number() >= unbonding.unlocks_at,
+			Error::<T>::StillUnbonding
+		);
+		T::Currency::release(
+			&HoldReason::VerifierBond.into(),
+			&who,
+			unbonding.amount,
+			Precision::Exact,
+		)?;
+		info.unbonding = None;
+		Self::deposit_event(Event::Withdrawn { who: who.clone(), amount: unbonding.amount });
+		if info.bond.is_zero() {
+			RunnerKeys::<T>::remove(info.runner_key);
+			Verifiers::<T>::remove(&who);
+			Self::deposit_event(Event::Deregistered { who });
+		} else {
+			Verifiers::<T>::insert(&who, info);
+		}
+		Ok(())
+	}
+
+	/// Checks the invariants: every verifier's hold equals its bond plus its unbonding
+	/// amount, its active bond is zero or at least the minimum, and runner keys and verifiers
+	/// point at each other.
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		for (who, info) in Verifiers::<T>::iter() {
+			let unbonding = info.unbonding.map_or(Zero::zero(), |u| u.amount);
+			let expected = info.bond.checked_add(&unbonding).ok_or("bond sum overflows")?;
+			let held = T::Currency::balance_on_hold(&HoldReason::VerifierBond.into(), &who);
+			ensure!(held == expected, "held bond differs from bond + unbonding");
+			ensure!(
+				info.bond.is_zero() || info.bond >= T::MinBond::get(),
+				"active bond below the minimum"
+			);
+			ensure!(
+				RunnerKeys::<T>::get(info.runner_key).as_ref() == Some(&who),
+				"runner key not mapped to its verifier"
+			);
+		}
+		for (key, who) in RunnerKeys::<T>::iter() {
+			let info = Verifiers::<T>::get(&who).ok_or("runner key of no verifier")?;
+			ensure!(info.runner_key == key, "runner key maps to a verifier with another key");
+		}
+		Ok(())
+	}
+}

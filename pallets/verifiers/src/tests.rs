@@ -1,0 +1,229 @@
+//! Unit tests: one behaviour each, the failure paths included.
+
+use crate::{mock::*, *};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::{Inspect as _, InspectHold as _},
+};
+use sp_runtime::{DispatchError, DispatchResult};
+
+fn key(n: u8) -> RunnerKey {
+	RunnerKey::from_raw([n; 32])
+}
+
+fn held(who: u64) -> u64 {
+	Balances::balance_on_hold(&HoldReason::VerifierBond.into(), &who)
+}
+
+fn last_event() -> Event<Test> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| if let RuntimeEvent::Registry(e) = r.event { Some(e) } else { None })
+		.next_back()
+		.expect("an event of this pallet")
+}
+
+fn register(who: u64, bond: u64, k: u8) -> DispatchResult {
+	Registry::register(RuntimeOrigin::signed(who), bond, key(k))
+}
+
+fn check() {
+	Registry::do_try_state().expect("invariants hold");
+}
+
+#[test]
+fn register_holds_the_bond_and_records_the_runner_key() {
+	open_ext().execute_with(|| {
+		assert_ok!(register(1, 500, 7));
+		assert_eq!(held(1), 500);
+		let info = Verifiers::<Test>::get(1).unwrap();
+		assert_eq!(info.bond, 500);
+		assert_eq!(info.runner_key, key(7));
+		assert_eq!(info.status, VerifierStatus::Active);
+		assert_eq!(info.stats, Stats::default());
+		assert_eq!(RunnerKeys::<Test>::get(key(7)), Some(1));
+		assert_eq!(last_event(), Event::Registered { who: 1, bond: 500, runner_key: key(7) });
+		check();
+	});
+}
+
+#[test]
+fn register_refuses_bad_origin_twice_small_bonds_taken_keys_and_the_poor() {
+	open_ext().execute_with(|| {
+		assert_noop!(
+			Registry::register(RuntimeOrigin::none(), 500, key(1)),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(register(1, 99, 1), Error::<Test>::BondTooSmall);
+		assert_ok!(register(1, 100, 1));
+		assert_noop!(register(1, 100, 2), Error::<Test>::AlreadyRegistered);
+		assert_noop!(register(2, 100, 1), Error::<Test>::RunnerKeyInUse);
+		assert_noop!(register(4, 200, 4), Error::<Test>::InsufficientBalance);
+		assert_noop!(register(5, 100, 5), Error::<Test>::InsufficientBalance);
+		check();
+	});
+}
+
+#[test]
+fn the_allowlist_admits_only_its_accounts_and_root_manages_it() {
+	new_test_ext(Admission::Allowlist, vec![2]).execute_with(|| {
+		assert_noop!(register(1, 100, 1), Error::<Test>::NotAllowed);
+		assert_ok!(register(2, 100, 2));
+		assert_noop!(
+			Registry::set_allowed(RuntimeOrigin::signed(2), 1, true),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(Registry::set_allowed(RuntimeOrigin::root(), 1, true));
+		assert_eq!(last_event(), Event::AllowlistChanged { who: 1, allowed: true });
+		assert_ok!(register(1, 100, 1));
+		// Taking a verifier off the list does not remove it, but keeps others out.
+		assert_ok!(Registry::set_allowed(RuntimeOrigin::root(), 2, false));
+		assert!(Verifiers::<Test>::contains_key(2));
+		assert_ok!(Registry::set_allowed(RuntimeOrigin::root(), 3, false));
+		assert_noop!(register(3, 100, 3), Error::<Test>::NotAllowed);
+		check();
+	});
+}
+
+#[test]
+fn root_switches_admission_between_permissionless_and_allowlist() {
+	open_ext().execute_with(|| {
+		assert_eq!(AdmissionMode::<Test>::get(), Admission::Permissionless);
+		assert_noop!(
+			Registry::set_admission(RuntimeOrigin::signed(1), Admission::Allowlist),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(Registry::set_admission(RuntimeOrigin::root(), Admission::Allowlist));
+		assert_eq!(last_event(), Event::AdmissionChanged { admission: Admission::Allowlist });
+		assert_noop!(register(1, 100, 1), Error::<Test>::NotAllowed);
+		assert_ok!(Registry::set_admission(RuntimeOrigin::root(), Admission::Permissionless));
+		assert_ok!(register(1, 100, 1));
+	});
+}
+
+#[test]
+fn a_verifier_replaces_its_runner_key() {
+	open_ext().execute_with(|| {
+		assert_ok!(register(1, 100, 1));
+		assert_ok!(register(2, 100, 2));
+		assert_noop!(
+			Registry::set_runner_key(RuntimeOrigin::signed(1), key(2)),
+			Error::<Test>::RunnerKeyInUse
+		);
+		assert_noop!(
+			Registry::set_runner_key(RuntimeOrigin::signed(3), key(3)),
+			Error::<Test>::NotRegistered
+		);
+		assert_ok!(Registry::set_runner_key(RuntimeOrigin::signed(1), key(9)));
+		assert_eq!(Verifiers::<Test>::get(1).unwrap().runner_key, key(9));
+		assert_eq!(RunnerKeys::<Test>::get(key(9)), Some(1));
+		assert_eq!(RunnerKeys::<Test>::get(key(1)), None);
+		assert_eq!(last_event(), Event::RunnerKeyChanged { who: 1, runner_key: key(9) });
+		// The old key is free again.
+		assert_ok!(register(3, 100, 1));
+		check();
+	});
+}
+
+#[test]
+fn unbonding_waits_out_the_delay_then_releases_the_funds() {
+	open_ext().execute_with(|| {
+		assert_ok!(register(1, 500, 1));
+		assert_ok!(Registry::unbond(RuntimeOrigin::signed(1), 200));
+		assert_eq!(last_event(), Event::Unbonded { who: 1, amount: 200, unlocks_at: 11 });
+		let info = Verifiers::<Test>::get(1).unwrap();
+		assert_eq!(info.bond, 300);
+		assert_eq!(info.unbonding, Some(Unbonding { amount: 200, unlocks_at: 11 }));
+		assert_eq!(held(1), 500, "unbonding funds stay held");
+		check();
+
+		run_to_block(10);
+		assert_noop!(
+			Registry::withdraw_unbonded(RuntimeOrigin::signed(1)),
+			Error::<Test>::StillUnbonding
+		);
+		run_to_block(11);
+		let free = Balances::balance(&1);
+		assert_ok!(Registry::withdraw_unbonded(RuntimeOrigin::signed(1)));
+		assert_eq!(Balances::balance(&1), free + 200);
+		assert_eq!(held(1), 300);
+		assert_eq!(last_event(), Event::Withdrawn { who: 1, amount: 200 });
+		assert_eq!(Verifiers::<Test>::get(1).unwrap().unbonding, None);
+		assert_noop!(
+			Registry::withdraw_unbonded(RuntimeOrigin::signed(1)),
+			Error::<Test>::NothingUnbonding
+		);
+		check();
+	});
+}
+
+#[test]
+fn a_second_unbond_adds_up_and_restarts_the_wait() {
+	open_ext().execute_with(|| {
+		assert_ok!(register(1, 500, 1));
+		assert_ok!(Registry::unbond(RuntimeOrigin::signed(1), 100));
+		run_to_block(5);
+		assert_ok!(Registry::unbond(RuntimeOrigin::signed(1), 100));
+		assert_eq!(
+			Verifiers::<Test>::get(1).unwrap().unbonding,
+			Some(Unbonding { amount: 200, unlocks_at: 15 })
+		);
+		run_to_block(11);
+		assert_noop!(
+			Registry::withdraw_unbonded(RuntimeOrigin::signed(1)),
+			Error::<Test>::StillUnbonding
+		);
+		check();
+	});
+}
+
+#[test]
+fn unbond_refuses_zero_too_much_a_remainder_below_minimum_and_strangers() {
+	open_ext().execute_with(|| {
+		assert_ok!(register(1, 500, 1));
+		let unbond = |who, amount| Registry::unbond(RuntimeOrigin::signed(who), amount);
+		assert_noop!(unbond(1, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(unbond(1, 501), Error::<Test>::AmountAboveBond);
+		assert_noop!(unbond(1, 401), Error::<Test>::BondTooSmall);
+		assert_noop!(unbond(2, 10), Error::<Test>::NotRegistered);
+		assert_noop!(
+			Registry::withdraw_unbonded(RuntimeOrigin::signed(2)),
+			Error::<Test>::NotRegistered
+		);
+		assert_noop!(Registry::unbond(RuntimeOrigin::none(), 10), DispatchError::BadOrigin);
+		assert_ok!(unbond(1, 400));
+	});
+}
+
+#[test]
+fn unbonding_everything_deregisters_after_the_delay() {
+	open_ext().execute_with(|| {
+		assert_ok!(register(1, 500, 1));
+		let before = Balances::balance(&1);
+		assert_ok!(Registry::unbond(RuntimeOrigin::signed(1), 500));
+		assert_eq!(Verifiers::<Test>::get(1).unwrap().bond, 0);
+		check();
+		run_to_block(11);
+		assert_ok!(Registry::withdraw_unbonded(RuntimeOrigin::signed(1)));
+		assert_eq!(last_event(), Event::Deregistered { who: 1 });
+		assert!(!Verifiers::<Test>::contains_key(1));
+		assert_eq!(RunnerKeys::<Test>::get(key(1)), None);
+		assert_eq!(held(1), 0);
+		assert_eq!(Balances::balance(&1), before + 500);
+		// It may register again, with the same key.
+		assert_ok!(register(1, 100, 1));
+		check();
+	});
+}
+
+#[test]
+fn try_state_catches_an_unheld_bond_and_a_dangling_key() {
+	open_ext().execute_with(|| {
+		assert_ok!(register(1, 500, 1));
+		Verifiers::<Test>::mutate(1, |i| i.as_mut().unwrap().bond = 600);
+		assert_eq!(Registry::do_try_state(), Err("held bond differs from bond + unbonding".into()));
+		Verifiers::<Test>::mutate(1, |i| i.as_mut().unwrap().bond = 500);
+		RunnerKeys::<Test>::insert(key(3), 2);
+		assert_eq!(Registry::do_try_state(), Err("runner key of no verifier".into()));
+	});
+}

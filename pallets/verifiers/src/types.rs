@@ -1,0 +1,117 @@
+//! The stored types of the verifier registry.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{Deserialize, Serialize};
+use scale_info::TypeInfo;
+
+/// The public key of a verifier's runner: it signs `(genesis hash, proposal, verdict digest)`.
+pub type RunnerKey = sp_core::sr25519::Public;
+
+/// How verifiers are admitted.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	Default,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(crate = "frame_support::__private::serde")]
+pub enum Admission {
+	/// Anyone with at least the minimum bond.
+	#[default]
+	Permissionless,
+	/// Only accounts root put on the allowlist (and with at least the minimum bond).
+	Allowlist,
+}
+
+/// Whether a verifier is picked for rounds.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum VerifierStatus {
+	/// Picked for rounds while it has an active bond.
+	Active,
+	/// Missed too many duties in a row: not picked until it asks to return.
+	Chilled,
+}
+
+/// What a verifier did in rounds, counted.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	Default,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Stats {
+	/// Rounds it was picked for.
+	pub rounds: u32,
+	/// Verdicts that agreed with the settled median.
+	pub agreed: u32,
+	/// Verdicts outside the tolerance of the median.
+	pub deviant: u32,
+	/// Duties it did not do in time.
+	pub missed: u32,
+}
+
+/// Bond on its way out: still held until `unlocks_at`.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Unbonding<Balance, BlockNumber> {
+	/// How much.
+	pub amount: Balance,
+	/// The first block it may be withdrawn in.
+	pub unlocks_at: BlockNumber,
+}
+
+/// A registered verifier.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct VerifierInfo<Balance, BlockNumber> {
+	/// The active bond: what selection weighs and penalties slash. Zero once fully unbonded.
+	pub bond: Balance,
+	/// The runner's public key.
+	pub runner_key: RunnerKey,
+	/// Active or chilled.
+	pub status: VerifierStatus,
+	/// Bond waiting out the unbonding delay; a later `unbond` adds to it and restarts the wait.
+	pub unbonding: Option<Unbonding<Balance, BlockNumber>>,
+	/// What it did so far.
+	pub stats: Stats,
+	/// Duties missed since its last done one.
+	pub missed_in_row: u32,
+}
