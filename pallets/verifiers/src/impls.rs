@@ -10,7 +10,7 @@ use frame_support::{
 	},
 };
 use sp_runtime::{
-	traits::{CheckedAdd, CheckedSub, Zero},
+	traits::{BlakeTwo256, CheckedAdd, CheckedSub, Hash, SaturatedConversion, Zero},
 	ArithmeticError,
 };
 
@@ -27,6 +27,7 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooSmall);
 		ensure!(!RunnerKeys::<T>::contains_key(runner_key), Error::<T>::RunnerKeyInUse);
+		ensure!(Verifiers::<T>::count() < T::MaxVerifiers::get(), Error::<T>::TooManyVerifiers);
 		T::Currency::hold(&HoldReason::VerifierBond.into(), &who, bond)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		RunnerKeys::<T>::insert(runner_key, &who);
@@ -106,6 +107,52 @@ impl<T: Config> Pallet<T> {
 			Verifiers::<T>::insert(&who, info);
 		}
 		Ok(())
+	}
+
+	/// Draws `quorum` verifiers for a round from `seed`: without replacement, each draw
+	/// weighted by active bond, among the active verifiers with a bond other than `exclude`
+	/// (the proposer). The same seed and registry give the same verifiers in the same order.
+	/// Walks every verifier once per draw: at most `MaxVerifiers * quorum` steps.
+	pub fn select_verifiers(
+		seed: &[u8; 32],
+		quorum: u32,
+		exclude: &T::AccountId,
+	) -> Result<alloc::vec::Vec<T::AccountId>, Error<T>> {
+		let mut eligible: alloc::vec::Vec<(T::AccountId, u128)> = Verifiers::<T>::iter()
+			.filter(|(who, info)| {
+				who != exclude && info.status == VerifierStatus::Active && !info.bond.is_zero()
+			})
+			.map(|(who, info)| (who, info.bond.saturated_into::<u128>()))
+			.collect();
+		ensure!(eligible.len() >= quorum as usize, Error::<T>::NotEnoughVerifiers);
+		// Storage iteration order depends on the hashed keys only; sort so that the draw does
+		// not depend on it either.
+		eligible.sort_by(|a, b| a.0.encode().cmp(&b.0.encode()));
+
+		let mut picked = alloc::vec::Vec::with_capacity(quorum as usize);
+		for draw in 0..quorum {
+			// Bonds are far below 2^128 / MaxVerifiers in any real chain; saturating keeps a
+			// pathological sum a valid (if skewed) draw instead of a panic.
+			let total = eligible.iter().fold(0u128, |sum, (_, bond)| sum.saturating_add(*bond));
+			let random = BlakeTwo256::hash(&(seed, draw).encode());
+			let mut target =
+				u128::decode(&mut random.as_bytes()).unwrap_or_default() % total.max(1);
+			let index = eligible
+				.iter()
+				.position(|(_, bond)| {
+					if target < *bond {
+						true
+					} else {
+						target = target.saturating_sub(*bond);
+						false
+					}
+				})
+				.unwrap_or(eligible.len().saturating_sub(1));
+			// `eligible` holds at least `quorum - draw >= 1` verifiers, so `index` is in range
+			// (qed).
+			picked.push(eligible.remove(index).0);
+		}
+		Ok(picked)
 	}
 
 	/// Checks the invariants: every verifier's hold equals its bond plus its unbonding

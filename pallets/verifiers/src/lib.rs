@@ -16,11 +16,13 @@
 //!   and restarts the wait); what stays bonded must be zero or at least the minimum.
 //!   [`Pallet::withdraw_unbonded`] releases it afterwards; a verifier with no bond left is
 //!   removed then.
+//! - **Selection** ([`Pallet::select_verifiers`]): a round's `quorum` verifiers are drawn
+//!   without replacement, each draw weighted by active bond, from a seed (deterministic for a
+//!   given seed), among the active verifiers with a bond, never the proposer.
 //!
 //! ## State of this pallet
 //! **Partly built** (issue "Proposals, verification rounds and verifiers"): the calls above,
-//! the admission modes, `try_state`, unit tests. Not built yet: selection of a round's
-//! verifiers, chilling and `rejoin`, penalties and per-round stats updates (through a trait for
+//! the admission modes, selection, `try_state`, unit tests. Not built yet: chilling and `rejoin`, penalties and per-round stats updates (through a trait for
 //! pallet-proposals), `claim_rewards`, benchmarks and weights, and the runtime integration.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -90,6 +92,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type UnbondingDelay: Get<BlockNumberFor<Self>>;
 
+		/// The most verifiers that may be registered at once (selection walks all of them).
+		#[pallet::constant]
+		type MaxVerifiers: Get<u32>;
+
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -97,7 +103,7 @@ pub mod pallet {
 	/// The registered verifiers.
 	#[pallet::storage]
 	pub type Verifiers<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, VerifierInfoOf<T>>;
+		CountedStorageMap<_, Blake2_128Concat, T::AccountId, VerifierInfoOf<T>>;
 
 	/// Which verifier each runner key belongs to.
 	#[pallet::storage]
@@ -206,6 +212,10 @@ pub mod pallet {
 		NothingUnbonding,
 		/// The unbonding delay has not passed.
 		StillUnbonding,
+		/// `MaxVerifiers` verifiers are registered already.
+		TooManyVerifiers,
+		/// Fewer verifiers are eligible than the quorum asks for.
+		NotEnoughVerifiers,
 	}
 
 	#[pallet::hooks]
@@ -225,7 +235,7 @@ pub mod pallet {
 		/// Registers the caller as a verifier with `bond` held and its runner's key.
 		///
 		/// Origin: signed. Errors: `AlreadyRegistered`, `NotAllowed` (allowlist mode),
-		/// `BondTooSmall`, `RunnerKeyInUse`, `InsufficientBalance`.
+		/// `BondTooSmall`, `RunnerKeyInUse`, `TooManyVerifiers`, `InsufficientBalance`.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register())]
 		pub fn register(

@@ -54,14 +54,23 @@ impl pallet_verifiers::Config for Test {
 	type AdminOrigin = frame_system::EnsureRoot<u64>;
 	type MinBond = MinBond;
 	type UnbondingDelay = UnbondingDelay;
+	type MaxVerifiers = frame_support::traits::ConstU32<5>;
 	type WeightInfo = ();
 }
 
-/// Accounts 1, 2, 3 hold 10 000; 4 holds 150.
+/// Accounts 1, 2, 3, 5, 6, 7 hold 10 000; 4 holds 150.
 pub fn new_test_ext(admission: crate::Admission, allowlist: Vec<u64>) -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
-		balances: vec![(1, 10_000), (2, 10_000), (3, 10_000), (4, 150)],
+		balances: vec![
+			(1, 10_000),
+			(2, 10_000),
+			(3, 10_000),
+			(4, 150),
+			(5, 10_000),
+			(6, 10_000),
+			(7, 10_000),
+		],
 		..Default::default()
 	}
 	.assimilate_storage(&mut storage)
