@@ -127,7 +127,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(eligible.len() >= quorum as usize, Error::<T>::NotEnoughVerifiers);
 		// Storage iteration order depends on the hashed keys only; sort so that the draw does
 		// not depend on it either.
-		eligible.sort_by(|a, b| a.0.encode().cmp(&b.0.encode()));
+		eligible.sort_by_key(|(who, _)| who.encode());
 
 		let mut picked = alloc::vec::Vec::with_capacity(quorum as usize);
 		for draw in 0..quorum {

@@ -243,7 +243,7 @@ fn registration_stops_at_max_verifiers() {
 fn selection_is_deterministic_distinct_and_never_the_proposer() {
 	open_ext().execute_with(|| {
 		for who in [1, 2, 3, 5, 6] {
-			assert_ok!(register(who, 100 * who as u64, who as u8));
+			assert_ok!(register(who, 100 * who, who as u8));
 		}
 		let seed = [7u8; 32];
 		let picked = Registry::select_verifiers(&seed, 3, &1).unwrap();
