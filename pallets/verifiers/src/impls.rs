@@ -109,6 +109,27 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// `rejoin`.
+	pub(crate) fn do_rejoin(who: T::AccountId) -> DispatchResult {
+		Verifiers::<T>::try_mutate(&who, |info| -> DispatchResult {
+			let info = info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+			ensure!(info.status == VerifierStatus::Chilled, Error::<T>::NotChilled);
+			info.status = VerifierStatus::Active;
+			info.missed_in_row = 0;
+			Ok(())
+		})?;
+		Self::deposit_event(Event::Rejoined { who });
+		Ok(())
+	}
+
+	/// Applies `f` to `who`'s record if it is a verifier.
+	fn update(who: &T::AccountId, f: impl FnOnce(&mut VerifierInfoOf<T>)) {
+		if let Some(mut info) = Verifiers::<T>::get(who) {
+			f(&mut info);
+			Verifiers::<T>::insert(who, info);
+		}
+	}
+
 	/// Draws `quorum` verifiers for a round from `seed`: without replacement, each draw
 	/// weighted by active bond, among the active verifiers with a bond other than `exclude`
 	/// (the proposer). The same seed and registry give the same verifiers in the same order.
@@ -179,5 +200,43 @@ impl<T: Config> Pallet<T> {
 			ensure!(info.runner_key == key, "runner key maps to a verifier with another key");
 		}
 		Ok(())
+	}
+}
+
+impl<T: Config> VerifierDuties<T::AccountId> for Pallet<T> {
+	fn note_assigned(who: &T::AccountId) {
+		Self::update(who, |info| info.stats.rounds = info.stats.rounds.saturating_add(1));
+	}
+
+	fn note_agreed(who: &T::AccountId) {
+		Self::update(who, |info| {
+			info.stats.agreed = info.stats.agreed.saturating_add(1);
+			info.missed_in_row = 0;
+		});
+	}
+
+	fn note_deviant(who: &T::AccountId) {
+		Self::update(who, |info| {
+			info.stats.deviant = info.stats.deviant.saturating_add(1);
+			info.missed_in_row = 0;
+		});
+	}
+
+	fn note_missed(who: &T::AccountId) -> bool {
+		let mut chilled = false;
+		Self::update(who, |info| {
+			info.stats.missed = info.stats.missed.saturating_add(1);
+			info.missed_in_row = info.missed_in_row.saturating_add(1);
+			if info.status == VerifierStatus::Active
+				&& info.missed_in_row >= T::MaxMissedInRow::get()
+			{
+				info.status = VerifierStatus::Chilled;
+				chilled = true;
+			}
+		});
+		if chilled {
+			Self::deposit_event(Event::Chilled { who: who.clone() });
+		}
+		chilled
 	}
 }

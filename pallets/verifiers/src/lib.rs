@@ -16,14 +16,20 @@
 //!   and restarts the wait); what stays bonded must be zero or at least the minimum.
 //!   [`Pallet::withdraw_unbonded`] releases it afterwards; a verifier with no bond left is
 //!   removed then.
+//! - **Duties**: pallet-proposals reports through [`VerifierDuties`] who was picked, who
+//!   agreed, who deviated and who missed a duty; the counts are in [`Stats`]. After
+//!   [`Config::MaxMissedInRow`] missed duties in a row a verifier is **chilled**: not picked
+//!   until it calls [`Pallet::rejoin`].
 //! - **Selection** ([`Pallet::select_verifiers`]): a round's `quorum` verifiers are drawn
 //!   without replacement, each draw weighted by active bond, from a seed (deterministic for a
 //!   given seed), among the active verifiers with a bond, never the proposer.
 //!
 //! ## State of this pallet
 //! **Partly built** (issue "Proposals, verification rounds and verifiers"): the calls above,
-//! the admission modes, selection, `try_state`, unit tests. Not built yet: chilling and `rejoin`, penalties and per-round stats updates (through a trait for
-//! pallet-proposals), `claim_rewards`, benchmarks and weights, and the runtime integration.
+//! the admission modes, selection, duty counts and chilling through [`VerifierDuties`] (for
+//! pallet-proposals) with [`Pallet::rejoin`], `try_state`, unit tests. Not built yet:
+//! penalties (slashing a share of the bond), `claim_rewards`, benchmarks and weights, and the
+//! runtime integration.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -47,6 +53,19 @@ use frame_support::traits::fungible;
 /// The balance type of bonds.
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// What the proposals pallet tells this pallet about verifiers' duties. Counts saturate at
+/// `u32::MAX`; calls for accounts that are not verifiers do nothing.
+pub trait VerifierDuties<AccountId> {
+	/// `who` was picked for a round.
+	fn note_assigned(who: &AccountId);
+	/// `who`'s verdict agreed with the settled result.
+	fn note_agreed(who: &AccountId);
+	/// `who`'s verdict was outside the tolerance of the median.
+	fn note_deviant(who: &AccountId);
+	/// `who` did not do its duty in time; returns whether this chilled it.
+	fn note_missed(who: &AccountId) -> bool;
+}
 
 /// A verifier's stored information, with this runtime's types.
 pub type VerifierInfoOf<T> =
@@ -95,6 +114,10 @@ pub mod pallet {
 		/// The most verifiers that may be registered at once (selection walks all of them).
 		#[pallet::constant]
 		type MaxVerifiers: Get<u32>;
+
+		/// After this many missed duties in a row a verifier is chilled.
+		#[pallet::constant]
+		type MaxMissedInRow: Get<u32>;
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
@@ -181,6 +204,16 @@ pub mod pallet {
 			/// The mode now.
 			admission: Admission,
 		},
+		/// A verifier missed `MaxMissedInRow` duties in a row and is no longer picked.
+		Chilled {
+			/// The verifier.
+			who: T::AccountId,
+		},
+		/// A chilled verifier asked to be picked again.
+		Rejoined {
+			/// The verifier.
+			who: T::AccountId,
+		},
 		/// Root put an account on the allowlist or took it off.
 		AllowlistChanged {
 			/// The account.
@@ -216,6 +249,8 @@ pub mod pallet {
 		TooManyVerifiers,
 		/// Fewer verifiers are eligible than the quorum asks for.
 		NotEnoughVerifiers,
+		/// The verifier is not chilled.
+		NotChilled,
 	}
 
 	#[pallet::hooks]
@@ -227,6 +262,7 @@ pub mod pallet {
 
 		fn integrity_test() {
 			assert!(!T::MinBond::get().is_zero(), "a zero MinBond admits verifiers with no stake");
+			assert!(T::MaxMissedInRow::get() > 0, "MaxMissedInRow 0 would chill on registration");
 		}
 	}
 
@@ -279,6 +315,17 @@ pub mod pallet {
 		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_withdraw_unbonded(who)
+		}
+
+		/// Asks to be picked for rounds again after being chilled; the count of missed duties
+		/// in a row starts over.
+		///
+		/// Origin: signed, a verifier. Errors: `NotRegistered`, `NotChilled`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::rejoin())]
+		pub fn rejoin(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_rejoin(who)
 		}
 
 		/// Sets how verifiers are admitted.

@@ -55,6 +55,7 @@ impl pallet_verifiers::Config for Test {
 	type MinBond = MinBond;
 	type UnbondingDelay = UnbondingDelay;
 	type MaxVerifiers = frame_support::traits::ConstU32<5>;
+	type MaxMissedInRow = frame_support::traits::ConstU32<3>;
 	type WeightInfo = ();
 }
 

@@ -299,3 +299,58 @@ fn selection_is_weighted_by_bond() {
 		assert!(big_first < 256, "the small bond is drawn sometimes");
 	});
 }
+
+#[test]
+fn duties_are_counted_per_verifier() {
+	open_ext().execute_with(|| {
+		assert_ok!(register(1, 100, 1));
+		type D = Registry;
+		<D as VerifierDuties<u64>>::note_assigned(&1);
+		<D as VerifierDuties<u64>>::note_assigned(&1);
+		<D as VerifierDuties<u64>>::note_agreed(&1);
+		<D as VerifierDuties<u64>>::note_deviant(&1);
+		assert!(!<D as VerifierDuties<u64>>::note_missed(&1));
+		assert_eq!(
+			Verifiers::<Test>::get(1).unwrap().stats,
+			Stats { rounds: 2, agreed: 1, deviant: 1, missed: 1 }
+		);
+		// Notes about accounts that are not verifiers change nothing.
+		<D as VerifierDuties<u64>>::note_assigned(&2);
+		assert!(!<D as VerifierDuties<u64>>::note_missed(&2));
+		assert!(!Verifiers::<Test>::contains_key(2));
+		check();
+	});
+}
+
+#[test]
+fn missing_duties_in_a_row_chills_until_the_verifier_rejoins() {
+	open_ext().execute_with(|| {
+		assert_ok!(register(1, 100, 1));
+		assert_ok!(register(2, 100, 2));
+		type D = Registry;
+		assert!(!<D as VerifierDuties<u64>>::note_missed(&1));
+		assert!(!<D as VerifierDuties<u64>>::note_missed(&1));
+		// A done duty starts the count over.
+		<D as VerifierDuties<u64>>::note_agreed(&1);
+		assert!(!<D as VerifierDuties<u64>>::note_missed(&1));
+		assert!(!<D as VerifierDuties<u64>>::note_missed(&1));
+		assert!(<D as VerifierDuties<u64>>::note_missed(&1));
+		assert_eq!(last_event(), Event::Chilled { who: 1 });
+		assert_eq!(Verifiers::<Test>::get(1).unwrap().status, VerifierStatus::Chilled);
+		// Chilled: not picked.
+		for s in 0..10u8 {
+			assert_eq!(Registry::select_verifiers(&[s; 32], 1, &99).unwrap(), vec![2]);
+		}
+		assert!(!<D as VerifierDuties<u64>>::note_missed(&1), "chilled only once");
+
+		assert_noop!(Registry::rejoin(RuntimeOrigin::signed(2)), Error::<Test>::NotChilled);
+		assert_noop!(Registry::rejoin(RuntimeOrigin::signed(3)), Error::<Test>::NotRegistered);
+		assert_noop!(Registry::rejoin(RuntimeOrigin::none()), DispatchError::BadOrigin);
+		assert_ok!(Registry::rejoin(RuntimeOrigin::signed(1)));
+		assert_eq!(last_event(), Event::Rejoined { who: 1 });
+		let info = Verifiers::<Test>::get(1).unwrap();
+		assert_eq!((info.status, info.missed_in_row), (VerifierStatus::Active, 0));
+		assert_eq!(Registry::select_verifiers(&[0; 32], 2, &99).unwrap().len(), 2);
+		check();
+	});
+}

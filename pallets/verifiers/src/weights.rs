@@ -19,6 +19,8 @@ pub trait WeightInfo {
 	fn set_admission() -> Weight;
 	/// `set_allowed`.
 	fn set_allowed() -> Weight;
+	/// `rejoin`.
+	fn rejoin() -> Weight;
 }
 
 /// For unit tests only (see the module docs).
@@ -39,6 +41,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn set_allowed() -> Weight {
+		Weight::zero()
+	}
+	fn rejoin() -> Weight {
 		Weight::zero()
 	}
 }
