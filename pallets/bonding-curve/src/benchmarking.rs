@@ -103,7 +103,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			minted = Curve::<T>::do_mint_reward(project, &miner)?;
+			minted = <Curve<T> as TokenRewards<_, _>>::mint_reward(project, &miner)?;
 		}
 
 		assert!(!minted.is_zero());
@@ -122,7 +122,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			Curve::<T>::do_burn(project, &holder, amount)?;
+			<Curve<T> as TokenRewards<_, _>>::burn(project, &holder, amount)?;
 		}
 
 		assert!(supply::<T>(project).is_zero());

@@ -76,67 +76,6 @@ impl<T: Config> Pallet<T> {
 		curve.cost(supply, amount)
 	}
 
-	/// `launch_cost` of [`ProjectTokens`]: two existential deposits (reserve and escrow
-	/// accounts), the asset's metadata deposit and the initial escrow.
-	fn do_launch_cost(
-		name: &[u8],
-		symbol: &[u8],
-		curve: &CurveParams<BalanceOf<T>>,
-	) -> Result<BalanceOf<T>, DispatchError> {
-		let ed = T::Currency::minimum_balance();
-		let metadata = T::Assets::calc_metadata_deposit(name, symbol);
-		ed.checked_add(&ed)
-			.and_then(|x| x.checked_add(&metadata))
-			.and_then(|x| x.checked_add(&curve.initial_escrow))
-			.ok_or_else(|| ArithmeticError::Overflow.into())
-	}
-
-	/// `launch` of [`ProjectTokens`]: creates the asset owned by the reserve account, sets
-	/// its metadata, and funds the reserve and escrow accounts from the creator.
-	fn do_launch(
-		project: ProjectId,
-		creator: &T::AccountId,
-		name: &[u8],
-		symbol: &[u8],
-		curve: &CurveParams<BalanceOf<T>>,
-	) -> DispatchResult {
-		ensure!(!Tokens::<T>::contains_key(project), Error::<T>::TokenExists);
-		let asset = T::ProjectAssetId::convert(project);
-		ensure!(!T::Assets::asset_exists(asset), Error::<T>::AssetIdInUse);
-		let reserve = Self::reserve_account(project);
-		let escrow = Self::escrow_account(project);
-		let ed = T::Currency::minimum_balance();
-		let metadata_deposit = T::Assets::calc_metadata_deposit(name, symbol);
-
-		let reserve_seed = ed.checked_add(&metadata_deposit).ok_or(ArithmeticError::Overflow)?;
-		let escrow_seed = ed.checked_add(&curve.initial_escrow).ok_or(ArithmeticError::Overflow)?;
-		T::Currency::transfer(creator, &reserve, reserve_seed, Preservation::Preserve)?;
-		T::Currency::transfer(creator, &escrow, escrow_seed, Preservation::Preserve)?;
-
-		T::Assets::create(asset, reserve.clone(), false, One::one())?;
-		T::Assets::set(asset, &reserve, name.to_vec(), symbol.to_vec(), 0)?;
-
-		Tokens::<T>::insert(
-			project,
-			TokenInfo {
-				asset,
-				base_price: curve.base_price,
-				slope: curve.slope,
-				miner_pool_cap: curve.miner_pool_cap,
-				reward_per_approval: curve.reward_per_approval,
-				pool_minted: Zero::zero(),
-			},
-		);
-		Self::deposit_event(Event::TokenLaunched {
-			project,
-			asset,
-			reserve,
-			escrow,
-			initial_escrow: curve.initial_escrow,
-		});
-		Ok(())
-	}
-
 	/// `buy`.
 	pub(crate) fn do_buy(
 		who: T::AccountId,
@@ -251,14 +190,7 @@ impl<T: Config> Pallet<T> {
 		(low, fits(low).unwrap_or_default())
 	}
 
-	/// `mint_reward` of [`TokenRewards`]; all or nothing, also when called from a hook.
-	pub(crate) fn do_mint_reward(
-		project: ProjectId,
-		to: &T::AccountId,
-	) -> Result<BalanceOf<T>, DispatchError> {
-		frame_support::storage::with_storage_layer(|| Self::mint_reward_inner(project, to))
-	}
-
+	/// `mint_reward` of [`TokenRewards`], inside its storage layer.
 	fn mint_reward_inner(
 		project: ProjectId,
 		to: &T::AccountId,
@@ -286,27 +218,6 @@ impl<T: Config> Pallet<T> {
 		Tokens::<T>::insert(project, token);
 		Self::deposit_event(Event::RewardMinted { project, to: to.clone(), amount, cost });
 		Ok(amount)
-	}
-
-	/// `burn` of [`TokenRewards`].
-	pub(crate) fn do_burn(
-		project: ProjectId,
-		who: &T::AccountId,
-		amount: BalanceOf<T>,
-	) -> DispatchResult {
-		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-		let token = Tokens::<T>::get(project).ok_or(Error::<T>::UnknownProject)?;
-		T::Assets::burn_from(
-			token.asset,
-			who,
-			amount,
-			Preservation::Expendable,
-			Precision::Exact,
-			Fortitude::Polite,
-		)
-		.map_err(|_| Error::<T>::InsufficientTokens)?;
-		Self::deposit_event(Event::Burned { project, who: who.clone(), amount });
-		Ok(())
 	}
 
 	/// `BondingCurveApi::quote_buy`.
@@ -379,13 +290,21 @@ impl<T: Config> Pallet<T> {
 	}
 }
 
+/// Launch costs two existential deposits (reserve and escrow accounts), the asset's metadata
+/// deposit and the initial escrow. Launching creates the asset owned by the reserve account,
+/// sets its metadata, and funds the reserve and escrow accounts from the creator.
 impl<T: Config> ProjectTokens<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	fn launch_cost(
 		name: &[u8],
 		symbol: &[u8],
 		curve: &CurveParams<BalanceOf<T>>,
 	) -> Result<BalanceOf<T>, DispatchError> {
-		Self::do_launch_cost(name, symbol, curve)
+		let ed = T::Currency::minimum_balance();
+		let metadata = T::Assets::calc_metadata_deposit(name, symbol);
+		ed.checked_add(&ed)
+			.and_then(|x| x.checked_add(&metadata))
+			.and_then(|x| x.checked_add(&curve.initial_escrow))
+			.ok_or_else(|| ArithmeticError::Overflow.into())
 	}
 
 	fn launch(
@@ -395,16 +314,63 @@ impl<T: Config> ProjectTokens<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		symbol: &[u8],
 		curve: &CurveParams<BalanceOf<T>>,
 	) -> DispatchResult {
-		Self::do_launch(project, creator, name, symbol, curve)
+		ensure!(!Tokens::<T>::contains_key(project), Error::<T>::TokenExists);
+		let asset = T::ProjectAssetId::convert(project);
+		ensure!(!T::Assets::asset_exists(asset), Error::<T>::AssetIdInUse);
+		let reserve = Self::reserve_account(project);
+		let escrow = Self::escrow_account(project);
+		let ed = T::Currency::minimum_balance();
+		let metadata_deposit = T::Assets::calc_metadata_deposit(name, symbol);
+
+		let reserve_seed = ed.checked_add(&metadata_deposit).ok_or(ArithmeticError::Overflow)?;
+		let escrow_seed = ed.checked_add(&curve.initial_escrow).ok_or(ArithmeticError::Overflow)?;
+		T::Currency::transfer(creator, &reserve, reserve_seed, Preservation::Preserve)?;
+		T::Currency::transfer(creator, &escrow, escrow_seed, Preservation::Preserve)?;
+
+		T::Assets::create(asset, reserve.clone(), false, One::one())?;
+		T::Assets::set(asset, &reserve, name.to_vec(), symbol.to_vec(), 0)?;
+
+		Tokens::<T>::insert(
+			project,
+			TokenInfo {
+				asset,
+				base_price: curve.base_price,
+				slope: curve.slope,
+				miner_pool_cap: curve.miner_pool_cap,
+				reward_per_approval: curve.reward_per_approval,
+				pool_minted: Zero::zero(),
+			},
+		);
+		Self::deposit_event(Event::TokenLaunched {
+			project,
+			asset,
+			reserve,
+			escrow,
+			initial_escrow: curve.initial_escrow,
+		});
+		Ok(())
 	}
 }
 
 impl<T: Config> TokenRewards<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	/// All or nothing, also when called from a hook.
 	fn mint_reward(project: ProjectId, to: &T::AccountId) -> Result<BalanceOf<T>, DispatchError> {
-		Self::do_mint_reward(project, to)
+		frame_support::storage::with_storage_layer(|| Self::mint_reward_inner(project, to))
 	}
 
 	fn burn(project: ProjectId, who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
-		Self::do_burn(project, who, amount)
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		let token = Tokens::<T>::get(project).ok_or(Error::<T>::UnknownProject)?;
+		T::Assets::burn_from(
+			token.asset,
+			who,
+			amount,
+			Preservation::Expendable,
+			Precision::Exact,
+			Fortitude::Polite,
+		)
+		.map_err(|_| Error::<T>::InsufficientTokens)?;
+		Self::deposit_event(Event::Burned { project, who: who.clone(), amount });
+		Ok(())
 	}
 }
