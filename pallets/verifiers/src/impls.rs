@@ -5,12 +5,16 @@ use frame_support::{
 	ensure,
 	pallet_prelude::*,
 	traits::{
-		fungible::{InspectHold, MutateHold},
-		tokens::Precision,
+		fungible::{self, InspectHold, MutateHold},
+		fungibles,
+		tokens::{Fortitude, Precision, Preservation},
 	},
 };
 use sp_runtime::{
-	traits::{BlakeTwo256, CheckedAdd, CheckedSub, Hash, SaturatedConversion, Zero},
+	traits::{
+		AccountIdConversion, BlakeTwo256, CheckedAdd, CheckedSub, Hash, SaturatedConversion,
+		Saturating, Zero,
+	},
 	ArithmeticError,
 };
 
@@ -122,6 +126,88 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// `claim_rewards`.
+	pub(crate) fn do_claim_rewards(who: T::AccountId, asset: RewardAssetOf<T>) -> DispatchResult {
+		let amount = PendingRewards::<T>::take(&who, &asset).ok_or(Error::<T>::NoRewards)?;
+		let pot = Self::pot_account();
+		// The pot holds at least every credit (checked by `try_state`); it has a provider of
+		// its own, so it may be emptied.
+		match asset.clone() {
+			RewardAsset::Native => {
+				<T::Currency as fungible::Mutate<_>>::transfer(
+					&pot,
+					&who,
+					amount,
+					Preservation::Expendable,
+				)?;
+			},
+			RewardAsset::Token(id) => {
+				<T::Assets as fungibles::Mutate<_>>::transfer(
+					id,
+					&pot,
+					&who,
+					amount,
+					Preservation::Expendable,
+				)?;
+			},
+		}
+		Self::deposit_event(Event::RewardsClaimed { who, asset, amount });
+		Ok(())
+	}
+
+	/// The account credited rewards are kept in until claimed.
+	pub fn pot_account() -> T::AccountId {
+		T::PalletId::get().into_account_truncating()
+	}
+
+	/// Burns `SlashShare` of `who`'s held bond (active bond first, then unbonding) and returns
+	/// how much. An active bond left below the minimum starts unbonding in full.
+	fn slash(who: &T::AccountId, reason: SlashReason) -> BalanceOf<T> {
+		let Some(mut info) = Verifiers::<T>::get(who) else { return Zero::zero() };
+		let unbonding = info.unbonding.map_or(Zero::zero(), |u| u.amount);
+		// bond + unbonding is what is held (a `try_state` invariant), so it fits (qed).
+		let held = info.bond.saturating_add(unbonding);
+		let due = T::SlashShare::get().mul_floor(held);
+		let burned = T::Currency::burn_held(
+			&HoldReason::VerifierBond.into(),
+			who,
+			due,
+			Precision::BestEffort,
+			Fortitude::Force,
+		)
+		.unwrap_or_default();
+		let from_bond = burned.min(info.bond);
+		// `from_bond <= bond` and `burned - from_bond <= unbonding` because `burned <= held`
+		// (qed).
+		info.bond = info.bond.saturating_sub(from_bond);
+		if let Some(u) = info.unbonding.as_mut() {
+			u.amount = u.amount.saturating_sub(burned.saturating_sub(from_bond));
+		}
+		if info.unbonding.is_some_and(|u| u.amount.is_zero()) {
+			info.unbonding = None;
+		}
+		if !info.bond.is_zero() && info.bond < T::MinBond::get() {
+			let amount = info.bond;
+			let unlocks_at =
+				frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
+			let total = info.unbonding.map_or(Zero::zero(), |u| u.amount).saturating_add(amount);
+			info.unbonding = Some(Unbonding { amount: total, unlocks_at });
+			info.bond = Zero::zero();
+			Self::deposit_event(Event::Unbonded { who: who.clone(), amount, unlocks_at });
+		}
+		if info.bond.is_zero() && info.unbonding.is_none() {
+			RunnerKeys::<T>::remove(info.runner_key);
+			Verifiers::<T>::remove(who);
+			Self::deposit_event(Event::Deregistered { who: who.clone() });
+		} else {
+			Verifiers::<T>::insert(who, info);
+		}
+		if !burned.is_zero() {
+			Self::deposit_event(Event::Slashed { who: who.clone(), amount: burned, reason });
+		}
+		burned
+	}
+
 	/// Applies `f` to `who`'s record if it is a verifier.
 	fn update(who: &T::AccountId, f: impl FnOnce(&mut VerifierInfoOf<T>)) {
 		if let Some(mut info) = Verifiers::<T>::get(who) {
@@ -199,11 +285,73 @@ impl<T: Config> Pallet<T> {
 			let info = Verifiers::<T>::get(&who).ok_or("runner key of no verifier")?;
 			ensure!(info.runner_key == key, "runner key maps to a verifier with another key");
 		}
+		ensure!(
+			Verifiers::<T>::iter().count() == Verifiers::<T>::count() as usize,
+			"verifier counter differs from the map"
+		);
+		let mut owed = alloc::vec::Vec::<(RewardAssetOf<T>, BalanceOf<T>)>::new();
+		for (_, asset, amount) in PendingRewards::<T>::iter() {
+			ensure!(!amount.is_zero(), "a zero reward is stored");
+			match owed.iter_mut().find(|(a, _)| *a == asset) {
+				Some((_, sum)) => {
+					*sum = sum.checked_add(&amount).ok_or("credited rewards overflow")?
+				},
+				None => owed.push((asset, amount)),
+			}
+		}
+		let pot = Self::pot_account();
+		for (asset, sum) in owed {
+			let has = match asset {
+				RewardAsset::Native => <T::Currency as fungible::Inspect<_>>::balance(&pot),
+				RewardAsset::Token(id) => <T::Assets as fungibles::Inspect<_>>::balance(id, &pot),
+			};
+			ensure!(has >= sum, "the pot holds less than the rewards credited from it");
+		}
 		Ok(())
 	}
 }
 
-impl<T: Config> VerifierDuties<T::AccountId> for Pallet<T> {
+impl<T: Config> VerifierRegistry<T::AccountId> for Pallet<T> {
+	fn select(
+		seed: &[u8; 32],
+		quorum: u32,
+		exclude: &T::AccountId,
+	) -> Result<alloc::vec::Vec<T::AccountId>, DispatchError> {
+		Self::select_verifiers(seed, quorum, exclude).map_err(Into::into)
+	}
+
+	fn runner_key(who: &T::AccountId) -> Option<RunnerKey> {
+		Verifiers::<T>::get(who).map(|info| info.runner_key)
+	}
+}
+
+impl<T: Config> VerifierRewards<T::AccountId, AssetIdOf<T>, BalanceOf<T>> for Pallet<T> {
+	fn pot() -> T::AccountId {
+		let pot = Self::pot_account();
+		// A provider of its own lets the pot take project tokens (which are not sufficient)
+		// and be emptied by claims.
+		if !frame_system::Pallet::<T>::account_exists(&pot) {
+			frame_system::Pallet::<T>::inc_providers(&pot);
+		}
+		pot
+	}
+
+	fn credit(who: &T::AccountId, asset: RewardAssetOf<T>, amount: BalanceOf<T>) -> DispatchResult {
+		if amount.is_zero() {
+			return Ok(());
+		}
+		PendingRewards::<T>::try_mutate(who, &asset, |owed| -> DispatchResult {
+			let sum =
+				owed.unwrap_or_default().checked_add(&amount).ok_or(ArithmeticError::Overflow)?;
+			*owed = Some(sum);
+			Ok(())
+		})?;
+		Self::deposit_event(Event::RewardCredited { who: who.clone(), asset, amount });
+		Ok(())
+	}
+}
+
+impl<T: Config> VerifierDuties<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	fn note_assigned(who: &T::AccountId) {
 		Self::update(who, |info| info.stats.rounds = info.stats.rounds.saturating_add(1));
 	}
@@ -215,14 +363,15 @@ impl<T: Config> VerifierDuties<T::AccountId> for Pallet<T> {
 		});
 	}
 
-	fn note_deviant(who: &T::AccountId) {
+	fn note_deviant(who: &T::AccountId) -> BalanceOf<T> {
 		Self::update(who, |info| {
 			info.stats.deviant = info.stats.deviant.saturating_add(1);
 			info.missed_in_row = 0;
 		});
+		Self::slash(who, SlashReason::Deviant)
 	}
 
-	fn note_missed(who: &T::AccountId) -> bool {
+	fn note_missed(who: &T::AccountId) -> BalanceOf<T> {
 		let mut chilled = false;
 		Self::update(who, |info| {
 			info.stats.missed = info.stats.missed.saturating_add(1);
@@ -237,6 +386,6 @@ impl<T: Config> VerifierDuties<T::AccountId> for Pallet<T> {
 		if chilled {
 			Self::deposit_event(Event::Chilled { who: who.clone() });
 		}
-		chilled
+		Self::slash(who, SlashReason::Missed)
 	}
 }

@@ -23,13 +23,20 @@
 //! - **Selection** ([`Pallet::select_verifiers`]): a round's `quorum` verifiers are drawn
 //!   without replacement, each draw weighted by active bond, from a seed (deterministic for a
 //!   given seed), among the active verifiers with a bond, never the proposer.
+//! - **Penalties**: a deviant verdict and a missed duty each slash [`Config::SlashShare`] of
+//!   the verifier's held bond (active first, then unbonding). Slashed bonds are **burned**:
+//!   nobody profits from making another verifier look deviant. An active bond that a slash
+//!   leaves below the minimum starts unbonding in full (the verifier stops being picked).
+//! - **Rewards**: pallet-proposals pays verifiers their share of slashed stakes and lost
+//!   challenge bonds into this pallet's pot account ([`Config::PalletId`]) and credits them
+//!   through [`VerifierRewards`]; each verifier takes its credit out with
+//!   [`Pallet::claim_rewards`], one asset (the native currency or a project token) at a time.
+//!   Credits outlive the verifier's registration.
 //!
 //! ## State of this pallet
-//! **Partly built** (issue "Proposals, verification rounds and verifiers"): the calls above,
-//! the admission modes, selection, duty counts and chilling through [`VerifierDuties`] (for
-//! pallet-proposals) with [`Pallet::rejoin`], `try_state`, unit tests. Not built yet:
-//! penalties (slashing a share of the bond), `claim_rewards`, benchmarks and weights, and the
-//! runtime integration.
+//! **Partly built** (issue "Proposals, verification rounds and verifiers"): everything above,
+//! `try_state`, unit tests. Not built yet: benchmarks and generated weights, and the runtime
+//! integration.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -48,23 +55,59 @@ pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
 
-use frame_support::traits::fungible;
+use frame_support::traits::{fungible, fungibles};
+
+/// The asset ids of project tokens.
+pub type AssetIdOf<T> =
+	<<T as Config>::Assets as fungibles::Inspect<<T as frame_system::Config>::AccountId>>::AssetId;
+
+/// A reward asset with this runtime's types.
+pub type RewardAssetOf<T> = RewardAsset<AssetIdOf<T>>;
 
 /// The balance type of bonds.
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
 /// What the proposals pallet tells this pallet about verifiers' duties. Counts saturate at
-/// `u32::MAX`; calls for accounts that are not verifiers do nothing.
-pub trait VerifierDuties<AccountId> {
+/// `u32::MAX`; calls for accounts that are not verifiers do nothing (and slash nothing).
+pub trait VerifierDuties<AccountId, Balance> {
 	/// `who` was picked for a round.
 	fn note_assigned(who: &AccountId);
 	/// `who`'s verdict agreed with the settled result.
 	fn note_agreed(who: &AccountId);
-	/// `who`'s verdict was outside the tolerance of the median.
-	fn note_deviant(who: &AccountId);
-	/// `who` did not do its duty in time; returns whether this chilled it.
-	fn note_missed(who: &AccountId) -> bool;
+	/// `who`'s verdict disagreed with the settled result: slashes (burns) `SlashShare` of its
+	/// bond and returns how much.
+	fn note_deviant(who: &AccountId) -> Balance;
+	/// `who` did not do its duty in time: slashes like `note_deviant`, and chills it after
+	/// `MaxMissedInRow` in a row. Returns how much was slashed.
+	fn note_missed(who: &AccountId) -> Balance;
+}
+
+/// What the proposals pallet asks of the verifier registry for a round.
+pub trait VerifierRegistry<AccountId> {
+	/// Draws `quorum` verifiers from `seed`, never `exclude` (see
+	/// [`Pallet::select_verifiers`]).
+	fn select(
+		seed: &[u8; 32],
+		quorum: u32,
+		exclude: &AccountId,
+	) -> Result<alloc::vec::Vec<AccountId>, sp_runtime::DispatchError>;
+	/// The runner key `who` registered, if it is a verifier.
+	fn runner_key(who: &AccountId) -> Option<RunnerKey>;
+}
+
+/// How the proposals pallet pays verifiers: it moves the funds into [`VerifierRewards::pot`]
+/// and then credits each verifier its share; verifiers claim with `claim_rewards`.
+pub trait VerifierRewards<AccountId, AssetId, Balance> {
+	/// The account that keeps credited rewards until they are claimed. It exists (has a
+	/// provider) from the first time this is called.
+	fn pot() -> AccountId;
+	/// Credits `amount` of `asset` to `who`. The caller has moved the funds into the pot.
+	fn credit(
+		who: &AccountId,
+		asset: RewardAsset<AssetId>,
+		amount: Balance,
+	) -> sp_runtime::DispatchResult;
 }
 
 /// A verifier's stored information, with this runtime's types.
@@ -76,9 +119,11 @@ pub mod pallet {
 	use super::*;
 	use frame_support::{
 		pallet_prelude::*,
-		traits::fungible::{Inspect, MutateHold},
+		traits::fungible::{Mutate, MutateHold},
+		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
+	use sp_runtime::Perbill;
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -93,9 +138,16 @@ pub mod pallet {
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
-		/// The currency bonds are held in.
-		type Currency: Inspect<Self::AccountId>
+		/// The currency bonds are held in (and native rewards paid in).
+		type Currency: Mutate<Self::AccountId>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// Project tokens, in which verifiers' shares of slashed stakes are paid.
+		type Assets: fungibles::Mutate<Self::AccountId, Balance = BalanceOf<Self>>;
+
+		/// The pot account for credited rewards is derived from this.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
 
 		/// The runtime's hold reasons, which include this pallet's.
 		type RuntimeHoldReason: From<HoldReason>;
@@ -119,6 +171,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxMissedInRow: Get<u32>;
 
+		/// The share of its held bond a verifier loses for a deviant verdict or a missed duty.
+		#[pallet::constant]
+		type SlashShare: Get<Perbill>;
+
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -131,6 +187,17 @@ pub mod pallet {
 	/// Which verifier each runner key belongs to.
 	#[pallet::storage]
 	pub type RunnerKeys<T: Config> = StorageMap<_, Blake2_128Concat, RunnerKey, T::AccountId>;
+
+	/// Rewards credited to an account and not claimed yet, by asset. The funds are in the pot.
+	#[pallet::storage]
+	pub type PendingRewards<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		RewardAssetOf<T>,
+		BalanceOf<T>,
+	>;
 
 	/// How verifiers are admitted.
 	#[pallet::storage]
@@ -214,6 +281,33 @@ pub mod pallet {
 			/// The verifier.
 			who: T::AccountId,
 		},
+		/// A verifier lost part of its bond (burned) for a deviant verdict or a missed duty.
+		Slashed {
+			/// The verifier.
+			who: T::AccountId,
+			/// How much was burned.
+			amount: BalanceOf<T>,
+			/// What it was for.
+			reason: SlashReason,
+		},
+		/// A reward was credited to an account.
+		RewardCredited {
+			/// Who may claim it.
+			who: T::AccountId,
+			/// In what.
+			asset: RewardAssetOf<T>,
+			/// How much.
+			amount: BalanceOf<T>,
+		},
+		/// An account took its credited rewards in one asset out of the pot.
+		RewardsClaimed {
+			/// Who.
+			who: T::AccountId,
+			/// In what.
+			asset: RewardAssetOf<T>,
+			/// How much.
+			amount: BalanceOf<T>,
+		},
 		/// Root put an account on the allowlist or took it off.
 		AllowlistChanged {
 			/// The account.
@@ -251,6 +345,8 @@ pub mod pallet {
 		NotEnoughVerifiers,
 		/// The verifier is not chilled.
 		NotChilled,
+		/// The account has no rewards to claim in this asset.
+		NoRewards,
 	}
 
 	#[pallet::hooks]
@@ -263,6 +359,7 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(!T::MinBond::get().is_zero(), "a zero MinBond admits verifiers with no stake");
 			assert!(T::MaxMissedInRow::get() > 0, "MaxMissedInRow 0 would chill on registration");
+			assert!(T::MaxVerifiers::get() > 0, "MaxVerifiers 0 admits nobody");
 		}
 	}
 
@@ -326,6 +423,17 @@ pub mod pallet {
 		pub fn rejoin(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_rejoin(who)
+		}
+
+		/// Pays the caller everything credited to it in `asset` out of the pot.
+		///
+		/// Origin: signed (any account with credited rewards; it need not be a verifier any
+		/// more). Errors: `NoRewards`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::claim_rewards())]
+		pub fn claim_rewards(origin: OriginFor<T>, asset: RewardAssetOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_claim_rewards(who, asset)
 		}
 
 		/// Sets how verifiers are admitted.

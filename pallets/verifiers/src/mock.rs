@@ -28,6 +28,8 @@ mod runtime {
 	#[runtime::pallet_index(1)]
 	pub type Balances = pallet_balances;
 	#[runtime::pallet_index(2)]
+	pub type Assets = pallet_assets;
+	#[runtime::pallet_index(3)]
 	pub type Registry = pallet_verifiers;
 }
 
@@ -43,19 +45,34 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
+#[derive_impl(pallet_assets::config_preludes::TestDefaultConfig)]
+impl pallet_assets::Config for Test {
+	type Currency = Balances;
+	type CreateOrigin =
+		frame_support::traits::AsEnsureOriginWithArg<frame_system::EnsureSigned<u64>>;
+	type ForceOrigin = frame_system::EnsureRoot<u64>;
+	type Freezer = ();
+	type Holder = ();
+}
+
 parameter_types! {
 	pub const MinBond: u64 = 100;
 	pub const UnbondingDelay: u64 = 10;
+	pub const VerifiersPalletId: frame_support::PalletId = frame_support::PalletId(*b"poi/vrfy");
+	pub const SlashShare: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(10);
 }
 
 impl pallet_verifiers::Config for Test {
 	type Currency = Balances;
+	type Assets = Assets;
+	type PalletId = VerifiersPalletId;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type AdminOrigin = frame_system::EnsureRoot<u64>;
 	type MinBond = MinBond;
 	type UnbondingDelay = UnbondingDelay;
 	type MaxVerifiers = frame_support::traits::ConstU32<5>;
 	type MaxMissedInRow = frame_support::traits::ConstU32<3>;
+	type SlashShare = SlashShare;
 	type WeightInfo = ();
 }
 

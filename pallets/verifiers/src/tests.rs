@@ -303,45 +303,57 @@ fn selection_is_weighted_by_bond() {
 #[test]
 fn duties_are_counted_per_verifier() {
 	open_ext().execute_with(|| {
-		assert_ok!(register(1, 100, 1));
+		assert_ok!(register(1, 1_000, 1));
 		type D = Registry;
-		<D as VerifierDuties<u64>>::note_assigned(&1);
-		<D as VerifierDuties<u64>>::note_assigned(&1);
-		<D as VerifierDuties<u64>>::note_agreed(&1);
-		<D as VerifierDuties<u64>>::note_deviant(&1);
-		assert!(!<D as VerifierDuties<u64>>::note_missed(&1));
+		<D as VerifierDuties<u64, u64>>::note_assigned(&1);
+		<D as VerifierDuties<u64, u64>>::note_assigned(&1);
+		<D as VerifierDuties<u64, u64>>::note_agreed(&1);
+		<D as VerifierDuties<u64, u64>>::note_deviant(&1);
+		<D as VerifierDuties<u64, u64>>::note_missed(&1);
 		assert_eq!(
 			Verifiers::<Test>::get(1).unwrap().stats,
 			Stats { rounds: 2, agreed: 1, deviant: 1, missed: 1 }
 		);
-		// Notes about accounts that are not verifiers change nothing.
-		<D as VerifierDuties<u64>>::note_assigned(&2);
-		assert!(!<D as VerifierDuties<u64>>::note_missed(&2));
+		// Notes about accounts that are not verifiers change nothing and slash nothing.
+		<D as VerifierDuties<u64, u64>>::note_assigned(&2);
+		assert_eq!(<D as VerifierDuties<u64, u64>>::note_missed(&2), 0);
+		assert_eq!(<D as VerifierDuties<u64, u64>>::note_deviant(&2), 0);
 		assert!(!Verifiers::<Test>::contains_key(2));
+		assert_eq!(Balances::free_balance(2), 10_000);
 		check();
 	});
+}
+
+fn chilled_events() -> usize {
+	System::events()
+		.into_iter()
+		.filter(|r| matches!(r.event, RuntimeEvent::Registry(Event::Chilled { .. })))
+		.count()
 }
 
 #[test]
 fn missing_duties_in_a_row_chills_until_the_verifier_rejoins() {
 	open_ext().execute_with(|| {
-		assert_ok!(register(1, 100, 1));
+		assert_ok!(register(1, 5_000, 1));
 		assert_ok!(register(2, 100, 2));
 		type D = Registry;
-		assert!(!<D as VerifierDuties<u64>>::note_missed(&1));
-		assert!(!<D as VerifierDuties<u64>>::note_missed(&1));
+		<D as VerifierDuties<u64, u64>>::note_missed(&1);
+		<D as VerifierDuties<u64, u64>>::note_missed(&1);
 		// A done duty starts the count over.
-		<D as VerifierDuties<u64>>::note_agreed(&1);
-		assert!(!<D as VerifierDuties<u64>>::note_missed(&1));
-		assert!(!<D as VerifierDuties<u64>>::note_missed(&1));
-		assert!(<D as VerifierDuties<u64>>::note_missed(&1));
-		assert_eq!(last_event(), Event::Chilled { who: 1 });
+		<D as VerifierDuties<u64, u64>>::note_agreed(&1);
+		<D as VerifierDuties<u64, u64>>::note_missed(&1);
+		<D as VerifierDuties<u64, u64>>::note_missed(&1);
+		assert_eq!(chilled_events(), 0);
+		assert_eq!(Verifiers::<Test>::get(1).unwrap().status, VerifierStatus::Active);
+		<D as VerifierDuties<u64, u64>>::note_missed(&1);
+		assert_eq!(chilled_events(), 1);
 		assert_eq!(Verifiers::<Test>::get(1).unwrap().status, VerifierStatus::Chilled);
 		// Chilled: not picked.
 		for s in 0..10u8 {
 			assert_eq!(Registry::select_verifiers(&[s; 32], 1, &99).unwrap(), vec![2]);
 		}
-		assert!(!<D as VerifierDuties<u64>>::note_missed(&1), "chilled only once");
+		<D as VerifierDuties<u64, u64>>::note_missed(&1);
+		assert_eq!(chilled_events(), 1, "chilled only once");
 
 		assert_noop!(Registry::rejoin(RuntimeOrigin::signed(2)), Error::<Test>::NotChilled);
 		assert_noop!(Registry::rejoin(RuntimeOrigin::signed(3)), Error::<Test>::NotRegistered);
@@ -352,5 +364,143 @@ fn missing_duties_in_a_row_chills_until_the_verifier_rejoins() {
 		assert_eq!((info.status, info.missed_in_row), (VerifierStatus::Active, 0));
 		assert_eq!(Registry::select_verifiers(&[0; 32], 2, &99).unwrap().len(), 2);
 		check();
+	});
+}
+
+#[test]
+fn a_deviant_verdict_or_a_missed_duty_burns_the_slash_share_of_the_bond() {
+	open_ext().execute_with(|| {
+		assert_ok!(register(1, 1_000, 1));
+		let issuance = Balances::total_issuance();
+		type D = Registry;
+		// SlashShare is 10 % in the mock.
+		assert_eq!(<D as VerifierDuties<u64, u64>>::note_deviant(&1), 100);
+		assert_eq!(
+			last_event(),
+			Event::Slashed { who: 1, amount: 100, reason: SlashReason::Deviant }
+		);
+		assert_eq!(<D as VerifierDuties<u64, u64>>::note_missed(&1), 90);
+		assert_eq!(
+			last_event(),
+			Event::Slashed { who: 1, amount: 90, reason: SlashReason::Missed }
+		);
+		assert_eq!(Verifiers::<Test>::get(1).unwrap().bond, 810);
+		assert_eq!(held(1), 810);
+		assert_eq!(Balances::total_issuance(), issuance - 190, "slashes are burned");
+		assert_eq!(Balances::free_balance(1), 9_000, "the free balance is untouched");
+		check();
+	});
+}
+
+#[test]
+fn a_slash_takes_from_the_unbonding_amount_after_the_active_bond() {
+	open_ext().execute_with(|| {
+		assert_ok!(register(1, 1_000, 1));
+		assert_ok!(Registry::unbond(RuntimeOrigin::signed(1), 1_000));
+		type D = Registry;
+		assert_eq!(<D as VerifierDuties<u64, u64>>::note_missed(&1), 100);
+		let info = Verifiers::<Test>::get(1).unwrap();
+		assert_eq!(info.bond, 0);
+		assert_eq!(info.unbonding.unwrap().amount, 900);
+		assert_eq!(held(1), 900);
+		check();
+		run_to_block(11);
+		assert_ok!(Registry::withdraw_unbonded(RuntimeOrigin::signed(1)));
+		assert_eq!(Balances::free_balance(1), 9_900);
+		assert!(!Verifiers::<Test>::contains_key(1));
+		check();
+	});
+}
+
+#[test]
+fn a_slash_that_leaves_the_bond_below_the_minimum_unbonds_the_rest() {
+	open_ext().execute_with(|| {
+		assert_ok!(register(1, 105, 1));
+		assert_ok!(register(2, 100, 2));
+		type D = Registry;
+		assert_eq!(<D as VerifierDuties<u64, u64>>::note_deviant(&1), 10);
+		let info = Verifiers::<Test>::get(1).unwrap();
+		assert_eq!(info.bond, 0);
+		assert_eq!(info.unbonding, Some(Unbonding { amount: 95, unlocks_at: 11 }));
+		assert!(System::events().iter().any(|r| r.event
+			== RuntimeEvent::Registry(Event::Unbonded { who: 1, amount: 95, unlocks_at: 11 })));
+		// No longer picked.
+		for s in 0..10u8 {
+			assert_eq!(Registry::select_verifiers(&[s; 32], 1, &99).unwrap(), vec![2]);
+		}
+		check();
+	});
+}
+
+fn pay_into_pot(asset: RewardAsset<u32>, amount: u64) {
+	let pot = <Registry as VerifierRewards<u64, u32, u64>>::pot();
+	match asset {
+		RewardAsset::Native => {
+			assert_ok!(Balances::transfer_allow_death(RuntimeOrigin::signed(7), pot, amount));
+		},
+		RewardAsset::Token(id) => {
+			assert_ok!(Assets::mint(RuntimeOrigin::signed(7), id, pot, amount));
+		},
+	}
+}
+
+#[test]
+fn credited_rewards_are_claimed_per_asset_from_the_pot() {
+	open_ext().execute_with(|| {
+		assert_ok!(Assets::create(RuntimeOrigin::signed(7), 5, 7, 1));
+		pay_into_pot(RewardAsset::Token(5), 30);
+		pay_into_pot(RewardAsset::Native, 500);
+		type R = Registry;
+		assert_ok!(<R as VerifierRewards<u64, u32, u64>>::credit(&1, RewardAsset::Token(5), 10));
+		assert_ok!(<R as VerifierRewards<u64, u32, u64>>::credit(&1, RewardAsset::Token(5), 10));
+		assert_eq!(
+			last_event(),
+			Event::RewardCredited { who: 1, asset: RewardAsset::Token(5), amount: 10 }
+		);
+		assert_ok!(<R as VerifierRewards<u64, u32, u64>>::credit(&2, RewardAsset::Token(5), 10));
+		assert_ok!(<R as VerifierRewards<u64, u32, u64>>::credit(&1, RewardAsset::Native, 500));
+		// A zero credit stores nothing.
+		assert_ok!(<R as VerifierRewards<u64, u32, u64>>::credit(&3, RewardAsset::Native, 0));
+		assert!(!PendingRewards::<Test>::contains_key(3, RewardAsset::<u32>::Native));
+		assert_eq!(PendingRewards::<Test>::get(1, RewardAsset::Token(5)), Some(20));
+		check();
+
+		assert_noop!(
+			Registry::claim_rewards(RuntimeOrigin::signed(3), RewardAsset::Native),
+			Error::<Test>::NoRewards
+		);
+		assert_noop!(
+			Registry::claim_rewards(RuntimeOrigin::none(), RewardAsset::Native),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(Registry::claim_rewards(RuntimeOrigin::signed(1), RewardAsset::Token(5)));
+		assert_eq!(
+			last_event(),
+			Event::RewardsClaimed { who: 1, asset: RewardAsset::Token(5), amount: 20 }
+		);
+		assert_eq!(Assets::balance(5, 1), 20);
+		assert_noop!(
+			Registry::claim_rewards(RuntimeOrigin::signed(1), RewardAsset::Token(5)),
+			Error::<Test>::NoRewards
+		);
+		assert_ok!(Registry::claim_rewards(RuntimeOrigin::signed(1), RewardAsset::Native));
+		assert_eq!(Balances::free_balance(1), 10_500);
+		assert_ok!(Registry::claim_rewards(RuntimeOrigin::signed(2), RewardAsset::Token(5)));
+		assert_eq!(Assets::balance(5, 2), 10);
+		assert_eq!(Assets::balance(5, Registry::pot_account()), 0);
+		check();
+	});
+}
+
+#[test]
+fn try_state_catches_a_pot_holding_less_than_it_owes() {
+	open_ext().execute_with(|| {
+		assert_ok!(Assets::create(RuntimeOrigin::signed(7), 5, 7, 1));
+		pay_into_pot(RewardAsset::Token(5), 10);
+		type R = Registry;
+		assert_ok!(<R as VerifierRewards<u64, u32, u64>>::credit(&1, RewardAsset::Token(5), 10));
+		check();
+		assert_ok!(<R as VerifierRewards<u64, u32, u64>>::credit(&2, RewardAsset::Token(5), 1));
+		assert!(Registry::do_try_state().is_err());
 	});
 }

@@ -115,3 +115,43 @@ pub struct VerifierInfo<Balance, BlockNumber> {
 	/// Duties missed since its last done one.
 	pub missed_in_row: u32,
 }
+
+/// What a verifier is paid in: the chain's currency or a project's token.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum RewardAsset<AssetId> {
+	/// The native currency (from lost challenge bonds).
+	Native,
+	/// A project token (from slashed proposal stakes).
+	Token(AssetId),
+}
+
+/// Why a verifier was slashed.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum SlashReason {
+	/// Its verdict disagreed with the settled result.
+	Deviant,
+	/// It did not commit or reveal its verdict in time.
+	Missed,
+}

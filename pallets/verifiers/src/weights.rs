@@ -21,6 +21,8 @@ pub trait WeightInfo {
 	fn set_allowed() -> Weight;
 	/// `rejoin`.
 	fn rejoin() -> Weight;
+	/// `claim_rewards`.
+	fn claim_rewards() -> Weight;
 }
 
 /// For unit tests only (see the module docs).
@@ -44,6 +46,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn rejoin() -> Weight {
+		Weight::zero()
+	}
+	fn claim_rewards() -> Weight {
 		Weight::zero()
 	}
 }
