@@ -223,6 +223,19 @@ impl<T: Config> Lineage<T::AccountId> for Pallet<T> {
 		Some((info.best, node.score))
 	}
 
+	fn round_terms(project: ProjectId) -> Option<RoundTerms> {
+		let p = Projects::<T>::get(project)?.protocol;
+		Some(RoundTerms {
+			quorum: p.quorum,
+			tolerance_bps: p.tolerance_bps,
+			min_improvement_bps: p.min_improvement_bps,
+		})
+	}
+
+	fn has_node(project: ProjectId, node: NodeId) -> bool {
+		Nodes::<T>::contains_key(project, node)
+	}
+
 	fn append_node(
 		project: ProjectId,
 		parent: NodeId,

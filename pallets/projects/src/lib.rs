@@ -77,6 +77,10 @@ pub trait Lineage<AccountId> {
 	fn is_active(project: ProjectId) -> bool;
 	/// The project's best node and its score.
 	fn best(project: ProjectId) -> Option<(NodeId, Score)>;
+	/// What a verification round of the project needs from its protocol.
+	fn round_terms(project: ProjectId) -> Option<RoundTerms>;
+	/// Whether `node` is in the project's lineage.
+	fn has_node(project: ProjectId, node: NodeId) -> bool;
 	/// Appends a node under `parent` and returns its id. It does not become the best.
 	fn append_node(
 		project: ProjectId,

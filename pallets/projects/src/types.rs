@@ -25,6 +25,29 @@ pub type ProposalId = u64;
 /// A score: scaled, and larger is always better (a minimised metric is stored negated).
 pub type Score = i128;
 
+/// The parts of a project's protocol a verification round uses.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct RoundTerms {
+	/// How many verifiers re-run a proposal.
+	pub quorum: u32,
+	/// How far (bps of the median) a verdict may be from the median and still agree, and how
+	/// far below its claim a verified score may fall and still match it.
+	pub tolerance_bps: BasisPoints,
+	/// By how much (bps of the incumbent's score) a proposal must beat the best.
+	pub min_improvement_bps: BasisPoints,
+}
+
 /// Basis points: 10 000 is 100 %.
 pub type BasisPoints = u32;
 

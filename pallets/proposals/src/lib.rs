@@ -1,7 +1,621 @@
-//! `pallet-proposals`: proposal commit/reveal, stakes, verification rounds, settlement and challenges.
+//! # pallet-proposals
 //!
-//! **Not built yet.** This crate reserves its place in the workspace (see `shared/DESIGN.md`,
-//! "Parts and where they live"); it has no storage, calls or events, and the runtime does not
-//! include it. A later issue fills it in.
+//! Proposals, their verification rounds, settlement and challenges: the settlement core of
+//! poi (`shared/DESIGN.md`, "Proposals" to "Challenges").
+//!
+//! ## Terms
+//! - A **proposal** claims that a candidate (an artifact: code, a recipe) scores
+//!   `claimed_score` on a project's benchmark, improving on a `parent` node of the project's
+//!   lineage. The miner stakes project tokens on it.
+//! - A **round** is a set of verifiers drawn for a proposal, who re-run it and return
+//!   [`Verdict`]s in two steps (commit a hash, then reveal).
+//! - **Settlement** turns a round's verdicts into an outcome ([`ProposalStatus`]).
+//!
+//! ## Lifecycle
+//! 1. [`Pallet::commit`] records `BlakeTwo256(project, parent, code, claimed_score, salt,
+//!    proposer)` (see [`Pallet::commitment_of`]) and moves the stake (at least
+//!    [`Config::MinStake`] project tokens) into the pallet's account. Nobody can copy a
+//!    proposal from the transaction pool: the pool only shows a hash.
+//! 2. [`Pallet::reveal`], at least [`Config::RevealDelay`] blocks later and at most
+//!    [`Config::RevealWindow`] blocks after the commit, shows the proposal. A reveal that does
+//!    not match its commitment loses the stake (burned); a commitment not revealed in time
+//!    loses it in the hook of the first block after the window (unless its project was frozen
+//!    meanwhile: then the stake is returned). The round's seed is drawn from
+//!    [`Config::Randomness`] at reveal and the project's `quorum` verifiers are picked by bond
+//!    (never the proposer). A reveal repeating a candidate (same code digest) that an earlier
+//!    commitment already revealed is refused with `DuplicateCandidate`; if the earlier
+//!    commitment reveals *after* the copy, the copy is rejected at its settlement
+//!    ([`RejectReason::Copied`]): a front-runner cannot take an original's place.
+//! 3. Assigned verifiers [`Pallet::commit_verdict`] within [`Config::VerdictCommitPeriod`]
+//!    blocks of the reveal; the reveal phase starts when all have committed or the period
+//!    ends; [`Pallet::reveal_verdict`] within [`Config::VerdictRevealPeriod`] blocks, with the
+//!    runner's sr25519 signature over `(genesis hash, proposal, BlakeTwo256(verdict))`,
+//!    checked against the runner key the verifier registered.
+//! 4. Settlement, when every committed verdict is revealed or the reveal phase ends
+//!    (verdicts from a majority `m = quorum / 2 + 1` decide):
+//!    - no verdict revealed: `Expired`, the stake returned;
+//!    - fewer than `m` revealed: `Released(TooFewVerdicts)`;
+//!    - a majority of the revealed verdicts `Invalid`: `Rejected(Invalid)`;
+//!    - a majority `HarnessError`: `Released(HarnessErrors)`;
+//!    - fewer than `m` scores: `Released(NoAgreement)`;
+//!    - else the verified score is the median of the scores (for an even count the lower
+//!      middle one: a score some verifier reported, never favouring the miner); scores
+//!      outside the project's tolerance of it, and non-score verdicts, are deviant;
+//!    - verified score below the claim by more than the tolerance: `Rejected(Misclaimed)`;
+//!    - beating the best at settlement by the project's threshold: `Approved`, a new lineage
+//!      node and the new best;
+//!    - otherwise `Superseded`: a lineage node that is not the best, the stake returned.
+//!
+//!    A rejected stake is slashed: half (rounded down, split equally, the remainder burned)
+//!    to the verifiers whose verdicts agreed, credited in pallet-verifiers' pot, the rest
+//!    burned. Verifiers that did not reveal are penalised as missed, deviant ones as deviant
+//!    (pallet-verifiers burns a share of their bond). A frozen project's rounds end
+//!    `Released(ProjectFrozen)`.
+//! 5. An approval's stake stays held during [`Config::ChallengeWindow`] blocks; anyone may
+//!    [`Pallet::challenge`] it with a native bond of at least [`Config::MinChallengeBond`].
+//!    A new round of `min(2 * quorum + 1, MaxQuorum)` verifiers (not the proposer nor the
+//!    challenger) re-runs it. It is **overturned** when that round finds the candidate
+//!    invalid, its score below the claim, or not beating the best it replaced: the best
+//!    reverts to the last approval that still stands, the miner's stake is slashed (half to
+//!    the challenge round's agreeing verifiers), the original approvers are penalised as
+//!    deviant, and the challenger gets its bond back. It **stands** when the round settles
+//!    on a score that confirms it: the challenger's bond is slashed (half to the agreeing
+//!    verifiers, in the native currency). An inconclusive challenge round returns the bond.
+//! 6. When the window has closed and no challenge runs, the stake is returned and the miner's
+//!    reward is minted through pallet-bonding-curve ([`pallet_bonding_curve::TokenRewards`]).
+//!
+//! Every proposal stays in [`Proposals`] with its outcome and verified score. Hooks process
+//! the deadlines due in a block, at most [`Config::MaxDeadlinesPerBlock`] (scheduling moves
+//! to a later block when one is full).
+//!
+//! ## State of this pallet
+//! Built: everything above, `try_state`, unit tests. Not built yet: benchmarks and generated
+//! weights, runtime APIs, runtime integration.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+mod impls;
+mod settlement;
+pub mod types;
+pub mod weights;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+use frame_support::traits::{fungible, fungibles};
+pub use pallet_projects::{NodeId, ProjectId, ProposalId, Score};
+
+/// The balance type of stakes, bonds and rewards.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// The asset ids of project tokens.
+pub type AssetIdOf<T> =
+	<<T as Config>::Assets as fungibles::Inspect<<T as frame_system::Config>::AccountId>>::AssetId;
+
+/// The CID bound of artifacts, from pallet-projects.
+pub type MaxCidLenOf<T> = <<T as Config>::Projects as pallet_projects::Lineage<
+	<T as frame_system::Config>::AccountId,
+>>::MaxCidLen;
+
+/// An artifact reference with this runtime's bound.
+pub type ArtifactOf<T> = pallet_projects::ArtifactRef<MaxCidLenOf<T>>;
+
+/// A verdict with this runtime's bound.
+pub type VerdictOf<T> = Verdict<MaxCidLenOf<T>>;
+
+/// A stored proposal with this runtime's types.
+pub type ProposalOf<T> = Proposal<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	frame_system::pallet_prelude::BlockNumberFor<T>,
+	<T as Config>::MaxQuorum,
+	MaxCidLenOf<T>,
+>;
+
+/// A proposal's status with this runtime's types.
+pub type StatusOf<T> = ProposalStatus<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	frame_system::pallet_prelude::BlockNumberFor<T>,
+	<T as Config>::MaxQuorum,
+>;
+
+/// A running round with this runtime's types.
+pub type RoundOf<T> = Round<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	frame_system::pallet_prelude::BlockNumberFor<T>,
+	<T as Config>::MaxQuorum,
+	MaxCidLenOf<T>,
+>;
+
+/// A commitment with this runtime's types.
+pub type CommitRecordOf<T> = CommitRecord<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	frame_system::pallet_prelude::BlockNumberFor<T>,
+>;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{fungible::MutateHold, Randomness},
+		PalletId,
+	};
+	use frame_system::pallet_prelude::*;
+	use pallet_verifiers::{VerifierDuties, VerifierRegistry, VerifierRewards};
+	use sp_runtime::traits::Convert;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Why this pallet holds native funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A challenger's bond.
+		#[codec(index = 0)]
+		ChallengeBond,
+	}
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The native currency (challenge bonds).
+		type Currency: fungible::Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, which include this pallet's.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Project tokens (stakes).
+		type Assets: fungibles::Mutate<Self::AccountId, Balance = BalanceOf<Self>>;
+
+		/// The asset id of a project's token.
+		type ProjectAssetId: Convert<ProjectId, AssetIdOf<Self>>;
+
+		/// The project registry and its lineage (pallet-projects).
+		type Projects: pallet_projects::Lineage<Self::AccountId>;
+
+		/// Minting rewards and burning slashed stakes (pallet-bonding-curve).
+		type Tokens: pallet_bonding_curve::TokenRewards<Self::AccountId, BalanceOf<Self>>;
+
+		/// The verifier registry (pallet-verifiers).
+		type Verifiers: VerifierRegistry<Self::AccountId>
+			+ VerifierDuties<Self::AccountId, BalanceOf<Self>>
+			+ VerifierRewards<Self::AccountId, AssetIdOf<Self>, BalanceOf<Self>>;
+
+		/// The source of round seeds.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// The pallet's account (it keeps the stakes) is derived from this.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
+		/// The smallest stake, in project tokens.
+		#[pallet::constant]
+		type MinStake: Get<BalanceOf<Self>>;
+
+		/// The fewest blocks between a commit and its reveal (at least 1).
+		#[pallet::constant]
+		type RevealDelay: Get<BlockNumberFor<Self>>;
+
+		/// The most blocks between a commit and its reveal.
+		#[pallet::constant]
+		type RevealWindow: Get<BlockNumberFor<Self>>;
+
+		/// Blocks after a round starts in which its verifiers commit verdicts.
+		#[pallet::constant]
+		type VerdictCommitPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Blocks after the reveal phase starts in which verdicts are revealed.
+		#[pallet::constant]
+		type VerdictRevealPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Blocks after an approval in which it may be challenged.
+		#[pallet::constant]
+		type ChallengeWindow: Get<BlockNumberFor<Self>>;
+
+		/// The smallest challenge bond, in the native currency.
+		#[pallet::constant]
+		type MinChallengeBond: Get<BalanceOf<Self>>;
+
+		/// The most verifiers in a round (a challenge round's quorum is capped by it).
+		#[pallet::constant]
+		type MaxQuorum: Get<u32>;
+
+		/// The most deadlines one block's hook processes.
+		#[pallet::constant]
+		type MaxDeadlinesPerBlock: Get<u32>;
+
+		/// Weights of this pallet's calls and hooks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// The id the next revealed proposal gets.
+	#[pallet::storage]
+	pub type NextProposalId<T> = StorageValue<_, ProposalId, ValueQuery>;
+
+	/// Commitments waiting for their reveal.
+	#[pallet::storage]
+	pub type Commitments<T: Config> = StorageMap<_, Identity, H256, CommitRecordOf<T>>;
+
+	/// Every revealed proposal, settled or not.
+	#[pallet::storage]
+	pub type Proposals<T: Config> = StorageMap<_, Twox64Concat, ProposalId, ProposalOf<T>>;
+
+	/// The proposals of each project.
+	#[pallet::storage]
+	pub type ProjectProposals<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, ProjectId, Twox64Concat, ProposalId, ()>;
+
+	/// Running rounds.
+	#[pallet::storage]
+	pub type Rounds<T: Config> = StorageMap<_, Twox64Concat, ProposalId, RoundOf<T>>;
+
+	/// The rounds each verifier is assigned to and has not finished.
+	#[pallet::storage]
+	pub type Assignments<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, ProposalId, ()>;
+
+	/// Which proposal holds a candidate (by code digest) in a project: the earliest commitment
+	/// among those verifying or approved.
+	#[pallet::storage]
+	pub type Candidates<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, ProjectId, Identity, H256, ProposalId>;
+
+	/// The approving proposal of each approved node, to walk back on an overturn.
+	#[pallet::storage]
+	pub type ApprovedNodes<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, ProjectId, Twox64Concat, NodeId, ProposalId>;
+
+	/// What each block's hook does.
+	#[pallet::storage]
+	pub type Deadlines<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<Deadline, T::MaxDeadlinesPerBlock>,
+		ValueQuery,
+	>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A proposal was committed and its stake moved to the pallet.
+		Committed {
+			/// The miner.
+			who: T::AccountId,
+			/// The project.
+			project: ProjectId,
+			/// The commitment.
+			commitment: H256,
+			/// The stake, in project tokens.
+			stake: BalanceOf<T>,
+		},
+		/// A commitment's stake was burned: a mismatched or a missing reveal.
+		StakeForfeited {
+			/// The miner.
+			who: T::AccountId,
+			/// The commitment.
+			commitment: H256,
+			/// How much was burned.
+			amount: BalanceOf<T>,
+			/// Why.
+			reason: ForfeitReason,
+		},
+		/// A commitment was not revealed but its project was frozen: its stake returned.
+		CommitmentReturned {
+			/// The miner.
+			who: T::AccountId,
+			/// The commitment.
+			commitment: H256,
+		},
+		/// A proposal was revealed.
+		Revealed {
+			/// Its id.
+			proposal: ProposalId,
+			/// The miner.
+			proposer: T::AccountId,
+			/// The project.
+			project: ProjectId,
+			/// The node it improves on.
+			parent: NodeId,
+			/// The claimed score.
+			claimed_score: Score,
+		},
+		/// A round started: these verifiers re-run the proposal with this seed.
+		RoundStarted {
+			/// The proposal.
+			proposal: ProposalId,
+			/// Initial or challenge.
+			kind: RoundKind,
+			/// The evaluation seed.
+			seed: H256,
+			/// The assigned verifiers.
+			verifiers: BoundedVec<T::AccountId, T::MaxQuorum>,
+			/// The last block of the commit phase.
+			commit_until: BlockNumberFor<T>,
+		},
+		/// A verifier committed its verdict's hash.
+		VerdictCommitted {
+			/// The proposal.
+			proposal: ProposalId,
+			/// The verifier.
+			verifier: T::AccountId,
+		},
+		/// A round's reveal phase started.
+		RevealPhaseStarted {
+			/// The proposal.
+			proposal: ProposalId,
+			/// The last block verdicts may be revealed in.
+			reveal_until: BlockNumberFor<T>,
+		},
+		/// A verifier revealed its verdict.
+		VerdictRevealed {
+			/// The proposal.
+			proposal: ProposalId,
+			/// The verifier.
+			verifier: T::AccountId,
+			/// The verdict.
+			verdict: VerdictOf<T>,
+		},
+		/// A proposal's initial round settled.
+		Settled {
+			/// The proposal.
+			proposal: ProposalId,
+			/// Its status now.
+			status: StatusOf<T>,
+			/// The median of the scores, when it settled on scores.
+			verified_score: Option<Score>,
+		},
+		/// A stake was slashed.
+		StakeSlashed {
+			/// The proposal.
+			proposal: ProposalId,
+			/// How much was burned.
+			burned: BalanceOf<T>,
+			/// How much was credited to verifiers.
+			to_verifiers: BalanceOf<T>,
+		},
+		/// A stake went back to its miner.
+		StakeReturned {
+			/// The proposal.
+			proposal: ProposalId,
+			/// How much.
+			amount: BalanceOf<T>,
+		},
+		/// An approval's challenge window closed: its reward was minted.
+		RewardPaid {
+			/// The proposal.
+			proposal: ProposalId,
+			/// The miner.
+			miner: T::AccountId,
+			/// How many tokens were minted (possibly fewer than the reward per approval, or
+			/// none, when the pool cap or the escrow ran out).
+			minted: BalanceOf<T>,
+		},
+		/// An approval was challenged.
+		Challenged {
+			/// The proposal.
+			proposal: ProposalId,
+			/// The challenger.
+			challenger: T::AccountId,
+			/// Its bond.
+			bond: BalanceOf<T>,
+		},
+		/// A challenge round overturned an approval.
+		Overturned {
+			/// The proposal.
+			proposal: ProposalId,
+			/// The best now.
+			best: NodeId,
+		},
+		/// A challenge round confirmed an approval: the challenger lost its bond.
+		ChallengeFailed {
+			/// The proposal.
+			proposal: ProposalId,
+			/// How much of the bond was burned.
+			burned: BalanceOf<T>,
+			/// How much was credited to verifiers.
+			to_verifiers: BalanceOf<T>,
+		},
+		/// A challenge round was inconclusive: the bond returned, the approval stands.
+		ChallengeReleased {
+			/// The proposal.
+			proposal: ProposalId,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The project does not exist or is frozen.
+		ProjectNotActive,
+		/// The stake is below `MinStake`.
+		StakeTooSmall,
+		/// The account cannot pay the stake in project tokens.
+		InsufficientTokens,
+		/// This commitment exists already.
+		CommitmentExists,
+		/// No such commitment (never made, revealed, or forfeited).
+		UnknownCommitment,
+		/// Only the account that committed may reveal.
+		NotCommitter,
+		/// `RevealDelay` blocks have not passed since the commit.
+		RevealTooEarly,
+		/// The parent node is not in the project's lineage.
+		UnknownParent,
+		/// An earlier commitment revealed this candidate already.
+		DuplicateCandidate,
+		/// Every block a deadline could be scheduled in is full; try again in a later block.
+		TooManyDeadlines,
+		/// No such proposal.
+		UnknownProposal,
+		/// No round is running for the proposal.
+		NoRound,
+		/// The caller is not assigned to the round.
+		NotAssigned,
+		/// The round is not in its commit phase.
+		NotCommitPhase,
+		/// The round is not in its reveal phase.
+		NotRevealPhase,
+		/// The caller committed a verdict already.
+		AlreadyCommitted,
+		/// The caller did not commit a verdict.
+		NotCommitted,
+		/// The caller revealed its verdict already.
+		AlreadyRevealed,
+		/// The verdict and salt do not hash to the commitment.
+		VerdictMismatch,
+		/// The verifier has no runner key (it is not registered any more).
+		NoRunnerKey,
+		/// The runner's signature over the verdict does not verify.
+		BadRunnerSignature,
+		/// The proposal is not an approval whose reward is pending.
+		NotChallengeable,
+		/// The challenge window has closed.
+		ChallengeWindowClosed,
+		/// A challenge round is running already.
+		AlreadyChallenged,
+		/// The challenge bond is below `MinChallengeBond`.
+		BondTooSmall,
+		/// The account cannot hold the challenge bond.
+		InsufficientBalance,
+		/// The project's quorum is above `MaxQuorum`.
+		QuorumTooLarge,
+		/// Not enough eligible verifiers for the round.
+		NotEnoughVerifiers,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(n: BlockNumberFor<T>) -> Weight {
+			Self::process_deadlines(n)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+
+		fn integrity_test() {
+			assert!(
+				!T::RevealDelay::get().is_zero(),
+				"RevealDelay 0 lets a reveal share its commit's block"
+			);
+			assert!(
+				T::RevealWindow::get() >= T::RevealDelay::get(),
+				"RevealWindow below RevealDelay"
+			);
+			assert!(!T::VerdictCommitPeriod::get().is_zero(), "VerdictCommitPeriod 0");
+			assert!(!T::VerdictRevealPeriod::get().is_zero(), "VerdictRevealPeriod 0");
+			assert!(T::MaxQuorum::get() > 0, "MaxQuorum 0");
+			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock 0");
+			assert!(!T::MinStake::get().is_zero(), "MinStake 0");
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Commits to a proposal for `project` and moves `stake` of its tokens to the pallet.
+		/// `commitment` is [`Pallet::commitment_of`] the proposal.
+		///
+		/// Origin: signed. Errors: `ProjectNotActive`, `StakeTooSmall`, `CommitmentExists`,
+		/// `InsufficientTokens`, `TooManyDeadlines`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::commit())]
+		pub fn commit(
+			origin: OriginFor<T>,
+			project: ProjectId,
+			commitment: H256,
+			stake: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_commit(who, project, commitment, stake)
+		}
+
+		/// Reveals a committed proposal and starts its round. A reveal that does not hash to
+		/// `commitment` burns the stake (and succeeds, so that the burn stays).
+		///
+		/// Origin: signed, the committer. Errors: `UnknownCommitment`, `NotCommitter`,
+		/// `RevealTooEarly`, `ProjectNotActive`, `UnknownParent`, `DuplicateCandidate`,
+		/// `QuorumTooLarge`, `TooManyDeadlines`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::reveal(T::MaxQuorum::get()))]
+		pub fn reveal(
+			origin: OriginFor<T>,
+			commitment: H256,
+			parent: NodeId,
+			code: ArtifactOf<T>,
+			claimed_score: Score,
+			salt: H256,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_reveal(who, commitment, parent, code, claimed_score, salt)
+		}
+
+		/// Commits the hash of the caller's verdict on `proposal`:
+		/// [`Pallet::verdict_commitment`] of the verdict.
+		///
+		/// Origin: signed, an assigned verifier. Errors: `UnknownProposal`, `NoRound`,
+		/// `NotAssigned`, `NotCommitPhase`, `AlreadyCommitted`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::commit_verdict(T::MaxQuorum::get()))]
+		pub fn commit_verdict(
+			origin: OriginFor<T>,
+			proposal: ProposalId,
+			commitment: H256,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_commit_verdict(who, proposal, commitment)
+		}
+
+		/// Reveals the caller's verdict with the salt of its commitment and its runner's
+		/// signature over `(genesis hash, proposal, BlakeTwo256(verdict))`. The last reveal
+		/// settles the round.
+		///
+		/// Origin: signed, an assigned verifier that committed. Errors: `NoRound`,
+		/// `NotAssigned`, `NotRevealPhase`, `NotCommitted`, `AlreadyRevealed`,
+		/// `VerdictMismatch`, `NoRunnerKey`, `BadRunnerSignature`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::reveal_verdict(T::MaxQuorum::get()))]
+		pub fn reveal_verdict(
+			origin: OriginFor<T>,
+			proposal: ProposalId,
+			verdict: VerdictOf<T>,
+			salt: H256,
+			runner_signature: sp_core::sr25519::Signature,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_reveal_verdict(who, proposal, verdict, salt, runner_signature)
+		}
+
+		/// Challenges an approval during its challenge window, holding `bond`; a larger round
+		/// re-runs it.
+		///
+		/// Origin: signed. Errors: `UnknownProposal`, `NotChallengeable`,
+		/// `ChallengeWindowClosed`, `AlreadyChallenged`, `BondTooSmall`,
+		/// `InsufficientBalance`, `NotEnoughVerifiers`, `TooManyDeadlines`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::challenge(T::MaxQuorum::get()))]
+		pub fn challenge(
+			origin: OriginFor<T>,
+			proposal: ProposalId,
+			bond: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_challenge(who, proposal, bond)
+		}
+	}
+}
+
+use sp_core::H256;

@@ -217,17 +217,19 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Draws `quorum` verifiers for a round from `seed`: without replacement, each draw
-	/// weighted by active bond, among the active verifiers with a bond other than `exclude`
-	/// (the proposer). The same seed and registry give the same verifiers in the same order.
+	/// weighted by active bond, among the active verifiers with a bond that are not in
+	/// `exclude` (the proposer, a challenger). The same seed and registry give the same verifiers in the same order.
 	/// Walks every verifier once per draw: at most `MaxVerifiers * quorum` steps.
 	pub fn select_verifiers(
 		seed: &[u8; 32],
 		quorum: u32,
-		exclude: &T::AccountId,
+		exclude: &[T::AccountId],
 	) -> Result<alloc::vec::Vec<T::AccountId>, Error<T>> {
 		let mut eligible: alloc::vec::Vec<(T::AccountId, u128)> = Verifiers::<T>::iter()
 			.filter(|(who, info)| {
-				who != exclude && info.status == VerifierStatus::Active && !info.bond.is_zero()
+				!exclude.contains(who)
+					&& info.status == VerifierStatus::Active
+					&& !info.bond.is_zero()
 			})
 			.map(|(who, info)| (who, info.bond.saturated_into::<u128>()))
 			.collect();
@@ -315,7 +317,7 @@ impl<T: Config> VerifierRegistry<T::AccountId> for Pallet<T> {
 	fn select(
 		seed: &[u8; 32],
 		quorum: u32,
-		exclude: &T::AccountId,
+		exclude: &[T::AccountId],
 	) -> Result<alloc::vec::Vec<T::AccountId>, DispatchError> {
 		Self::select_verifiers(seed, quorum, exclude).map_err(Into::into)
 	}

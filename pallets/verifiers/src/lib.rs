@@ -85,12 +85,12 @@ pub trait VerifierDuties<AccountId, Balance> {
 
 /// What the proposals pallet asks of the verifier registry for a round.
 pub trait VerifierRegistry<AccountId> {
-	/// Draws `quorum` verifiers from `seed`, never `exclude` (see
+	/// Draws `quorum` verifiers from `seed`, none of `exclude` (see
 	/// [`Pallet::select_verifiers`]).
 	fn select(
 		seed: &[u8; 32],
 		quorum: u32,
-		exclude: &AccountId,
+		exclude: &[AccountId],
 	) -> Result<alloc::vec::Vec<AccountId>, sp_runtime::DispatchError>;
 	/// The runner key `who` registered, if it is a verifier.
 	fn runner_key(who: &AccountId) -> Option<RunnerKey>;

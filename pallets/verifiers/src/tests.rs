@@ -246,9 +246,9 @@ fn selection_is_deterministic_distinct_and_never_the_proposer() {
 			assert_ok!(register(who, 100 * who, who as u8));
 		}
 		let seed = [7u8; 32];
-		let picked = Registry::select_verifiers(&seed, 3, &1).unwrap();
+		let picked = Registry::select_verifiers(&seed, 3, &[1]).unwrap();
 		assert_eq!(picked.len(), 3);
-		assert_eq!(Registry::select_verifiers(&seed, 3, &1).unwrap(), picked);
+		assert_eq!(Registry::select_verifiers(&seed, 3, &[1]).unwrap(), picked);
 		assert!(!picked.contains(&1));
 		let mut unique = picked.clone();
 		unique.sort();
@@ -256,15 +256,15 @@ fn selection_is_deterministic_distinct_and_never_the_proposer() {
 		assert_eq!(unique.len(), 3);
 		// Other seeds give other draws.
 		let draws: std::collections::BTreeSet<Vec<u64>> =
-			(0..20u8).map(|s| Registry::select_verifiers(&[s; 32], 3, &1).unwrap()).collect();
+			(0..20u8).map(|s| Registry::select_verifiers(&[s; 32], 3, &[1]).unwrap()).collect();
 		assert!(draws.len() > 1);
 		// All four others when the quorum asks for all; an error when it asks for more.
-		assert_eq!(Registry::select_verifiers(&seed, 4, &1).unwrap().len(), 4);
+		assert_eq!(Registry::select_verifiers(&seed, 4, &[1]).unwrap().len(), 4);
 		assert!(matches!(
-			Registry::select_verifiers(&seed, 5, &1),
+			Registry::select_verifiers(&seed, 5, &[1]),
 			Err(Error::<Test>::NotEnoughVerifiers)
 		));
-		assert_eq!(Registry::select_verifiers(&seed, 5, &99).unwrap().len(), 5);
+		assert_eq!(Registry::select_verifiers(&seed, 5, &[99]).unwrap().len(), 5);
 	});
 }
 
@@ -277,10 +277,10 @@ fn selection_skips_chilled_and_fully_unbonded_verifiers() {
 		assert_ok!(Registry::unbond(RuntimeOrigin::signed(2), 100));
 		Verifiers::<Test>::mutate(3, |i| i.as_mut().unwrap().status = VerifierStatus::Chilled);
 		for s in 0..10u8 {
-			assert_eq!(Registry::select_verifiers(&[s; 32], 1, &99).unwrap(), vec![1]);
+			assert_eq!(Registry::select_verifiers(&[s; 32], 1, &[99]).unwrap(), vec![1]);
 		}
 		assert!(matches!(
-			Registry::select_verifiers(&[0; 32], 2, &99),
+			Registry::select_verifiers(&[0; 32], 2, &[99]),
 			Err(Error::<Test>::NotEnoughVerifiers)
 		));
 	});
@@ -292,7 +292,7 @@ fn selection_is_weighted_by_bond() {
 		assert_ok!(register(1, 100, 1));
 		assert_ok!(register(2, 9_900, 2));
 		let big_first = (0..=255u8)
-			.filter(|s| Registry::select_verifiers(&[*s; 32], 1, &99).unwrap() == vec![2])
+			.filter(|s| Registry::select_verifiers(&[*s; 32], 1, &[99]).unwrap() == vec![2])
 			.count();
 		// Expected 99 % of 256 seeds; these seeds are fixed, so the count is too.
 		assert!(big_first >= 240, "the large bond was drawn first {big_first} times of 256");
@@ -350,7 +350,7 @@ fn missing_duties_in_a_row_chills_until_the_verifier_rejoins() {
 		assert_eq!(Verifiers::<Test>::get(1).unwrap().status, VerifierStatus::Chilled);
 		// Chilled: not picked.
 		for s in 0..10u8 {
-			assert_eq!(Registry::select_verifiers(&[s; 32], 1, &99).unwrap(), vec![2]);
+			assert_eq!(Registry::select_verifiers(&[s; 32], 1, &[99]).unwrap(), vec![2]);
 		}
 		<D as VerifierDuties<u64, u64>>::note_missed(&1);
 		assert_eq!(chilled_events(), 1, "chilled only once");
@@ -362,7 +362,7 @@ fn missing_duties_in_a_row_chills_until_the_verifier_rejoins() {
 		assert_eq!(last_event(), Event::Rejoined { who: 1 });
 		let info = Verifiers::<Test>::get(1).unwrap();
 		assert_eq!((info.status, info.missed_in_row), (VerifierStatus::Active, 0));
-		assert_eq!(Registry::select_verifiers(&[0; 32], 2, &99).unwrap().len(), 2);
+		assert_eq!(Registry::select_verifiers(&[0; 32], 2, &[99]).unwrap().len(), 2);
 		check();
 	});
 }
@@ -426,7 +426,7 @@ fn a_slash_that_leaves_the_bond_below_the_minimum_unbonds_the_rest() {
 			== RuntimeEvent::Registry(Event::Unbonded { who: 1, amount: 95, unlocks_at: 11 })));
 		// No longer picked.
 		for s in 0..10u8 {
-			assert_eq!(Registry::select_verifiers(&[s; 32], 1, &99).unwrap(), vec![2]);
+			assert_eq!(Registry::select_verifiers(&[s; 32], 1, &[99]).unwrap(), vec![2]);
 		}
 		check();
 	});

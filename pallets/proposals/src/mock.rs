@@ -1,0 +1,183 @@
+//! A runtime with balances, assets, projects, the bonding curve, verifiers and this pallet,
+//! for unit tests.
+
+use crate as pallet_proposals;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{AsEnsureOriginWithArg, ConstU32},
+	PalletId,
+};
+use frame_system::{EnsureRoot, EnsureSigned};
+use sp_core::H256;
+use sp_runtime::{
+	traits::{BlakeTwo256, Hash, IdentityLookup},
+	AccountId32, BuildStorage, Perbill,
+};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = AccountId32;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type Assets = pallet_assets;
+	#[runtime::pallet_index(3)]
+	pub type Registry = pallet_projects;
+	#[runtime::pallet_index(4)]
+	pub type Curve = pallet_bonding_curve;
+	#[runtime::pallet_index(5)]
+	pub type Verifiers = pallet_verifiers;
+	#[runtime::pallet_index(6)]
+	pub type Props = pallet_proposals;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountId = AccountId;
+	type Lookup = IdentityLookup<AccountId>;
+	type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+#[derive_impl(pallet_assets::config_preludes::TestDefaultConfig)]
+impl pallet_assets::Config for Test {
+	type Currency = Balances;
+	type CreateOrigin = AsEnsureOriginWithArg<EnsureSigned<AccountId>>;
+	type ForceOrigin = EnsureRoot<AccountId>;
+	type Freezer = ();
+	type Holder = ();
+}
+
+parameter_types! {
+	pub const ProjectDeposit: u64 = 100;
+	pub const CurvePalletId: PalletId = PalletId(*b"poi/curv");
+	pub const VerifiersPalletId: PalletId = PalletId(*b"poi/vrfy");
+	pub const ProposalsPalletId: PalletId = PalletId(*b"poi/prop");
+	pub const SlashShare: Perbill = Perbill::from_percent(10);
+}
+
+impl pallet_projects::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type ProjectDeposit = ProjectDeposit;
+	type MaxCidLen = ConstU32<64>;
+	type MaxNameLen = ConstU32<16>;
+	type MaxSymbolLen = ConstU32<8>;
+	type MaxQuorum = ConstU32<5>;
+	type MaxPathLen = ConstU32<8>;
+	type Tokens = Curve;
+	type WeightInfo = ();
+}
+
+/// Project tokens take the asset ids from 1000 on.
+pub struct ProjectAssetId;
+impl sp_runtime::traits::Convert<u32, u32> for ProjectAssetId {
+	fn convert(project: u32) -> u32 {
+		1_000 + project
+	}
+}
+
+impl pallet_bonding_curve::Config for Test {
+	type Currency = Balances;
+	type AssetId = u32;
+	type Assets = Assets;
+	type ProjectAssetId = ProjectAssetId;
+	type Projects = Registry;
+	type PalletId = CurvePalletId;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = Registry;
+}
+
+impl pallet_verifiers::Config for Test {
+	type Currency = Balances;
+	type Assets = Assets;
+	type PalletId = VerifiersPalletId;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type MinBond = frame_support::traits::ConstU64<100>;
+	type UnbondingDelay = frame_support::traits::ConstU64<10>;
+	type MaxVerifiers = ConstU32<16>;
+	type MaxMissedInRow = ConstU32<3>;
+	type SlashShare = SlashShare;
+	type WeightInfo = ();
+}
+
+/// Seeds from the subject and the block number: deterministic, different per proposal.
+pub struct TestRandomness;
+impl frame_support::traits::Randomness<H256, u64> for TestRandomness {
+	fn random(subject: &[u8]) -> (H256, u64) {
+		let now = System::block_number();
+		(BlakeTwo256::hash_of(&(subject, now)), now)
+	}
+}
+
+impl pallet_proposals::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Assets = Assets;
+	type ProjectAssetId = ProjectAssetId;
+	type Projects = Registry;
+	type Tokens = Curve;
+	type Verifiers = Verifiers;
+	type Randomness = TestRandomness;
+	type PalletId = ProposalsPalletId;
+	type MinStake = frame_support::traits::ConstU64<10>;
+	type RevealDelay = frame_support::traits::ConstU64<1>;
+	type RevealWindow = frame_support::traits::ConstU64<5>;
+	type VerdictCommitPeriod = frame_support::traits::ConstU64<3>;
+	type VerdictRevealPeriod = frame_support::traits::ConstU64<3>;
+	type ChallengeWindow = frame_support::traits::ConstU64<10>;
+	type MinChallengeBond = frame_support::traits::ConstU64<1_000>;
+	type MaxQuorum = ConstU32<7>;
+	type MaxDeadlinesPerBlock = ConstU32<4>;
+	type WeightInfo = ();
+}
+
+/// The test accounts: `account(n)` is 32 bytes of `n`.
+pub fn account(n: u8) -> AccountId {
+	AccountId32::new([n; 32])
+}
+
+/// Accounts 1..=30 hold 1 000 000 each.
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let balances: Vec<(AccountId, u64)> = (1..=30).map(|n| (account(n), 1_000_000)).collect();
+	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	let mut ext: sp_io::TestExternalities = storage.into();
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// Advances to block `n`, running every pallet's hooks.
+pub fn run_to_block(n: u64) {
+	System::run_to_block::<AllPalletsWithSystem>(n);
+}

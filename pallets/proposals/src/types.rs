@@ -1,0 +1,393 @@
+//! The stored types of proposals and their verification rounds.
+
+// The derives of `CloneNoBound` & co. repeat the bounds on the fields.
+#![allow(clippy::multiple_bound_locations)]
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use core::fmt::Debug;
+use frame_support::{
+	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
+use pallet_projects::{ArtifactRef, NodeId, ProjectId, Score};
+use scale_info::TypeInfo;
+use sp_core::H256;
+
+/// A verifier's verdict on a proposal, as its runner produced and signed it.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxCidLen))]
+pub enum Verdict<MaxCidLen: Get<u32>> {
+	/// The benchmark ran; this is the score it measured (scaled, larger is better) and the
+	/// log of the run.
+	Score {
+		/// The measured score.
+		score: Score,
+		/// The run's log.
+		log: ArtifactRef<MaxCidLen>,
+	},
+	/// The harness failed for reasons that are not the candidate's (the runner's trouble).
+	HarnessError {
+		/// What the runner saw.
+		log: ArtifactRef<MaxCidLen>,
+	},
+	/// The candidate is invalid: tampered harness, broken rules, a digest mismatch.
+	Invalid {
+		/// Why.
+		log: ArtifactRef<MaxCidLen>,
+	},
+}
+
+/// Which kind of round is verifying a proposal.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum RoundKind {
+	/// The round started at reveal.
+	Initial,
+	/// A larger round started by a challenge of an approval.
+	Challenge,
+}
+
+/// Where a round is.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Phase {
+	/// Assigned verifiers commit the hashes of their verdicts.
+	Commit,
+	/// Verifiers that committed reveal their verdicts.
+	Reveal,
+}
+
+/// One assigned verifier's part in a round.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxCidLen))]
+pub struct Assignment<AccountId: Clone + PartialEq + Eq + Debug, MaxCidLen: Get<u32>> {
+	/// The verifier.
+	pub verifier: AccountId,
+	/// The hash of its verdict, once committed.
+	pub commitment: Option<H256>,
+	/// Its verdict, once revealed.
+	pub verdict: Option<Verdict<MaxCidLen>>,
+}
+
+/// A running verification round.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxQuorum, MaxCidLen))]
+pub struct Round<
+	AccountId: Clone + PartialEq + Eq + Debug,
+	Balance: Clone + PartialEq + Eq + Debug,
+	BlockNumber: Clone + PartialEq + Eq + Debug,
+	MaxQuorum: Get<u32>,
+	MaxCidLen: Get<u32>,
+> {
+	/// Initial or challenge.
+	pub kind: RoundKind,
+	/// The challenger and its bond, for a challenge round.
+	pub challenger: Option<(AccountId, Balance)>,
+	/// The evaluation seed the runners use (the rotating test set).
+	pub seed: H256,
+	/// Commit or reveal.
+	pub phase: Phase,
+	/// The last block verdicts may be committed in.
+	pub commit_until: BlockNumber,
+	/// The last block verdicts may be revealed in (set when the reveal phase starts).
+	pub reveal_until: BlockNumber,
+	/// The assigned verifiers, in the order they were drawn.
+	pub assignments: BoundedVec<Assignment<AccountId, MaxCidLen>, MaxQuorum>,
+}
+
+/// Why a proposal was rejected (its stake slashed).
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum RejectReason {
+	/// A majority of the verdicts found the candidate invalid.
+	Invalid,
+	/// The verified score is below the claim by more than the tolerance.
+	Misclaimed,
+	/// It copies a candidate whose commitment came earlier (a front-runner).
+	Copied,
+}
+
+/// Why a proposal was released (its stake returned, no verdict on its merit).
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum ReleaseReason {
+	/// A majority of the verdicts were harness errors.
+	HarnessErrors,
+	/// Fewer verdicts than a majority of the quorum were revealed.
+	TooFewVerdicts,
+	/// No kind of verdict had a majority of the quorum.
+	NoAgreement,
+	/// Fewer verifiers were eligible than the project's quorum.
+	NoQuorum,
+	/// The project was frozen while the proposal was verified.
+	ProjectFrozen,
+	/// The project's lineage has no room for the node (`MaxPathLen`).
+	LineageFull,
+}
+
+/// The reward of an approval.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum RewardState<Balance> {
+	/// The challenge window is open (or a challenge is running): stake still held.
+	Pending,
+	/// Paid: the stake returned and this many tokens minted.
+	Paid(Balance),
+}
+
+/// Where a proposal is.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxQuorum))]
+pub enum ProposalStatus<
+	AccountId: Clone + PartialEq + Eq + Debug,
+	Balance: Clone + PartialEq + Eq + Debug,
+	BlockNumber: Clone + PartialEq + Eq + Debug,
+	MaxQuorum: Get<u32>,
+> {
+	/// Its round is running.
+	Verifying,
+	/// Approved: a new lineage node and (at settlement) the new best.
+	Approved {
+		/// The node it added.
+		node: NodeId,
+		/// The best before it, to return to if it is overturned.
+		previous_best: NodeId,
+		/// That best's score: a challenge round must find the candidate still beating it.
+		previous_score: Score,
+		/// The last block a challenge may be opened in.
+		challenge_until: BlockNumber,
+		/// Whether a challenge round is running.
+		challenged: bool,
+		/// The verifiers whose verdicts agreed (slashed if it is overturned).
+		approvers: BoundedVec<AccountId, MaxQuorum>,
+		/// Stake and reward.
+		reward: RewardState<Balance>,
+	},
+	/// Rejected, the stake slashed.
+	Rejected(RejectReason),
+	/// Released, the stake returned.
+	Released(ReleaseReason),
+	/// Matched its claim but no longer beat the best at settlement: recorded in the lineage,
+	/// the stake returned.
+	Superseded {
+		/// The node it added (not the best).
+		node: NodeId,
+	},
+	/// No verifier revealed a verdict in time: the stake returned, the silent verifiers
+	/// penalised.
+	Expired,
+	/// Approved, then overturned by a challenge: the best reverted, the stake slashed.
+	Overturned {
+		/// The node it had added.
+		node: NodeId,
+		/// The best it had replaced.
+		previous_best: NodeId,
+	},
+}
+
+/// A revealed proposal, kept forever with its outcome.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxQuorum, MaxCidLen))]
+pub struct Proposal<
+	AccountId: Clone + PartialEq + Eq + Debug,
+	Balance: Clone + PartialEq + Eq + Debug,
+	BlockNumber: Clone + PartialEq + Eq + Debug,
+	MaxQuorum: Get<u32>,
+	MaxCidLen: Get<u32>,
+> {
+	/// The miner.
+	pub proposer: AccountId,
+	/// The project.
+	pub project: ProjectId,
+	/// The lineage node it improves on.
+	pub parent: NodeId,
+	/// The candidate (code, recipe) the runners evaluate.
+	pub code: ArtifactRef<MaxCidLen>,
+	/// The score the miner claims.
+	pub claimed_score: Score,
+	/// The stake, in project tokens.
+	pub stake: Balance,
+	/// When it was committed.
+	pub committed_at: BlockNumber,
+	/// When it was revealed.
+	pub revealed_at: BlockNumber,
+	/// The median of the revealed scores, once settled on scores.
+	pub verified_score: Option<Score>,
+	/// Where it is.
+	pub status: ProposalStatus<AccountId, Balance, BlockNumber, MaxQuorum>,
+}
+
+/// A commitment waiting for its reveal.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct CommitRecord<AccountId, Balance, BlockNumber> {
+	/// Who committed.
+	pub who: AccountId,
+	/// To which project.
+	pub project: ProjectId,
+	/// The stake held for it, in the project's tokens.
+	pub stake: Balance,
+	/// When.
+	pub block: BlockNumber,
+}
+
+/// Why a committed stake was lost before any round.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum ForfeitReason {
+	/// The reveal did not match the commitment.
+	RevealMismatch,
+	/// No reveal came within the reveal window.
+	NotRevealed,
+}
+
+/// Work a block's hook does.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Deadline {
+	/// The reveal window of a commitment has passed.
+	Reveal(H256),
+	/// A round's commit phase ends.
+	VerdictCommit(pallet_projects::ProposalId),
+	/// A round's reveal phase ends: settle.
+	VerdictReveal(pallet_projects::ProposalId),
+	/// An approval's challenge window has closed: pay its reward.
+	ChallengeWindow(pallet_projects::ProposalId),
+}
+
+/// What a round's verdicts add up to.
+#[derive(Clone, Copy, Eq, PartialEq, Debug)]
+pub enum TallyResult {
+	/// A majority of the revealed verdicts are `Invalid`.
+	Invalid,
+	/// A majority of the revealed verdicts are `HarnessError`.
+	HarnessErrors,
+	/// No verdict was revealed.
+	Silent,
+	/// Fewer than a majority of the quorum revealed.
+	TooFew,
+	/// No kind has a majority of the quorum.
+	NoAgreement,
+	/// A majority of the quorum revealed scores; this is their median.
+	Scored(Score),
+}
