@@ -461,10 +461,6 @@ impl<T: Config> Pallet<T> {
 						Rounds::<T>::get(id).is_some_and(|r| r.kind == RoundKind::Initial),
 						"a verifying proposal without its round"
 					);
-					ensure!(
-						Candidates::<T>::get(p.project, p.code.digest).is_some(),
-						"a verifying proposal's candidate is not recorded"
-					);
 					true
 				},
 				ProposalStatus::Approved { node, challenged, reward, .. } => {

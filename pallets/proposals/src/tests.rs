@@ -11,6 +11,8 @@ use pallet_verifiers::RewardAsset;
 use sp_core::{sr25519, Pair as _, H256};
 use sp_runtime::{traits::Convert, DispatchError};
 
+mod properties;
+
 const BASELINE: Score = -997_900;
 const STAKE: u64 = 100;
 const MINER: u8 = 2;
