@@ -21,7 +21,7 @@ use sp_runtime::{
 };
 
 /// How many blocks past its due block a deadline may move when blocks are full.
-pub(crate) const MAX_DEADLINE_SHIFT: u32 = 256;
+pub(crate) const MAX_DEADLINE_SHIFT: u32 = 16;
 
 impl<T: Config> Pallet<T> {
 	/// The commitment of a proposal: what [`Pallet::commit`] takes.
@@ -51,6 +51,41 @@ impl<T: Config> Pallet<T> {
 	pub fn runner_payload(proposal: ProposalId, verdict: &VerdictOf<T>) -> alloc::vec::Vec<u8> {
 		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
 		(genesis, proposal, BlakeTwo256::hash_of(verdict)).encode()
+	}
+
+	/// The proposals of `project`, oldest first (for the runtime API).
+	pub fn proposals_of(project: ProjectId) -> alloc::vec::Vec<(ProposalId, ProposalOf<T>)> {
+		let mut ids: alloc::vec::Vec<ProposalId> =
+			ProjectProposals::<T>::iter_key_prefix(project).collect();
+		ids.sort_unstable();
+		ids.into_iter().filter_map(|id| Proposals::<T>::get(id).map(|p| (id, p))).collect()
+	}
+
+	/// The running rounds `who` is assigned to, oldest first (for the runtime API).
+	pub fn jobs_of(who: &T::AccountId) -> alloc::vec::Vec<JobOf<T>> {
+		let mut ids: alloc::vec::Vec<ProposalId> = Assignments::<T>::iter_key_prefix(who).collect();
+		ids.sort_unstable();
+		ids.into_iter()
+			.filter_map(|id| {
+				let round = Rounds::<T>::get(id)?;
+				let p = Proposals::<T>::get(id)?;
+				let mine = round.assignments.iter().find(|a| a.verifier == *who)?;
+				Some(Job {
+					proposal: id,
+					project: p.project,
+					kind: round.kind,
+					code: p.code,
+					parent: p.parent,
+					claimed_score: p.claimed_score,
+					seed: round.seed,
+					phase: round.phase,
+					commit_until: round.commit_until,
+					reveal_until: round.reveal_until,
+					committed: mine.commitment.is_some(),
+					revealed: mine.verdict.is_some(),
+				})
+			})
+			.collect()
 	}
 
 	/// The account that keeps stakes.

@@ -66,17 +66,23 @@
 //!
 //! Every proposal stays in [`Proposals`] with its outcome and verified score. Hooks process
 //! the deadlines due in a block, at most [`Config::MaxDeadlinesPerBlock`] (scheduling moves
-//! to a later block when one is full).
+//! to one of the next 15 blocks when one is full).
+//!
+//! The runtime API [`runtime_api::ProposalsApi`] lists a project's proposals and a verifier's
+//! running assignments ([`Job`]s).
 //!
 //! ## State of this pallet
-//! Built: everything above, `try_state`, unit tests. Not built yet: benchmarks and generated
-//! weights, runtime APIs, runtime integration.
+//! Built: everything above, `try_state`, unit and property tests. Not built yet: benchmarks
+//! and generated weights, runtime integration.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod impls;
+pub mod runtime_api;
 mod settlement;
 pub mod types;
 pub mod weights;
@@ -137,6 +143,9 @@ pub type RoundOf<T> = Round<
 	<T as Config>::MaxQuorum,
 	MaxCidLenOf<T>,
 >;
+
+/// A verifier's job with this runtime's types.
+pub type JobOf<T> = Job<frame_system::pallet_prelude::BlockNumberFor<T>, MaxCidLenOf<T>>;
 
 /// A commitment with this runtime's types.
 pub type CommitRecordOf<T> = CommitRecord<
@@ -239,6 +248,10 @@ pub mod pallet {
 
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
+
+		/// Creates projects for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: pallet_projects::BenchmarkProjects<Self::AccountId, BalanceOf<Self>>;
 	}
 
 	/// The id the next revealed proposal gets.
@@ -550,7 +563,7 @@ pub mod pallet {
 		/// `RevealTooEarly`, `ProjectNotActive`, `UnknownParent`, `DuplicateCandidate`,
 		/// `QuorumTooLarge`, `TooManyDeadlines`.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::reveal(T::MaxQuorum::get()))]
+		#[pallet::weight(T::WeightInfo::reveal(T::Verifiers::max_verifiers()))]
 		pub fn reveal(
 			origin: OriginFor<T>,
 			commitment: H256,
@@ -606,7 +619,7 @@ pub mod pallet {
 		/// `ChallengeWindowClosed`, `AlreadyChallenged`, `BondTooSmall`,
 		/// `InsufficientBalance`, `NotEnoughVerifiers`, `TooManyDeadlines`.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::challenge(T::MaxQuorum::get()))]
+		#[pallet::weight(T::WeightInfo::challenge(T::Verifiers::max_verifiers()))]
 		pub fn challenge(
 			origin: OriginFor<T>,
 			proposal: ProposalId,

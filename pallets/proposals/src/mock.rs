@@ -127,6 +127,19 @@ impl pallet_verifiers::Config for Test {
 	type MaxMissedInRow = ConstU32<3>;
 	type SlashShare = SlashShare;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchmarkAsset;
+}
+
+/// Creates asset 77 for the verifiers' `claim_rewards` benchmark.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchmarkAsset;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_verifiers::BenchmarkHelper<u32> for BenchmarkAsset {
+	fn reward_asset() -> u32 {
+		let _ = Assets::force_create(RuntimeOrigin::root(), 77, account(1), false, 1);
+		77
+	}
 }
 
 /// Seeds from the subject and the block number: deterministic, different per proposal.
@@ -158,6 +171,8 @@ impl pallet_proposals::Config for Test {
 	type MaxQuorum = ConstU32<7>;
 	type MaxDeadlinesPerBlock = ConstU32<4>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = Registry;
 }
 
 /// The test accounts: `account(n)` is 32 bytes of `n`.
@@ -180,4 +195,14 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 /// Advances to block `n`, running every pallet's hooks.
 pub fn run_to_block(n: u64) {
 	System::run_to_block::<AllPalletsWithSystem>(n);
+}
+
+/// [`new_test_ext`] with a keystore, in which the benchmarks make runner keys.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn bench_ext() -> sp_io::TestExternalities {
+	let mut ext = new_test_ext();
+	ext.register_extension(sp_keystore::KeystoreExt::new(
+		sp_keystore::testing::MemoryKeystore::new(),
+	));
+	ext
 }

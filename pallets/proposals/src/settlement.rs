@@ -299,7 +299,7 @@ impl<T: Config> Pallet<T> {
 		let approvers = BoundedVec::truncate_from(agreeing.to_vec());
 		let due = Self::after(T::ChallengeWindow::get())?;
 		// When every block the window's end could move to is full, the window ends now and
-		// the reward is paid at once (a defensive path: it needs 256 full blocks).
+		// the reward is paid at once (a defensive path: it needs 16 full blocks).
 		let (challenge_until, pay_now) = match Self::schedule(due, Deadline::ChallengeWindow(id)) {
 			Ok(block) => (block.saturating_sub(1u32.into()), false),
 			Err(_) => (frame_system::Pallet::<T>::block_number(), true),

@@ -391,3 +391,43 @@ pub enum TallyResult {
 	/// A majority of the quorum revealed scores; this is their median.
 	Scored(Score),
 }
+
+/// A verifier's part in a running round, as its off-chain worker needs it.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxCidLen))]
+pub struct Job<BlockNumber: Clone + PartialEq + Eq + Debug, MaxCidLen: Get<u32>> {
+	/// The proposal.
+	pub proposal: pallet_projects::ProposalId,
+	/// Its project (whose protocol says how to evaluate).
+	pub project: ProjectId,
+	/// Initial or challenge round.
+	pub kind: RoundKind,
+	/// The candidate to evaluate.
+	pub code: ArtifactRef<MaxCidLen>,
+	/// The node it improves on.
+	pub parent: NodeId,
+	/// The score the miner claims.
+	pub claimed_score: Score,
+	/// The round's evaluation seed.
+	pub seed: H256,
+	/// Commit or reveal.
+	pub phase: Phase,
+	/// The last block of the commit phase.
+	pub commit_until: BlockNumber,
+	/// The last block of the reveal phase.
+	pub reveal_until: BlockNumber,
+	/// Whether this verifier committed its verdict.
+	pub committed: bool,
+	/// Whether it revealed it.
+	pub revealed: bool,
+}

@@ -9,14 +9,14 @@ use frame_support::weights::Weight;
 pub trait WeightInfo {
 	/// `commit`.
 	fn commit() -> Weight;
-	/// `reveal`, drawing `q` verifiers.
-	fn reveal(q: u32) -> Weight;
+	/// `reveal`, drawing the project's quorum from `v` registered verifiers.
+	fn reveal(v: u32) -> Weight;
 	/// `commit_verdict` in a round of `q`.
 	fn commit_verdict(q: u32) -> Weight;
 	/// `reveal_verdict` in a round of `q`, settling it.
 	fn reveal_verdict(q: u32) -> Weight;
-	/// `challenge`, drawing `q` verifiers.
-	fn challenge(q: u32) -> Weight;
+	/// `challenge`, drawing a challenge quorum from `v` registered verifiers.
+	fn challenge(v: u32) -> Weight;
 	/// The hook with nothing due.
 	fn on_initialize_base() -> Weight;
 	/// One due deadline at its worst (settling a round of `q`).
@@ -28,7 +28,7 @@ impl WeightInfo for () {
 	fn commit() -> Weight {
 		Weight::zero()
 	}
-	fn reveal(_q: u32) -> Weight {
+	fn reveal(_v: u32) -> Weight {
 		Weight::zero()
 	}
 	fn commit_verdict(_q: u32) -> Weight {
@@ -37,7 +37,7 @@ impl WeightInfo for () {
 	fn reveal_verdict(_q: u32) -> Weight {
 		Weight::zero()
 	}
-	fn challenge(_q: u32) -> Weight {
+	fn challenge(_v: u32) -> Weight {
 		Weight::zero()
 	}
 	fn on_initialize_base() -> Weight {

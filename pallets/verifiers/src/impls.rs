@@ -209,7 +209,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Applies `f` to `who`'s record if it is a verifier.
-	fn update(who: &T::AccountId, f: impl FnOnce(&mut VerifierInfoOf<T>)) {
+	pub(crate) fn update(who: &T::AccountId, f: impl FnOnce(&mut VerifierInfoOf<T>)) {
 		if let Some(mut info) = Verifiers::<T>::get(who) {
 			f(&mut info);
 			Verifiers::<T>::insert(who, info);
@@ -324,6 +324,19 @@ impl<T: Config> VerifierRegistry<T::AccountId> for Pallet<T> {
 
 	fn runner_key(who: &T::AccountId) -> Option<RunnerKey> {
 		Verifiers::<T>::get(who).map(|info| info.runner_key)
+	}
+
+	fn max_verifiers() -> u32 {
+		T::MaxVerifiers::get()
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn register_for_benchmark(who: &T::AccountId, runner_key: RunnerKey) -> DispatchResult {
+		let bond = T::MinBond::get().saturating_mul(10u32.into());
+		let funds = bond.saturating_mul(10u32.into());
+		<T::Currency as fungible::Mutate<_>>::set_balance(who, funds);
+		Allowlist::<T>::insert(who, ());
+		Self::do_register(who.clone(), bond, runner_key)
 	}
 }
 

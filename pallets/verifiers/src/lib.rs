@@ -35,13 +35,14 @@
 //!
 //! ## State of this pallet
 //! **Partly built** (issue "Proposals, verification rounds and verifiers"): everything above,
-//! `try_state`, unit tests. Not built yet: benchmarks and generated weights, and the runtime
-//! integration.
+//! `try_state`, unit tests, benchmarks.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod impls;
 pub mod types;
 pub mod weights;
@@ -94,6 +95,19 @@ pub trait VerifierRegistry<AccountId> {
 	) -> Result<alloc::vec::Vec<AccountId>, sp_runtime::DispatchError>;
 	/// The runner key `who` registered, if it is a verifier.
 	fn runner_key(who: &AccountId) -> Option<RunnerKey>;
+	/// The most verifiers selection may walk (`MaxVerifiers`).
+	fn max_verifiers() -> u32;
+	/// Funds `who` and registers it with `runner_key` (for other pallets' benchmarks).
+	#[cfg(feature = "runtime-benchmarks")]
+	fn register_for_benchmark(who: &AccountId, runner_key: RunnerKey)
+		-> sp_runtime::DispatchResult;
+}
+
+/// What the benchmarks need from the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AssetId> {
+	/// An existing asset that accounts may hold (the pot is paid in it).
+	fn reward_asset() -> AssetId;
 }
 
 /// How the proposals pallet pays verifiers: it moves the funds into [`VerifierRewards::pot`]
@@ -177,6 +191,10 @@ pub mod pallet {
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
+
+		/// Creates what the benchmarks need.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<AssetIdOf<Self>>;
 	}
 
 	/// The registered verifiers.

@@ -74,6 +74,19 @@ impl pallet_verifiers::Config for Test {
 	type MaxMissedInRow = frame_support::traits::ConstU32<3>;
 	type SlashShare = SlashShare;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchmarkAsset;
+}
+
+/// Creates asset 77 for the `claim_rewards` benchmark.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchmarkAsset;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<u32> for BenchmarkAsset {
+	fn reward_asset() -> u32 {
+		let _ = Assets::force_create(RuntimeOrigin::root(), 77, 1, false, 1);
+		77
+	}
 }
 
 /// Accounts 1, 2, 3, 5, 6, 7 hold 10 000; 4 holds 150.

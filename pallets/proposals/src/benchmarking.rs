@@ -1,0 +1,320 @@
+//! Benchmarks of pallet-proposals (v2): every call and the hook's per-deadline cost, each at
+//! its worst case. Runner signatures are made with an sr25519 key of the benchmark's keystore.
+
+use super::*;
+use crate::Pallet as Props;
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{
+		fungible::{Inspect as _, Mutate as _},
+		fungibles::{Inspect as _, Mutate as _},
+		Get,
+	},
+	BoundedVec,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use pallet_projects::{ArtifactRef, BenchmarkProjects, CurveParams, Lineage};
+use pallet_verifiers::VerifierRegistry;
+use sp_core::crypto::KeyTypeId;
+use sp_runtime::traits::{Bounded, Convert, One, Saturating, Zero};
+
+/// The keystore key type of the runner keys the benchmarks make.
+const BENCH_KEY: KeyTypeId = KeyTypeId(*b"bnch");
+
+fn ed<T: Config>() -> BalanceOf<T> {
+	T::Currency::minimum_balance()
+}
+
+fn rich<T: Config>(who: &T::AccountId) {
+	T::Currency::set_balance(who, ed::<T>().saturating_mul(1_000_000_000u32.into()));
+}
+
+/// A project (with the largest quorum the registry allows) and a funded creator.
+fn project<T: Config>() -> Result<ProjectId, BenchmarkError> {
+	let creator: T::AccountId = account("creator", 0, 0);
+	rich::<T>(&creator);
+	let curve = CurveParams {
+		base_price: ed::<T>().saturating_mul(10u32.into()),
+		slope: ed::<T>(),
+		miner_pool_cap: BalanceOf::<T>::max_value(),
+		reward_per_approval: 10u32.into(),
+		initial_escrow: ed::<T>().saturating_mul(1_000_000u32.into()),
+	};
+	Ok(T::BenchmarkHelper::create_benchmark_project(creator, curve)?)
+}
+
+fn quorum<T: Config>(project: ProjectId) -> u32 {
+	T::Projects::round_terms(project).map(|t| t.quorum).unwrap_or(1)
+}
+
+/// `who` holds plenty of `project`'s tokens.
+fn tokens<T: Config>(project: ProjectId, who: &T::AccountId) -> Result<(), BenchmarkError> {
+	rich::<T>(who);
+	T::Assets::mint_into(T::ProjectAssetId::convert(project), who, 1_000_000u32.into())?;
+	Ok(())
+}
+
+fn artifact<T: Config>(tag: u8) -> ArtifactOf<T> {
+	ArtifactRef {
+		digest: H256::repeat_byte(tag),
+		cid: BoundedVec::truncate_from(vec![b'Q'; MaxCidLenOf::<T>::get() as usize]),
+	}
+}
+
+/// Registers `count` verifiers whose runner keys are in the keystore.
+fn verifiers<T: Config>(count: u32) -> Result<Vec<T::AccountId>, BenchmarkError> {
+	let mut all = Vec::new();
+	for n in 0..count {
+		let who: T::AccountId = account("verifier", n, 0);
+		let key = sp_io::crypto::sr25519_generate(BENCH_KEY, None);
+		T::Verifiers::register_for_benchmark(&who, key)?;
+		all.push(who);
+	}
+	Ok(all)
+}
+
+/// Fills the deadline buckets from `at` on for all but the last block a deadline may move to.
+fn crowd<T: Config>(at: BlockNumberFor<T>) {
+	let full: BoundedVec<Deadline, T::MaxDeadlinesPerBlock> = BoundedVec::truncate_from(vec![
+			Deadline::VerdictCommit(u64::MAX);
+			T::MaxDeadlinesPerBlock::get() as usize
+		]);
+	let mut block = at;
+	for _ in 1..crate::impls::MAX_DEADLINE_SHIFT {
+		Deadlines::<T>::insert(block, full.clone());
+		block = block.saturating_add(One::one());
+	}
+}
+
+fn after<T: Config>(delay: BlockNumberFor<T>) -> BlockNumberFor<T> {
+	frame_system::Pallet::<T>::block_number().saturating_add(delay).saturating_add(One::one())
+}
+
+/// A miner's proposal whose round of `q` verifiers runs (built directly, so that `q` is free
+/// of the project's quorum); returns its id, miner and verifiers.
+fn round<T: Config>(
+	q: u32,
+) -> Result<(ProposalId, T::AccountId, Vec<T::AccountId>), BenchmarkError> {
+	let project = project::<T>()?;
+	let miner: T::AccountId = account("miner", 0, 0);
+	tokens::<T>(project, &miner)?;
+	let verifiers = verifiers::<T>(q)?;
+	let salt = H256::repeat_byte(1);
+	let commitment = Props::<T>::commitment_of(project, 0, &artifact::<T>(1), 1, &salt, &miner);
+	Props::<T>::do_commit(miner.clone(), project, commitment, T::MinStake::get())?;
+	frame_system::Pallet::<T>::set_block_number(
+		frame_system::Pallet::<T>::block_number().saturating_add(T::RevealDelay::get()),
+	);
+	let id = NextProposalId::<T>::get();
+	NextProposalId::<T>::put(id.saturating_add(1));
+	Commitments::<T>::remove(commitment);
+	Candidates::<T>::insert(project, H256::repeat_byte(1), id);
+	ProjectProposals::<T>::insert(project, id, ());
+	Proposals::<T>::insert(
+		id,
+		Proposal {
+			proposer: miner.clone(),
+			project,
+			parent: 0,
+			code: artifact::<T>(1),
+			claimed_score: 1,
+			stake: T::MinStake::get(),
+			committed_at: Zero::zero(),
+			revealed_at: frame_system::Pallet::<T>::block_number(),
+			verified_score: None,
+			status: ProposalStatus::Verifying,
+		},
+	);
+	Props::<T>::start_round(id, RoundKind::Initial, None, H256::repeat_byte(2), verifiers.clone())?;
+	Ok((id, miner, verifiers))
+}
+
+fn commit_verdict_of<T: Config>(id: ProposalId, who: &T::AccountId, verdict: &VerdictOf<T>) {
+	let c = Props::<T>::verdict_commitment(id, verdict, &H256::zero(), who);
+	assert!(Props::<T>::do_commit_verdict(who.clone(), id, c).is_ok());
+}
+
+fn signature<T: Config>(
+	id: ProposalId,
+	who: &T::AccountId,
+	verdict: &VerdictOf<T>,
+) -> sp_core::sr25519::Signature {
+	let key = T::Verifiers::runner_key(who).expect("registered");
+	sp_io::crypto::sr25519_sign(BENCH_KEY, &key, &Props::<T>::runner_payload(id, verdict))
+		.expect("the key is in the keystore")
+}
+
+fn scored<T: Config>(score: Score) -> VerdictOf<T> {
+	Verdict::Score { score, log: artifact::<T>(0xAA) }
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	/// The first stake the pallet account takes in this token (its asset account is created),
+	/// and the reveal deadline moves over 15 full blocks.
+	#[benchmark]
+	fn commit() -> Result<(), BenchmarkError> {
+		let project = project::<T>()?;
+		let miner: T::AccountId = whitelisted_caller();
+		tokens::<T>(project, &miner)?;
+		crowd::<T>(after::<T>(T::RevealWindow::get()));
+		let commitment = H256::repeat_byte(9);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(miner), project, commitment, T::MinStake::get());
+
+		assert!(Commitments::<T>::contains_key(commitment));
+		Ok(())
+	}
+
+	/// Drawing the project's (largest) quorum from `v` verifiers; the commit deadline moves
+	/// over 15 full blocks.
+	#[benchmark]
+	fn reveal(v: Linear<1, { T::Verifiers::max_verifiers() }>) -> Result<(), BenchmarkError> {
+		let project = project::<T>()?;
+		let q = quorum::<T>(project);
+		verifiers::<T>(v.max(q))?;
+		let miner: T::AccountId = whitelisted_caller();
+		tokens::<T>(project, &miner)?;
+		let code = artifact::<T>(1);
+		let salt = H256::repeat_byte(1);
+		let commitment = Props::<T>::commitment_of(project, 0, &code, 1, &salt, &miner);
+		Props::<T>::do_commit(miner.clone(), project, commitment, T::MinStake::get())?;
+		frame_system::Pallet::<T>::set_block_number(
+			frame_system::Pallet::<T>::block_number().saturating_add(T::RevealDelay::get()),
+		);
+		crowd::<T>(after::<T>(T::VerdictCommitPeriod::get()));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(miner), commitment, 0, code, 1, salt);
+
+		assert_eq!(Rounds::<T>::get(0).map(|r| r.assignments.len() as u32), Some(q));
+		Ok(())
+	}
+
+	/// The last commitment of a round of `q`: the reveal phase starts (its deadline moving
+	/// over 15 full blocks).
+	#[benchmark]
+	fn commit_verdict(q: Linear<1, { T::MaxQuorum::get() }>) -> Result<(), BenchmarkError> {
+		let (id, _, verifiers) = round::<T>(q)?;
+		let (last, others) = verifiers.split_last().expect("q >= 1");
+		for v in others {
+			commit_verdict_of::<T>(id, v, &scored::<T>(1));
+		}
+		crowd::<T>(after::<T>(T::VerdictRevealPeriod::get()));
+		let c = Props::<T>::verdict_commitment(id, &scored::<T>(1), &H256::zero(), last);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(last.clone()), id, c);
+
+		assert_eq!(Rounds::<T>::get(id).map(|r| r.phase), Some(Phase::Reveal));
+		Ok(())
+	}
+
+	/// The last reveal of a round of `q`, settling it: a majority agrees on a score far below
+	/// the claim (rejected: the stake is split among them and burned), the others are deviant
+	/// (their bonds slashed).
+	#[benchmark]
+	fn reveal_verdict(q: Linear<1, { T::MaxQuorum::get() }>) -> Result<(), BenchmarkError> {
+		let (id, _, verifiers) = round::<T>(q)?;
+		let majority = (q / 2 + 1) as usize;
+		let verdicts: Vec<VerdictOf<T>> = (0..verifiers.len())
+			.map(|i| if i < majority { scored::<T>(-1_000_000) } else { scored::<T>(1_000_000) })
+			.collect();
+		for (v, verdict) in verifiers.iter().zip(&verdicts) {
+			commit_verdict_of::<T>(id, v, verdict);
+		}
+		let (last, others) = verifiers.split_last().expect("q >= 1");
+		for (v, verdict) in others.iter().zip(&verdicts) {
+			let sig = signature::<T>(id, v, verdict);
+			Props::<T>::do_reveal_verdict(v.clone(), id, verdict.clone(), H256::zero(), sig)?;
+		}
+		let verdict = verdicts.last().cloned().expect("q >= 1");
+		let sig = signature::<T>(id, last, &verdict);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(last.clone()), id, verdict, H256::zero(), sig);
+
+		assert!(!Rounds::<T>::contains_key(id));
+		assert!(matches!(
+			Proposals::<T>::get(id).map(|p| p.status),
+			Some(ProposalStatus::Rejected(RejectReason::Misclaimed))
+		));
+		Ok(())
+	}
+
+	/// Challenging an approval: the challenge quorum is drawn from `v` verifiers.
+	#[benchmark]
+	fn challenge(v: Linear<1, { T::Verifiers::max_verifiers() }>) -> Result<(), BenchmarkError> {
+		let (id, _, verifiers) = round::<T>(1)?;
+		let p = Proposals::<T>::get(id).expect("stored");
+		let q = quorum::<T>(p.project).saturating_mul(2).saturating_add(1).min(T::MaxQuorum::get());
+		let more = v.max(q).saturating_sub(verifiers.len() as u32);
+		for n in 0..more {
+			let who: T::AccountId = account("judge", n, 0);
+			let key = sp_io::crypto::sr25519_generate(BENCH_KEY, None);
+			T::Verifiers::register_for_benchmark(&who, key)?;
+		}
+		let v0 = &verifiers[0];
+		let verdict = scored::<T>(1_000);
+		commit_verdict_of::<T>(id, v0, &verdict);
+		let sig = signature::<T>(id, v0, &verdict);
+		Props::<T>::do_reveal_verdict(v0.clone(), id, verdict, H256::zero(), sig)?;
+		assert!(matches!(
+			Proposals::<T>::get(id).map(|p| p.status),
+			Some(ProposalStatus::Approved { .. })
+		));
+		let challenger: T::AccountId = whitelisted_caller();
+		rich::<T>(&challenger);
+		crowd::<T>(after::<T>(T::VerdictCommitPeriod::get()));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(challenger), id, T::MinChallengeBond::get());
+
+		assert_eq!(Rounds::<T>::get(id).map(|r| r.kind), Some(RoundKind::Challenge));
+		Ok(())
+	}
+
+	/// The hook with nothing due.
+	#[benchmark]
+	fn on_initialize_base() {
+		let now = frame_system::Pallet::<T>::block_number();
+
+		#[block]
+		{
+			Props::<T>::process_deadlines(now);
+		}
+	}
+
+	/// One due deadline at its worst: the reveal phase of a round of `q` ends with every
+	/// verdict committed and none revealed; every verifier is penalised for a missed duty and
+	/// the stake returned.
+	#[benchmark]
+	fn on_initialize_item(q: Linear<1, { T::MaxQuorum::get() }>) -> Result<(), BenchmarkError> {
+		let (id, miner, verifiers) = round::<T>(q)?;
+		for v in &verifiers {
+			commit_verdict_of::<T>(id, v, &scored::<T>(1));
+		}
+		let due = Rounds::<T>::get(id)
+			.map(|r| r.reveal_until)
+			.expect("running")
+			.saturating_add(One::one());
+		assert!(Deadlines::<T>::get(due).contains(&Deadline::VerdictReveal(id)));
+		let project = Proposals::<T>::get(id).map(|p| p.project).expect("stored");
+		let before = T::Assets::balance(T::ProjectAssetId::convert(project), &miner);
+
+		#[block]
+		{
+			Props::<T>::process_deadlines(due);
+		}
+
+		assert!(matches!(Proposals::<T>::get(id).map(|p| p.status), Some(ProposalStatus::Expired)));
+		assert!(T::Assets::balance(T::ProjectAssetId::convert(project), &miner) > before);
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(Props, crate::mock::bench_ext(), crate::mock::Test);
+}

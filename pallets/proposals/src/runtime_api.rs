@@ -1,0 +1,25 @@
+//! The runtime API of proposals: a project's proposals with their outcomes, one proposal, and
+//! a verifier's running assignments (what its off-chain worker reads). Its types are described
+//! by the metadata, so Polkadot.js calls it without custom type definitions
+//! (`api.call.proposalsApi.projectProposals(project)`).
+
+use alloc::vec::Vec;
+use codec::Codec;
+use pallet_projects::{ProjectId, ProposalId};
+
+sp_api::decl_runtime_apis! {
+	/// Proposals and verification rounds.
+	pub trait ProposalsApi<AccountId, Proposal, Job>
+	where
+		AccountId: Codec,
+		Proposal: Codec,
+		Job: Codec,
+	{
+		/// The proposals of `project`, oldest first, settled or not.
+		fn project_proposals(project: ProjectId) -> Vec<(ProposalId, Proposal)>;
+		/// One proposal; `None` if no proposal has this id.
+		fn proposal(id: ProposalId) -> Option<Proposal>;
+		/// The running rounds `who` is assigned to, oldest first, with what its runner needs.
+		fn assignments(who: AccountId) -> Vec<Job>;
+	}
+}
