@@ -20,7 +20,8 @@ cargo test --release --locked --workspace --no-fail-fast
 echo "cargo test took $(($(date +%s) - test_start)) s"
 
 step "benchmark tests of poi's pallets (feature runtime-benchmarks, mock runtimes)"
-cargo test --release --locked -p pallet-projects -p pallet-bonding-curve --features runtime-benchmarks benchmarking
+cargo test --release --locked -p pallet-projects -p pallet-bonding-curve -p pallet-verifiers \
+	-p pallet-proposals --features runtime-benchmarks benchmarking
 
 npm_install "$POI_ROOT/tests/polkadot-js"
 step "Polkadot.js end-to-end test against a dev node"

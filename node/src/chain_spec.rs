@@ -67,17 +67,29 @@ pub fn public_testnet_chain_spec() -> Result<ChainSpec, String> {
 	from_preset("poi testnet", "poi_testnet", ChainType::Live, PUBLIC_TESTNET_RUNTIME_PRESET)
 }
 
+/// The development chain plus a project whose token Ferdie holds (`--chain benchmark`): the
+/// state `benchmark extrinsic` measures `proposals.commit` on.
+pub fn benchmark_chain_spec() -> Result<ChainSpec, String> {
+	from_preset(
+		"poi benchmark",
+		"poi_benchmark",
+		ChainType::Development,
+		poi_runtime::genesis_config_presets::BENCHMARK_RUNTIME_PRESET,
+	)
+}
+
 /// The spec a `--chain` argument names: a built-in id, or the path of a JSON chain spec.
 pub fn load_spec(id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 	Ok(match id {
 		"dev" => Box::new(development_chain_spec()?),
 		"" | "local" => Box::new(local_chain_spec()?),
 		"testnet" | "poi-testnet" => Box::new(public_testnet_chain_spec()?),
+		"benchmark" => Box::new(benchmark_chain_spec()?),
 		path => {
 			let path = std::path::PathBuf::from(path);
 			if !path.is_file() {
 				return Err(format!(
-					"Chain spec '{}' is neither a built-in chain (dev, local, testnet) nor an \
+					"Chain spec '{}' is neither a built-in chain (dev, local, testnet, benchmark) nor an \
 					 existing file.",
 					path.display()
 				));

@@ -122,8 +122,18 @@ pub fn run() -> sc_cli::Result<()> {
 				BenchmarkCmd::Machine(cmd) => {
 					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
 				},
+				BenchmarkCmd::Extrinsic(cmd) => {
+					let PartialComponents { client, .. } = service::new_partial(&config)?;
+					let factory = frame_benchmarking_cli::ExtrinsicFactory(vec![
+						Box::new(crate::benchmarking::TransferKeepAliveBuilder::new(
+							client.clone(),
+						)),
+						Box::new(crate::benchmarking::CommitBuilder::new(client.clone())),
+					]);
+					cmd.run(client, crate::benchmarking::inherent_data()?, Vec::new(), &factory)
+				},
 				_ => Err("This benchmark is not supported by poi-node; use `benchmark pallet`, \
-					 `block`, `storage` or `machine`."
+					 `extrinsic`, `block`, `storage` or `machine`."
 					.into()),
 			})
 		},

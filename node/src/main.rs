@@ -1,5 +1,7 @@
 //! `poi-node`: the validator node of the poi chain.
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod chain_spec;
 mod cli;
 mod command;

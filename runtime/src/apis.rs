@@ -18,8 +18,8 @@ use sp_version::RuntimeVersion;
 
 use crate::{
 	genesis_config_presets, AccountId, Aura, Balance, Block, BondingCurve, Executive, Grandpa,
-	InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
-	TransactionPayment, VERSION,
+	InherentDataExt, Nonce, Proposals, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys,
+	System, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -175,6 +175,29 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_proposals::runtime_api::ProposalsApi<
+		Block,
+		AccountId,
+		pallet_proposals::ProposalOf<Runtime>,
+		pallet_proposals::JobOf<Runtime>,
+	> for Runtime {
+		fn project_proposals(
+			project: pallet_projects::ProjectId,
+		) -> Vec<(pallet_projects::ProposalId, pallet_proposals::ProposalOf<Runtime>)> {
+			Proposals::proposals_of(project)
+		}
+
+		fn proposal(
+			id: pallet_projects::ProposalId,
+		) -> Option<pallet_proposals::ProposalOf<Runtime>> {
+			pallet_proposals::Proposals::<Runtime>::get(id)
+		}
+
+		fn assignments(who: AccountId) -> Vec<pallet_proposals::JobOf<Runtime>> {
+			Proposals::jobs_of(&who)
+		}
+	}
+
 	impl pallet_transaction_payment_rpc_runtime_api::TransactionPaymentApi<Block, Balance> for Runtime {
 		fn query_info(
 			uxt: <Block as BlockT>::Extrinsic,
@@ -227,7 +250,10 @@ impl_runtime_apis! {
 		) {
 			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
-			use crate::{benchmarks::*, Assets, Balances, BondingCurve, Projects, Sudo, Timestamp};
+			use crate::{
+				benchmarks::*, Assets, Balances, BondingCurve, Projects, Proposals, Sudo, Timestamp,
+				Verifiers,
+			};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -241,7 +267,10 @@ impl_runtime_apis! {
 			use frame_benchmarking::BenchmarkBatch;
 			use frame_support::traits::WhitelistedStorageKeys;
 			use sp_storage::TrackedStorageKey;
-			use crate::{benchmarks::*, Assets, Balances, BondingCurve, Projects, Sudo, Timestamp};
+			use crate::{
+				benchmarks::*, Assets, Balances, BondingCurve, Projects, Proposals, Sudo, Timestamp,
+				Verifiers,
+			};
 
 			let whitelist: Vec<TrackedStorageKey> =
 				crate::AllPalletsWithSystem::whitelisted_storage_keys();

@@ -16,4 +16,6 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_assets, Assets]
 	[pallet_projects, Projects]
 	[pallet_bonding_curve, BondingCurve]
+	[pallet_verifiers, Verifiers]
+	[pallet_proposals, Proposals]
 );

@@ -18,6 +18,15 @@ use crate::{
 /// Name of the public testnet preset.
 pub const PUBLIC_TESTNET_RUNTIME_PRESET: &str = "poi_testnet";
 
+/// Name of the preset `poi-node benchmark extrinsic` runs on (`--chain benchmark`).
+pub const BENCHMARK_RUNTIME_PRESET: &str = "benchmark";
+
+/// The project of the benchmark preset.
+pub const BENCHMARK_PROJECT: pallet_projects::ProjectId = 0;
+
+/// The tokens of it Ferdie holds in the benchmark preset.
+pub const BENCHMARK_HOLDING: Balance = 10_000;
+
 /// What each endowed account starts with: a million POI.
 pub const ENDOWMENT: Balance = 1_000_000 * UNIT;
 
@@ -109,12 +118,67 @@ pub fn public_testnet_config_genesis() -> Value {
 	)
 }
 
+/// The development chain plus project [`BENCHMARK_PROJECT`], created by Alice, of which Ferdie
+/// holds [`BENCHMARK_HOLDING`] tokens: the state `benchmark extrinsic` measures
+/// `proposals.commit` on (its builders sign from accounts that sent nothing at genesis).
+pub fn benchmark_config_genesis() -> Value {
+	use frame_support::BoundedVec;
+	use pallet_projects::{ArtifactRef, CurveParams, Direction, Evaluator, Metric, Protocol};
+	let artifact = |tag: u8| ArtifactRef {
+		digest: sp_core::H256::repeat_byte(tag),
+		cid: BoundedVec::truncate_from(
+			b"bafkreibenchmarkartifactbenchmarkartifactbenchmarkart".to_vec(),
+		),
+	};
+	type MaxCidLen = <crate::Runtime as pallet_projects::Config>::MaxCidLen;
+	let project = pallet_projects::GenesisProject::<AccountId, Balance, MaxCidLen> {
+		creator: Sr25519Keyring::Alice.to_account_id(),
+		protocol: Protocol {
+			document: artifact(1),
+			repository: artifact(2),
+			benchmark: artifact(3),
+			baseline_metrics: artifact(4),
+			metric: Metric {
+				name: BoundedVec::truncate_from(b"val_bpb".to_vec()),
+				direction: Direction::Minimize,
+				scale_exponent: 6,
+			},
+			baseline_score: -997_900,
+			min_improvement_bps: 50,
+			tolerance_bps: 100,
+			quorum: 3,
+			evaluator: Evaluator::Wasm { fuel: 1_000_000_000 },
+		},
+		token_name: b"benchmark".to_vec(),
+		token_symbol: b"BNCH".to_vec(),
+		curve: CurveParams {
+			base_price: crate::MILLI_UNIT,
+			slope: crate::MICRO_UNIT,
+			miner_pool_cap: 1_000,
+			reward_per_approval: 10,
+			initial_escrow: 100 * UNIT,
+		},
+	};
+	let mut patch = development_config_genesis();
+	let extra = serde_json::json!({
+		"projects": { "projects": [project] },
+		"bondingCurve": {
+			"holdings": [[BENCHMARK_PROJECT, Sr25519Keyring::Ferdie.to_account_id(), BENCHMARK_HOLDING]]
+		},
+	});
+	if let (Value::Object(patch), Value::Object(extra)) = (&mut patch, extra) {
+		patch.extend(extra);
+	}
+	patch
+}
+
 /// The preset of this name, as JSON bytes; `None` for an unknown name.
 pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
 		PUBLIC_TESTNET_RUNTIME_PRESET => public_testnet_config_genesis(),
+		BENCHMARK_RUNTIME_PRESET => benchmark_config_genesis(),
 		_ => return None,
 	};
 	Some(
@@ -130,5 +194,6 @@ pub fn preset_names() -> Vec<PresetId> {
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
 		PresetId::from(PUBLIC_TESTNET_RUNTIME_PRESET),
+		PresetId::from(BENCHMARK_RUNTIME_PRESET),
 	]
 }

@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("poi"),
 	impl_name: alloc::borrow::Cow::Borrowed("poi"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -218,6 +218,12 @@ mod runtime {
 
 	#[runtime::pallet_index(9)]
 	pub type BondingCurve = pallet_bonding_curve;
+
+	#[runtime::pallet_index(10)]
+	pub type Verifiers = pallet_verifiers;
+
+	#[runtime::pallet_index(11)]
+	pub type Proposals = pallet_proposals;
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ fn json_merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 #[test]
 fn presets_are_listed_and_unknown_names_are_refused() {
 	let names = genesis_config_presets::preset_names();
-	assert_eq!(names, vec!["development", "local_testnet", "poi_testnet"]);
+	assert_eq!(names, vec!["development", "local_testnet", "poi_testnet", "benchmark"]);
 	assert!(genesis_config_presets::get_preset(&"mainnet".into()).is_none());
 	assert!(genesis_config_presets::get_preset(&"".into()).is_none());
 }
@@ -162,6 +162,119 @@ fn a_project_created_in_the_runtime_launches_its_token() {
 		));
 		assert_eq!(Assets::balance(configs::PROJECT_TOKEN_ASSET_IDS, &bob), 3);
 		assert_eq!(BondingCurve::reserve_of(0), 3 * UNIT + 3 * UNIT / 10);
+		frame_support::assert_ok!(BondingCurve::do_try_state());
+		frame_support::assert_ok!(Projects::do_try_state());
+	});
+}
+
+#[test]
+fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
+	use pallet_proposals::{ProposalStatus, Verdict};
+	use sp_core::{Pair, H256};
+	let mut ext = build_preset("development");
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		let alice: AccountId = Sr25519Keyring::Alice.to_account_id();
+		let bob: AccountId = Sr25519Keyring::Bob.to_account_id();
+		let curve = pallet_projects::CurveParams {
+			base_price: UNIT,
+			slope: UNIT / 10,
+			miner_pool_cap: 100,
+			reward_per_approval: 10,
+			initial_escrow: 100 * UNIT,
+		};
+		frame_support::assert_ok!(Projects::create_project(
+			RuntimeOrigin::signed(alice),
+			pallet_projects::Protocol::example(59),
+			b"Runtime test".to_vec(),
+			b"RT".to_vec(),
+			curve,
+			None,
+		));
+		frame_support::assert_ok!(BondingCurve::buy(
+			RuntimeOrigin::signed(bob.clone()),
+			0,
+			10,
+			100 * UNIT
+		));
+		let judges = [Sr25519Keyring::Charlie, Sr25519Keyring::Dave, Sr25519Keyring::Eve];
+		let runner =
+			|k: &Sr25519Keyring| sp_core::sr25519::Pair::from_seed(&[k.to_raw_public()[0]; 32]);
+		for k in &judges {
+			frame_support::assert_ok!(Verifiers::register(
+				RuntimeOrigin::signed(k.to_account_id()),
+				100 * UNIT,
+				runner(k).public()
+			));
+		}
+		let code = pallet_projects::ArtifactRef {
+			digest: H256::repeat_byte(7),
+			cid: frame_support::BoundedVec::truncate_from(b"bafy-candidate".to_vec()),
+		};
+		let salt = H256::repeat_byte(1);
+		let commitment = Proposals::commitment_of(0, 0, &code, -990_000, &salt, &bob);
+		frame_support::assert_ok!(Proposals::commit(
+			RuntimeOrigin::signed(bob.clone()),
+			0,
+			commitment,
+			5
+		));
+		System::set_block_number(2);
+		frame_support::assert_ok!(Proposals::reveal(
+			RuntimeOrigin::signed(bob.clone()),
+			commitment,
+			0,
+			code,
+			-990_000,
+			salt
+		));
+		let verdict = Verdict::Score {
+			score: -990_000,
+			log: pallet_projects::ArtifactRef {
+				digest: H256::repeat_byte(8),
+				cid: frame_support::BoundedVec::truncate_from(b"bafy-log".to_vec()),
+			},
+		};
+		let assigned = Proposals::jobs_of(&judges[0].to_account_id());
+		assert_eq!(assigned.len(), 1, "a quorum of three from three verifiers takes everyone");
+		for k in &judges {
+			let who = k.to_account_id();
+			let c = Proposals::verdict_commitment(0, &verdict, &salt, &who);
+			frame_support::assert_ok!(Proposals::commit_verdict(RuntimeOrigin::signed(who), 0, c));
+		}
+		for k in &judges {
+			let signature = runner(k).sign(&Proposals::runner_payload(0, &verdict));
+			frame_support::assert_ok!(Proposals::reveal_verdict(
+				RuntimeOrigin::signed(k.to_account_id()),
+				0,
+				verdict.clone(),
+				salt,
+				signature
+			));
+		}
+		let proposal = pallet_proposals::Proposals::<Runtime>::get(0).expect("stored");
+		assert!(matches!(proposal.status, ProposalStatus::Approved { node: 1, .. }));
+		assert_eq!(proposal.verified_score, Some(-990_000));
+		use pallet_projects::Lineage;
+		assert_eq!(Projects::best(0), Some((1, -990_000)));
+		frame_support::assert_ok!(Proposals::do_try_state());
+		frame_support::assert_ok!(Verifiers::do_try_state());
+		frame_support::assert_ok!(BondingCurve::do_try_state());
+		frame_support::assert_ok!(Projects::do_try_state());
+	});
+}
+
+#[test]
+fn the_benchmark_preset_has_a_project_whose_token_ferdie_holds() {
+	build_preset("benchmark").execute_with(|| {
+		use pallet_projects::Lineage;
+		use sp_runtime::traits::Convert;
+		let project = genesis_config_presets::BENCHMARK_PROJECT;
+		assert!(Projects::is_active(project));
+		let ferdie: AccountId = Sr25519Keyring::Ferdie.to_account_id();
+		let asset = configs::ProjectAssetId::convert(project);
+		assert_eq!(Assets::balance(asset, &ferdie), genesis_config_presets::BENCHMARK_HOLDING);
+		assert_eq!(System::account_nonce(&ferdie), 0, "the commit builder's nonces start at 0");
 		frame_support::assert_ok!(BondingCurve::do_try_state());
 		frame_support::assert_ok!(Projects::do_try_state());
 	});

@@ -135,6 +135,30 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Tokens<T: Config> = StorageMap<_, Blake2_128Concat, ProjectId, TokenInfoOf<T>>;
 
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Tokens bought in the genesis block, at the curve's price, by the account that holds
+		/// them: `(project, buyer, amount)`, after pallet-projects' genesis projects exist.
+		pub holdings: alloc::vec::Vec<(ProjectId, T::AccountId, BalanceOf<T>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (project, who, amount) in &self.holdings {
+				if let Err(e) = Pallet::<T>::do_buy(
+					who.clone(),
+					*project,
+					*amount,
+					sp_runtime::traits::Bounded::max_value(),
+				) {
+					panic!("genesis holding of project {project} cannot be bought: {e:?}");
+				}
+			}
+		}
+	}
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {

@@ -223,6 +223,31 @@ pub mod pallet {
 	pub type Nodes<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, ProjectId, Twox64Concat, NodeId, LineageNodeOf<T>>;
 
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Projects created in the genesis block, in order (ids from 0 on).
+		pub projects: alloc::vec::Vec<GenesisProject<T::AccountId, BalanceOf<T>, T::MaxCidLen>>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for p in &self.projects {
+				if let Err(e) = Pallet::<T>::do_create_project(
+					p.creator.clone(),
+					p.protocol.clone(),
+					p.token_name.clone(),
+					p.token_symbol.clone(),
+					p.curve,
+					None,
+				) {
+					panic!("genesis project {:?} cannot be created: {e:?}", p.token_name);
+				}
+			}
+		}
+	}
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {

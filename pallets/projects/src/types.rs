@@ -7,8 +7,8 @@
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use frame_support::{
-	pallet_prelude::ConstU32, traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound,
-	PartialEqNoBound,
+	pallet_prelude::ConstU32, traits::Get, BoundedVec, CloneNoBound, DebugNoBound, Deserialize,
+	EqNoBound, PartialEqNoBound, Serialize,
 };
 use scale_info::TypeInfo;
 use sp_core::H256;
@@ -69,7 +69,10 @@ pub const MAX_SCALE_EXPONENT: u8 = 18;
 	DecodeWithMemTracking,
 	TypeInfo,
 	MaxEncodedLen,
+	Serialize,
+	Deserialize,
 )]
+#[serde(crate = "frame_support::__private::serde", bound = "", rename_all = "camelCase")]
 #[scale_info(skip_type_params(MaxCidLen))]
 pub struct ArtifactRef<MaxCidLen: Get<u32>> {
 	/// BLAKE2-256 of the artifact's bytes.
@@ -90,7 +93,10 @@ pub struct ArtifactRef<MaxCidLen: Get<u32>> {
 	Debug,
 	TypeInfo,
 	MaxEncodedLen,
+	Serialize,
+	Deserialize,
 )]
+#[serde(crate = "frame_support::__private::serde")]
 pub enum Direction {
 	/// Larger raw values are better (accuracy); scores are the scaled value.
 	Maximize,
@@ -110,7 +116,10 @@ pub enum Direction {
 	Debug,
 	TypeInfo,
 	MaxEncodedLen,
+	Serialize,
+	Deserialize,
 )]
+#[serde(crate = "frame_support::__private::serde")]
 pub enum Evaluator {
 	/// Candidate and harness are WebAssembly modules run under wasmtime; the budget is fuel.
 	Wasm {
@@ -126,8 +135,19 @@ pub enum Evaluator {
 
 /// The metric a project optimises.
 #[derive(
-	Clone, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen,
+	Clone,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
 )]
+#[serde(crate = "frame_support::__private::serde", rename_all = "camelCase")]
 pub struct Metric {
 	/// The metric's name, e.g. `val_bpb`.
 	pub name: BoundedVec<u8, ConstU32<32>>,
@@ -149,7 +169,10 @@ pub struct Metric {
 	DecodeWithMemTracking,
 	TypeInfo,
 	MaxEncodedLen,
+	Serialize,
+	Deserialize,
 )]
+#[serde(crate = "frame_support::__private::serde", bound = "", rename_all = "camelCase")]
 #[scale_info(skip_type_params(MaxCidLen))]
 pub struct Protocol<MaxCidLen: Get<u32>> {
 	/// The protocol document: rules, allowed surface, data.
@@ -216,7 +239,10 @@ impl<MaxCidLen: Get<u32>> Protocol<MaxCidLen> {
 	Debug,
 	TypeInfo,
 	MaxEncodedLen,
+	Serialize,
+	Deserialize,
 )]
+#[serde(crate = "frame_support::__private::serde", rename_all = "camelCase")]
 pub struct CurveParams<Balance> {
 	/// Price of the first whole token.
 	pub base_price: Balance,
@@ -349,4 +375,25 @@ pub struct LineageNode<
 	pub proposal: Option<ProposalId>,
 	/// When it was recorded.
 	pub block: BlockNumber,
+}
+
+/// A project created in the genesis block (a chain spec's `projects.projects`), as
+/// `create_project` would create it: the creator pays the deposit and the token's launch.
+#[derive(CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Serialize, Deserialize)]
+#[serde(crate = "frame_support::__private::serde", bound = "", rename_all = "camelCase")]
+pub struct GenesisProject<
+	AccountId: Clone + PartialEq + Eq + Debug + Serialize + for<'a> Deserialize<'a>,
+	Balance: Clone + PartialEq + Eq + Debug + Serialize + for<'a> Deserialize<'a>,
+	MaxCidLen: Get<u32>,
+> {
+	/// Who creates it.
+	pub creator: AccountId,
+	/// Its protocol.
+	pub protocol: Protocol<MaxCidLen>,
+	/// Its token's name.
+	pub token_name: alloc::vec::Vec<u8>,
+	/// Its token's symbol.
+	pub token_symbol: alloc::vec::Vec<u8>,
+	/// Its token's curve and rewards.
+	pub curve: CurveParams<Balance>,
 }

@@ -5,7 +5,7 @@ use frame_support::{
 	ensure,
 	pallet_prelude::*,
 	traits::{
-		fungible::{self, InspectHold, MutateHold},
+		fungible::{self, MutateHold},
 		fungibles,
 		tokens::{Fortitude, Precision, Preservation},
 	},
@@ -269,6 +269,7 @@ impl<T: Config> Pallet<T> {
 	/// point at each other.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use frame_support::traits::fungible::InspectHold;
 		for (who, info) in Verifiers::<T>::iter() {
 			let unbonding = info.unbonding.map_or(Zero::zero(), |u| u.amount);
 			let expected = info.bond.checked_add(&unbonding).ok_or("bond sum overflows")?;

@@ -6,11 +6,14 @@ mod balances;
 mod bonding_curve;
 mod grandpa;
 mod projects;
+mod proposals;
 mod sudo;
 mod system;
 mod timestamp;
 mod transaction_payment;
+mod verifiers;
 
 pub use assets::{SignedBelowProjectTokens, PROJECT_TOKEN_ASSET_IDS};
 pub use bonding_curve::ProjectAssetId;
-pub use system::{RuntimeBlockLength, RuntimeBlockWeights};
+pub use proposals::MinStake;
+pub use system::{BlockHashCount, RuntimeBlockLength, RuntimeBlockWeights};

@@ -3,3 +3,5 @@
 
 pub mod pallet_bonding_curve;
 pub mod pallet_projects;
+pub mod pallet_proposals;
+pub mod pallet_verifiers;

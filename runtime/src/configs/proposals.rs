@@ -1,0 +1,71 @@
+//! `pallet_proposals`: proposals, verification rounds, settlement and challenges.
+
+use frame_support::{
+	parameter_types,
+	traits::{ConstU32, Randomness},
+	PalletId,
+};
+use sp_runtime::traits::{BlakeTwo256, Hash as _};
+
+use super::bonding_curve::ProjectAssetId;
+use crate::{
+	Assets, Balance, Balances, BlockNumber, BondingCurve, Hash, Projects, Runtime,
+	RuntimeHoldReason, System, Verifiers, MINUTES, UNIT,
+};
+
+parameter_types! {
+	/// The stake account (`modlpoi/prop`).
+	pub const ProposalsPalletId: PalletId = PalletId(*b"poi/prop");
+	/// The smallest stake: one whole project token.
+	pub const MinStake: Balance = 1;
+	/// A reveal comes at least one block after its commit.
+	pub const RevealDelay: BlockNumber = 1;
+	/// And at most ten minutes after it.
+	pub const RevealWindow: BlockNumber = 10 * MINUTES;
+	/// Runners have ten minutes to evaluate and their verifiers to commit.
+	pub const VerdictCommitPeriod: BlockNumber = 10 * MINUTES;
+	/// Then two minutes to reveal.
+	pub const VerdictRevealPeriod: BlockNumber = 2 * MINUTES;
+	/// An approval may be challenged for ten minutes (a testnet's figure).
+	pub const ChallengeWindow: BlockNumber = 10 * MINUTES;
+	/// The smallest challenge bond.
+	pub const MinChallengeBond: Balance = 100 * UNIT;
+}
+
+/// Round seeds: BLAKE2-256 of the subject and the parent block's hash. The block author can
+/// influence it (by withholding a block), as with any seed taken from past blocks; a VRF-based
+/// source (BABE, or a beacon) is the upgrade path. The miner cannot: its proposal is fixed by
+/// its commitment before the reveal block exists.
+pub struct ParentHashRandomness;
+
+impl Randomness<Hash, BlockNumber> for ParentHashRandomness {
+	fn random(subject: &[u8]) -> (Hash, BlockNumber) {
+		let parent = System::parent_hash();
+		(BlakeTwo256::hash_of(&(subject, parent)), System::block_number().saturating_sub(1))
+	}
+}
+
+impl pallet_proposals::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Assets = Assets;
+	type ProjectAssetId = ProjectAssetId;
+	type Projects = Projects;
+	type Tokens = BondingCurve;
+	type Verifiers = Verifiers;
+	type Randomness = ParentHashRandomness;
+	type PalletId = ProposalsPalletId;
+	type MinStake = MinStake;
+	type RevealDelay = RevealDelay;
+	type RevealWindow = RevealWindow;
+	type VerdictCommitPeriod = VerdictCommitPeriod;
+	type VerdictRevealPeriod = VerdictRevealPeriod;
+	type ChallengeWindow = ChallengeWindow;
+	type MinChallengeBond = MinChallengeBond;
+	// Twice pallet-projects' largest quorum (16), plus one: a challenge round's size.
+	type MaxQuorum = ConstU32<33>;
+	type MaxDeadlinesPerBlock = ConstU32<64>;
+	type WeightInfo = crate::weights::pallet_proposals::WeightInfo<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = Projects;
+}

@@ -1,0 +1,290 @@
+// A proposal's whole life through @polkadot/api, as a miner's and three verifiers' clients would
+// drive it (the off-chain worker arrives with the next issue, so this test submits the verdicts
+// itself): commit a hash, reveal, three verifiers commit and reveal signed verdicts, and the
+// runtime settles. One round ends approved (the best advances), one rejected (the inflated
+// claim's stake is slashed and the verifiers claim their share). Hashes, the runner's signed
+// payload and the verdict encoding are built here from the metadata's types, which is what
+// any client must do.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { u8aConcat, u8aToHex } from '@polkadot/util';
+import { blake2AsU8a, decodeAddress } from '@polkadot/util-crypto';
+
+import { errorName, sendAndFinalize, startDevNodeWithKeys } from './node-harness.mjs';
+
+const UNIT = 10n ** 12n;
+const PROJECT_TOKEN_ASSET_IDS = 2n ** 31n;
+const included = { finalized: false };
+const BASELINE = -997_900n;
+
+let node;
+let api;
+let keyring;
+let alice;
+let bob;
+let verifiers; // [{ account, runner }]
+let project;
+let asset;
+
+const artifact = (byte, cid) => ({ digest: `0x${byte.repeat(32)}`, cid });
+
+const protocol = {
+  document: artifact('01', 'bafkreidocument'),
+  repository: artifact('02', 'bafkreirepository'),
+  benchmark: artifact('03', 'bafkreibenchmark'),
+  baselineMetrics: artifact('04', 'bafkreimetrics'),
+  metric: { name: 'val_bpb', direction: 'Minimize', scaleExponent: 6 },
+  baselineScore: BASELINE,
+  minImprovementBps: 50,
+  toleranceBps: 100,
+  quorum: 3,
+  evaluator: { Wasm: { fuel: 1_000_000_000 } },
+};
+
+const curve = {
+  basePrice: UNIT,
+  slope: UNIT / 10n,
+  minerPoolCap: 1_000n,
+  rewardPerApproval: 10n,
+  initialEscrow: 1_000n * UNIT,
+};
+
+const enc = (type, value) => api.createType(type, value).toU8a();
+const argType = (call, index) => call.meta.args[index].type.toString();
+const salt = (byte) => `0x${byte.repeat(32)}`;
+
+/** BLAKE2-256(project, parent, code, claimed score, salt, proposer), SCALE-encoded. */
+function commitmentOf(parent, code, claim, saltHex, who) {
+  return blake2AsU8a(u8aConcat(
+    enc('u32', project),
+    enc('u32', parent),
+    enc(argType(api.tx.proposals.reveal, 2), code),
+    enc('i128', claim),
+    enc('H256', saltHex),
+    decodeAddress(who.address),
+  ), 256);
+}
+
+const verdictType = () => argType(api.tx.proposals.revealVerdict, 1);
+const score = (value) => ({ Score: { score: value, log: artifact('aa', 'bafkreilog') } });
+
+function verdictCommitment(proposal, verdict, saltHex, who) {
+  return blake2AsU8a(u8aConcat(
+    enc('u64', proposal),
+    enc(verdictType(), verdict),
+    enc('H256', saltHex),
+    decodeAddress(who.address),
+  ), 256);
+}
+
+/** The runner's signature over (genesis hash, proposal, BLAKE2-256(verdict)). */
+function runnerSignature(runner, proposal, verdict) {
+  const payload = u8aConcat(
+    api.genesisHash.toU8a(),
+    enc('u64', proposal),
+    blake2AsU8a(enc(verdictType(), verdict), 256),
+  );
+  return runner.sign(payload);
+}
+
+const tokens = async (who) => {
+  const account = await api.query.assets.account(asset, who);
+  return account.isSome ? account.unwrap().balance.toBigInt() : 0n;
+};
+const find = (events, section, name) => events.find(({ event }) => api.events[section][name].is(event));
+
+/** Bob commits and, in a later block, reveals; returns the proposal id and the round's verifiers. */
+async function propose(tag, claim, stake) {
+  const code = artifact(tag, `bafkreicandidate${tag}`);
+  const c = commitmentOf(0, code, claim, salt(tag), bob);
+  const committed = await sendAndFinalize(api.tx.proposals.commit(project, c, stake), bob, included);
+  assert.equal(committed.dispatchError, null);
+  const revealed = await sendAndFinalize(api.tx.proposals.reveal(c, 0, code, claim, salt(tag)), bob, included);
+  assert.equal(revealed.dispatchError, null);
+  const id = find(revealed.events, 'proposals', 'Revealed').event.data.proposal.toNumber();
+  const round = find(revealed.events, 'proposals', 'RoundStarted').event.data;
+  return { id, drawn: round.verifiers.map((v) => v.toString()) };
+}
+
+/** Every verifier commits `verdict` (in parallel), then reveals it signed by its runner. */
+async function verify(id, verdict) {
+  const commits = await Promise.all(verifiers.map(({ account }) => sendAndFinalize(
+    api.tx.proposals.commitVerdict(id, verdictCommitment(id, verdict, salt('5e'), account)),
+    account,
+    included,
+  )));
+  for (const c of commits) assert.equal(c.dispatchError, null);
+  const reveals = await Promise.all(verifiers.map(({ account, runner }) => sendAndFinalize(
+    api.tx.proposals.revealVerdict(id, verdict, salt('5e'), runnerSignature(runner, id, verdict)),
+    account,
+    included,
+  )));
+  for (const r of reveals) assert.equal(r.dispatchError, null);
+  return reveals.flatMap((r) => r.events);
+}
+
+before(async () => {
+  ({ node, api, keyring, alice, bob } = await startDevNodeWithKeys());
+  verifiers = ['Charlie', 'Dave', 'Eve'].map((name) => ({
+    account: keyring.addFromUri(`//${name}`),
+    runner: keyring.addFromUri(`//${name}//runner`),
+  }));
+});
+
+after(async () => {
+  if (node) await node.stop();
+});
+
+test('the metadata shows both pallets and the ProposalsApi runtime API', async () => {
+  for (const call of ['commit', 'reveal', 'commitVerdict', 'revealVerdict', 'challenge']) {
+    assert.ok(api.tx.proposals[call], `proposals.${call}`);
+  }
+  for (const call of ['register', 'setRunnerKey', 'unbond', 'withdrawUnbonded', 'claimRewards', 'rejoin']) {
+    assert.ok(api.tx.verifiers[call], `verifiers.${call}`);
+  }
+  const apis = api.runtimeMetadata.asLatest.apis.map((a) => a.name.toString());
+  assert.ok(apis.includes('ProposalsApi'), `runtime APIs: ${apis}`);
+  for (const method of ['projectProposals', 'proposal', 'assignments']) {
+    assert.ok(api.call.proposalsApi[method], `proposalsApi.${method}`);
+  }
+});
+
+test('a project, a miner with tokens, and three verifiers with runner keys', async () => {
+  project = (await api.query.projects.nextProjectId()).toNumber();
+  asset = PROJECT_TOKEN_ASSET_IDS + BigInt(project);
+  const created = await sendAndFinalize(
+    api.tx.projects.createProject(protocol, 'proposals e2e', 'PROP', curve, null), alice, included,
+  );
+  assert.equal(created.dispatchError, null);
+  const bought = await sendAndFinalize(api.tx.bondingCurve.buy(project, 30, 1_000n * UNIT), bob, included);
+  assert.equal(bought.dispatchError, null);
+  assert.equal(await tokens(bob.address), 30n);
+
+  const bond = api.consts.verifiers.minBond.toBigInt();
+  const registered = await Promise.all(verifiers.map(({ account, runner }) =>
+    sendAndFinalize(api.tx.verifiers.register(bond, runner.publicKey), account, included)));
+  for (const r of registered) assert.equal(r.dispatchError, null);
+  for (const { account, runner } of verifiers) {
+    const info = (await api.query.verifiers.verifiers(account.address)).unwrap();
+    assert.equal(info.bond.toBigInt(), bond);
+    assert.equal(info.runnerKey.toHex(), u8aToHex(runner.publicKey));
+    const held = (await api.query.balances.holds(account.address)).find((h) => h.id.isVerifiers);
+    assert.equal(held.amount.toBigInt(), bond);
+  }
+});
+
+test('a reproduced improvement is approved and becomes the best', async () => {
+  const claim = -990_000n;
+  const { id, drawn } = await propose('71', claim, 5);
+  assert.deepEqual([...drawn].sort(), verifiers.map((v) => v.account.address).sort());
+  assert.equal(await tokens(bob.address), 25n, 'the stake left the miner');
+
+  // What each verifier's off-chain worker will read.
+  const jobs = await api.call.proposalsApi.assignments(verifiers[0].account.address);
+  const job = jobs.find((j) => j.proposal.toNumber() === id);
+  assert.ok(job, 'the round is in the verifier\'s assignments');
+  assert.equal(job.claimedScore.toBigInt(), claim);
+  assert.equal(job.phase.toString(), 'Commit');
+
+  const events = await verify(id, score(claim));
+  const settled = find(events, 'proposals', 'Settled');
+  assert.ok(settled, 'the last reveal settles the round');
+  assert.ok(settled.event.data.status.isApproved);
+  assert.equal(settled.event.data.verifiedScore.unwrap().toBigInt(), claim);
+
+  const proposal = (await api.call.proposalsApi.proposal(id)).unwrap();
+  assert.ok(proposal.status.isApproved);
+  assert.equal(proposal.status.asApproved.node.toNumber(), 1);
+  assert.equal(proposal.status.asApproved.previousScore.toBigInt(), BASELINE);
+  assert.ok(proposal.status.asApproved.reward.isPending, 'paid when the challenge window closes');
+  const overview = (await api.call.bondingCurveApi.overview(project)).unwrap();
+  assert.equal(overview.bestNode.toNumber(), 1);
+  assert.equal(overview.bestScore.toBigInt(), claim);
+  const node1 = (await api.query.projects.nodes(project, 1)).unwrap();
+  assert.equal(node1.miner.unwrap().toString(), bob.address);
+  for (const { account } of verifiers) {
+    const stats = (await api.query.verifiers.verifiers(account.address)).unwrap().stats;
+    assert.equal(stats.rounds.toNumber(), 1);
+    assert.equal(stats.agreed.toNumber(), 1);
+  }
+  assert.equal((await api.call.proposalsApi.assignments(verifiers[0].account.address)).length, 0);
+  const listed = await api.call.proposalsApi.projectProposals(project);
+  assert.deepEqual(listed.map(([pid]) => pid.toNumber()), [id]);
+});
+
+test('an inflated claim is rejected, its stake slashed, and the verifiers claim their share', async () => {
+  const supplyBefore = (await api.query.assets.asset(asset)).unwrap().supply.toBigInt();
+  const { id } = await propose('72', -900_000n, 6);
+  const events = await verify(id, score(-995_000n));
+  const settled = find(events, 'proposals', 'Settled');
+  assert.ok(settled.event.data.status.isRejected);
+  assert.equal(settled.event.data.status.asRejected.toString(), 'Misclaimed');
+  // Half of 6 to three verifiers (1 each), the rest burned.
+  const slashed = find(events, 'proposals', 'StakeSlashed').event.data;
+  assert.equal(slashed.toVerifiers.toBigInt(), 3n);
+  assert.equal(slashed.burned.toBigInt(), 3n);
+  assert.equal((await api.query.assets.asset(asset)).unwrap().supply.toBigInt(), supplyBefore - 3n);
+  assert.equal(await tokens(bob.address), 19n, 'the second stake is gone');
+  const overview = (await api.call.bondingCurveApi.overview(project)).unwrap();
+  assert.equal(overview.bestNode.toNumber(), 1, 'the best did not move');
+
+  const charlie = verifiers[0].account;
+  const pending = await api.query.verifiers.pendingRewards(charlie.address, { Token: asset });
+  assert.equal(pending.unwrap().toBigInt(), 1n);
+  const claimed = await sendAndFinalize(api.tx.verifiers.claimRewards({ Token: asset }), charlie, included);
+  assert.equal(claimed.dispatchError, null);
+  assert.equal(await tokens(charlie.address), 1n);
+  const again = await sendAndFinalize(api.tx.verifiers.claimRewards({ Token: asset }), charlie, included);
+  assert.equal(errorName(api, again.dispatchError), 'verifiers.NoRewards');
+});
+
+test('verdicts from strangers, before the reveal phase, or with a bad runner signature are refused', async () => {
+  const { id } = await propose('73', -990_500n, 5);
+  const verdict = score(-990_500n);
+  const ferdie = keyring.addFromUri('//Ferdie');
+  const stranger = await sendAndFinalize(
+    api.tx.proposals.commitVerdict(id, verdictCommitment(id, verdict, salt('5e'), ferdie)), ferdie, included,
+  );
+  assert.equal(errorName(api, stranger.dispatchError), 'proposals.NotAssigned');
+
+  const [first, ...others] = verifiers;
+  const early = await sendAndFinalize(
+    api.tx.proposals.revealVerdict(id, verdict, salt('5e'), runnerSignature(first.runner, id, verdict)),
+    first.account,
+    included,
+  );
+  assert.equal(errorName(api, early.dispatchError), 'proposals.NotRevealPhase');
+
+  await Promise.all(verifiers.map(({ account }) => sendAndFinalize(
+    api.tx.proposals.commitVerdict(id, verdictCommitment(id, verdict, salt('5e'), account)), account, included,
+  )));
+  // Signed by another verifier's runner, and by the right runner for another proposal.
+  const forged = await sendAndFinalize(
+    api.tx.proposals.revealVerdict(id, verdict, salt('5e'), runnerSignature(others[0].runner, id, verdict)),
+    first.account,
+    included,
+  );
+  assert.equal(errorName(api, forged.dispatchError), 'proposals.BadRunnerSignature');
+  const replayed = await sendAndFinalize(
+    api.tx.proposals.revealVerdict(id, verdict, salt('5e'), runnerSignature(first.runner, id - 1, verdict)),
+    first.account,
+    included,
+  );
+  assert.equal(errorName(api, replayed.dispatchError), 'proposals.BadRunnerSignature');
+  const mismatch = await sendAndFinalize(
+    api.tx.proposals.revealVerdict(id, score(-980_000n), salt('5e'), runnerSignature(first.runner, id, score(-980_000n))),
+    first.account,
+    included,
+  );
+  assert.equal(errorName(api, mismatch.dispatchError), 'proposals.VerdictMismatch');
+});
+
+test('what a commit costs next to a transfer', async () => {
+  const transfer = await api.tx.balances.transferKeepAlive(alice.address, UNIT).paymentInfo(bob);
+  const commit = await api.tx.proposals.commit(project, salt('99'), 1).paymentInfo(bob);
+  const t = transfer.weight.refTime.toBigInt();
+  const c = commit.weight.refTime.toBigInt();
+  console.log(`# weights (ref_time): transferKeepAlive ${t}, proposals.commit ${c} (${(Number(c) / Number(t)).toFixed(2)}x)`);
+  assert.ok(c > t, 'a commit does more than a transfer');
+});
