@@ -79,6 +79,8 @@ parameter_types! {
 	pub const VerifiersPalletId: PalletId = PalletId(*b"poi/vrfy");
 	pub const ProposalsPalletId: PalletId = PalletId(*b"poi/prop");
 	pub const SlashShare: Perbill = Perbill::from_percent(10);
+	/// A test may lower it below a project's quorum.
+	pub static RoundMaxQuorum: u32 = 7;
 }
 
 impl pallet_projects::Config for Test {
@@ -168,7 +170,7 @@ impl pallet_proposals::Config for Test {
 	type VerdictRevealPeriod = frame_support::traits::ConstU64<3>;
 	type ChallengeWindow = frame_support::traits::ConstU64<10>;
 	type MinChallengeBond = frame_support::traits::ConstU64<1_000>;
-	type MaxQuorum = ConstU32<7>;
+	type MaxQuorum = RoundMaxQuorum;
 	type MaxDeadlinesPerBlock = ConstU32<4>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

@@ -730,6 +730,37 @@ fn reveal_refuses_strangers_early_reveals_unknown_parents_and_unknown_commitment
 }
 
 #[test]
+fn a_project_quorum_above_the_round_bound_is_refused_at_reveal() {
+	new_test_ext().execute_with(|| {
+		let project = setup(4);
+		let c = commit(MINER, project, 0, 1, -990_000);
+		next_block();
+		RoundMaxQuorum::set(2);
+		assert_noop!(
+			Props::reveal(
+				RuntimeOrigin::signed(account(MINER)),
+				c,
+				0,
+				code(1),
+				-990_000,
+				salt(MINER)
+			),
+			Error::<Test>::QuorumTooLarge
+		);
+		RoundMaxQuorum::set(7);
+		assert_ok!(Props::reveal(
+			RuntimeOrigin::signed(account(MINER)),
+			c,
+			0,
+			code(1),
+			-990_000,
+			salt(MINER)
+		));
+		check();
+	});
+}
+
+#[test]
 fn deadlines_move_to_a_later_block_when_one_is_full() {
 	new_test_ext().execute_with(|| {
 		let project = setup(4);
