@@ -122,33 +122,11 @@ pub fn public_testnet_config_genesis() -> Value {
 /// holds [`BENCHMARK_HOLDING`] tokens: the state `benchmark extrinsic` measures
 /// `proposals.commit` on (its builders sign from accounts that sent nothing at genesis).
 pub fn benchmark_config_genesis() -> Value {
-	use frame_support::BoundedVec;
-	use pallet_projects::{ArtifactRef, CurveParams, Direction, Evaluator, Metric, Protocol};
-	let artifact = |tag: u8| ArtifactRef {
-		digest: sp_core::H256::repeat_byte(tag),
-		cid: BoundedVec::truncate_from(
-			b"bafkreibenchmarkartifactbenchmarkartifactbenchmarkart".to_vec(),
-		),
-	};
+	use pallet_projects::{CurveParams, Protocol};
 	type MaxCidLen = <crate::Runtime as pallet_projects::Config>::MaxCidLen;
 	let project = pallet_projects::GenesisProject::<AccountId, Balance, MaxCidLen> {
 		creator: Sr25519Keyring::Alice.to_account_id(),
-		protocol: Protocol {
-			document: artifact(1),
-			repository: artifact(2),
-			benchmark: artifact(3),
-			baseline_metrics: artifact(4),
-			metric: Metric {
-				name: BoundedVec::truncate_from(b"val_bpb".to_vec()),
-				direction: Direction::Minimize,
-				scale_exponent: 6,
-			},
-			baseline_score: -997_900,
-			min_improvement_bps: 50,
-			tolerance_bps: 100,
-			quorum: 3,
-			evaluator: Evaluator::Wasm { fuel: 1_000_000_000 },
-		},
+		protocol: Protocol::example(59),
 		token_name: b"benchmark".to_vec(),
 		token_symbol: b"BNCH".to_vec(),
 		curve: CurveParams {

@@ -132,28 +132,31 @@ fn the_pallet_configurations_pass_their_integrity_tests() {
 	sp_io::TestExternalities::default().execute_with(AllPalletsWithSystem::integrity_test);
 }
 
+/// Alice creates project 0: base price 1 POI, slope 0.1 POI, an escrow of 100 POI.
+fn alice_creates_project_0() {
+	let curve = pallet_projects::CurveParams {
+		base_price: UNIT,
+		slope: UNIT / 10,
+		miner_pool_cap: 100,
+		reward_per_approval: 10,
+		initial_escrow: 100 * UNIT,
+	};
+	frame_support::assert_ok!(Projects::create_project(
+		RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id()),
+		pallet_projects::Protocol::example(59),
+		b"Runtime test".to_vec(),
+		b"RT".to_vec(),
+		curve,
+		None,
+	));
+}
+
 #[test]
 fn a_project_created_in_the_runtime_launches_its_token() {
 	let mut ext = build_preset("development");
 	ext.execute_with(|| {
-		let alice: AccountId = Sr25519Keyring::Alice.to_account_id();
 		let bob: AccountId = Sr25519Keyring::Bob.to_account_id();
-		let protocol = pallet_projects::Protocol::example(59);
-		let curve = pallet_projects::CurveParams {
-			base_price: UNIT,
-			slope: UNIT / 10,
-			miner_pool_cap: 100,
-			reward_per_approval: 10,
-			initial_escrow: 100 * UNIT,
-		};
-		frame_support::assert_ok!(Projects::create_project(
-			RuntimeOrigin::signed(alice),
-			protocol,
-			b"Runtime test".to_vec(),
-			b"RT".to_vec(),
-			curve,
-			None,
-		));
+		alice_creates_project_0();
 		frame_support::assert_ok!(BondingCurve::buy(
 			RuntimeOrigin::signed(bob.clone()),
 			0,
@@ -174,23 +177,8 @@ fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
 	let mut ext = build_preset("development");
 	ext.execute_with(|| {
 		System::set_block_number(1);
-		let alice: AccountId = Sr25519Keyring::Alice.to_account_id();
 		let bob: AccountId = Sr25519Keyring::Bob.to_account_id();
-		let curve = pallet_projects::CurveParams {
-			base_price: UNIT,
-			slope: UNIT / 10,
-			miner_pool_cap: 100,
-			reward_per_approval: 10,
-			initial_escrow: 100 * UNIT,
-		};
-		frame_support::assert_ok!(Projects::create_project(
-			RuntimeOrigin::signed(alice),
-			pallet_projects::Protocol::example(59),
-			b"Runtime test".to_vec(),
-			b"RT".to_vec(),
-			curve,
-			None,
-		));
+		alice_creates_project_0();
 		frame_support::assert_ok!(BondingCurve::buy(
 			RuntimeOrigin::signed(bob.clone()),
 			0,

@@ -197,9 +197,8 @@ pub struct Protocol<MaxCidLen: Get<u32>> {
 	pub evaluator: Evaluator,
 }
 
-#[cfg(any(feature = "std", feature = "runtime-benchmarks"))]
 impl<MaxCidLen: Get<u32>> Protocol<MaxCidLen> {
-	/// A valid protocol for tests and benchmarks: artifacts whose digests are bytes 1 to 4
+	/// A valid protocol for tests, benchmarks and the `benchmark` preset: artifacts whose digests are bytes 1 to 4
 	/// repeated and whose CIDs are `cid_len` bytes (cut to the bound), the metric `val_bpb`
 	/// minimised at scale 10^6, baseline -997 900, threshold 50 and tolerance 100 basis points,
 	/// quorum 3, five minutes of candle-gpt training.

@@ -307,20 +307,36 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// The running round of `proposal` and the index of `who`'s assignment in it, checked to
+	/// be in `phase`.
+	fn assignment_in(
+		proposal: ProposalId,
+		who: &T::AccountId,
+		phase: Phase,
+	) -> Result<(RoundOf<T>, usize), DispatchError> {
+		ensure!(Proposals::<T>::contains_key(proposal), Error::<T>::UnknownProposal);
+		let round = Rounds::<T>::get(proposal).ok_or(Error::<T>::NoRound)?;
+		let index = round
+			.assignments
+			.iter()
+			.position(|a| a.verifier == *who)
+			.ok_or(Error::<T>::NotAssigned)?;
+		let wrong_phase = match phase {
+			Phase::Commit => Error::<T>::NotCommitPhase,
+			Phase::Reveal => Error::<T>::NotRevealPhase,
+		};
+		ensure!(round.phase == phase, wrong_phase);
+		Ok((round, index))
+	}
+
 	/// `commit_verdict`.
 	pub(crate) fn do_commit_verdict(
 		who: T::AccountId,
 		proposal: ProposalId,
 		commitment: H256,
 	) -> DispatchResult {
-		ensure!(Proposals::<T>::contains_key(proposal), Error::<T>::UnknownProposal);
-		let mut round = Rounds::<T>::get(proposal).ok_or(Error::<T>::NoRound)?;
-		let slot = round
-			.assignments
-			.iter_mut()
-			.find(|a| a.verifier == who)
-			.ok_or(Error::<T>::NotAssigned)?;
-		ensure!(round.phase == Phase::Commit, Error::<T>::NotCommitPhase);
+		let (mut round, index) = Self::assignment_in(proposal, &who, Phase::Commit)?;
+		let slot = round.assignments.get_mut(index).ok_or(Error::<T>::NotAssigned)?;
 		ensure!(slot.commitment.is_none(), Error::<T>::AlreadyCommitted);
 		slot.commitment = Some(commitment);
 		Self::deposit_event(Event::VerdictCommitted { proposal, verifier: who });
@@ -358,14 +374,8 @@ impl<T: Config> Pallet<T> {
 		salt: H256,
 		signature: sp_core::sr25519::Signature,
 	) -> DispatchResult {
-		ensure!(Proposals::<T>::contains_key(proposal), Error::<T>::UnknownProposal);
-		let mut round = Rounds::<T>::get(proposal).ok_or(Error::<T>::NoRound)?;
-		let slot = round
-			.assignments
-			.iter_mut()
-			.find(|a| a.verifier == who)
-			.ok_or(Error::<T>::NotAssigned)?;
-		ensure!(round.phase == Phase::Reveal, Error::<T>::NotRevealPhase);
+		let (mut round, index) = Self::assignment_in(proposal, &who, Phase::Reveal)?;
+		let slot = round.assignments.get_mut(index).ok_or(Error::<T>::NotAssigned)?;
 		let committed = slot.commitment.ok_or(Error::<T>::NotCommitted)?;
 		ensure!(slot.verdict.is_none(), Error::<T>::AlreadyRevealed);
 		ensure!(

@@ -122,15 +122,20 @@ fn commit(who: u8, project: ProjectId, parent: NodeId, tag: u8, claim: Score) ->
 
 /// Reveals a commitment made by `commit`; returns the proposal id.
 fn reveal(who: u8, c: H256, parent: NodeId, tag: u8, claim: Score) -> ProposalId {
-	assert_ok!(Props::reveal(
-		RuntimeOrigin::signed(account(who)),
-		c,
-		parent,
-		code(tag),
-		claim,
-		salt(who)
-	));
+	assert_ok!(try_reveal(who, c, parent, tag, claim, who));
 	NextProposalId::<Test>::get() - 1
+}
+
+/// `who` reveals commitment `c` with the salt `who` committed with.
+fn try_reveal(
+	who: u8,
+	c: H256,
+	parent: NodeId,
+	tag: u8,
+	claim: Score,
+	salt_of: u8,
+) -> sp_runtime::DispatchResult {
+	Props::reveal(RuntimeOrigin::signed(account(who)), c, parent, code(tag), claim, salt(salt_of))
 }
 
 /// Commits in this block and reveals in the next; returns the proposal id.
@@ -550,14 +555,7 @@ fn a_reveal_that_does_not_match_burns_the_stake() {
 		let c = commit(MINER, project, 0, 1, -990_000);
 		next_block();
 		// A different claim than the one committed to.
-		assert_ok!(Props::reveal(
-			RuntimeOrigin::signed(account(MINER)),
-			c,
-			0,
-			code(1),
-			-980_000,
-			salt(MINER)
-		));
+		assert_ok!(try_reveal(MINER, c, 0, 1, -980_000, MINER));
 		assert_eq!(
 			events().last(),
 			Some(&Event::StakeForfeited {
@@ -591,17 +589,7 @@ fn a_commitment_not_revealed_in_the_window_loses_its_stake() {
 			reason: ForfeitReason::NotRevealed
 		}));
 		assert_eq!(supply(project), supply_before - STAKE);
-		assert_noop!(
-			Props::reveal(
-				RuntimeOrigin::signed(account(MINER)),
-				c,
-				0,
-				code(1),
-				-990_000,
-				salt(MINER)
-			),
-			Error::<Test>::UnknownCommitment
-		);
+		assert_noop!(try_reveal(MINER, c, 0, 1, -990_000, MINER), Error::<Test>::UnknownCommitment);
 		check();
 	});
 }
@@ -613,17 +601,7 @@ fn a_commitment_to_a_project_frozen_before_its_reveal_gets_its_stake_back() {
 		let c = commit(MINER, project, 0, 1, -990_000);
 		assert_ok!(Registry::freeze_project(RuntimeOrigin::signed(account(1)), project));
 		next_block();
-		assert_noop!(
-			Props::reveal(
-				RuntimeOrigin::signed(account(MINER)),
-				c,
-				0,
-				code(1),
-				-990_000,
-				salt(MINER)
-			),
-			Error::<Test>::ProjectNotActive
-		);
+		assert_noop!(try_reveal(MINER, c, 0, 1, -990_000, MINER), Error::<Test>::ProjectNotActive);
 		run_to_block(7);
 		assert!(
 			events().contains(&Event::CommitmentReturned { who: account(MINER), commitment: c })
@@ -682,16 +660,7 @@ fn reveal_refuses_strangers_early_reveals_unknown_parents_and_unknown_commitment
 	new_test_ext().execute_with(|| {
 		let project = setup(4);
 		let c = commit(MINER, project, 0, 1, -990_000);
-		let reveal_as = |who: u8, parent| {
-			Props::reveal(
-				RuntimeOrigin::signed(account(who)),
-				c,
-				parent,
-				code(1),
-				-990_000,
-				salt(MINER),
-			)
-		};
+		let reveal_as = |who: u8, parent| try_reveal(who, c, parent, 1, -990_000, MINER);
 		assert_noop!(reveal_as(MINER, 0), Error::<Test>::RevealTooEarly);
 		next_block();
 		assert_noop!(
@@ -700,30 +669,13 @@ fn reveal_refuses_strangers_early_reveals_unknown_parents_and_unknown_commitment
 		);
 		assert_noop!(reveal_as(RIVAL, 0), Error::<Test>::NotCommitter);
 		assert_noop!(
-			Props::reveal(
-				RuntimeOrigin::signed(account(MINER)),
-				H256::repeat_byte(7),
-				0,
-				code(1),
-				-990_000,
-				salt(MINER)
-			),
+			try_reveal(MINER, H256::repeat_byte(7), 0, 1, -990_000, MINER),
 			Error::<Test>::UnknownCommitment
 		);
 		// A commitment naming a parent that does not exist.
 		let c2 = commit(RIVAL, project, 42, 2, -990_000);
 		next_block();
-		assert_noop!(
-			Props::reveal(
-				RuntimeOrigin::signed(account(RIVAL)),
-				c2,
-				42,
-				code(2),
-				-990_000,
-				salt(RIVAL)
-			),
-			Error::<Test>::UnknownParent
-		);
+		assert_noop!(try_reveal(RIVAL, c2, 42, 2, -990_000, RIVAL), Error::<Test>::UnknownParent);
 		assert_ok!(reveal_as(MINER, 0));
 		check();
 	});
@@ -736,26 +688,9 @@ fn a_project_quorum_above_the_round_bound_is_refused_at_reveal() {
 		let c = commit(MINER, project, 0, 1, -990_000);
 		next_block();
 		RoundMaxQuorum::set(2);
-		assert_noop!(
-			Props::reveal(
-				RuntimeOrigin::signed(account(MINER)),
-				c,
-				0,
-				code(1),
-				-990_000,
-				salt(MINER)
-			),
-			Error::<Test>::QuorumTooLarge
-		);
+		assert_noop!(try_reveal(MINER, c, 0, 1, -990_000, MINER), Error::<Test>::QuorumTooLarge);
 		RoundMaxQuorum::set(7);
-		assert_ok!(Props::reveal(
-			RuntimeOrigin::signed(account(MINER)),
-			c,
-			0,
-			code(1),
-			-990_000,
-			salt(MINER)
-		));
+		assert_ok!(try_reveal(MINER, c, 0, 1, -990_000, MINER));
 		check();
 	});
 }
@@ -777,14 +712,7 @@ fn deadlines_move_to_a_later_block_when_one_is_full() {
 		run_to_block(7);
 		assert_eq!(Commitments::<Test>::iter().count(), 1);
 		// Revealed after its window but before its moved deadline: it is late all the same.
-		assert_ok!(Props::reveal(
-			RuntimeOrigin::signed(account(20)),
-			commitments[4],
-			0,
-			code(5),
-			1,
-			salt(20)
-		));
+		assert_ok!(try_reveal(20, commitments[4], 0, 5, 1, 20));
 		assert!(events().contains(&Event::StakeForfeited {
 			who: account(20),
 			commitment: commitments[4],
@@ -1063,14 +991,7 @@ fn a_copy_of_a_revealed_candidate_is_refused() {
 		let c = commit(RIVAL, project, 0, 1, -990_000);
 		next_block();
 		assert_noop!(
-			Props::reveal(
-				RuntimeOrigin::signed(account(RIVAL)),
-				c,
-				0,
-				code(1),
-				-990_000,
-				salt(RIVAL)
-			),
+			try_reveal(RIVAL, c, 0, 1, -990_000, RIVAL),
 			Error::<Test>::DuplicateCandidate
 		);
 		check();
