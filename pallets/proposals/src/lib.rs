@@ -72,8 +72,9 @@
 //! running assignments ([`Job`]s).
 //!
 //! ## State of this pallet
-//! Built: everything above, `try_state`, unit and property tests. Not built yet: benchmarks
-//! and generated weights, runtime integration.
+//! Built and in poi's runtime: everything above, `try_state`, unit and property tests,
+//! benchmarks (the runtime's weights are generated from them). Verdicts come from verifiers'
+//! accounts directly until the off-chain worker and runner (next issue) submit them.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 

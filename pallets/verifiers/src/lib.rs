@@ -34,8 +34,9 @@
 //!   Credits outlive the verifier's registration.
 //!
 //! ## State of this pallet
-//! **Partly built** (issue "Proposals, verification rounds and verifiers"): everything above,
-//! `try_state`, unit tests, benchmarks.
+//! Built and in poi's runtime: everything above, `try_state`, unit tests, benchmarks (the
+//! runtime's weights are generated from them). The off-chain worker hook that runs verifiers'
+//! jobs comes with the next issue.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
