@@ -16,7 +16,10 @@ use pallet_bonding_curve::TokenRewards;
 use pallet_projects::Lineage;
 use pallet_verifiers::{VerifierDuties, VerifierRegistry, VerifierRewards};
 use sp_runtime::{
-	traits::{AccountIdConversion, BlakeTwo256, Convert, Hash, One, Saturating, Verify, Zero},
+	traits::{
+		AccountIdConversion, BlakeTwo256, Convert, Hash, One, SaturatedConversion, Saturating,
+		Verify, Zero,
+	},
 	ArithmeticError,
 };
 
@@ -484,7 +487,7 @@ impl<T: Config> Pallet<T> {
 		amount: BalanceOf<T>,
 		verifiers: usize,
 	) -> (BalanceOf<T>, BalanceOf<T>, BalanceOf<T>) {
-		let count: BalanceOf<T> = (verifiers as u32).into();
+		let count: BalanceOf<T> = verifiers.saturated_into::<u32>().into();
 		if count.is_zero() {
 			return (Zero::zero(), Zero::zero(), amount);
 		}
