@@ -545,6 +545,23 @@ fn a_project_frozen_during_the_round_releases_the_stake() {
 	});
 }
 
+#[test]
+fn a_lineage_with_no_room_for_the_node_releases_the_stake() {
+	new_test_ext().execute_with(|| {
+		let project = setup(4);
+		// As deep as node depths go: a child of the baseline cannot be numbered.
+		pallet_projects::Nodes::<Test>::mutate(project, 0, |n| {
+			n.as_mut().expect("the baseline").depth = u32::MAX
+		});
+		let id = propose(MINER, project, 0, 1, -990_000);
+		run_round(id, &vec![scored(-990_000); 3]);
+		assert_eq!(status(id), ProposalStatus::Released(ReleaseReason::LineageFull));
+		assert_eq!(Registry::best(project), Some((0, BASELINE)));
+		assert_eq!(tokens(project, &account(MINER)), 300);
+		check();
+	});
+}
+
 // ---- Commit and reveal ----------------------------------------------------------------------
 
 #[test]
