@@ -88,21 +88,24 @@ pub fn tally<AccountId: Clone + PartialEq + Eq + core::fmt::Debug, MaxCidLen: Ge
 		done,
 		silent: alloc::vec::Vec::new(),
 	};
+	// A decisive result: the revealed verdicts that `agrees` accepts agree, the others deviate.
+	let decided = |result, agrees: &dyn Fn(&Verdict<MaxCidLen>) -> bool| {
+		let (agreeing, deviant): (alloc::vec::Vec<_>, alloc::vec::Vec<_>) =
+			revealed.iter().partition(|(_, v)| agrees(v));
+		Tally {
+			result,
+			agreeing: agreeing.into_iter().map(|(w, _)| (*w).clone()).collect(),
+			deviant: deviant.into_iter().map(|(w, _)| (*w).clone()).collect(),
+			done: alloc::vec::Vec::new(),
+			silent: alloc::vec::Vec::new(),
+		}
+	};
 	let mut tally = if revealed.is_empty() {
 		undecided(TallyResult::Silent, alloc::vec::Vec::new())
 	} else if revealed.len() < majority {
 		undecided(TallyResult::TooFew, everyone())
 	} else if invalid * 2 > revealed.len() {
-		let (agreeing, deviant) = revealed
-			.iter()
-			.partition::<alloc::vec::Vec<_>, _>(|(_, v)| matches!(v, Verdict::Invalid { .. }));
-		Tally {
-			result: TallyResult::Invalid,
-			agreeing: agreeing.into_iter().map(|(w, _)| w.clone()).collect(),
-			deviant: deviant.into_iter().map(|(w, _)| w.clone()).collect(),
-			done: alloc::vec::Vec::new(),
-			silent: alloc::vec::Vec::new(),
-		}
+		decided(TallyResult::Invalid, &|v| matches!(v, Verdict::Invalid { .. }))
 	} else if harness * 2 > revealed.len() {
 		undecided(TallyResult::HarnessErrors, everyone())
 	} else if scores.len() < majority {
@@ -110,16 +113,10 @@ pub fn tally<AccountId: Clone + PartialEq + Eq + core::fmt::Debug, MaxCidLen: Ge
 	} else {
 		// The lower middle score (`scores` is not empty: it has at least `majority` >= 1).
 		let median = scores.get((scores.len() - 1) / 2).copied().unwrap_or_default();
-		let (agreeing, deviant) = revealed.iter().partition::<alloc::vec::Vec<_>, _>(
-			|(_, v)| matches!(v, Verdict::Score { score, .. } if within(*score, median, tolerance_bps)),
-		);
-		Tally {
-			result: TallyResult::Scored(median),
-			agreeing: agreeing.into_iter().map(|(w, _)| w.clone()).collect(),
-			deviant: deviant.into_iter().map(|(w, _)| w.clone()).collect(),
-			done: alloc::vec::Vec::new(),
-			silent: alloc::vec::Vec::new(),
-		}
+		decided(
+			TallyResult::Scored(median),
+			&|v| matches!(v, Verdict::Score { score, .. } if within(*score, median, tolerance_bps)),
+		)
 	};
 	tally.silent = silent;
 	tally
@@ -218,7 +215,9 @@ impl<T: Config> Pallet<T> {
 		}
 		match round.kind {
 			RoundKind::Initial => Self::settle_initial(id, &mut p, &tally, terms)?,
-			RoundKind::Challenge => Self::settle_challenge(id, &mut p, &tally, round.challenger)?,
+			RoundKind::Challenge => {
+				Self::settle_challenge(id, &mut p, &tally, round.challenger, terms)?
+			},
 		}
 		Proposals::<T>::insert(id, p);
 		Ok(())
@@ -339,6 +338,7 @@ impl<T: Config> Pallet<T> {
 		p: &mut ProposalOf<T>,
 		tally: &Tally<T::AccountId>,
 		challenger: Option<(T::AccountId, BalanceOf<T>)>,
+		terms: pallet_projects::RoundTerms,
 	) -> DispatchResult {
 		let ProposalStatus::Approved {
 			node,
@@ -352,7 +352,6 @@ impl<T: Config> Pallet<T> {
 			defensive!("a challenge round of a proposal that is not approved");
 			return Ok(());
 		};
-		let terms = T::Projects::round_terms(p.project).ok_or(Error::<T>::ProjectNotActive)?;
 		let (challenger, bond) = challenger.ok_or(Error::<T>::NoRound)?;
 		let reason: T::RuntimeHoldReason = HoldReason::ChallengeBond.into();
 		let overturn = match tally.result {
