@@ -1,6 +1,18 @@
-//! `poi-runner`: the companion process that verifiers run beside their node.
+//! `poi-runner`: the companion process of a poi verifier. Its node's off-chain worker sends it
+//! jobs over JSON-RPC; it fetches and checks the artifacts, runs the project's evaluator, stores
+//! the log and signs the verdict with its key (see `shared/DESIGN.md`, "Off-chain worker and
+//! runner").
 //!
-//! **Not built yet.** It will take jobs over JSON-RPC, fetch and check artifacts, run the
-//! project's evaluator (wasmtime or candle) and sign the verdict (see `shared/DESIGN.md`,
-//! "Off-chain worker and runner"). A later issue fills it in; today the workspace only
-//! reserves its place, and no command starts it.
+//! - [`service`]: the bounded job queue, worker threads, signed verdicts, kept results.
+//! - [`rpc`]: the JSON-RPC server (`submit_job`, `job_status`, `info`, `put_artifact`).
+//! - [`store`]: artifact stores (the embedded blob directory).
+//! - [`evaluate`]: evaluators (`wasm` under wasmtime).
+//! - [`keys`]: the key file.
+//!
+//! Not built yet: the `candle-gpt` evaluator and the IPFS store.
+
+pub mod evaluate;
+pub mod keys;
+pub mod rpc;
+pub mod service;
+pub mod store;

@@ -1,11 +1,17 @@
-//! `poi-offchain`: the logic that the verifiers pallet's off-chain worker runs.
+//! `poi-offchain`: the logic that the verifiers pallet's off-chain worker runs, and the job wire
+//! types it shares with the runner (`poi-runner`).
 //!
-//! What exists today is the verifier key type, so that a validator can already put its
-//! verifier key into the node's keystore (`poi-node key insert --key-type poiv ...`). Job
-//! dispatch to the runner, polling and attestation building are not built yet: a later issue
-//! fills them in (see `shared/DESIGN.md`, "Off-chain worker and runner").
+//! - [`wire`]: the jobs, statuses and verdicts that travel between worker and runner, and
+//!   what a runner signs ([`wire::runner_payload`]).
+//! - [`rpc`]: JSON-RPC 2.0 request bodies and response parsing (no_std).
+//! - [`VERIFIER_KEY_TYPE`]: the keystore key type of a verifier's account key.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod rpc;
+pub mod wire;
 
 use sp_core::crypto::KeyTypeId;
 
@@ -16,12 +22,4 @@ use sp_core::crypto::KeyTypeId;
 pub const VERIFIER_KEY_TYPE: KeyTypeId = KeyTypeId(*b"poiv");
 
 #[cfg(test)]
-mod tests {
-	use super::*;
-
-	#[test]
-	fn verifier_key_type_is_poiv() {
-		assert_eq!(&VERIFIER_KEY_TYPE.0, b"poiv");
-		assert_eq!(String::from_utf8_lossy(&VERIFIER_KEY_TYPE.0), "poiv");
-	}
-}
+mod tests;

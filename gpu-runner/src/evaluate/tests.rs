@@ -1,0 +1,231 @@
+//! The wasm evaluator and `evaluate` on small WAT modules: a harness that checks a byte-sum
+//! candidate, candidates fast and slow, and candidates that misbehave in every way we know.
+
+use super::{wasm, *};
+use crate::store::BlobStore;
+use poi_offchain::wire::{digest_of, RoundKind};
+use sp_core::H256;
+
+/// The harness: hands the 32-byte seed to the candidate, expects the sum of its bytes back as
+/// a little-endian u32; logs "checked".
+pub const HARNESS: &str = r#"(module
+  (import "poi" "seed" (func $seed (param i32)))
+  (import "poi" "solve" (func $solve (param i32 i32 i32 i32) (result i32)))
+  (import "poi" "log" (func $log (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 200) "checked")
+  (func (export "run") (result i32)
+    (local $n i32) (local $sum i32) (local $i i32)
+    (call $seed (i32.const 0))
+    (local.set $n (call $solve (i32.const 0) (i32.const 32) (i32.const 100) (i32.const 4)))
+    (if (i32.ne (local.get $n) (i32.const 4)) (then (return (i32.const 2))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (i32.const 32)))
+      (local.set $sum (i32.add (local.get $sum) (i32.load8_u (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (call $log (i32.const 200) (i32.const 7))
+    (if (result i32) (i32.eq (i32.load (i32.const 100)) (local.get $sum))
+      (then (i32.const 0)) (else (i32.const 1)))))"#;
+
+/// A byte-sum candidate that sums the input `rounds` times (keeping the last sum) and adds
+/// `bias` to its answer; `extra` is spliced into the module.
+pub fn candidate(rounds: u32, bias: i32, extra: &str, solve_prelude: &str) -> String {
+	format!(
+		r#"(module
+  {extra}
+  (memory (export "memory") 1)
+  (func (export "input") (param i32) (result i32) (i32.const 1024))
+  (func (export "solve") (param $ptr i32) (param $len i32) (result i64)
+    (local $i i32) (local $sum i32) (local $r i32)
+    {solve_prelude}
+    (block $rounds (loop $round
+      (br_if $rounds (i32.ge_u (local.get $r) (i32.const {rounds})))
+      (local.set $sum (i32.const 0))
+      (local.set $i (i32.const 0))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
+        (local.set $sum (i32.add (local.get $sum)
+          (i32.load8_u (i32.add (local.get $ptr) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $round)))
+    (i32.store (i32.const 2048) (i32.add (local.get $sum) (i32.const {bias})))
+    (i64.or (i64.shl (i64.const 2048) (i64.const 32)) (i64.const 4))))"#
+	)
+}
+
+fn wasm_of(text: &str) -> Vec<u8> {
+	wat::parse_str(text).expect("test modules are valid WAT")
+}
+
+fn limits() -> wasm::Limits {
+	wasm::Limits { fuel: 1_000_000, memory_bytes: 1 << 20, wall: Duration::from_secs(20) }
+}
+
+fn run(harness: &str, candidate: &str) -> wasm::Run {
+	wasm::run(&wasm_of(harness), &wasm_of(candidate), [3; 32], limits())
+}
+
+fn invalid(run: &wasm::Run, needle: &str) {
+	match &run.outcome {
+		wasm::Outcome::Invalid(why) => assert!(why.contains(needle), "{why:?} lacks {needle:?}"),
+		other => panic!("expected invalid ({needle}), got {other:?}"),
+	}
+}
+
+fn harness_error(run: &wasm::Run, needle: &str) {
+	match &run.outcome {
+		wasm::Outcome::HarnessError(why) => {
+			assert!(why.contains(needle), "{why:?} lacks {needle:?}")
+		},
+		other => panic!("expected a harness error ({needle}), got {other:?}"),
+	}
+}
+
+#[test]
+fn faster_candidate_scores_less_fuel_deterministically() {
+	let fast = run(HARNESS, &candidate(1, 0, "", ""));
+	let slow = run(HARNESS, &candidate(3, 0, "", ""));
+	let (wasm::Outcome::Measured(f), wasm::Outcome::Measured(s)) = (&fast.outcome, &slow.outcome)
+	else {
+		panic!("both measured: {fast:?} {slow:?}");
+	};
+	assert!(*f > 0 && f < s, "fast {f} < slow {s}");
+	// Three passes cost about three times one pass (the loop dominates).
+	assert!(*s > 2 * f && *s < 4 * f, "fast {f}, slow {s}");
+	assert_eq!(fast.log, vec!["checked".to_string()]);
+	assert_eq!(fast.calls, 1);
+	for _ in 0..3 {
+		assert_eq!(run(HARNESS, &candidate(1, 0, "", "")).outcome, fast.outcome);
+	}
+}
+
+#[test]
+fn wrong_answers_are_invalid() {
+	invalid(&run(HARNESS, &candidate(1, 1, "", "")), "wrong answer: the harness returned 1");
+}
+
+#[test]
+fn misbehaving_candidates_are_invalid_within_the_limits() {
+	let started = std::time::Instant::now();
+	let endless = "(loop $forever (br $forever))";
+	invalid(&run(HARNESS, &candidate(1, 0, "", endless)), "ran out of fuel");
+	invalid(&run(HARNESS, &candidate(1, 0, "", "unreachable")), "unreachable");
+	let bomb = "(loop $grow (br_if $grow (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))";
+	invalid(&run(HARNESS, &candidate(1, 0, "", bomb)), "candidate failed");
+	let start_loop = "(func $start (loop $l (br $l))) (start $start)";
+	invalid(&run(HARNESS, &candidate(1, 0, start_loop, "")), "ran out of fuel");
+	let import = r#"(import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))"#;
+	invalid(&run(HARNESS, &candidate(1, 0, import, "")), "imports wasi_snapshot_preview1.fd_write");
+	let big_memory = "(memory (export \"memory\") 100)";
+	let text = candidate(1, 0, "", "").replace("(memory (export \"memory\") 1)", big_memory);
+	invalid(&run(HARNESS, &text), "failed to instantiate");
+	let no_solve = candidate(1, 0, "", "").replace("(export \"solve\")", "");
+	invalid(&run(HARNESS, &no_solve), "solve");
+	let bad_input = candidate(1, 0, "", "").replace("(i32.const 1024))", "(i32.const -8))");
+	invalid(&run(HARNESS, &bad_input), "outside its memory");
+	let recursion = "(func $deep (call $deep)) (func $go (call $deep))";
+	let text = candidate(1, 0, recursion, "(call $go)");
+	invalid(&run(HARNESS, &text), "candidate failed");
+	let not_wasm = wasm::run(&wasm_of(HARNESS), b"\0asm garbage", [0; 32], limits());
+	invalid(&not_wasm, "not a module");
+	assert!(started.elapsed() < Duration::from_secs(20), "all within the fuel limits");
+}
+
+#[test]
+fn the_wall_clock_stops_a_slow_run_as_a_harness_error() {
+	let endless = candidate(1, 0, "", "(loop $forever (br $forever))");
+	let limits = wasm::Limits { fuel: u64::MAX / 2, wall: Duration::from_millis(300), ..limits() };
+	let started = std::time::Instant::now();
+	let run = wasm::run(&wasm_of(HARNESS), &wasm_of(&endless), [0; 32], limits);
+	harness_error(&run, "wall-clock");
+	assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn broken_harnesses_are_harness_errors() {
+	let good = candidate(1, 0, "", "");
+	let garbage = wasm::run(b"nope", &wasm_of(&good), [0; 32], limits());
+	harness_error(&garbage, "not a module");
+	let trapping = HARNESS.replace("(call $seed (i32.const 0))", "unreachable");
+	harness_error(&run(&trapping, &good), "harness trapped");
+	let idle =
+		r#"(module (memory (export "memory") 1) (func (export "run") (result i32) (i32.const 0)))"#;
+	harness_error(&run(idle, &good), "never called the candidate");
+	let unknown = HARNESS.replace(r#"(import "poi" "log""#, r#"(import "poi" "clock""#);
+	harness_error(&run(&unknown, &good), "harness failed to instantiate");
+	let no_run = HARNESS.replace("(export \"run\")", "");
+	harness_error(&run(&no_run, &good), "run");
+}
+
+fn job(store: &BlobStore, harness: &[u8], candidate: &[u8]) -> JobRequest {
+	JobRequest {
+		genesis: H256::repeat_byte(1),
+		proposal: 7,
+		project: 0,
+		round: RoundKind::Initial,
+		seed: H256::repeat_byte(3),
+		evaluator: EvaluatorSpec::Wasm { fuel: 1_000_000 },
+		direction: Direction::Minimize,
+		scale_exponent: 0,
+		document: store.put(br#"{"wasm": {"memoryMiB": 1, "wallSeconds": 20}}"#).unwrap(),
+		benchmark: store.put(harness).unwrap(),
+		code: store.put(candidate).unwrap(),
+	}
+}
+
+#[test]
+fn evaluate_scores_and_checks_artifacts() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = BlobStore::open(dir.path()).unwrap();
+	let harness = wasm_of(HARNESS);
+	let good = wasm_of(&candidate(1, 0, "", ""));
+	let j = job(&store, &harness, &good);
+
+	let wasm::Outcome::Measured(fuel) = run(HARNESS, &candidate(1, 0, "", "")).outcome else {
+		panic!("measured")
+	};
+	let e = evaluate(&j, &store);
+	assert_eq!(e.finding, Finding::Score(-(fuel as i128)), "{}", e.log);
+	assert!(e.log.contains(&format!("candidate fuel: {fuel}")), "{}", e.log);
+	assert!(e.log.contains("harness: checked"), "{}", e.log);
+
+	let mut maximised = j.clone();
+	maximised.direction = Direction::Maximize;
+	maximised.scale_exponent = 2;
+	assert_eq!(evaluate(&maximised, &store).finding, Finding::Score(fuel as i128 * 100));
+
+	// The candidate's bytes are not what its digest says: invalid.
+	let mut lying = j.clone();
+	lying.code.digest = digest_of(b"something else");
+	let e = evaluate(&lying, &store);
+	assert_eq!(e.finding, Finding::Invalid);
+	assert!(e.log.contains("do not match its digest"), "{}", e.log);
+	// A candidate nobody can fetch: invalid.
+	let mut missing = j.clone();
+	missing.code = Artifact::new(digest_of(b"x"), hex::encode(digest_of(b"x")));
+	assert_eq!(evaluate(&missing, &store).finding, Finding::Invalid);
+	// The project's benchmark cannot be had: not the miner's fault.
+	let mut no_benchmark = j.clone();
+	no_benchmark.benchmark.digest = H256::zero();
+	assert_eq!(evaluate(&no_benchmark, &store).finding, Finding::HarnessError);
+	// An evaluator this runner lacks.
+	let mut candle = j.clone();
+	candle.evaluator = EvaluatorSpec::CandleGpt { seconds: 1 };
+	assert_eq!(evaluate(&candle, &store).finding, Finding::HarnessError);
+	// The document's memory cap (1 MiB = 16 pages) applies.
+	let grows = wasm_of(&candidate(1, 0, "", "(drop (memory.grow (i32.const 20)))"));
+	let j2 = job(&store, &harness, &grows);
+	assert_eq!(evaluate(&j2, &store).finding, Finding::Invalid);
+}
+
+#[test]
+fn scores_of_integers() {
+	assert_eq!(score_of_integer(5, Direction::Minimize, 0), Some(-5));
+	assert_eq!(score_of_integer(5, Direction::Maximize, 3), Some(5_000));
+	assert_eq!(score_of_integer(u128::MAX, Direction::Maximize, 0), None);
+	assert_eq!(score_of_integer(10, Direction::Maximize, 38), None);
+	assert_eq!(score_of_integer(0, Direction::Minimize, 38), Some(0));
+}

@@ -1,0 +1,103 @@
+//! The runner's signing key: an sr25519 key kept in a key file, created on first use.
+//!
+//! The file holds the key's 32-byte seed as `0x`-prefixed hex and nothing else; on Unix it is
+//! created readable by its owner only. `poi-runner key` prints the public key, which the
+//! verifier registers with `verifiers.register` (or `set_runner_key`).
+
+use anyhow::{anyhow, bail, Context, Result};
+use sp_core::{crypto::Ss58Codec, sr25519, Pair};
+use std::{fs, io::Write, path::Path};
+
+/// The secret URI of the well-known development runner key (`--dev`): the dev chain's genesis
+/// registers Alice as a verifier with its public key. Never use it on a public chain.
+pub const DEV_RUNNER_SURI: &str = "//Alice//runner";
+
+/// The development runner key.
+pub fn dev_key() -> sr25519::Pair {
+	sr25519::Pair::from_string(DEV_RUNNER_SURI, None).expect("a valid derivation path; qed")
+}
+
+/// Loads the key in `path`, or creates a new random one there when the file does not exist.
+pub fn load_or_create(path: &Path) -> Result<sr25519::Pair> {
+	match fs::read_to_string(path) {
+		Ok(text) => parse(&text).with_context(|| format!("key file {}", path.display())),
+		Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+			let (pair, seed) = sr25519::Pair::generate();
+			write_new(path, &seed)?;
+			log::info!("created runner key {} in {}", pair.public().to_ss58check(), path.display());
+			Ok(pair)
+		},
+		Err(e) => Err(anyhow!(e)).with_context(|| format!("reading key file {}", path.display())),
+	}
+}
+
+fn parse(text: &str) -> Result<sr25519::Pair> {
+	let text = text.trim();
+	let hex_seed = text.strip_prefix("0x").unwrap_or(text);
+	let mut seed = [0u8; 32];
+	hex::decode_to_slice(hex_seed, &mut seed)
+		.map_err(|_| anyhow!("expected a 32-byte seed as hex (64 hex digits)"))?;
+	Ok(sr25519::Pair::from_seed(&seed))
+}
+
+fn write_new(path: &Path, seed: &[u8; 32]) -> Result<()> {
+	if let Some(dir) = path.parent() {
+		fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+	}
+	let mut options = fs::OpenOptions::new();
+	options.write(true).create_new(true);
+	#[cfg(unix)]
+	std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+	let mut file = match options.open(path) {
+		Ok(file) => file,
+		Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+			bail!("key file {} appeared while creating it; try again", path.display())
+		},
+		Err(e) => return Err(anyhow!(e)).with_context(|| format!("creating {}", path.display())),
+	};
+	writeln!(file, "0x{}", hex::encode(seed))?;
+	file.sync_all()?;
+	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn created_once_then_loaded() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("sub/runner.key");
+		let first = load_or_create(&path).unwrap();
+		let again = load_or_create(&path).unwrap();
+		assert_eq!(first.public(), again.public());
+		#[cfg(unix)]
+		{
+			use std::os::unix::fs::PermissionsExt;
+			let mode = fs::metadata(&path).unwrap().permissions().mode();
+			assert_eq!(mode & 0o777, 0o600);
+		}
+		let other = load_or_create(&dir.path().join("other.key")).unwrap();
+		assert_ne!(first.public(), other.public());
+	}
+
+	#[test]
+	fn a_damaged_key_file_is_an_error_not_a_new_key() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("runner.key");
+		fs::write(&path, "0x1234").unwrap();
+		let Err(error) = load_or_create(&path) else { panic!("a damaged key file loaded") };
+		assert!(format!("{error:#}").contains("32-byte seed"), "{error:#}");
+		assert_eq!(fs::read_to_string(&path).unwrap(), "0x1234", "the file is left alone");
+	}
+
+	#[test]
+	fn dev_key_is_the_documented_derivation() {
+		let expected = sr25519::Pair::from_string("//Alice//runner", None).unwrap();
+		assert_eq!(dev_key().public(), expected.public());
+		assert_ne!(
+			dev_key().public(),
+			sr25519::Pair::from_string("//Alice", None).unwrap().public()
+		);
+	}
+}

@@ -1,0 +1,242 @@
+//! The `poi-runner` command: `serve`, `key`, `eval`, `put`.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use poi_offchain::wire::{Artifact, Direction, EvaluatorSpec, JobRequest, JobState, RoundKind};
+use poi_runner::{
+	evaluate, keys, rpc,
+	service::{seal, Service},
+	store::{BlobStore, Store},
+};
+use sp_core::{crypto::Ss58Codec, sr25519, Pair, H256};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+
+#[derive(Parser)]
+#[command(
+	name = "poi-runner",
+	version,
+	about = "The companion runner of a poi verifier: re-runs benchmarks and signs verdicts."
+)]
+struct Cli {
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct Common {
+	/// Where the runner keeps its key, blobs and results [default: $XDG_DATA_HOME/poi-runner,
+	/// or ~/.local/share/poi-runner].
+	#[arg(long, global = true)]
+	base_path: Option<PathBuf>,
+	/// The key file [default: <base-path>/runner.key], created on first use.
+	#[arg(long, global = true)]
+	key_file: Option<PathBuf>,
+	/// Use the well-known development key (`//Alice//runner`), which the dev chain registers
+	/// for Alice. Never on a public chain.
+	#[arg(long, global = true)]
+	dev: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+	/// Serves jobs over JSON-RPC (HTTP and WebSocket).
+	Serve {
+		#[command(flatten)]
+		common: Common,
+		/// The address to listen on.
+		#[arg(long, default_value = "127.0.0.1:9955")]
+		listen: SocketAddr,
+		/// The most jobs waiting or running; more are refused until some finish.
+		#[arg(long, default_value_t = 16)]
+		queue: u32,
+		/// Jobs evaluated at once.
+		#[arg(long, default_value_t = 1)]
+		workers: u32,
+	},
+	/// Prints the runner's public key (creating the key file on first use), for
+	/// `verifiers.register`.
+	Key {
+		#[command(flatten)]
+		common: Common,
+	},
+	/// Adds files to the embedded store and prints their artifacts (digest and CID).
+	Put {
+		#[command(flatten)]
+		common: Common,
+		/// The files.
+		#[arg(required = true)]
+		files: Vec<PathBuf>,
+	},
+	/// Runs one job locally from files and prints the signed verdict (the miner's check).
+	Eval {
+		#[command(flatten)]
+		common: Common,
+		/// The evaluator.
+		#[arg(long, value_enum, default_value = "wasm")]
+		evaluator: EvaluatorArg,
+		/// The budget: fuel for `wasm`, seconds for `candle-gpt`.
+		#[arg(long)]
+		budget: u64,
+		/// The benchmark (a wasm harness, or a candle-gpt corpus).
+		#[arg(long)]
+		benchmark: PathBuf,
+		/// The candidate (a wasm module, or a candle-gpt recipe).
+		#[arg(long)]
+		candidate: PathBuf,
+		/// The protocol document [default: an empty one, default limits].
+		#[arg(long)]
+		document: Option<PathBuf>,
+		/// The evaluation seed, 32 bytes of hex [default: zeros].
+		#[arg(long)]
+		seed: Option<H256>,
+		/// Whether smaller metric values are better.
+		#[arg(long, value_enum, default_value = "minimize")]
+		direction: DirectionArg,
+		/// Scores are the metric times 10^scale.
+		#[arg(long, default_value_t = 0)]
+		scale: u8,
+		/// Also print the run's log.
+		#[arg(long)]
+		log: bool,
+	},
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EvaluatorArg {
+	Wasm,
+	CandleGpt,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DirectionArg {
+	Minimize,
+	Maximize,
+}
+
+impl Common {
+	fn base_path(&self) -> PathBuf {
+		self.base_path.clone().unwrap_or_else(|| {
+			let data = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| {
+				std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share"))
+			});
+			data.unwrap_or_else(|| PathBuf::from(".")).join("poi-runner")
+		})
+	}
+
+	fn key(&self) -> Result<sr25519::Pair> {
+		if self.dev {
+			return Ok(keys::dev_key());
+		}
+		let path = self.key_file.clone().unwrap_or_else(|| self.base_path().join("runner.key"));
+		keys::load_or_create(&path)
+	}
+
+	fn store(&self) -> Result<BlobStore> {
+		BlobStore::open(&self.base_path().join("blobs"))
+	}
+}
+
+fn main() -> Result<()> {
+	env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+	match Cli::parse().command {
+		Command::Serve { common, listen, queue, workers } => serve(common, listen, queue, workers),
+		Command::Key { common } => {
+			let key = common.key()?;
+			println!("{}", hex_public(&key.public()));
+			println!("{}", key.public().to_ss58check());
+			Ok(())
+		},
+		Command::Put { common, files } => {
+			let store = common.store()?;
+			for file in files {
+				let bytes =
+					std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+				let artifact = store.put(&bytes)?;
+				println!("{}", serde_json::to_string(&artifact)?);
+			}
+			Ok(())
+		},
+		Command::Eval {
+			common,
+			evaluator,
+			budget,
+			benchmark,
+			candidate,
+			document,
+			seed,
+			direction,
+			scale,
+			log,
+		} => {
+			let store = Arc::new(common.store()?);
+			let put = |path: &PathBuf| -> Result<Artifact> {
+				let bytes =
+					std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+				store.put(&bytes)
+			};
+			let evaluator = match evaluator {
+				EvaluatorArg::Wasm => EvaluatorSpec::Wasm { fuel: budget },
+				EvaluatorArg::CandleGpt => EvaluatorSpec::CandleGpt {
+					seconds: u32::try_from(budget).context("--budget: seconds fit a u32")?,
+				},
+			};
+			let job = JobRequest {
+				genesis: H256::zero(),
+				proposal: 0,
+				project: 0,
+				round: RoundKind::Initial,
+				seed: seed.unwrap_or_default(),
+				evaluator,
+				direction: match direction {
+					DirectionArg::Minimize => Direction::Minimize,
+					DirectionArg::Maximize => Direction::Maximize,
+				},
+				scale_exponent: scale,
+				document: match &document {
+					Some(path) => put(path)?,
+					None => store.put(b"{}")?,
+				},
+				benchmark: put(&benchmark)?,
+				code: put(&candidate)?,
+			};
+			let key = common.key()?;
+			let evaluation = evaluate::evaluate(&job, &*store);
+			if log {
+				eprint!("{}", evaluation.log);
+			}
+			let status = seal(&key, &*store, &job, evaluation);
+			println!("{}", serde_json::to_string_pretty(&status)?);
+			match status.state {
+				JobState::Done { .. } => Ok(()),
+				_ => bail!("the evaluation did not finish"),
+			}
+		},
+	}
+}
+
+fn hex_public(public: &sr25519::Public) -> String {
+	format!("0x{}", hex::encode(public.0))
+}
+
+fn serve(common: Common, listen: SocketAddr, queue: u32, workers: u32) -> Result<()> {
+	let key = common.key()?;
+	let base = common.base_path();
+	let store: Arc<dyn Store> = Arc::new(common.store()?);
+	let service = Service::start(key, store, base.join("results"), queue, workers)?;
+	let runtime = tokio::runtime::Runtime::new()?;
+	runtime.block_on(async move {
+		let public = service.public();
+		let (addr, handle) = rpc::serve(service, listen).await?;
+		log::info!("poi-runner {} listening on http://{addr}", env!("CARGO_PKG_VERSION"));
+		log::info!("runner key {} ({})", hex_public(&public), public.to_ss58check());
+		log::info!("store: embedded, {}", base.join("blobs").display());
+		tokio::select! {
+			_ = handle.clone().stopped() => {},
+			_ = tokio::signal::ctrl_c() => {
+				log::info!("stopping");
+				let _ = handle.stop();
+			},
+		}
+		Ok(())
+	})
+}

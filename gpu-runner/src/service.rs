@@ -1,0 +1,377 @@
+//! The job service: a bounded queue of jobs, worker threads that evaluate them, signed
+//! verdicts, and results kept on disk so that a restarted runner answers for jobs it finished.
+
+use crate::{
+	evaluate::{self, Finding},
+	store::Store,
+};
+use anyhow::{Context, Result};
+use poi_offchain::wire::{
+	digest_of, runner_payload, Artifact, JobRequest, JobState, JobStatus, RunnerInfo, Signature,
+	Verdict,
+};
+use sp_core::{sr25519, Pair, H256};
+use std::{
+	collections::HashMap,
+	fs,
+	path::PathBuf,
+	sync::{mpsc, Arc, Mutex},
+	thread,
+};
+
+/// Why a job was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SubmitError {
+	/// The queue holds its capacity of jobs.
+	QueueFull(u32),
+	/// The runner has no evaluator for the job.
+	Unsupported(&'static str),
+}
+
+impl std::fmt::Display for SubmitError {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		match self {
+			SubmitError::QueueFull(n) => {
+				write!(f, "queue full: {n} jobs waiting or running; try again later")
+			},
+			SubmitError::Unsupported(name) => write!(f, "this runner has no {name} evaluator"),
+		}
+	}
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+	Queued,
+	Running,
+}
+
+/// The runner's jobs.
+pub struct Service {
+	key: sr25519::Pair,
+	store: Arc<dyn Store>,
+	results: PathBuf,
+	capacity: u32,
+	jobs: Mutex<HashMap<H256, Slot>>,
+	queue: mpsc::SyncSender<JobRequest>,
+}
+
+impl Service {
+	/// Starts a service with `workers` worker threads, a queue of `capacity` jobs, results kept
+	/// under `results`.
+	pub fn start(
+		key: sr25519::Pair,
+		store: Arc<dyn Store>,
+		results: PathBuf,
+		capacity: u32,
+		workers: u32,
+	) -> Result<Arc<Self>> {
+		fs::create_dir_all(&results)
+			.with_context(|| format!("creating results directory {}", results.display()))?;
+		let (queue, receiver) = mpsc::sync_channel(capacity.max(1) as usize);
+		let service = Arc::new(Service {
+			key,
+			store,
+			results,
+			capacity: capacity.max(1),
+			jobs: Mutex::new(HashMap::new()),
+			queue,
+		});
+		let receiver = Arc::new(Mutex::new(receiver));
+		for n in 0..workers.max(1) {
+			let service = Arc::clone(&service);
+			let receiver = Arc::clone(&receiver);
+			thread::Builder::new()
+				.name(format!("poi-job-{n}"))
+				.spawn(move || loop {
+					let next = receiver.lock().expect("no worker panics holding it; qed").recv();
+					match next {
+						Ok(job) => service.execute(job),
+						Err(_) => break,
+					}
+				})
+				.context("starting a worker thread")?;
+		}
+		Ok(service)
+	}
+
+	/// The runner's public key.
+	pub fn public(&self) -> sr25519::Public {
+		self.key.public()
+	}
+
+	/// The artifact store.
+	pub fn store(&self) -> &dyn Store {
+		&*self.store
+	}
+
+	/// Takes `job` (or answers for it if it is already known).
+	pub fn submit(&self, job: JobRequest) -> Result<JobStatus, SubmitError> {
+		let id = job.id();
+		let mut jobs = self.jobs.lock().expect("never poisoned: no panics under the lock; qed");
+		if let Some(status) = self.known(&jobs, id) {
+			return Ok(status);
+		}
+		if !evaluate::supports(&job.evaluator) {
+			return Err(SubmitError::Unsupported(job.evaluator.name()));
+		}
+		if jobs.len() >= self.capacity as usize {
+			return Err(SubmitError::QueueFull(self.capacity));
+		}
+		let (proposal, evaluator) = (job.proposal, job.evaluator.name());
+		self.queue.try_send(job).map_err(|_| SubmitError::QueueFull(self.capacity))?;
+		jobs.insert(id, Slot::Queued);
+		log::info!("job {id:?} queued: proposal {proposal}, evaluator {evaluator}");
+		Ok(JobStatus { id, state: JobState::Queued })
+	}
+
+	/// Where job `id` is.
+	pub fn status(&self, id: H256) -> JobStatus {
+		let jobs = self.jobs.lock().expect("never poisoned; qed");
+		self.known(&jobs, id).unwrap_or(JobStatus { id, state: JobState::Unknown })
+	}
+
+	fn known(&self, jobs: &HashMap<H256, Slot>, id: H256) -> Option<JobStatus> {
+		match jobs.get(&id) {
+			Some(Slot::Queued) => Some(JobStatus { id, state: JobState::Queued }),
+			Some(Slot::Running) => Some(JobStatus { id, state: JobState::Running }),
+			None => self.result(id),
+		}
+	}
+
+	fn result_path(&self, id: H256) -> PathBuf {
+		self.results.join(format!("{}.json", hex::encode(id.as_bytes())))
+	}
+
+	fn result(&self, id: H256) -> Option<JobStatus> {
+		let bytes = fs::read(self.result_path(id)).ok()?;
+		match serde_json::from_slice(&bytes) {
+			Ok(status) => Some(status),
+			Err(e) => {
+				log::warn!("ignoring damaged result file of job {id:?}: {e}");
+				None
+			},
+		}
+	}
+
+	/// What `info` answers.
+	pub fn info(&self) -> RunnerInfo {
+		let queued = self.jobs.lock().expect("never poisoned; qed").len() as u32;
+		RunnerInfo {
+			public_key: H256(self.key.public().0),
+			version: env!("CARGO_PKG_VERSION").into(),
+			devices: vec!["cpu".into()],
+			evaluators: evaluate::EVALUATORS.iter().map(|e| e.to_string()).collect(),
+			store: self.store.kind().into(),
+			queued,
+			capacity: self.capacity,
+		}
+	}
+
+	fn set(&self, id: H256, slot: Option<Slot>) {
+		let mut jobs = self.jobs.lock().expect("never poisoned; qed");
+		match slot {
+			Some(slot) => jobs.insert(id, slot),
+			None => jobs.remove(&id),
+		};
+	}
+
+	fn execute(&self, job: JobRequest) {
+		let id = job.id();
+		self.set(id, Some(Slot::Running));
+		log::info!(
+			"job {id:?} started: proposal {}, candidate {:?}",
+			job.proposal,
+			job.code.digest
+		);
+		let started = std::time::Instant::now();
+		let evaluation = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+			evaluate::evaluate(&job, &*self.store)
+		}))
+		.unwrap_or_else(|_| evaluate::Evaluation {
+			finding: Finding::HarnessError,
+			log: "the evaluator panicked\n".into(),
+		});
+		let status = self.seal(&job, evaluation);
+		if let JobState::Done { verdict, .. } = &status.state {
+			log::info!(
+				"job {id:?} done in {:.1} s: {}",
+				started.elapsed().as_secs_f64(),
+				describe(verdict)
+			);
+		}
+		let written =
+			serde_json::to_vec(&status).context("encoding the result").and_then(|bytes| {
+				let path = self.result_path(id);
+				let tmp = path.with_extension("tmp");
+				fs::write(&tmp, bytes)?;
+				fs::rename(&tmp, &path)?;
+				Ok(())
+			});
+		if let Err(e) = written {
+			log::error!("job {id:?}: keeping its result failed: {e:#}");
+		}
+		self.set(id, None);
+	}
+
+	/// Stores the log, builds the verdict and signs it.
+	pub fn seal(&self, job: &JobRequest, evaluation: evaluate::Evaluation) -> JobStatus {
+		seal(&self.key, &*self.store, job, evaluation)
+	}
+}
+
+/// Stores `evaluation`'s log in `store`, builds the verdict and signs it with `key`.
+pub fn seal(
+	key: &sr25519::Pair,
+	store: &dyn Store,
+	job: &JobRequest,
+	evaluation: evaluate::Evaluation,
+) -> JobStatus {
+	let log = store.put(evaluation.log.as_bytes()).unwrap_or_else(|e| {
+		log::error!("storing the log of job {:?} failed: {e:#}", job.id());
+		Artifact::new(digest_of(evaluation.log.as_bytes()), Vec::new())
+	});
+	let verdict = match evaluation.finding {
+		Finding::Score(score) => Verdict::Score { score, log },
+		Finding::Invalid => Verdict::Invalid { log },
+		Finding::HarnessError => Verdict::HarnessError { log },
+	};
+	let signature = Signature(key.sign(&runner_payload(&job.genesis, job.proposal, &verdict)).0);
+	JobStatus { id: job.id(), state: JobState::Done { verdict, signature } }
+}
+
+fn describe(verdict: &Verdict) -> String {
+	match verdict {
+		Verdict::Score { score, .. } => format!("score {score}"),
+		Verdict::Invalid { .. } => "invalid".into(),
+		Verdict::HarnessError { .. } => "harness error".into(),
+	}
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+	use super::*;
+	use crate::{
+		evaluate::tests::{candidate, HARNESS},
+		store::BlobStore,
+	};
+	use poi_offchain::wire::{Direction, EvaluatorSpec, RoundKind};
+	use std::time::{Duration, Instant};
+
+	/// A job on a fresh store: the byte-sum harness and a candidate.
+	pub(crate) fn job_with(
+		store: &dyn Store,
+		candidate_text: &str,
+		wall_seconds: u32,
+	) -> JobRequest {
+		let document = format!(r#"{{"wasm": {{"wallSeconds": {wall_seconds}}}}}"#);
+		JobRequest {
+			genesis: H256::repeat_byte(1),
+			proposal: 7,
+			project: 0,
+			round: RoundKind::Initial,
+			seed: H256::repeat_byte(3),
+			evaluator: EvaluatorSpec::Wasm { fuel: 1_000_000 },
+			direction: Direction::Minimize,
+			scale_exponent: 0,
+			document: store.put(document.as_bytes()).unwrap(),
+			benchmark: store.put(&wat::parse_str(HARNESS).unwrap()).unwrap(),
+			code: store.put(&wat::parse_str(candidate_text).unwrap()).unwrap(),
+		}
+	}
+
+	pub(crate) fn wait_done(service: &Service, id: H256) -> JobStatus {
+		let deadline = Instant::now() + Duration::from_secs(30);
+		loop {
+			let status = service.status(id);
+			if matches!(status.state, JobState::Done { .. }) {
+				return status;
+			}
+			assert!(Instant::now() < deadline, "job {id:?} not done: {status:?}");
+			thread::sleep(Duration::from_millis(20));
+		}
+	}
+
+	fn start(dir: &std::path::Path, capacity: u32) -> Arc<Service> {
+		let store = Arc::new(BlobStore::open(&dir.join("blobs")).unwrap());
+		Service::start(crate::keys::dev_key(), store, dir.join("results"), capacity, 1).unwrap()
+	}
+
+	#[test]
+	fn jobs_are_evaluated_signed_and_remembered_across_restarts() {
+		let dir = tempfile::tempdir().unwrap();
+		let service = start(dir.path(), 4);
+		let job = job_with(service.store(), &candidate(1, 0, "", ""), 20);
+		let first = service.submit(job.clone()).unwrap();
+		assert_eq!(first.id, job.id());
+		let done = wait_done(&service, job.id());
+		let JobState::Done { verdict, signature } = &done.state else { unreachable!() };
+		let Verdict::Score { score, log } = verdict else { panic!("{verdict:?}") };
+		assert!(*score < 0, "minimised fuel");
+		// The log is in the store, and it says what happened.
+		let text = String::from_utf8(service.store().fetch(log).unwrap()).unwrap();
+		assert!(text.contains(&format!("verdict: score {score}")), "{text}");
+		// The signature is over (genesis, proposal, BLAKE2(verdict)) with the runner's key.
+		let payload = runner_payload(&job.genesis, job.proposal, verdict);
+		assert!(sr25519::Pair::verify(
+			&sr25519::Signature::from_raw(signature.0),
+			&payload,
+			&service.public()
+		));
+		let mut other = job.clone();
+		other.proposal = 8;
+		let elsewhere = runner_payload(&other.genesis, other.proposal, verdict);
+		assert!(!sr25519::Pair::verify(
+			&sr25519::Signature::from_raw(signature.0),
+			&elsewhere,
+			&service.public()
+		));
+
+		// Submitting again answers with the result, not a second run.
+		assert_eq!(service.submit(job.clone()).unwrap(), done);
+		// A restarted runner still knows it.
+		drop(service);
+		let restarted = start(dir.path(), 4);
+		assert_eq!(restarted.status(job.id()), done);
+		let unknown = H256::repeat_byte(0xee);
+		assert_eq!(restarted.status(unknown), JobStatus { id: unknown, state: JobState::Unknown });
+	}
+
+	#[test]
+	fn a_full_queue_refuses_jobs_and_takes_them_again_later() {
+		let dir = tempfile::tempdir().unwrap();
+		let service = start(dir.path(), 1);
+		// A job that spins until its 2 s wall clock runs out (its fuel would last far longer).
+		let mut slow = job_with(service.store(), &candidate(1, 0, "", "(loop $l (br $l))"), 2);
+		slow.evaluator = EvaluatorSpec::Wasm { fuel: u64::MAX / 2 };
+		service.submit(slow.clone()).unwrap();
+		let mut next = job_with(service.store(), &candidate(1, 0, "", ""), 20);
+		next.proposal = 8;
+		assert_eq!(service.submit(next.clone()), Err(SubmitError::QueueFull(1)));
+		assert_eq!(service.info().queued, 1);
+		let done = wait_done(&service, slow.id());
+		let JobState::Done { verdict: Verdict::HarnessError { .. }, .. } = done.state else {
+			panic!("{done:?}")
+		};
+		// The worker goes on after a job hit its limits.
+		service.submit(next.clone()).unwrap();
+		let JobState::Done { verdict: Verdict::Score { .. }, .. } =
+			wait_done(&service, next.id()).state
+		else {
+			panic!("scored")
+		};
+	}
+
+	#[test]
+	fn jobs_for_missing_evaluators_are_refused() {
+		let dir = tempfile::tempdir().unwrap();
+		let service = start(dir.path(), 4);
+		let mut job = job_with(service.store(), &candidate(1, 0, "", ""), 20);
+		job.evaluator = EvaluatorSpec::CandleGpt { seconds: 60 };
+		assert_eq!(service.submit(job.clone()), Err(SubmitError::Unsupported("candle-gpt")));
+		assert_eq!(service.status(job.id()).state, JobState::Unknown);
+		let info = service.info();
+		assert_eq!(info.evaluators, vec!["wasm".to_string()]);
+		assert_eq!((info.store.as_str(), info.capacity, info.queued), ("embedded", 4, 0));
+		assert_eq!(info.public_key.0, crate::keys::dev_key().public().0);
+	}
+}
