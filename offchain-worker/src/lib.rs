@@ -4,6 +4,8 @@
 //! - [`wire`]: the jobs, statuses and verdicts that travel between worker and runner, and
 //!   what a runner signs ([`wire::runner_payload`]).
 //! - [`rpc`]: JSON-RPC 2.0 request bodies and response parsing (no_std).
+//! - [`worker`]: the round loop the verifiers pallet's `offchain_worker` hook runs: dispatch,
+//!   polling, verdict commit and reveal, offchain-storage bookkeeping.
 //! - [`VERIFIER_KEY_TYPE`]: the keystore key type of a verifier's account key.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -12,6 +14,7 @@ extern crate alloc;
 
 pub mod rpc;
 pub mod wire;
+pub mod worker;
 
 use sp_core::crypto::KeyTypeId;
 
@@ -23,3 +26,5 @@ pub const VERIFIER_KEY_TYPE: KeyTypeId = KeyTypeId(*b"poiv");
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod worker_tests;
