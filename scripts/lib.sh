@@ -8,6 +8,7 @@ export POI_ROOT
 # The target directory lives outside the checkout so that CI and later sessions start warm.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poi-target}"
 export POI_NODE_BIN="${POI_NODE_BIN:-$CARGO_TARGET_DIR/release/poi-node}"
+export POI_RUNNER_BIN="${POI_RUNNER_BIN:-$CARGO_TARGET_DIR/release/poi-runner}"
 
 # The step now running; `fail_trap` names it when a command fails.
 POI_STEP="start"

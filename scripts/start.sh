@@ -1,20 +1,41 @@
 #!/usr/bin/env bash
-# The main command: installs what is missing, builds the node and runs a development
-# validator (Alice) with RPC on ws://127.0.0.1:9944, reachable from Polkadot.js apps.
+# The main command: installs what is missing, builds the workspace and runs a development
+# validator (Alice) with RPC on ws://127.0.0.1:9944, reachable from Polkadot.js apps, and
+# beside it the development runner (`poi-runner serve --dev`, embedded blob store) on
+# http://127.0.0.1:9955. On this chain Alice is a verifier whose runner key is the dev
+# runner's: proposals she is drawn for are re-run and settled with no further step.
 #
-# Extra arguments go to poi-node, e.g. `scripts/start.sh --rpc-port 9955`.
-# POI_BASE_PATH=<dir> keeps the chain between runs (default: a temporary chain).
+# Extra arguments go to poi-node, e.g. `scripts/start.sh --rpc-port 9945`.
+# POI_BASE_PATH=<dir> keeps the chain and the runner's blobs between runs (default: temporary).
+# POI_RUNNER_LISTEN=<addr:port> moves the runner (the node is told with --runner-url).
 source "$(dirname "$0")/lib.sh"
 
 install_build_deps
 build_node
 
-step "starting the development node (Ctrl-C stops it)"
-args=(--dev --rpc-cors all)
+runner_listen="${POI_RUNNER_LISTEN:-127.0.0.1:9955}"
+if [ -n "${POI_BASE_PATH:-}" ]; then
+	runner_base="$POI_BASE_PATH/runner"
+else
+	runner_base="$(mktemp -d)"
+fi
+
+step "starting the development runner on http://$runner_listen (store: $runner_base/blobs)"
+"$POI_RUNNER_BIN" serve --dev --base-path "$runner_base" --listen "$runner_listen" &
+runner_pid=$!
+stop_runner() {
+	kill "$runner_pid" 2>/dev/null || true
+	wait "$runner_pid" 2>/dev/null || true
+	if [ -z "${POI_BASE_PATH:-}" ]; then rm -rf "$runner_base"; fi
+}
+trap stop_runner EXIT
+
+step "starting the development node (Ctrl-C stops both)"
+args=(--dev --rpc-cors all --runner-url "http://$runner_listen")
 if [ -n "${POI_BASE_PATH:-}" ]; then
 	args+=(--base-path "$POI_BASE_PATH")
 else
 	args+=(--tmp)
 fi
 trap - ERR
-exec "$POI_NODE_BIN" "${args[@]}" "$@"
+"$POI_NODE_BIN" "${args[@]}" "$@"

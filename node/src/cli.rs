@@ -52,4 +52,35 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// Where this node's verifiers' runner (`poi-runner serve`) takes jobs: its JSON-RPC HTTP
+	/// address. The off-chain worker sends the rounds assigned to the `poiv` keys in the
+	/// keystore there.
+	#[arg(long, value_name = "URL", default_value = poi_offchain::worker::DEFAULT_RUNNER_URL, value_parser = parse_runner_url)]
+	pub runner_url: String,
+}
+
+fn parse_runner_url(url: &str) -> Result<String, String> {
+	let rest = url
+		.strip_prefix("http://")
+		.or_else(|| url.strip_prefix("https://"))
+		.ok_or_else(|| format!("{url:?}: a runner URL starts with http:// or https://"))?;
+	if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
+		return Err(format!("{url:?}: expected http://HOST:PORT"));
+	}
+	Ok(url.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::parse_runner_url;
+
+	#[test]
+	fn runner_urls_are_http_with_a_host() {
+		assert!(parse_runner_url("http://127.0.0.1:9955").is_ok());
+		assert!(parse_runner_url("https://runner.example:443/rpc").is_ok());
+		for bad in ["127.0.0.1:9955", "ftp://x", "http://", "http:///x", "http://a b"] {
+			assert!(parse_runner_url(bad).is_err(), "{bad}");
+		}
+	}
 }

@@ -137,11 +137,13 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
-/// Builds and starts a full node (a validator when started with `--validator` or `--dev`).
+/// Builds and starts a full node (a validator when started with `--validator` or `--dev`);
+/// its verifiers' off-chain worker sends jobs to the runner at `runner_url`.
 pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	runner_url: &str,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -200,6 +202,25 @@ pub fn new_full<
 		})?;
 
 	if config.offchain_worker.enabled {
+		// The off-chain worker reads the runner's URL from offchain storage.
+		if let Some(mut storage) = backend.offchain_storage() {
+			use sp_core::{offchain::OffchainStorage as _, Encode as _};
+			storage.set(
+				sp_core::offchain::STORAGE_PREFIX,
+				poi_offchain::worker::RUNNER_URL_KEY,
+				&runner_url.as_bytes().to_vec().encode(),
+			);
+		}
+		// A development node (`--dev`, `--alice`, ...) serves that account as a verifier: its
+		// `poiv` key comes from the same seed (kept in memory only, like the dev session keys).
+		if let Some(seed) = config.dev_key_seed.as_deref() {
+			use sp_keystore::Keystore as _;
+			keystore_container
+				.keystore()
+				.sr25519_generate_new(poi_offchain::VERIFIER_KEY_TYPE, Some(seed))
+				.map_err(|e| ServiceError::Other(format!("the dev verifier key: {e}")))?;
+		}
+		log::info!("🔬 verifier jobs go to the runner at {runner_url}");
 		let offchain_workers =
 			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
 				runtime_api_provider: client.clone(),

@@ -4,17 +4,10 @@ use sp_core::H256;
 
 fn job() -> JobRequest {
 	JobRequest {
-		genesis: H256::repeat_byte(7),
 		proposal: 3,
 		project: 1,
-		round: RoundKind::Initial,
-		seed: H256::repeat_byte(9),
 		evaluator: EvaluatorSpec::Wasm { fuel: 1_000_000 },
-		direction: Direction::Minimize,
-		scale_exponent: 0,
-		document: Artifact::new(digest_of(b"doc"), "doc-cid"),
-		benchmark: Artifact::new(digest_of(b"harness"), "harness-cid"),
-		code: Artifact::new(digest_of(b"candidate"), "candidate-cid"),
+		..JobRequest::example()
 	}
 }
 

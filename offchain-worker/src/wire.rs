@@ -165,6 +165,25 @@ pub struct JobRequest {
 }
 
 impl JobRequest {
+	/// A job for tests and examples: proposal 5 of project 0 on genesis `0x07..07`, seed
+	/// `0x09..09`, the wasm evaluator with 1 000 fuel, fuel minimised at scale 0, and artifacts
+	/// named by the digests of `doc`, `harness` and `candidate`.
+	pub fn example() -> Self {
+		JobRequest {
+			genesis: H256::repeat_byte(7),
+			proposal: 5,
+			project: 0,
+			round: RoundKind::Initial,
+			seed: H256::repeat_byte(9),
+			evaluator: EvaluatorSpec::Wasm { fuel: 1_000 },
+			direction: Direction::Minimize,
+			scale_exponent: 0,
+			document: Artifact::new(digest_of(b"doc"), &b"doc-cid"[..]),
+			benchmark: Artifact::new(digest_of(b"harness"), &b"harness-cid"[..]),
+			code: Artifact::new(digest_of(b"candidate"), &b"candidate-cid"[..]),
+		}
+	}
+
 	/// The job's id: BLAKE2-256 of SCALE(genesis, proposal, round, seed).
 	pub fn id(&self) -> H256 {
 		H256(sp_crypto_hashing::blake2_256(

@@ -277,9 +277,9 @@ fn step<C: Chain>(
 					record.commit_sent = Some(now);
 					report.commits += 1;
 				},
-				Some(_) => report.problems.push(alloc::format!(
-					"proposal {proposal}: the pool refused commit_verdict"
-				)),
+				Some(_) => report
+					.problems
+					.push(alloc::format!("proposal {proposal}: the pool refused commit_verdict")),
 				None => report.problems.push(alloc::format!(
 					"proposal {proposal}: the runner's verdict does not fit on chain"
 				)),

@@ -47,26 +47,21 @@ impl Chain for FakeChain {
 		self.commits.borrow_mut().push((proposal, commitment));
 		self.pool_accepts
 	}
-	fn submit_reveal(&self, _: &u64, proposal: u64, v: &Verdict, salt: H256, s: &Signature) -> bool {
+	fn submit_reveal(
+		&self,
+		_: &u64,
+		proposal: u64,
+		v: &Verdict,
+		salt: H256,
+		s: &Signature,
+	) -> bool {
 		self.reveals.borrow_mut().push((proposal, v.clone(), salt, *s));
 		self.pool_accepts
 	}
 }
 
 fn request() -> JobRequest {
-	JobRequest {
-		genesis: H256::repeat_byte(7),
-		proposal: 5,
-		project: 0,
-		round: RoundKind::Initial,
-		seed: H256::repeat_byte(9),
-		evaluator: EvaluatorSpec::Wasm { fuel: 1_000 },
-		direction: Direction::Minimize,
-		scale_exponent: 0,
-		document: Artifact::new(digest_of(b"doc"), "d"),
-		benchmark: Artifact::new(digest_of(b"harness"), "h"),
-		code: Artifact::new(digest_of(b"candidate"), "c"),
-	}
+	JobRequest::example()
 }
 
 fn job(phase: Phase, committed: bool, revealed: bool) -> LocalJob {

@@ -81,13 +81,27 @@ fn well_known_accounts() -> Vec<AccountId> {
 	Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect()
 }
 
-/// Development: one validator, Alice, who is also root; the well-known accounts endowed.
+/// The bond of the development verifier (Alice).
+pub const DEV_VERIFIER_BOND: Balance = 1_000 * UNIT;
+
+/// Development: one validator, Alice, who is also root and a verifier served by the
+/// development runner (`poi-runner --dev`); the well-known accounts endowed.
 pub fn development_config_genesis() -> Value {
-	testnet_genesis(
+	let mut patch = testnet_genesis(
 		vec![dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		Sr25519Keyring::Alice.to_account_id(),
 		well_known_accounts(),
-	)
+	);
+	let runner_key = sp_core::sr25519::Public::from_raw(crate::configs::DEV_RUNNER_KEY);
+	let extra = serde_json::json!({
+		"verifiers": {
+			"verifiers": [[Sr25519Keyring::Alice.to_account_id(), DEV_VERIFIER_BOND, runner_key]]
+		},
+	});
+	if let (Value::Object(patch), Value::Object(extra)) = (&mut patch, extra) {
+		patch.extend(extra);
+	}
+	patch
 }
 
 /// Local testnet: Alice, Bob and Charlie validate (zombienet rewrites these authorities

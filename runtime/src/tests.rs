@@ -47,11 +47,38 @@ fn development_preset_has_alice_as_validator_and_root() {
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice.to_account_id()));
 		for account in Sr25519Keyring::well_known() {
 			assert_eq!(
-				Balances::balance(&account.to_account_id()),
+				Balances::total_balance(&account.to_account_id()),
 				genesis_config_presets::ENDOWMENT
 			);
 		}
+		// Alice is the verifier the dev runner serves: bonded from her endowment.
+		let info = pallet_verifiers::Verifiers::<Runtime>::get(alice.to_account_id()).unwrap();
+		assert_eq!(info.bond, genesis_config_presets::DEV_VERIFIER_BOND);
+		assert_eq!(info.runner_key.0, configs::DEV_RUNNER_KEY);
+		assert_eq!(
+			Balances::balance(&alice.to_account_id()),
+			genesis_config_presets::ENDOWMENT - genesis_config_presets::DEV_VERIFIER_BOND
+		);
+		assert_eq!(pallet_verifiers::Verifiers::<Runtime>::count(), 1);
+		frame_support::assert_ok!(Verifiers::do_try_state());
 	});
+}
+
+#[test]
+fn the_dev_runner_key_is_alice_runner_derivation() {
+	use sp_core::Pair;
+	let pair = sp_core::sr25519::Pair::from_string("//Alice//runner", None).unwrap();
+	assert_eq!(pair.public().0, configs::DEV_RUNNER_KEY);
+}
+
+#[test]
+fn only_the_development_preset_has_a_verifier() {
+	for preset in ["local_testnet", "poi_testnet", "benchmark"] {
+		build_preset(preset).execute_with(|| {
+			let expected = u32::from(preset == "benchmark");
+			assert_eq!(pallet_verifiers::Verifiers::<Runtime>::count(), expected, "{preset}");
+		});
+	}
 }
 
 #[test]
@@ -177,6 +204,11 @@ fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
 	let mut ext = build_preset("development");
 	ext.execute_with(|| {
 		System::set_block_number(1);
+		// The dev verifier (Alice) steps aside: the round below is Charlie's, Dave's and Eve's.
+		frame_support::assert_ok!(Verifiers::unbond(
+			RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id()),
+			genesis_config_presets::DEV_VERIFIER_BOND
+		));
 		let bob: AccountId = Sr25519Keyring::Bob.to_account_id();
 		alice_creates_project_0();
 		frame_support::assert_ok!(BondingCurve::buy(

@@ -13,6 +13,15 @@ export const NODE_BIN =
   process.env.POI_NODE_BIN ??
   join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, '.cache/poi-target'), 'release/poi-node');
 
+/** Stops `child` with SIGINT, or SIGKILL after `graceMs`. */
+function interrupt(child, graceMs) {
+  child.kill('SIGINT');
+  return new Promise((resolve) => {
+    const t = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, graceMs);
+    child.on('exit', () => { clearTimeout(t); resolve(); });
+  });
+}
+
 /** A TCP port nobody listens on right now. */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -30,7 +39,7 @@ export function freePort() {
  * Starts `poi-node --dev` on free ports with a fresh base path, waits until its RPC answers,
  * and returns `{ api, rpcPort, stop, log }`.
  */
-export async function startDevNode({ timeoutMs = 120_000 } = {}) {
+export async function startDevNode({ timeoutMs = 120_000, extraArgs = [] } = {}) {
   const rpcPort = await freePort();
   const p2pPort = await freePort();
   const basePath = mkdtempSync(join(tmpdir(), 'poi-e2e-'));
@@ -45,6 +54,7 @@ export async function startDevNode({ timeoutMs = 120_000 } = {}) {
       '--no-prometheus',
       '--no-telemetry',
       '--no-mdns',
+      ...extraArgs,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -79,13 +89,7 @@ export async function startDevNode({ timeoutMs = 120_000 } = {}) {
 
   const stop = async () => {
     await api.disconnect().catch(() => {});
-    if (!exited) {
-      child.kill('SIGINT');
-      await new Promise((resolve) => {
-        const t = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 10_000);
-        child.on('exit', () => { clearTimeout(t); resolve(); });
-      });
-    }
+    if (!exited) await interrupt(child, 10_000);
     rmSync(basePath, { recursive: true, force: true });
   };
   return { api, rpcPort, stop, log: () => log };
@@ -145,11 +149,63 @@ export function errorName(api, dispatchError) {
  * What every test file starts with: a fresh dev node and the keys of the well-known dev
  * accounts. Returns `{ node, api, keyring, alice, bob }`; call `node.stop()` when done.
  */
-export async function startDevNodeWithKeys() {
+export async function startDevNodeWithKeys(options = {}) {
   await cryptoWaitReady();
   const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
   const alice = keyring.addFromUri('//Alice');
   const bob = keyring.addFromUri('//Bob');
-  const node = await startDevNode();
+  const node = await startDevNode(options);
   return { node, api: node.api, keyring, alice, bob };
+}
+
+export const RUNNER_BIN =
+  process.env.POI_RUNNER_BIN ??
+  join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, '.cache/poi-target'), 'release/poi-runner');
+
+/** One JSON-RPC call to a runner over HTTP; the result, or throws with the runner's error. */
+export async function runnerCall(url, method, params = []) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = await response.json();
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+/**
+ * Starts `poi-runner serve --dev` (embedded store) on a free port with a fresh base path and
+ * waits until `info` answers. Returns `{ url, stop, log }`.
+ */
+export async function startDevRunner({ timeoutMs = 30_000 } = {}) {
+  const port = await freePort();
+  const basePath = mkdtempSync(join(tmpdir(), 'poi-runner-'));
+  const url = `http://127.0.0.1:${port}`;
+  let log = '';
+  const child = spawn(
+    RUNNER_BIN,
+    ['serve', '--dev', '--base-path', basePath, '--listen', `127.0.0.1:${port}`],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = { code, signal }; });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited) throw new Error(`poi-runner exited early (${JSON.stringify(exited)}):\n${log}`);
+    if (Date.now() > deadline) throw new Error(`poi-runner did not answer within ${timeoutMs} ms:\n${log}`);
+    try {
+      await runnerCall(url, 'info');
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const stop = async () => {
+    if (!exited) await interrupt(child, 5_000);
+    rmSync(basePath, { recursive: true, force: true });
+  };
+  return { url, basePath, stop, log: () => log };
 }

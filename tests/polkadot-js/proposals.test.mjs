@@ -161,6 +161,15 @@ test('a project, a miner with tokens, and three verifiers with runner keys', asy
   assert.equal(bought.dispatchError, null);
   assert.equal(await tokens(bob.address), 30n);
 
+  // The dev chain's own verifier, Alice (served by `poi-runner --dev`), steps aside so that
+  // the rounds below draw exactly the test's three verifiers, whose verdicts the test signs.
+  const aliceInfo = (await api.query.verifiers.verifiers(alice.address)).unwrap();
+  assert.equal(aliceInfo.bond.toBigInt(), 1_000n * UNIT);
+  assert.equal((await api.query.verifiers.runnerKeys(aliceInfo.runnerKey)).unwrap().toString(), alice.address);
+  const stepAside = await sendAndFinalize(api.tx.verifiers.unbond(aliceInfo.bond), alice, included);
+  assert.equal(stepAside.dispatchError, null);
+  assert.equal((await api.query.verifiers.verifiers(alice.address)).unwrap().bond.toBigInt(), 0n);
+
   const bond = api.consts.verifiers.minBond.toBigInt();
   const registered = await Promise.all(verifiers.map(({ account, runner }) =>
     sendAndFinalize(api.tx.verifiers.register(bond, runner.publicKey), account, included)));

@@ -232,6 +232,10 @@ impl<T: Config> Lineage<T::AccountId> for Pallet<T> {
 		})
 	}
 
+	fn protocol(project: ProjectId) -> Option<Protocol<T::MaxCidLen>> {
+		Projects::<T>::get(project).map(|info| info.protocol)
+	}
+
 	fn has_node(project: ProjectId, node: NodeId) -> bool {
 		Nodes::<T>::contains_key(project, node)
 	}

@@ -79,6 +79,8 @@ pub trait Lineage<AccountId> {
 	fn best(project: ProjectId) -> Option<(NodeId, Score)>;
 	/// What a verification round of the project needs from its protocol.
 	fn round_terms(project: ProjectId) -> Option<RoundTerms>;
+	/// The project's protocol (what a verifier's runner needs to re-run a proposal).
+	fn protocol(project: ProjectId) -> Option<Protocol<Self::MaxCidLen>>;
 	/// Whether `node` is in the project's lineage.
 	fn has_node(project: ProjectId, node: NodeId) -> bool;
 	/// Appends a node under `parent` and returns its id. It does not become the best.

@@ -83,6 +83,7 @@ extern crate alloc;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod impls;
+pub mod offchain;
 pub mod runtime_api;
 mod settlement;
 pub mod types;

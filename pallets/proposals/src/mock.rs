@@ -129,8 +129,50 @@ impl pallet_verifiers::Config for Test {
 	type MaxMissedInRow = ConstU32<3>;
 	type SlashShare = SlashShare;
 	type WeightInfo = ();
+	type Jobs = Props;
+	type AuthorityId = pallet_verifiers::offchain::crypto::VerifierAuthId;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchmarkAsset;
+}
+
+/// Signed transactions of the verifiers' off-chain worker, as the test pool holds them.
+pub type Extrinsic = sp_runtime::generic::UncheckedExtrinsic<
+	AccountId,
+	RuntimeCall,
+	sp_runtime::MultiSignature,
+	frame_system::CheckNonce<Test>,
+>;
+
+impl frame_system::offchain::SigningTypes for Test {
+	type Public = sp_runtime::MultiSigner;
+	type Signature = sp_runtime::MultiSignature;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateSignedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_signed_transaction<
+		A: frame_system::offchain::AppCrypto<sp_runtime::MultiSigner, sp_runtime::MultiSignature>,
+	>(
+		call: RuntimeCall,
+		public: sp_runtime::MultiSigner,
+		account: AccountId,
+		nonce: u32,
+	) -> Option<Extrinsic> {
+		use codec::Encode;
+		let extension = frame_system::CheckNonce::<Test>::from(nonce);
+		let signature = (&call, &extension).using_encoded(|payload| A::sign(payload, public))?;
+		Some(Extrinsic::new_signed(call, account, signature, extension))
+	}
 }
 
 /// Creates asset 77 for the verifiers' `claim_rewards` benchmark.

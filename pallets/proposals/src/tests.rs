@@ -11,6 +11,7 @@ use pallet_verifiers::RewardAsset;
 use sp_core::{sr25519, Pair as _, H256};
 use sp_runtime::{traits::Convert, DispatchError};
 
+mod offchain;
 mod properties;
 
 const BASELINE: Score = -997_900;

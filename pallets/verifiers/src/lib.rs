@@ -35,8 +35,9 @@
 //!
 //! ## State of this pallet
 //! Built and in poi's runtime: everything above, `try_state`, unit tests, benchmarks (the
-//! runtime's weights are generated from them). The off-chain worker hook that runs verifiers'
-//! jobs comes with the next issue.
+//! runtime's weights are generated from them), and the off-chain worker hook
+//! ([`offchain`]): verifier keys of type `poiv` in the node's keystore are served by the node's
+//! runner (`--runner-url`) with no manual step.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -45,11 +46,14 @@ extern crate alloc;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod impls;
+pub mod offchain;
 pub mod types;
 pub mod weights;
 
 #[cfg(test)]
 mod mock;
+#[cfg(test)]
+mod offchain_tests;
 #[cfg(test)]
 mod tests;
 
@@ -125,6 +129,32 @@ pub trait VerifierRewards<AccountId, AssetId, Balance> {
 	) -> sp_runtime::DispatchResult;
 }
 
+/// What the off-chain worker asks of the proposals pallet: the rounds a verifier is assigned
+/// to, and the calls that commit and reveal its verdicts (implemented by pallet-proposals).
+pub trait VerifierJobs<AccountId> {
+	/// The call type of the verdict calls.
+	type Call;
+	/// The running rounds `who` is assigned to, as jobs for its runner.
+	fn jobs(who: &AccountId) -> alloc::vec::Vec<poi_offchain::worker::LocalJob>;
+	/// The commitment of `verdict` with `salt` by `who` on `proposal`; `None` when the verdict
+	/// cannot go on chain (its log's CID is longer than the chain's bound).
+	fn commitment(
+		who: &AccountId,
+		proposal: u64,
+		verdict: &poi_offchain::wire::Verdict,
+		salt: &sp_core::H256,
+	) -> Option<sp_core::H256>;
+	/// The call that commits `commitment`.
+	fn commit_call(proposal: u64, commitment: sp_core::H256) -> Self::Call;
+	/// The call that reveals `verdict`; `None` when it cannot go on chain.
+	fn reveal_call(
+		proposal: u64,
+		verdict: &poi_offchain::wire::Verdict,
+		salt: sp_core::H256,
+		signature: &poi_offchain::wire::Signature,
+	) -> Option<Self::Call>;
+}
+
 /// A verifier's stored information, with this runtime's types.
 pub type VerifierInfoOf<T> =
 	VerifierInfo<BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>>;
@@ -137,6 +167,7 @@ pub mod pallet {
 		traits::fungible::{Mutate, MutateHold},
 		PalletId,
 	};
+	use frame_system::offchain::{AppCrypto, CreateSignedTransaction};
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::Perbill;
 
@@ -152,7 +183,9 @@ pub mod pallet {
 	}
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config {
+	pub trait Config:
+		frame_system::Config + CreateSignedTransaction<<Self as frame_system::Config>::RuntimeCall>
+	{
 		/// The currency bonds are held in (and native rewards paid in).
 		type Currency: Mutate<Self::AccountId>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
@@ -192,6 +225,16 @@ pub mod pallet {
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
+
+		/// The rounds local verifiers are assigned to and their verdict calls (pallet-proposals).
+		type Jobs: VerifierJobs<
+			Self::AccountId,
+			Call: Into<<Self as frame_system::Config>::RuntimeCall>,
+		>;
+
+		/// The crypto of verifier keys in the node's keystore (key type `poiv`):
+		/// [`crypto::VerifierAuthId`] in poi's runtime.
+		type AuthorityId: AppCrypto<Self::Public, Self::Signature>;
 
 		/// Creates what the benchmarks need.
 		#[cfg(feature = "runtime-benchmarks")]
@@ -233,6 +276,8 @@ pub mod pallet {
 		pub admission: Admission,
 		/// The allowlist at genesis.
 		pub allowlist: alloc::vec::Vec<T::AccountId>,
+		/// Verifiers registered at genesis: account, bond (held from its balance) and runner key.
+		pub verifiers: alloc::vec::Vec<(T::AccountId, BalanceOf<T>, RunnerKey)>,
 	}
 
 	#[pallet::genesis_build]
@@ -241,6 +286,11 @@ pub mod pallet {
 			AdmissionMode::<T>::put(self.admission);
 			for who in &self.allowlist {
 				Allowlist::<T>::insert(who, ());
+			}
+			for (who, bond, runner_key) in &self.verifiers {
+				if let Err(e) = Pallet::<T>::do_register(who.clone(), *bond, *runner_key) {
+					panic!("genesis verifier {who:?} cannot register: {e:?}");
+				}
 			}
 		}
 	}
@@ -373,6 +423,23 @@ pub mod pallet {
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
+		}
+
+		/// Runs the verifiers' off-chain worker: the rounds assigned to verifier keys in this
+		/// node's keystore go to the runner, and their verdicts on chain (see
+		/// [`poi_offchain::worker`]).
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			let report = poi_offchain::worker::run(&offchain::OffchainChain::<T>::default());
+			if report != Default::default() {
+				log::info!(
+					target: "poi::verifier",
+					"block {now:?}: {} dispatched, {} verdicts in, {} commits, {} reveals, {} locked",
+					report.dispatched, report.received, report.commits, report.reveals, report.locked,
+				);
+			}
+			for problem in report.problems {
+				log::warn!(target: "poi::verifier", "block {now:?}: {problem}");
+			}
 		}
 
 		fn integrity_test() {

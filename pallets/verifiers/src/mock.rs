@@ -1,8 +1,17 @@
 //! A minimal runtime for the pallet's unit tests.
 
 use crate as pallet_verifiers;
+use codec::Encode;
 use frame_support::{derive_impl, parameter_types};
-use sp_runtime::BuildStorage;
+use poi_offchain::{
+	wire::{Signature, Verdict},
+	worker::LocalJob,
+};
+use sp_core::H256;
+use sp_runtime::{
+	testing::{TestSignature, UintAuthorityId},
+	BuildStorage,
+};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -74,8 +83,93 @@ impl pallet_verifiers::Config for Test {
 	type MaxMissedInRow = frame_support::traits::ConstU32<3>;
 	type SlashShare = SlashShare;
 	type WeightInfo = ();
+	type Jobs = MockJobs;
+	type AuthorityId = TestAuthId;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchmarkAsset;
+}
+
+/// Signed transactions of the off-chain worker, as the test pool holds them.
+pub type Extrinsic = sp_runtime::generic::UncheckedExtrinsic<
+	u64,
+	RuntimeCall,
+	TestSignature,
+	frame_system::CheckNonce<Test>,
+>;
+
+impl frame_system::offchain::SigningTypes for Test {
+	type Public = UintAuthorityId;
+	type Signature = TestSignature;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateSignedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_signed_transaction<
+		A: frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature>,
+	>(
+		call: RuntimeCall,
+		public: UintAuthorityId,
+		account: u64,
+		nonce: u32,
+	) -> Option<Extrinsic> {
+		let extension = frame_system::CheckNonce::<Test>::from(nonce);
+		let signature = (&call, &extension).using_encoded(|payload| A::sign(payload, public))?;
+		Some(Extrinsic::new_signed(call, account, signature, extension))
+	}
+}
+
+/// Test keys (`UintAuthorityId::set_all_keys`) stand for the keystore's `poiv` keys.
+pub struct TestAuthId;
+impl frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature> for TestAuthId {
+	type RuntimeAppPublic = UintAuthorityId;
+	type GenericPublic = UintAuthorityId;
+	type GenericSignature = TestSignature;
+}
+
+thread_local! {
+	/// The jobs [`MockJobs`] hands out, per verifier.
+	pub static JOBS: core::cell::RefCell<Vec<(u64, LocalJob)>> = Default::default();
+}
+
+/// Jobs from [`JOBS`]; verdict calls are remarks that carry what a real call would.
+pub struct MockJobs;
+impl crate::VerifierJobs<u64> for MockJobs {
+	type Call = frame_system::Call<Test>;
+
+	fn jobs(who: &u64) -> Vec<LocalJob> {
+		JOBS.with(|jobs| {
+			jobs.borrow().iter().filter(|(w, _)| w == who).map(|(_, j)| j.clone()).collect()
+		})
+	}
+
+	fn commitment(who: &u64, proposal: u64, verdict: &Verdict, salt: &H256) -> Option<H256> {
+		Some(H256(sp_io::hashing::blake2_256(&(proposal, verdict, salt, who).encode())))
+	}
+
+	fn commit_call(proposal: u64, commitment: H256) -> Self::Call {
+		frame_system::Call::remark { remark: (b"commit", proposal, commitment).encode() }
+	}
+
+	fn reveal_call(
+		proposal: u64,
+		verdict: &Verdict,
+		salt: H256,
+		signature: &Signature,
+	) -> Option<Self::Call> {
+		Some(frame_system::Call::remark {
+			remark: (b"reveal", proposal, verdict, salt, signature).encode(),
+		})
+	}
 }
 
 /// Creates asset 77 for the `claim_rewards` benchmark.
@@ -106,7 +200,7 @@ pub fn new_test_ext(admission: crate::Admission, allowlist: Vec<u64>) -> sp_io::
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
-	pallet_verifiers::GenesisConfig::<Test> { admission, allowlist }
+	pallet_verifiers::GenesisConfig::<Test> { admission, allowlist, verifiers: vec![] }
 		.assimilate_storage(&mut storage)
 		.unwrap();
 	let mut ext: sp_io::TestExternalities = storage.into();

@@ -41,8 +41,69 @@ impl pallet_verifiers::Config for Runtime {
 	type MaxMissedInRow = ConstU32<3>;
 	type SlashShare = VerifierSlashShare;
 	type WeightInfo = crate::weights::pallet_verifiers::WeightInfo<Runtime>;
+	type Jobs = crate::Proposals;
+	type AuthorityId = pallet_verifiers::offchain::crypto::VerifierAuthId;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchmarkRewardAsset;
+}
+
+/// The public key of the development runner (`poi-runner --dev`, secret URI
+/// `//Alice//runner`): the dev chain registers Alice as a verifier with it.
+pub const DEV_RUNNER_KEY: [u8; 32] = [
+	0x48, 0x6e, 0x63, 0x77, 0xd7, 0x1e, 0x0a, 0x8d, 0xb9, 0xb5, 0xa1, 0x7f, 0xf5, 0x23, 0x83, 0x2c,
+	0x04, 0xec, 0x9c, 0xf6, 0x59, 0x06, 0x25, 0x2a, 0xf4, 0x4a, 0xc5, 0xe3, 0xdb, 0x4e, 0x74, 0x6d,
+];
+
+impl frame_system::offchain::SigningTypes for Runtime {
+	type Public = <crate::Signature as sp_runtime::traits::Verify>::Signer;
+	type Signature = crate::Signature;
+}
+
+impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Runtime
+where
+	crate::RuntimeCall: From<LocalCall>,
+{
+	type Extrinsic = crate::UncheckedExtrinsic;
+	type RuntimeCall = crate::RuntimeCall;
+}
+
+/// Verifiers' off-chain workers sign their verdict transactions with the runtime's standard
+/// extensions (mortal for the longest period `BlockHashCount` allows, no tip).
+impl<LocalCall> frame_system::offchain::CreateSignedTransaction<LocalCall> for Runtime
+where
+	crate::RuntimeCall: From<LocalCall>,
+{
+	fn create_signed_transaction<
+		C: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+	>(
+		call: crate::RuntimeCall,
+		public: Self::Public,
+		account: AccountId,
+		nonce: crate::Nonce,
+	) -> Option<crate::UncheckedExtrinsic> {
+		use codec::Encode;
+		use sp_runtime::{generic::Era, traits::StaticLookup, SaturatedConversion};
+		let period = crate::configs::BlockHashCount::get()
+			.checked_next_power_of_two()
+			.map(|p| p / 2)
+			.unwrap_or(2) as u64;
+		let current = crate::System::block_number().saturated_into::<u64>().saturating_sub(1);
+		let extension: crate::TxExtension = (
+			frame_system::CheckNonZeroSender::<Runtime>::new(),
+			frame_system::CheckSpecVersion::<Runtime>::new(),
+			frame_system::CheckTxVersion::<Runtime>::new(),
+			frame_system::CheckGenesis::<Runtime>::new(),
+			frame_system::CheckEra::<Runtime>::from(Era::mortal(period, current)),
+			frame_system::CheckNonce::<Runtime>::from(nonce),
+			frame_system::CheckWeight::<Runtime>::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+		);
+		let payload = crate::SignedPayload::new(call, extension).ok()?;
+		let signature = payload.using_encoded(|bytes| C::sign(bytes, public))?;
+		let address = <Runtime as frame_system::Config>::Lookup::unlookup(account);
+		let (call, extension, _) = payload.deconstruct();
+		Some(crate::UncheckedExtrinsic::new_signed(call, address, signature, extension))
+	}
 }
 
 /// Creates a user asset for the `claim_rewards` benchmark.

@@ -1,0 +1,150 @@
+//! The verifiers' off-chain worker driving a real round of this pallet: jobs built from the
+//! round and the project's protocol, the runner answered through the offchain test
+//! externalities, the signed transactions from the pool dispatched, the proposal settled.
+
+use super::*;
+use crate::offchain::{artifact_to_wire, verdict_from_wire};
+use codec::{Decode, Encode};
+use frame_support::traits::Hooks;
+use poi_offchain::{rpc::request_body, wire};
+use sp_core::offchain::{
+	testing::{PendingRequest, TestOffchainExt, TestTransactionPoolExt},
+	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+};
+use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+use sp_runtime::traits::Dispatchable;
+
+#[test]
+fn wire_verdicts_encode_like_chain_verdicts_so_runner_signatures_verify() {
+	new_test_ext().execute_with(|| {
+		let log = wire::Artifact::new(H256::repeat_byte(8), vec![b'Q'; 46]);
+		for v in [
+			wire::Verdict::Score { score: -123_456, log: log.clone() },
+			wire::Verdict::HarnessError { log: log.clone() },
+			wire::Verdict::Invalid { log: log.clone() },
+		] {
+			let chain = verdict_from_wire::<Test>(&v).unwrap();
+			assert_eq!(v.encode(), chain.encode());
+			assert_eq!(
+				wire::runner_payload(&Props::genesis_hash(), 9, &v),
+				Props::runner_payload(9, &chain)
+			);
+		}
+		// A CID beyond the chain's bound cannot go on chain.
+		let long = wire::Artifact::new(H256::zero(), vec![b'Q'; 1_000]);
+		assert!(verdict_from_wire::<Test>(&wire::Verdict::Invalid { log: long }).is_none());
+		assert_eq!(
+			Props::genesis_hash().encode(),
+			frame_system::Pallet::<Test>::block_hash(0u64).encode()
+		);
+	});
+}
+
+#[test]
+fn the_offchain_worker_takes_a_round_from_reveal_to_settlement() {
+	let mut ext = new_test_ext();
+	let keystore = MemoryKeystore::new();
+	let key = keystore.sr25519_generate_new(poi_offchain::VERIFIER_KEY_TYPE, Some("//V")).unwrap();
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	ext.register_extension(OffchainWorkerExt::new(offchain.clone()));
+	ext.register_extension(OffchainDbExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.register_extension(KeystoreExt::new(keystore));
+	ext.execute_with(|| {
+		// A project re-run by one verifier: the one whose key is in this node's keystore.
+		let project = pallet_projects::NextProjectId::<Test>::get();
+		let protocol = Protocol { quorum: 1, ..Protocol::example(46) };
+		assert_ok!(Registry::create_project(
+			RuntimeOrigin::signed(account(1)),
+			protocol.clone(),
+			b"nanogpt".to_vec(),
+			b"NANO".to_vec(),
+			curve(),
+			None,
+		));
+		assert_ok!(Curve::buy(RuntimeOrigin::signed(account(MINER)), project, 300, u64::MAX));
+		let verifier = AccountId::from(key);
+		assert_ok!(Balances::transfer_allow_death(
+			RuntimeOrigin::signed(account(1)),
+			verifier.clone(),
+			10_000
+		));
+		assert_ok!(Verifiers::register(
+			RuntimeOrigin::signed(verifier.clone()),
+			1_000,
+			runner(42).public()
+		));
+		let claim = -900_000;
+		let id = propose(MINER, project, 0, 7, claim);
+		assert_eq!(assigned(id), vec![verifier.clone()]);
+
+		// The job the runner gets: the round, the protocol's evaluator, metric and artifacts.
+		let round = Rounds::<Test>::get(id).unwrap();
+		let request = wire::JobRequest {
+			genesis: Props::genesis_hash(),
+			proposal: id,
+			project,
+			round: wire::RoundKind::Initial,
+			seed: round.seed,
+			evaluator: wire::EvaluatorSpec::CandleGpt { seconds: 300 },
+			direction: wire::Direction::Minimize,
+			scale_exponent: 6,
+			document: artifact_to_wire::<Test>(&protocol.document),
+			benchmark: artifact_to_wire::<Test>(&protocol.benchmark),
+			code: artifact_to_wire::<Test>(&code(7)),
+		};
+		let verdict = wire::Verdict::Score {
+			score: claim,
+			log: wire::Artifact::new(H256::repeat_byte(5), b"log-cid".to_vec()),
+		};
+		let signature = runner(42).sign(&wire::runner_payload(&request.genesis, id, &verdict));
+		let answer = wire::JobStatus {
+			id: request.id(),
+			state: wire::JobState::Done {
+				verdict: verdict.clone(),
+				signature: wire::Signature(signature.0),
+			},
+		};
+		state.write().expect_request(PendingRequest {
+			method: "POST".into(),
+			uri: poi_offchain::worker::DEFAULT_RUNNER_URL.into(),
+			headers: vec![("Content-Type".into(), "application/json".into())],
+			body: request_body(1, "submit_job", (&request,)),
+			response: Some(
+				format!(
+					r#"{{"jsonrpc":"2.0","id":1,"result":{}}}"#,
+					serde_json::to_string(&answer).unwrap()
+				)
+				.into_bytes(),
+			),
+			sent: true,
+			..Default::default()
+		});
+
+		// Each transaction the worker sends is signed by the verifier; dispatching it is what
+		// the block author would do.
+		let dispatch_from_pool = || {
+			let raw = pool_state.write().transactions.pop().expect("a transaction in the pool");
+			assert!(pool_state.read().transactions.is_empty());
+			let xt = Extrinsic::decode(&mut &raw[..]).unwrap();
+			let sp_runtime::generic::Preamble::Signed(signer, _, _) = &xt.preamble else {
+				panic!("signed")
+			};
+			assert_eq!(*signer, verifier);
+			assert_ok!(xt.function.dispatch(RuntimeOrigin::signed(signer.clone())));
+		};
+		Verifiers::offchain_worker(now());
+		dispatch_from_pool();
+		let round = Rounds::<Test>::get(id).unwrap();
+		assert!(round.assignments[0].commitment.is_some());
+		assert_eq!(round.phase, crate::types::Phase::Reveal, "the only verifier committed");
+
+		next_block();
+		Verifiers::offchain_worker(now());
+		dispatch_from_pool();
+		assert!(matches!(status(id), ProposalStatus::Approved { .. }), "{:?}", status(id));
+		assert_eq!(<Registry as Lineage<AccountId>>::best(project).unwrap().1, claim);
+		check();
+	});
+}

@@ -1,0 +1,178 @@
+// End to end with a real runner: the dev node and `poi-runner serve --dev` (embedded store)
+// on loopback. The wasm example's harness and candidates are built from source and put into
+// the runner's store; a project is created on chain naming them; Bob proposes the faster
+// candidate, and with no further action from the test Alice's off-chain worker and the runner
+// bring the round to approval; an inflated claim ends rejected and slashed.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { u8aConcat, u8aToHex } from '@polkadot/util';
+import { blake2AsU8a, decodeAddress } from '@polkadot/util-crypto';
+
+import {
+  RUNNER_BIN, runnerCall, sendAndFinalize, startDevNodeWithKeys, startDevRunner,
+} from './node-harness.mjs';
+
+const UNIT = 10n ** 12n;
+const included = { finalized: false };
+const EXAMPLE = new URL('../../examples/wasm-sort/', import.meta.url).pathname;
+const FUEL = JSON.parse(readFileSync(join(EXAMPLE, 'protocol.json'))).fuel;
+
+let runner;
+let node;
+let api;
+let alice;
+let bob;
+let files; // { harness, baseline, faster, protocol } -> bytes
+let artifacts; // same keys -> { digest, cid }
+let scores; // { baseline, faster } as the runner's `eval` measures them (seed 0)
+let project;
+let asset;
+
+const put = async (bytes) => runnerCall(runner.url, 'put_artifact', [u8aToHex(bytes)]);
+
+/** `poi-runner eval` of a candidate: the miner's local check. */
+function evaluate(candidate) {
+  const base = mkdtempSync(join(tmpdir(), 'poi-eval-'));
+  try {
+    const out = execFileSync(RUNNER_BIN, [
+      'eval', '--dev', '--base-path', base, '--budget', String(FUEL),
+      '--benchmark', join(EXAMPLE, 'build/harness.wasm'),
+      '--candidate', join(EXAMPLE, `build/${candidate}.wasm`),
+      '--document', join(EXAMPLE, 'protocol.json'),
+    ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const status = JSON.parse(out);
+    assert.equal(status.verdict.kind, 'score', out);
+    return BigInt(status.verdict.score);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+before(async () => {
+  execFileSync('bash', [join(EXAMPLE, 'build.sh')], { stdio: 'ignore' });
+  files = Object.fromEntries(['harness', 'baseline', 'faster'].map(
+    (name) => [name, readFileSync(join(EXAMPLE, `build/${name}.wasm`))],
+  ));
+  files.protocol = readFileSync(join(EXAMPLE, 'protocol.json'));
+  scores = { baseline: evaluate('baseline'), faster: evaluate('faster') };
+  runner = await startDevRunner();
+  ({ node, api, alice, bob } = await startDevNodeWithKeys({ extraArgs: ['--runner-url', runner.url] }));
+});
+
+after(async () => {
+  await node?.stop();
+  await runner?.stop();
+});
+
+test('the runner serves the dev key Alice is registered with', async () => {
+  const info = await runnerCall(runner.url, 'info');
+  assert.deepEqual(info.evaluators, ['wasm']);
+  assert.equal(info.store, 'embedded');
+  const alices = (await api.query.verifiers.verifiers(alice.address)).unwrap();
+  assert.equal(alices.runnerKey.toHex(), info.publicKey);
+  assert.ok(scores.faster > scores.baseline, `faster ${scores.faster} beats baseline ${scores.baseline}`);
+});
+
+test('a wasm project with its artifacts in the runner\'s store', async () => {
+  artifacts = {};
+  for (const [name, bytes] of Object.entries(files)) {
+    artifacts[name] = await put(bytes);
+    assert.equal(artifacts[name].digest, u8aToHex(blake2AsU8a(bytes, 256)));
+  }
+  project = (await api.query.projects.nextProjectId()).toNumber();
+  asset = 2n ** 31n + BigInt(project);
+  const protocol = {
+    document: artifacts.protocol,
+    repository: artifacts.baseline,
+    benchmark: artifacts.harness,
+    baselineMetrics: artifacts.protocol,
+    metric: { name: 'fuel', direction: 'Minimize', scaleExponent: 0 },
+    baselineScore: scores.baseline,
+    minImprovementBps: 100,
+    toleranceBps: 0,
+    quorum: 1,
+    evaluator: { Wasm: { fuel: FUEL } },
+  };
+  const curve = {
+    basePrice: UNIT, slope: UNIT / 10n, minerPoolCap: 1_000n, rewardPerApproval: 10n, initialEscrow: 1_000n * UNIT,
+  };
+  const created = await sendAndFinalize(
+    api.tx.projects.createProject(protocol, 'wasm sort', 'SORT', curve, null), alice, included,
+  );
+  assert.equal(created.dispatchError, null);
+  const bought = await sendAndFinalize(api.tx.bondingCurve.buy(project, 30, 1_000n * UNIT), bob, included);
+  assert.equal(bought.dispatchError, null);
+});
+
+const enc = (type, value) => api.createType(type, value).toU8a();
+const codeType = () => api.tx.proposals.reveal.meta.args[2].type.toString();
+
+/** Bob commits `code` with `claim`, reveals it in a later block; the proposal id and block. */
+async function propose(code, claim, saltByte) {
+  const salt = `0x${saltByte.repeat(32)}`;
+  const commitment = blake2AsU8a(u8aConcat(
+    enc('u32', project), enc('u32', 0), enc(codeType(), code), enc('i128', claim), enc('H256', salt),
+    decodeAddress(bob.address),
+  ), 256);
+  const committed = await sendAndFinalize(api.tx.proposals.commit(project, commitment, 5), bob, included);
+  assert.equal(committed.dispatchError, null);
+  const revealed = await sendAndFinalize(api.tx.proposals.reveal(commitment, 0, code, claim, salt), bob, included);
+  assert.equal(revealed.dispatchError, null);
+  const event = revealed.events.find(({ event }) => api.events.proposals.Revealed.is(event));
+  const block = (await api.rpc.chain.getHeader(revealed.blockHash)).number.toNumber();
+  return { id: event.event.data.proposal.toNumber(), block };
+}
+
+/** Waits (up to `blocks` blocks) until proposal `id` is no longer verifying. */
+async function settled(id, blocks = 40) {
+  const start = (await api.rpc.chain.getHeader()).number.toNumber();
+  for (;;) {
+    const proposal = (await api.query.proposals.proposals(id)).unwrap();
+    if (!proposal.status.isVerifying) {
+      return { proposal, block: (await api.rpc.chain.getHeader()).number.toNumber() };
+    }
+    const now = (await api.rpc.chain.getHeader()).number.toNumber();
+    assert.ok(now - start < blocks, `proposal ${id} still verifying after ${blocks} blocks:\n${runner.log().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+const tokens = async (who) => {
+  const account = await api.query.assets.account(asset, who);
+  return account.isSome ? account.unwrap().balance.toBigInt() : 0n;
+};
+
+test('a truly better candidate is re-run by the runner and approved with no further step', async () => {
+  // The miner claims a little less than it measured locally: the round's seed is drawn at
+  // reveal, and the verified score must not fall below the claim (tolerance 0).
+  const claim = scores.faster + scores.faster / 5n;
+  const { id, block } = await propose(artifacts.faster, claim, '71');
+  const { proposal, block: end } = await settled(id);
+  assert.ok(proposal.status.isApproved, proposal.status.toString());
+  const best = (await api.query.projects.projects(project)).unwrap().best.toNumber();
+  const node = (await api.query.projects.nodes(project, best)).unwrap();
+  assert.ok(node.score.toBigInt() >= claim, `${node.score} >= ${claim}`);
+  assert.ok(node.score.toBigInt() > scores.baseline);
+  assert.equal(node.code.digest.toHex(), artifacts.faster.digest);
+  const stats = (await api.query.verifiers.verifiers(alice.address)).unwrap().stats;
+  assert.equal(stats.agreed.toNumber(), 1);
+  console.log(`# wasm example: reveal in block ${block}, settled by block ${end} (${end - block} blocks)`);
+  assert.match(runner.log(), /job 0x[0-9a-f]+ done in [0-9.]+ s: score/);
+});
+
+test('an inflated claim is re-run, rejected and its stake slashed', async () => {
+  const before = await tokens(bob.address);
+  // The baseline claimed as if it were faster than the faster candidate.
+  const claim = scores.faster / 2n;
+  const { id } = await propose(artifacts.baseline, claim, '72');
+  assert.equal(await tokens(bob.address), before - 5n, 'the stake left the miner');
+  const { proposal } = await settled(id);
+  assert.ok(proposal.status.isRejected, proposal.status.toString());
+  assert.ok(proposal.status.asRejected.isMisclaimed, proposal.status.toString());
+  assert.equal(await tokens(bob.address), before - 5n, 'the stake is not returned');
+});
