@@ -233,7 +233,7 @@ pub mod pallet {
 		>;
 
 		/// The crypto of verifier keys in the node's keystore (key type `poiv`):
-		/// [`crypto::VerifierAuthId`] in poi's runtime.
+		/// [`crate::offchain::crypto::VerifierAuthId`] in poi's runtime.
 		type AuthorityId: AppCrypto<Self::Public, Self::Signature>;
 
 		/// Creates what the benchmarks need.

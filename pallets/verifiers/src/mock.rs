@@ -185,6 +185,15 @@ impl crate::BenchmarkHelper<u32> for BenchmarkAsset {
 
 /// Accounts 1, 2, 3, 5, 6, 7 hold 10 000; 4 holds 150.
 pub fn new_test_ext(admission: crate::Admission, allowlist: Vec<u64>) -> sp_io::TestExternalities {
+	genesis_ext(admission, allowlist, vec![])
+}
+
+/// [`new_test_ext`] with `verifiers` registered at genesis.
+pub fn genesis_ext(
+	admission: crate::Admission,
+	allowlist: Vec<u64>,
+	verifiers: Vec<(u64, u64, crate::RunnerKey)>,
+) -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: vec![
@@ -200,7 +209,7 @@ pub fn new_test_ext(admission: crate::Admission, allowlist: Vec<u64>) -> sp_io::
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
-	pallet_verifiers::GenesisConfig::<Test> { admission, allowlist, verifiers: vec![] }
+	pallet_verifiers::GenesisConfig::<Test> { admission, allowlist, verifiers }
 		.assimilate_storage(&mut storage)
 		.unwrap();
 	let mut ext: sp_io::TestExternalities = storage.into();

@@ -504,3 +504,27 @@ fn try_state_catches_a_pot_holding_less_than_it_owes() {
 		assert!(Registry::do_try_state().is_err());
 	});
 }
+
+#[test]
+fn genesis_verifiers_are_registered_with_their_bonds_held() {
+	genesis_ext(Admission::Permissionless, vec![], vec![(1, 500, key(1)), (2, 100, key(2))])
+		.execute_with(|| {
+			assert_eq!(Verifiers::<Test>::count(), 2);
+			assert_eq!(Verifiers::<Test>::get(1).unwrap().bond, 500);
+			assert_eq!(held(1), 500);
+			assert_eq!(RunnerKeys::<Test>::get(key(2)), Some(2));
+			check();
+		});
+}
+
+#[test]
+#[should_panic(expected = "cannot register")]
+fn a_genesis_verifier_below_the_minimum_bond_fails_the_genesis() {
+	genesis_ext(Admission::Permissionless, vec![], vec![(1, 99, key(1))]);
+}
+
+#[test]
+#[should_panic(expected = "cannot register")]
+fn genesis_verifiers_share_no_runner_key() {
+	genesis_ext(Admission::Permissionless, vec![], vec![(1, 100, key(1)), (2, 100, key(1))]);
+}
