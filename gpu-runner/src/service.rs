@@ -254,7 +254,7 @@ pub(crate) mod tests {
 		evaluate::tests::{candidate, HARNESS},
 		store::BlobStore,
 	};
-	use poi_offchain::wire::{Direction, EvaluatorSpec, RoundKind};
+	use poi_offchain::wire::EvaluatorSpec;
 	use std::time::{Duration, Instant};
 
 	/// A job on a fresh store: the byte-sum harness and a candidate.
@@ -264,19 +264,12 @@ pub(crate) mod tests {
 		wall_seconds: u32,
 	) -> JobRequest {
 		let document = format!(r#"{{"wasm": {{"wallSeconds": {wall_seconds}}}}}"#);
-		JobRequest {
-			genesis: H256::repeat_byte(1),
-			proposal: 7,
-			project: 0,
-			round: RoundKind::Initial,
-			seed: H256::repeat_byte(3),
-			evaluator: EvaluatorSpec::Wasm { fuel: 1_000_000 },
-			direction: Direction::Minimize,
-			scale_exponent: 0,
-			document: store.put(document.as_bytes()).unwrap(),
-			benchmark: store.put(&wat::parse_str(HARNESS).unwrap()).unwrap(),
-			code: store.put(&wat::parse_str(candidate_text).unwrap()).unwrap(),
-		}
+		crate::evaluate::tests::job(
+			store,
+			document.as_bytes(),
+			&wat::parse_str(HARNESS).unwrap(),
+			&wat::parse_str(candidate_text).unwrap(),
+		)
 	}
 
 	pub(crate) fn wait_done(service: &Service, id: H256) -> JobStatus {

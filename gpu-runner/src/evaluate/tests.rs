@@ -160,7 +160,13 @@ fn broken_harnesses_are_harness_errors() {
 	harness_error(&run(&no_run, &good), "run");
 }
 
-fn job(store: &BlobStore, harness: &[u8], candidate: &[u8]) -> JobRequest {
+/// A job of proposal 7 with the byte-sum fixtures' settings and these files put in `store`.
+pub(crate) fn job(
+	store: &dyn crate::store::Store,
+	document: &[u8],
+	harness: &[u8],
+	candidate: &[u8],
+) -> JobRequest {
 	JobRequest {
 		genesis: H256::repeat_byte(1),
 		proposal: 7,
@@ -170,11 +176,14 @@ fn job(store: &BlobStore, harness: &[u8], candidate: &[u8]) -> JobRequest {
 		evaluator: EvaluatorSpec::Wasm { fuel: 1_000_000 },
 		direction: Direction::Minimize,
 		scale_exponent: 0,
-		document: store.put(br#"{"wasm": {"memoryMiB": 1, "wallSeconds": 20}}"#).unwrap(),
+		document: store.put(document).unwrap(),
 		benchmark: store.put(harness).unwrap(),
 		code: store.put(candidate).unwrap(),
 	}
 }
+
+/// A document capping memories at 1 MiB.
+const SMALL_MEMORY: &[u8] = br#"{"wasm": {"memoryMiB": 1, "wallSeconds": 20}}"#;
 
 #[test]
 fn evaluate_scores_and_checks_artifacts() {
@@ -182,7 +191,7 @@ fn evaluate_scores_and_checks_artifacts() {
 	let store = BlobStore::open(dir.path()).unwrap();
 	let harness = wasm_of(HARNESS);
 	let good = wasm_of(&candidate(1, 0, "", ""));
-	let j = job(&store, &harness, &good);
+	let j = job(&store, SMALL_MEMORY, &harness, &good);
 
 	let wasm::Outcome::Measured(fuel) = run(HARNESS, &candidate(1, 0, "", "")).outcome else {
 		panic!("measured")
@@ -217,7 +226,7 @@ fn evaluate_scores_and_checks_artifacts() {
 	assert_eq!(evaluate(&candle, &store).finding, Finding::HarnessError);
 	// The document's memory cap (1 MiB = 16 pages) applies.
 	let grows = wasm_of(&candidate(1, 0, "", "(drop (memory.grow (i32.const 20)))"));
-	let j2 = job(&store, &harness, &grows);
+	let j2 = job(&store, SMALL_MEMORY, &harness, &grows);
 	assert_eq!(evaluate(&j2, &store).finding, Finding::Invalid);
 }
 
