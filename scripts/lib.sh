@@ -9,6 +9,10 @@ export POI_ROOT
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poi-target}"
 export POI_NODE_BIN="${POI_NODE_BIN:-$CARGO_TARGET_DIR/release/poi-node}"
 export POI_RUNNER_BIN="${POI_RUNNER_BIN:-$CARGO_TARGET_DIR/release/poi-runner}"
+# The candle-gpt trainer (gpu-runner/gpt, its own workspace and target directory); the runner
+# finds it through this variable.
+export POI_GPT_TARGET_DIR="$CARGO_TARGET_DIR/poi-gpt"
+export POI_GPT_BIN="${POI_GPT_BIN:-$POI_GPT_TARGET_DIR/release/poi-gpt}"
 
 # The step now running; `fail_trap` names it when a command fails.
 POI_STEP="start"
@@ -56,12 +60,16 @@ install_build_deps() {
 	done
 }
 
-# Builds the node (release, locked) and reports how long it took.
+# Builds the node and the runner (release, locked), then the runner's candle-gpt trainer, and
+# reports how long it took.
 build_node() {
-	step "building poi-node (release) into $CARGO_TARGET_DIR"
+	step "building poi-node and poi-runner (release) into $CARGO_TARGET_DIR"
 	local start end
 	start=$(date +%s)
 	cargo build --release --locked --workspace
+	step "building poi-gpt, the candle-gpt trainer (release) into $POI_GPT_TARGET_DIR"
+	cargo build --release --locked --manifest-path "$POI_ROOT/gpu-runner/gpt/Cargo.toml" \
+		--target-dir "$POI_GPT_TARGET_DIR"
 	end=$(date +%s)
 	echo "build took $((end - start)) s"
 }

@@ -11,6 +11,7 @@ install_build_deps
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+cargo fmt --manifest-path gpu-runner/gpt/Cargo.toml -- --check
 
 build_node
 
@@ -18,6 +19,10 @@ step "cargo test (release, workspace)"
 test_start=$(date +%s)
 cargo test --release --locked --workspace --no-fail-fast
 echo "cargo test took $(($(date +%s) - test_start)) s"
+
+step "cargo test of poi-gpt, the candle-gpt trainer (release)"
+cargo test --release --locked --manifest-path gpu-runner/gpt/Cargo.toml \
+	--target-dir "$POI_GPT_TARGET_DIR"
 
 step "benchmark tests of poi's pallets (feature runtime-benchmarks, mock runtimes)"
 cargo test --release --locked -p pallet-projects -p pallet-bonding-curve -p pallet-verifiers \

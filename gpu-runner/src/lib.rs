@@ -6,10 +6,10 @@
 //! - [`service`]: the bounded job queue, worker threads, signed verdicts, kept results.
 //! - [`rpc`]: the JSON-RPC server (`submit_job`, `job_status`, `info`, `put_artifact`).
 //! - [`store`]: artifact stores (the embedded blob directory).
-//! - [`evaluate`]: evaluators (`wasm` under wasmtime).
+//! - [`evaluate`]: evaluators (`wasm` under wasmtime, `candle-gpt` with candle).
 //! - [`keys`]: the key file.
 //!
-//! Not built yet: the `candle-gpt` evaluator and the IPFS store.
+//! Not built yet: the IPFS store.
 
 pub mod evaluate;
 pub mod keys;

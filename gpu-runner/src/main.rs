@@ -35,6 +35,10 @@ struct Common {
 	/// for Alice. Never on a public chain.
 	#[arg(long, global = true)]
 	dev: bool,
+	/// The candle-gpt trainer program [default: $POI_GPT_BIN, else `poi-gpt` beside
+	/// poi-runner]; without one, candle-gpt jobs are refused.
+	#[arg(long, global = true)]
+	gpt_bin: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -131,6 +135,10 @@ impl Common {
 		keys::load_or_create(&path)
 	}
 
+	fn trainer(&self) -> Option<PathBuf> {
+		self.gpt_bin.clone().or_else(evaluate::gpt::program)
+	}
+
 	fn store(&self) -> Result<BlobStore> {
 		BlobStore::open(&self.base_path().join("blobs"))
 	}
@@ -200,7 +208,7 @@ fn main() -> Result<()> {
 				code: put(&candidate)?,
 			};
 			let key = common.key()?;
-			let evaluation = evaluate::evaluate(&job, &*store);
+			let evaluation = evaluate::evaluate_with(&job, &*store, common.trainer().as_deref());
 			if log {
 				eprint!("{}", evaluation.log);
 			}
@@ -222,7 +230,14 @@ fn serve(common: Common, listen: SocketAddr, queue: u32, workers: u32) -> Result
 	let key = common.key()?;
 	let base = common.base_path();
 	let store: Arc<dyn Store> = Arc::new(common.store()?);
-	let service = Service::start(key, store, base.join("results"), queue, workers)?;
+	let trainer = common.trainer();
+	match &trainer {
+		Some(program) => log::info!("candle-gpt trainer: {}", program.display()),
+		None => {
+			log::warn!("no poi-gpt trainer (--gpt-bin or POI_GPT_BIN): candle-gpt jobs are refused")
+		},
+	}
+	let service = Service::start(key, store, base.join("results"), queue, workers, trainer)?;
 	let runtime = tokio::runtime::Runtime::new()?;
 	runtime.block_on(async move {
 		let public = service.public();

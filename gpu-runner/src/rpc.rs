@@ -98,7 +98,7 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let store = Arc::new(BlobStore::open(&dir.path().join("blobs")).unwrap());
 		let service =
-			Service::start(crate::keys::dev_key(), store.clone(), dir.path().join("r"), 2, 1)
+			Service::start(crate::keys::dev_key(), store.clone(), dir.path().join("r"), 2, 1, None)
 				.unwrap();
 		let runtime = tokio::runtime::Runtime::new().unwrap();
 		let (addr, _handle) =

@@ -53,17 +53,21 @@ pub struct Service {
 	capacity: u32,
 	jobs: Mutex<HashMap<H256, Slot>>,
 	queue: mpsc::SyncSender<JobRequest>,
+	trainer: Option<PathBuf>,
+	devices: Vec<String>,
 }
 
 impl Service {
 	/// Starts a service with `workers` worker threads, a queue of `capacity` jobs, results kept
-	/// under `results`.
+	/// under `results`, and candle-gpt jobs trained by `trainer` (`poi-gpt`; without one the
+	/// runner refuses them).
 	pub fn start(
 		key: sr25519::Pair,
 		store: Arc<dyn Store>,
 		results: PathBuf,
 		capacity: u32,
 		workers: u32,
+		trainer: Option<PathBuf>,
 	) -> Result<Arc<Self>> {
 		fs::create_dir_all(&results)
 			.with_context(|| format!("creating results directory {}", results.display()))?;
@@ -75,6 +79,8 @@ impl Service {
 			capacity: capacity.max(1),
 			jobs: Mutex::new(HashMap::new()),
 			queue,
+			devices: evaluate::gpt::devices(trainer.as_deref()),
+			trainer,
 		});
 		let receiver = Arc::new(Mutex::new(receiver));
 		for n in 0..workers.max(1) {
@@ -111,7 +117,7 @@ impl Service {
 		if let Some(status) = self.known(&jobs, id) {
 			return Ok(status);
 		}
-		if !evaluate::supports(&job.evaluator) {
+		if !evaluate::evaluators(self.trainer.as_deref()).contains(&job.evaluator.name()) {
 			return Err(SubmitError::Unsupported(job.evaluator.name()));
 		}
 		if jobs.len() >= self.capacity as usize {
@@ -159,8 +165,11 @@ impl Service {
 		RunnerInfo {
 			public_key: H256(self.key.public().0),
 			version: env!("CARGO_PKG_VERSION").into(),
-			devices: vec!["cpu".into()],
-			evaluators: evaluate::EVALUATORS.iter().map(|e| e.to_string()).collect(),
+			devices: self.devices.clone(),
+			evaluators: evaluate::evaluators(self.trainer.as_deref())
+				.into_iter()
+				.map(String::from)
+				.collect(),
 			store: self.store.kind().into(),
 			queued,
 			capacity: self.capacity,
@@ -185,7 +194,7 @@ impl Service {
 		);
 		let started = std::time::Instant::now();
 		let evaluation = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-			evaluate::evaluate(&job, &*self.store)
+			evaluate::evaluate_with(&job, &*self.store, self.trainer.as_deref())
 		}))
 		.unwrap_or_else(|_| evaluate::Evaluation {
 			finding: Finding::HarnessError,
@@ -286,7 +295,8 @@ pub(crate) mod tests {
 
 	fn start(dir: &std::path::Path, capacity: u32) -> Arc<Service> {
 		let store = Arc::new(BlobStore::open(&dir.join("blobs")).unwrap());
-		Service::start(crate::keys::dev_key(), store, dir.join("results"), capacity, 1).unwrap()
+		Service::start(crate::keys::dev_key(), store, dir.join("results"), capacity, 1, None)
+			.unwrap()
 	}
 
 	#[test]
@@ -366,5 +376,36 @@ pub(crate) mod tests {
 		assert_eq!(info.evaluators, vec!["wasm".to_string()]);
 		assert_eq!((info.store.as_str(), info.capacity, info.queued), ("embedded", 4, 0));
 		assert_eq!(info.public_key.0, crate::keys::dev_key().public().0);
+	}
+
+	#[test]
+	fn a_runner_with_a_trainer_takes_candle_gpt_jobs() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = Arc::new(BlobStore::open(&dir.path().join("blobs")).unwrap());
+		let trainer = crate::evaluate::tests::trainer(
+			dir.path(),
+			"poi-gpt",
+			r#"echo '{"finding":"measured","valBpb":2.25,"trials":[],"device":"cpu"}'"#,
+		);
+		let service = Service::start(
+			crate::keys::dev_key(),
+			store,
+			dir.path().join("r"),
+			2,
+			1,
+			Some(trainer),
+		)
+		.unwrap();
+		assert_eq!(service.info().evaluators, vec!["wasm".to_string(), "candle-gpt".to_string()]);
+		let mut job = job_with(service.store(), &candidate(1, 0, "", ""), 20);
+		job.evaluator = EvaluatorSpec::CandleGpt { seconds: 60 };
+		job.scale_exponent = 2;
+		service.submit(job.clone()).unwrap();
+		let JobState::Done { verdict: Verdict::Score { score, .. }, .. } =
+			wait_done(&service, job.id()).state
+		else {
+			panic!("scored")
+		};
+		assert_eq!(score, -225);
 	}
 }

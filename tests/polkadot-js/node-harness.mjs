@@ -162,6 +162,11 @@ export const RUNNER_BIN =
   process.env.POI_RUNNER_BIN ??
   join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, '.cache/poi-target'), 'release/poi-runner');
 
+/** The candle-gpt trainer the runner starts per job (built by scripts/lib.sh `build_node`). */
+export const GPT_BIN =
+  process.env.POI_GPT_BIN ??
+  join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, '.cache/poi-target'), 'poi-gpt/release/poi-gpt');
+
 /** One JSON-RPC call to a runner over HTTP; the result, or throws with the runner's error. */
 export async function runnerCall(url, method, params = []) {
   const response = await fetch(url, {
@@ -185,7 +190,7 @@ export async function startDevRunner({ timeoutMs = 30_000 } = {}) {
   let log = '';
   const child = spawn(
     RUNNER_BIN,
-    ['serve', '--dev', '--base-path', basePath, '--listen', `127.0.0.1:${port}`],
+    ['serve', '--dev', '--base-path', basePath, '--listen', `127.0.0.1:${port}`, '--gpt-bin', GPT_BIN],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout.on('data', (d) => { log += d; });

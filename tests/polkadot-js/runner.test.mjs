@@ -2,7 +2,9 @@
 // on loopback. The wasm example's harness and candidates are built from source and put into
 // the runner's store; a project is created on chain naming them; Bob proposes the faster
 // candidate, and with no further action from the test Alice's off-chain worker and the runner
-// bring the round to approval; an inflated claim ends rejected and slashed.
+// bring the round to approval; an inflated claim ends rejected and slashed. Then the same for
+// the candle-gpt example: the runner's trainer (poi-gpt) trains Bob's better recipe on the
+// corpus and the round approves it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,13 +16,15 @@ import { u8aConcat, u8aToHex } from '@polkadot/util';
 import { blake2AsU8a, decodeAddress } from '@polkadot/util-crypto';
 
 import {
-  RUNNER_BIN, runnerCall, sendAndFinalize, startDevNodeWithKeys, startDevRunner,
+  GPT_BIN, RUNNER_BIN, runnerCall, sendAndFinalize, startDevNodeWithKeys, startDevRunner,
 } from './node-harness.mjs';
 
 const UNIT = 10n ** 12n;
 const included = { finalized: false };
 const EXAMPLE = new URL('../../examples/wasm-sort/', import.meta.url).pathname;
 const FUEL = JSON.parse(readFileSync(join(EXAMPLE, 'protocol.json'))).fuel;
+const GPT = new URL('../../examples/candle-gpt/', import.meta.url).pathname;
+const GPT_SECONDS = 120;
 
 let runner;
 let node;
@@ -35,16 +39,13 @@ let asset;
 
 const put = async (bytes) => runnerCall(runner.url, 'put_artifact', [u8aToHex(bytes)]);
 
-/** `poi-runner eval` of a candidate: the miner's local check. */
-function evaluate(candidate) {
+/** `poi-runner eval` with `args`: the miner's local check; the score. */
+function runEval(args) {
   const base = mkdtempSync(join(tmpdir(), 'poi-eval-'));
   try {
-    const out = execFileSync(RUNNER_BIN, [
-      'eval', '--dev', '--base-path', base, '--budget', String(FUEL),
-      '--benchmark', join(EXAMPLE, 'build/harness.wasm'),
-      '--candidate', join(EXAMPLE, `build/${candidate}.wasm`),
-      '--document', join(EXAMPLE, 'protocol.json'),
-    ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync(RUNNER_BIN, ['eval', '--dev', '--base-path', base, ...args], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const status = JSON.parse(out);
     assert.equal(status.verdict.kind, 'score', out);
     return BigInt(status.verdict.score);
@@ -52,6 +53,22 @@ function evaluate(candidate) {
     rmSync(base, { recursive: true, force: true });
   }
 }
+
+/** The wasm example's `candidate`, evaluated locally. */
+const evaluate = (candidate) => runEval([
+  '--budget', String(FUEL),
+  '--benchmark', join(EXAMPLE, 'build/harness.wasm'),
+  '--candidate', join(EXAMPLE, `build/${candidate}.wasm`),
+  '--document', join(EXAMPLE, 'protocol.json'),
+]);
+
+/** The candle-gpt example's `recipe`, trained locally (val_bpb at scale 10^6, negated). */
+const train = (recipe) => runEval([
+  '--evaluator', 'candle-gpt', '--gpt-bin', GPT_BIN, '--budget', String(GPT_SECONDS), '--scale', '6',
+  '--benchmark', join(GPT, 'corpus.txt'),
+  '--candidate', join(GPT, `${recipe}.json`),
+  '--document', join(GPT, 'protocol.json'),
+]);
 
 before(async () => {
   execFileSync('bash', [join(EXAMPLE, 'build.sh')], { stdio: 'ignore' });
@@ -71,7 +88,7 @@ after(async () => {
 
 test('the runner serves the dev key Alice is registered with', async () => {
   const info = await runnerCall(runner.url, 'info');
-  assert.deepEqual(info.evaluators, ['wasm']);
+  assert.deepEqual(info.evaluators, ['wasm', 'candle-gpt']);
   assert.equal(info.store, 'embedded');
   const alices = (await api.query.verifiers.verifiers(alice.address)).unwrap();
   assert.equal(alices.runnerKey.toHex(), info.publicKey);
@@ -84,9 +101,7 @@ test('a wasm project with its artifacts in the runner\'s store', async () => {
     artifacts[name] = await put(bytes);
     assert.equal(artifacts[name].digest, u8aToHex(blake2AsU8a(bytes, 256)));
   }
-  project = (await api.query.projects.nextProjectId()).toNumber();
-  asset = 2n ** 31n + BigInt(project);
-  const protocol = {
+  project = await createProject({
     document: artifacts.protocol,
     repository: artifacts.baseline,
     benchmark: artifacts.harness,
@@ -97,23 +112,30 @@ test('a wasm project with its artifacts in the runner\'s store', async () => {
     toleranceBps: 0,
     quorum: 1,
     evaluator: { Wasm: { fuel: FUEL } },
-  };
+  }, 'wasm sort', 'SORT');
+  asset = 2n ** 31n + BigInt(project);
+});
+
+/** Alice creates a project with `protocol`; Bob buys 30 of its tokens to stake. Its id. */
+async function createProject(protocol, name, symbol) {
+  const id = (await api.query.projects.nextProjectId()).toNumber();
   const curve = {
     basePrice: UNIT, slope: UNIT / 10n, minerPoolCap: 1_000n, rewardPerApproval: 10n, initialEscrow: 1_000n * UNIT,
   };
   const created = await sendAndFinalize(
-    api.tx.projects.createProject(protocol, 'wasm sort', 'SORT', curve, null), alice, included,
+    api.tx.projects.createProject(protocol, name, symbol, curve, null), alice, included,
   );
   assert.equal(created.dispatchError, null);
-  const bought = await sendAndFinalize(api.tx.bondingCurve.buy(project, 30, 1_000n * UNIT), bob, included);
+  const bought = await sendAndFinalize(api.tx.bondingCurve.buy(id, 30, 1_000n * UNIT), bob, included);
   assert.equal(bought.dispatchError, null);
-});
+  return id;
+}
 
 const enc = (type, value) => api.createType(type, value).toU8a();
 const codeType = () => api.tx.proposals.reveal.meta.args[2].type.toString();
 
 /** Bob commits `code` with `claim`, reveals it in a later block; the proposal id and block. */
-async function propose(code, claim, saltByte) {
+async function propose(code, claim, saltByte, project) {
   const salt = `0x${saltByte.repeat(32)}`;
   const commitment = blake2AsU8a(u8aConcat(
     enc('u32', project), enc('u32', 0), enc(codeType(), code), enc('i128', claim), enc('H256', salt),
@@ -151,7 +173,7 @@ test('a truly better candidate is re-run by the runner and approved with no furt
   // The miner claims a little less than it measured locally: the round's seed is drawn at
   // reveal, and the verified score must not fall below the claim (tolerance 0).
   const claim = scores.faster + scores.faster / 5n;
-  const { id, block } = await propose(artifacts.faster, claim, '71');
+  const { id, block } = await propose(artifacts.faster, claim, '71', project);
   const { proposal, block: end } = await settled(id);
   assert.ok(proposal.status.isApproved, proposal.status.toString());
   const best = (await api.query.projects.projects(project)).unwrap().best.toNumber();
@@ -169,10 +191,47 @@ test('an inflated claim is re-run, rejected and its stake slashed', async () => 
   const before = await tokens(bob.address);
   // The baseline claimed as if it were faster than the faster candidate.
   const claim = scores.faster / 2n;
-  const { id } = await propose(artifacts.baseline, claim, '72');
+  const { id } = await propose(artifacts.baseline, claim, '72', project);
   assert.equal(await tokens(bob.address), before - 5n, 'the stake left the miner');
   const { proposal } = await settled(id);
   assert.ok(proposal.status.isRejected, proposal.status.toString());
   assert.ok(proposal.status.asRejected.isMisclaimed, proposal.status.toString());
   assert.equal(await tokens(bob.address), before - 5n, 'the stake is not returned');
+});
+
+test('a candle-gpt project: the runner trains a better recipe and the round approves it', async () => {
+  const names = ['corpus.txt', 'protocol.json', 'baseline.json', 'better.json'];
+  const gpt = {};
+  for (const name of names) gpt[name] = await put(readFileSync(join(GPT, name)));
+  // Trained locally first, as a miner would (seed 0; the round's seed picks other held-out
+  // chunks and weights, hence the margins below).
+  const baseline = train('baseline');
+  const better = train('better');
+  assert.ok(better > baseline, `better ${better} beats baseline ${baseline}`);
+  const id = await createProject({
+    document: gpt['protocol.json'],
+    repository: gpt['baseline.json'],
+    benchmark: gpt['corpus.txt'],
+    baselineMetrics: gpt['protocol.json'],
+    metric: { name: 'val_bpb', direction: 'Minimize', scaleExponent: 6 },
+    baselineScore: baseline,
+    minImprovementBps: 200,
+    toleranceBps: 500,
+    quorum: 1,
+    evaluator: { CandleGpt: { seconds: GPT_SECONDS } },
+  }, 'tiny shakespeare', 'BARD');
+  // The claim: 10 % worse than measured, still 2 % better than the baseline.
+  const claim = better + better / 10n;
+  assert.ok(claim > baseline - baseline / 50n, `${claim} beats ${baseline} by 2 %`);
+  const { id: proposal, block } = await propose(gpt['better.json'], claim, '73', id);
+  const { proposal: settledProposal, block: end } = await settled(proposal, 60);
+  assert.ok(settledProposal.status.isApproved, settledProposal.status.toString());
+  const best = (await api.query.projects.projects(id)).unwrap().best.toNumber();
+  const node = (await api.query.projects.nodes(id, best)).unwrap();
+  assert.equal(node.code.digest.toHex(), gpt['better.json'].digest);
+  assert.ok(node.score.toBigInt() >= claim, `${node.score} >= ${claim}`);
+  console.log(`# candle-gpt example: val_bpb ${-Number(node.score.toBigInt()) / 1e6} on chain (baseline ${-Number(baseline) / 1e6}); reveal in block ${block}, settled by block ${end}`);
+  const job = runner.log().match(/job (0x[0-9a-f]+) queued: proposal [0-9]+, evaluator candle-gpt/);
+  assert.ok(job, runner.log());
+  assert.match(runner.log(), new RegExp(`job ${job[1]} done in [0-9.]+ s: score -[0-9]+`));
 });

@@ -1,11 +1,12 @@
 //! Evaluators: from a job and its artifacts to a verdict and the log of the run.
 
+pub mod gpt;
 pub mod wasm;
 
 use crate::store::{FetchError, Store};
 use poi_offchain::wire::{Artifact, Direction, EvaluatorSpec, JobRequest};
 use serde::Deserialize;
-use std::{fmt::Write, time::Duration};
+use std::{fmt::Write, path::Path, time::Duration};
 
 /// What an evaluation came to, before it is stored and signed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,26 +28,36 @@ pub struct Evaluation {
 	pub log: String,
 }
 
-/// The evaluators this runner has, by [`EvaluatorSpec::name`].
-pub const EVALUATORS: &[&str] = &["wasm"];
-
-/// Whether this runner can run `spec`.
-pub fn supports(spec: &EvaluatorSpec) -> bool {
-	EVALUATORS.contains(&spec.name())
+/// The evaluators a runner has, by [`EvaluatorSpec::name`]: `wasm` always, `candle-gpt` when
+/// it has a `trainer` (`poi-gpt`).
+pub fn evaluators(trainer: Option<&Path>) -> Vec<&'static str> {
+	let mut names = vec!["wasm"];
+	if trainer.is_some() {
+		names.push("candle-gpt");
+	}
+	names
 }
 
-/// The optional settings of a wasm project's protocol document (JSON):
-/// `{"wasm": {"memoryMiB": 64, "wallSeconds": 60}}`. Anything else in the document is for
-/// people.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct Document {
-	#[serde(default)]
-	wasm: WasmSettings,
+/// The evaluator settings of a protocol document (JSON): `{"wasm": {"memoryMiB": 64,
+/// "wallSeconds": 60}}` for wasm projects, `{"candleGpt": {...}}` ([`gpt::Settings`]) for
+/// candle-gpt projects. A document that is not a JSON object (prose, say) gives the defaults;
+/// anything else in it is for people.
+fn settings<T: serde::de::DeserializeOwned + Default>(
+	document: &[u8],
+	key: &str,
+) -> Result<T, String> {
+	let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_slice(document) else {
+		return Ok(T::default());
+	};
+	match fields.remove(key) {
+		None => Ok(T::default()),
+		Some(value) => serde_json::from_value(value)
+			.map_err(|e| format!("the protocol document's \"{key}\" settings: {e}")),
+	}
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct WasmSettings {
 	#[serde(default = "default_memory_mib", rename = "memoryMiB")]
 	memory_mib: u32,
@@ -74,6 +85,11 @@ const MAX_MEMORY_MIB: u32 = 4096;
 /// Evaluates `job` with artifacts from `store`. Never panics on bad input: every failure is a
 /// finding with its reason in the log.
 pub fn evaluate(job: &JobRequest, store: &dyn Store) -> Evaluation {
+	evaluate_with(job, store, gpt::program().as_deref())
+}
+
+/// [`evaluate`] with candle-gpt jobs trained by `trainer` (none: they are harness errors).
+pub fn evaluate_with(job: &JobRequest, store: &dyn Store, trainer: Option<&Path>) -> Evaluation {
 	let mut log = String::new();
 	let _ = writeln!(
 		log,
@@ -90,7 +106,7 @@ pub fn evaluate(job: &JobRequest, store: &dyn Store) -> Evaluation {
 		job.round
 	);
 	let _ = writeln!(log, "seed {:?}", job.seed);
-	let finding = run(job, store, &mut log);
+	let finding = run(job, store, trainer, &mut log);
 	let _ = match &finding {
 		Finding::Score(score) => writeln!(log, "verdict: score {score}"),
 		Finding::Invalid => writeln!(log, "verdict: invalid"),
@@ -99,7 +115,7 @@ pub fn evaluate(job: &JobRequest, store: &dyn Store) -> Evaluation {
 	Evaluation { finding, log }
 }
 
-fn run(job: &JobRequest, store: &dyn Store, log: &mut String) -> Finding {
+fn run(job: &JobRequest, store: &dyn Store, trainer: Option<&Path>, log: &mut String) -> Finding {
 	// The project's own files: when they cannot be had the candidate is not at fault.
 	let project_file = |what: &str, a: &Artifact, log: &mut String| match store.fetch(a) {
 		Ok(bytes) => Some(bytes),
@@ -137,7 +153,13 @@ fn run(job: &JobRequest, store: &dyn Store, log: &mut String) -> Finding {
 
 	match job.evaluator {
 		EvaluatorSpec::Wasm { fuel } => {
-			let settings = serde_json::from_slice::<Document>(&document).unwrap_or_default().wasm;
+			let settings = match settings::<WasmSettings>(&document, "wasm") {
+				Ok(settings) => settings,
+				Err(why) => {
+					let _ = writeln!(log, "harness error: {why}");
+					return Finding::HarnessError;
+				},
+			};
 			let limits = wasm::Limits {
 				fuel,
 				memory_bytes: (settings.memory_mib.min(MAX_MEMORY_MIB) as usize) << 20,
@@ -179,11 +201,65 @@ fn run(job: &JobRequest, store: &dyn Store, log: &mut String) -> Finding {
 				},
 			}
 		},
-		EvaluatorSpec::CandleGpt { .. } => {
-			let _ = writeln!(log, "this runner has no candle-gpt evaluator");
+		EvaluatorSpec::CandleGpt { seconds } => {
+			candle_gpt(job, seconds, &document, &benchmark, &candidate, trainer, log)
+		},
+	}
+}
+
+fn candle_gpt(
+	job: &JobRequest,
+	seconds: u32,
+	document: &[u8],
+	corpus: &[u8],
+	candidate: &[u8],
+	trainer: Option<&Path>,
+	log: &mut String,
+) -> Finding {
+	let Some(program) = trainer else {
+		let _ = writeln!(log, "harness error: no poi-gpt trainer (set POI_GPT_BIN)");
+		return Finding::HarnessError;
+	};
+	let deadline = gpt::deadline(document, seconds);
+	let _ = writeln!(log, "trainer {} (deadline {} s)", program.display(), deadline.as_secs());
+	match gpt::train(program, job, seconds, document, corpus, candidate, deadline, log) {
+		Ok(gpt::Outcome::Measured(val_bpb)) => {
+			match score_of_real(val_bpb, job.direction, job.scale_exponent) {
+				Some(score) => Finding::Score(score),
+				None => {
+					let _ = writeln!(
+						log,
+						"harness error: {val_bpb} does not fit an i128 at scale 10^{}",
+						job.scale_exponent
+					);
+					Finding::HarnessError
+				},
+			}
+		},
+		Ok(gpt::Outcome::Invalid(why)) => {
+			let _ = writeln!(log, "invalid: {why}");
+			Finding::Invalid
+		},
+		Ok(gpt::Outcome::HarnessError(why)) | Err(why) => {
+			let _ = writeln!(log, "harness error: {why}");
 			Finding::HarnessError
 		},
 	}
+}
+
+/// The score of a real metric: `value * 10^scale` rounded to the nearest integer, negated when
+/// the metric is minimised; `None` when it is not finite or does not fit.
+pub fn score_of_real(value: f64, direction: Direction, scale_exponent: u8) -> Option<i128> {
+	let scaled = (value * 10f64.powi(scale_exponent.into())).round();
+	// i128 holds about ±1.7e38: stay well inside it so the cast never saturates.
+	if !scaled.is_finite() || scaled.abs() >= 1e38 {
+		return None;
+	}
+	let scaled = scaled as i128;
+	Some(match direction {
+		Direction::Maximize => scaled,
+		Direction::Minimize => -scaled,
+	})
 }
 
 /// The score of a raw integer metric: `raw * 10^scale`, negated when the metric is minimised.

@@ -220,10 +220,12 @@ fn evaluate_scores_and_checks_artifacts() {
 	let mut no_benchmark = j.clone();
 	no_benchmark.benchmark.digest = H256::zero();
 	assert_eq!(evaluate(&no_benchmark, &store).finding, Finding::HarnessError);
-	// An evaluator this runner lacks.
+	// A candle-gpt job on a runner without the trainer.
 	let mut candle = j.clone();
 	candle.evaluator = EvaluatorSpec::CandleGpt { seconds: 1 };
-	assert_eq!(evaluate(&candle, &store).finding, Finding::HarnessError);
+	let e = evaluate_with(&candle, &store, None);
+	assert_eq!(e.finding, Finding::HarnessError);
+	assert!(e.log.contains("no poi-gpt trainer"), "{}", e.log);
 	// The document's memory cap (1 MiB = 16 pages) applies.
 	let grows = wasm_of(&candidate(1, 0, "", "(drop (memory.grow (i32.const 20)))"));
 	let j2 = job(&store, SMALL_MEMORY, &harness, &grows);
@@ -237,4 +239,92 @@ fn scores_of_integers() {
 	assert_eq!(score_of_integer(u128::MAX, Direction::Maximize, 0), None);
 	assert_eq!(score_of_integer(10, Direction::Maximize, 38), None);
 	assert_eq!(score_of_integer(0, Direction::Minimize, 38), Some(0));
+}
+
+#[test]
+fn scores_of_reals() {
+	assert_eq!(score_of_real(0.9979, Direction::Minimize, 6), Some(-997_900));
+	assert_eq!(score_of_real(1.25, Direction::Maximize, 2), Some(125));
+	assert_eq!(score_of_real(f64::NAN, Direction::Minimize, 6), None);
+	assert_eq!(score_of_real(f64::INFINITY, Direction::Minimize, 0), None);
+	assert_eq!(score_of_real(2.0, Direction::Minimize, 38), None);
+}
+
+/// A stand-in for `poi-gpt` (a shell script): logs its arguments and recipe to stderr, then
+/// runs `body`.
+pub(crate) fn trainer(dir: &std::path::Path, name: &str, body: &str) -> std::path::PathBuf {
+	use std::os::unix::fs::PermissionsExt;
+	let path = dir.join(name);
+	let script = format!(
+		"#!/bin/sh\necho \"args: $*\" >&2\n[ \"$1\" = train ] || exit 9\necho \"recipe: $(cat \"$7\")\" >&2\necho \"scratch: $(dirname \"$3\")\" >&2\n{body}\n"
+	);
+	std::fs::write(&path, script).unwrap();
+	std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+	path
+}
+
+#[test]
+fn candle_gpt_jobs_run_the_trainer_and_read_its_report() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = BlobStore::open(&dir.path().join("blobs")).unwrap();
+	let mut j =
+		job(&store, br#"{"candleGpt": {"trials": 2}}"#, b"corpus bytes", br#"{"recipe": 1}"#);
+	j.evaluator = EvaluatorSpec::CandleGpt { seconds: 30 };
+	j.scale_exponent = 6;
+	let with = |body: &str| {
+		let program = trainer(dir.path(), "poi-gpt", body);
+		evaluate_with(&j, &store, Some(&program))
+	};
+
+	let e = with(
+		r#"echo '{"finding":"measured","valBpb":1.5,"trials":[],"device":"cpu","peakRssKib":20480}'"#,
+	);
+	assert_eq!(e.finding, Finding::Score(-1_500_000), "{}", e.log);
+	assert!(e.log.contains(&format!("--seed {:?} --seconds 30", j.seed)), "{}", e.log);
+	assert!(e.log.contains(r#"poi-gpt: recipe: {"recipe": 1}"#), "{}", e.log);
+	assert!(e.log.contains("trainer peak memory: 20 MiB"), "{}", e.log);
+	assert!(e.log.contains("deadline 360 s"), "{}", e.log);
+	// The scratch files are gone after the job.
+	let scratch = e.log.lines().find_map(|l| l.strip_prefix("poi-gpt: scratch: ")).unwrap();
+	assert!(!std::path::Path::new(scratch).exists());
+
+	let e = with(r#"echo '{"finding":"invalid","reason":"layers must be 1 to 4","device":"cpu"}'"#);
+	assert_eq!(e.finding, Finding::Invalid);
+	assert!(e.log.contains("invalid: layers must be 1 to 4"), "{}", e.log);
+
+	let e = with(r#"echo '{"finding":"harnessError","reason":"corpus too short","device":"cpu"}'"#);
+	assert_eq!(e.finding, Finding::HarnessError);
+	assert!(e.log.contains("harness error: corpus too short"), "{}", e.log);
+
+	// A trainer that fails, prints nonsense, or a score out of range: harness errors.
+	for (body, why) in [
+		("exit 3", "the trainer failed"),
+		("echo 'not json'", "no report"),
+		(r#"echo '{"finding":"measured","device":"cpu"}'"#, "no valBpb"),
+		(r#"echo '{"finding":"maybe"}'"#, "unknown finding"),
+		(r#"echo '{"finding":"measured","valBpb":1e300}'"#, "does not fit"),
+	] {
+		let e = with(body);
+		assert_eq!(e.finding, Finding::HarnessError, "{body}");
+		assert!(e.log.contains(why), "{body}: {}", e.log);
+	}
+}
+
+#[test]
+fn a_trainer_past_its_deadline_is_killed() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = BlobStore::open(&dir.path().join("blobs")).unwrap();
+	let mut j = job(&store, b"{}", b"corpus", b"{}");
+	j.evaluator = EvaluatorSpec::CandleGpt { seconds: 1 };
+	let program = trainer(dir.path(), "slow", "sleep 30");
+	let started = std::time::Instant::now();
+	let mut log = String::new();
+	let outcome =
+		gpt::train(&program, &j, 1, b"{}", b"corpus", b"{}", Duration::from_millis(500), &mut log);
+	assert!(outcome.unwrap_err().contains("past its deadline"));
+	assert!(started.elapsed() < Duration::from_secs(10));
+	// Deadlines: the trials' budgets plus two minutes each, plus one.
+	assert_eq!(gpt::deadline(b"prose", 60), Duration::from_secs(240));
+	assert_eq!(gpt::deadline(br#"{"candleGpt": {"trials": 3}}"#, 60), Duration::from_secs(600));
+	assert_eq!(gpt::deadline(br#"{"candleGpt": {"trials": 99}}"#, 0), Duration::from_secs(1140));
 }

@@ -1,0 +1,200 @@
+//! `poi-gpt`: the candle-gpt evaluator. It trains a small byte-level GPT with candle from the
+//! candidate's recipe on the project's corpus and measures validation bits per byte on a
+//! held-out split that the round's seed chooses. `poi-runner` runs it as a child process per
+//! job (`poi-gpt train ...`, one JSON [`Report`] on stdout, progress on stderr).
+//!
+//! - The **benchmark** artifact is the corpus (any bytes; each byte is a token).
+//! - The **candidate** is a [`Recipe`] (JSON): model shape, optimiser, schedule, batch, steps.
+//!   A recipe that does not parse, or lies outside the protocol's [`Surface`], is invalid.
+//! - The **protocol document** may set [`Settings`] under `"candleGpt"`: the number of trials,
+//!   the validation split and the surface. Settings that do not parse or make no sense are a
+//!   harness error (the project's fault, not the miner's).
+//!
+//! Each trial starts from weights drawn from its own seed (derived from the round's seed and
+//! the trial's number, never from candle's generator, so a trial is the same on every run) and
+//! trains for the recipe's steps or the protocol's seconds, whichever ends first. The score is
+//! the median of the trials' `val_bpb = mean cross-entropy / ln 2`.
+
+pub mod model;
+
+pub use model::{
+	Decay, ModelShape, OptimizerSpec, Recipe, Schedule, Settings, Surface, Validation,
+};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// What a job came to, as `poi-gpt train` prints it (one JSON line on stdout).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+	/// The finding.
+	#[serde(flatten)]
+	pub finding: Finding,
+	/// The device trained on (`cpu`, `cuda:0`).
+	pub device: String,
+	/// The process's peak resident memory in KiB (Linux), when known.
+	pub peak_rss_kib: Option<u64>,
+}
+
+/// The finding of a job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "finding", rename_all = "camelCase")]
+pub enum Finding {
+	/// Every trial finished: the median validation bits per byte, and each trial.
+	#[serde(rename_all = "camelCase")]
+	Measured {
+		/// The median of the trials' val_bpb.
+		val_bpb: f64,
+		/// The trials.
+		trials: Vec<TrialReport>,
+	},
+	/// The recipe is invalid (does not parse, outside the surface, diverged).
+	Invalid {
+		/// Why.
+		reason: String,
+	},
+	/// The project's settings or corpus, or the machine, failed.
+	#[serde(rename_all = "camelCase")]
+	HarnessError {
+		/// Why.
+		reason: String,
+	},
+}
+
+/// One trial, as reported.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrialReport {
+	/// Validation bits per byte.
+	pub val_bpb: f64,
+	/// Steps trained.
+	pub steps: u32,
+	/// Whether the protocol's seconds ended the training before the recipe's steps.
+	pub out_of_time: bool,
+	/// Training time in seconds.
+	pub train_seconds: f64,
+	/// Training throughput: bytes predicted per second.
+	pub tokens_per_second: f64,
+}
+
+/// The settings in a protocol document: its `"candleGpt"` object. A document that is not a
+/// JSON object (prose, say), or has no such key, gives the defaults.
+pub fn settings_of(document: &[u8]) -> Result<Settings, String> {
+	let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_slice(document) else {
+		return Ok(Settings::default());
+	};
+	let settings: Settings = match fields.remove("candleGpt") {
+		None => Settings::default(),
+		Some(value) => serde_json::from_value(value)
+			.map_err(|e| format!("the protocol document's \"candleGpt\" settings: {e}"))?,
+	};
+	settings.check()?;
+	Ok(settings)
+}
+
+/// The generator seed of trial `n` for the round's `seed`.
+pub fn trial_seed(seed: &[u8; 32], n: u32) -> u64 {
+	let mut mixed = u64::from(n).wrapping_add(1).wrapping_mul(0xA076_1D64_78BD_642F);
+	for word in seed.chunks_exact(8) {
+		let word = u64::from_le_bytes(word.try_into().expect("chunks of 8; qed"));
+		mixed = model::Rng::new(mixed ^ word).next_u64();
+	}
+	mixed
+}
+
+/// Evaluates `recipe` (the candidate's bytes) on `corpus` under `document`'s settings, for at
+/// most `seconds` of training per trial, on `device`. `log` receives progress lines.
+pub fn evaluate(
+	document: &[u8],
+	corpus: &[u8],
+	recipe: &[u8],
+	seed: &[u8; 32],
+	seconds: u32,
+	device: &candle_core::Device,
+	log: &mut dyn FnMut(String),
+) -> Finding {
+	let settings = match settings_of(document) {
+		Ok(settings) => settings,
+		Err(reason) => return Finding::HarnessError { reason },
+	};
+	let recipe = match serde_json::from_slice::<Recipe>(recipe)
+		.map_err(|e| format!("the recipe does not parse: {e}"))
+		.and_then(|r| r.check(&settings).map(|()| r))
+	{
+		Ok(recipe) => recipe,
+		Err(reason) => return Finding::Invalid { reason },
+	};
+	log(format!("recipe: {recipe:?}"));
+	log(format!(
+		"parameters: {}, budget {seconds} s per trial, {} trial(s)",
+		model::parameters(&recipe.model).unwrap_or_default(),
+		settings.trials
+	));
+	let mut split_rng = model::Rng::new(trial_seed(seed, u32::MAX));
+	let split = match model::split(
+		corpus,
+		&settings.validation,
+		recipe.model.context as usize,
+		&mut split_rng,
+	) {
+		Ok(split) => split,
+		Err(reason) => return Finding::HarnessError { reason },
+	};
+	log(format!(
+		"corpus: {} bytes, {} training and {} held-out chunks",
+		corpus.len(),
+		split.train.len(),
+		split.valid.len()
+	));
+	let mut trials = Vec::with_capacity(settings.trials as usize);
+	for n in 0..settings.trials {
+		let trial = match model::trial(
+			&recipe,
+			&split,
+			&settings.validation,
+			trial_seed(seed, n),
+			Duration::from_secs(seconds.into()),
+			device,
+		) {
+			Ok(trial) => trial,
+			Err(e) => {
+				return Finding::HarnessError { reason: format!("trial {}: candle: {e}", n + 1) }
+			},
+		};
+		log(format!(
+			"trial {}: {} steps{} in {:.2} s ({:.0} tokens/s), last loss {:.4}, val_bpb {:.6} over {} bytes",
+			n + 1,
+			trial.steps,
+			if trial.out_of_time { " (out of time)" } else { "" },
+			trial.train_time.as_secs_f64(),
+			trial.tokens_per_second(),
+			trial.last_loss,
+			trial.val_bpb,
+			trial.valid_tokens
+		));
+		if !trial.val_bpb.is_finite() {
+			return Finding::Invalid { reason: format!("training diverged in trial {}", n + 1) };
+		}
+		trials.push(TrialReport {
+			val_bpb: trial.val_bpb,
+			steps: trial.steps,
+			out_of_time: trial.out_of_time,
+			train_seconds: trial.train_time.as_secs_f64(),
+			tokens_per_second: trial.tokens_per_second(),
+		});
+	}
+	let values: Vec<f64> = trials.iter().map(|t| t.val_bpb).collect();
+	let val_bpb = model::median(&values);
+	log(format!("val_bpb (median of {}): {val_bpb:.6}", values.len()));
+	Finding::Measured { val_bpb, trials }
+}
+
+/// The process's peak resident memory in KiB (`VmHWM` in `/proc/self/status`; Linux only).
+pub fn peak_rss_kib() -> Option<u64> {
+	let status = std::fs::read_to_string("/proc/self/status").ok()?;
+	let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+	line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,84 @@
+//! `poi-gpt train --document F --corpus F --recipe F --seed 0x.. --seconds N`: runs one
+//! candle-gpt job and prints its [`poi_gpt::Report`] as one JSON line on stdout (progress goes
+//! to stderr). Exit status 0 whenever a report was printed, whatever its finding; 2 for bad
+//! arguments. `poi-gpt device` prints the device a job would train on.
+
+use poi_gpt::{model, Finding, Report};
+use std::{collections::HashMap, path::PathBuf, process::ExitCode};
+
+const USAGE: &str = "usage: poi-gpt train --document FILE --corpus FILE --recipe FILE \
+                     --seed 0x<64 hex digits> --seconds N\n       poi-gpt device";
+
+fn parse_seed(text: &str) -> Result<[u8; 32], String> {
+	let digits = text.strip_prefix("0x").unwrap_or(text);
+	if digits.len() != 64 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+		return Err(format!("--seed: 64 hex digits expected, not {text:?}"));
+	}
+	let mut seed = [0u8; 32];
+	for (i, byte) in seed.iter_mut().enumerate() {
+		*byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+	}
+	Ok(seed)
+}
+
+fn train(args: &[String]) -> Result<Report, String> {
+	let mut options = HashMap::new();
+	let mut rest = args.iter();
+	while let Some(flag) = rest.next() {
+		let name = flag.strip_prefix("--").ok_or_else(|| format!("unexpected {flag:?}"))?;
+		if !["document", "corpus", "recipe", "seed", "seconds"].contains(&name) {
+			return Err(format!("unknown option {flag}"));
+		}
+		let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
+		options.insert(name, value.clone());
+	}
+	let option = |name: &str| options.get(name).ok_or_else(|| format!("--{name} is required"));
+	let read = |name: &str| -> Result<Vec<u8>, String> {
+		let path = PathBuf::from(option(name)?);
+		std::fs::read(&path).map_err(|e| format!("--{name} {}: {e}", path.display()))
+	};
+	let (document, corpus, recipe) = (read("document")?, read("corpus")?, read("recipe")?);
+	let seed = parse_seed(option("seed")?)?;
+	let seconds: u32 =
+		option("seconds")?.parse().map_err(|e| format!("--seconds: a whole number: {e}"))?;
+	let device = model::device();
+	eprintln!("device: {}", model::device_name(&device));
+	let finding =
+		poi_gpt::evaluate(&document, &corpus, &recipe, &seed, seconds, &device, &mut |line| {
+			eprintln!("{line}")
+		});
+	Ok(Report {
+		finding,
+		device: model::device_name(&device).into(),
+		peak_rss_kib: poi_gpt::peak_rss_kib(),
+	})
+}
+
+fn main() -> ExitCode {
+	let args: Vec<String> = std::env::args().skip(1).collect();
+	match args.first().map(String::as_str) {
+		Some("train") => match train(&args[1..]) {
+			Ok(report) => {
+				if let Finding::Invalid { reason } | Finding::HarnessError { reason } =
+					&report.finding
+				{
+					eprintln!("{reason}");
+				}
+				println!("{}", serde_json::to_string(&report).expect("a report serialises; qed"));
+				ExitCode::SUCCESS
+			},
+			Err(why) => {
+				eprintln!("poi-gpt: {why}\n{USAGE}");
+				ExitCode::from(2)
+			},
+		},
+		Some("device") => {
+			println!("{}", model::device_name(&model::device()));
+			ExitCode::SUCCESS
+		},
+		_ => {
+			eprintln!("{USAGE}");
+			ExitCode::from(2)
+		},
+	}
+}
