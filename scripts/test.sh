@@ -2,7 +2,7 @@
 # The test command: installs what is missing, builds, and runs every test: formatting, the
 # Rust tests (runtime, node CLI, chain-spec drift, pallets' unit and property tests), the
 # pallets' benchmarks on their mock runtimes, the Polkadot.js end-to-end tests against fresh
-# dev nodes, and the three-validator zombienet test. Stops at the first failing step.
+# dev nodes (with runners, and a real IPFS daemon), and the three-validator zombienet test. Stops at the first failing step.
 source "$(dirname "$0")/lib.sh"
 cd "$POI_ROOT"
 
@@ -29,7 +29,8 @@ cargo test --release --locked -p pallet-projects -p pallet-bonding-curve -p pall
 	-p pallet-proposals --features runtime-benchmarks benchmarking
 
 npm_install "$POI_ROOT/tests/polkadot-js"
-step "Polkadot.js end-to-end test against a dev node"
+npm_install "$POI_ROOT/tests/ipfs"
+step "Polkadot.js end-to-end tests against dev nodes, runners and an IPFS daemon (js-ipfs)"
 (cd tests/polkadot-js && node --test --test-concurrency=1 ./*.test.mjs)
 
 npm_install "$POI_ROOT/zombienet"

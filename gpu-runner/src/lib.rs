@@ -5,13 +5,12 @@
 //!
 //! - [`service`]: the bounded job queue, worker threads, signed verdicts, kept results.
 //! - [`rpc`]: the JSON-RPC server (`submit_job`, `job_status`, `info`, `put_artifact`).
-//! - [`store`]: artifact stores (the embedded blob directory).
+//! - [`store`]: artifact stores: the embedded blob directory, and [`ipfs`] (an IPFS daemon).
 //! - [`evaluate`]: evaluators (`wasm` under wasmtime, `candle-gpt` with candle).
 //! - [`keys`]: the key file.
-//!
-//! Not built yet: the IPFS store.
 
 pub mod evaluate;
+pub mod ipfs;
 pub mod keys;
 pub mod rpc;
 pub mod service;

@@ -4,12 +4,14 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use poi_offchain::wire::{Artifact, Direction, EvaluatorSpec, JobRequest, JobState, RoundKind};
 use poi_runner::{
-	evaluate, keys, rpc,
+	evaluate,
+	ipfs::IpfsStore,
+	keys, rpc,
 	service::{seal, Service},
 	store::{BlobStore, Store},
 };
 use sp_core::{crypto::Ss58Codec, sr25519, Pair, H256};
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 #[derive(Parser)]
 #[command(
@@ -39,6 +41,13 @@ struct Common {
 	/// poi-runner]; without one, candle-gpt jobs are refused.
 	#[arg(long, global = true)]
 	gpt_bin: Option<PathBuf>,
+	/// Keep artifacts in an IPFS daemon through its RPC API (kubo's, or js-ipfs's), e.g.
+	/// http://127.0.0.1:5001, instead of the embedded store.
+	#[arg(long, global = true, value_name = "URL")]
+	ipfs_api: Option<String>,
+	/// How long an IPFS fetch or add may take, in seconds.
+	#[arg(long, global = true, default_value_t = 60)]
+	ipfs_timeout: u64,
 }
 
 #[derive(Subcommand)]
@@ -139,8 +148,18 @@ impl Common {
 		self.gpt_bin.clone().or_else(evaluate::gpt::program)
 	}
 
-	fn store(&self) -> Result<BlobStore> {
-		BlobStore::open(&self.base_path().join("blobs"))
+	fn store(&self) -> Result<Arc<dyn Store>> {
+		Ok(match &self.ipfs_api {
+			Some(api) => Arc::new(IpfsStore::connect(api, Duration::from_secs(self.ipfs_timeout))?),
+			None => Arc::new(BlobStore::open(&self.base_path().join("blobs"))?),
+		})
+	}
+
+	fn describe_store(&self) -> String {
+		match &self.ipfs_api {
+			Some(api) => format!("IPFS at {api}"),
+			None => format!("embedded, {}", self.base_path().join("blobs").display()),
+		}
 	}
 }
 
@@ -176,7 +195,7 @@ fn main() -> Result<()> {
 			scale,
 			log,
 		} => {
-			let store = Arc::new(common.store()?);
+			let store = common.store()?;
 			let put = |path: &PathBuf| -> Result<Artifact> {
 				let bytes =
 					std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -229,7 +248,8 @@ fn hex_public(public: &sr25519::Public) -> String {
 fn serve(common: Common, listen: SocketAddr, queue: u32, workers: u32) -> Result<()> {
 	let key = common.key()?;
 	let base = common.base_path();
-	let store: Arc<dyn Store> = Arc::new(common.store()?);
+	let store = common.store()?;
+	let described = common.describe_store();
 	let trainer = common.trainer();
 	match &trainer {
 		Some(program) => log::info!("candle-gpt trainer: {}", program.display()),
@@ -244,7 +264,7 @@ fn serve(common: Common, listen: SocketAddr, queue: u32, workers: u32) -> Result
 		let (addr, handle) = rpc::serve(service, listen).await?;
 		log::info!("poi-runner {} listening on http://{addr}", env!("CARGO_PKG_VERSION"));
 		log::info!("runner key {} ({})", hex_public(&public), public.to_ss58check());
-		log::info!("store: embedded, {}", base.join("blobs").display());
+		log::info!("store: {described}");
 		tokio::select! {
 			_ = handle.clone().stopped() => {},
 			_ = tokio::signal::ctrl_c() => {

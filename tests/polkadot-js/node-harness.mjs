@@ -1,7 +1,7 @@
 // Starts a fresh poi dev node for a test and stops it afterwards.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -180,29 +180,22 @@ export async function runnerCall(url, method, params = []) {
 }
 
 /**
- * Starts `poi-runner serve --dev` (embedded store) on a free port with a fresh base path and
- * waits until `info` answers. Returns `{ url, stop, log }`.
+ * Starts `command args` with `env`, collecting its output, and waits until `ready()` resolves
+ * (retried every 200 ms). Returns `{ stop, log }`; `stop` interrupts it and removes `dir`.
  */
-export async function startDevRunner({ timeoutMs = 30_000 } = {}) {
-  const port = await freePort();
-  const basePath = mkdtempSync(join(tmpdir(), 'poi-runner-'));
-  const url = `http://127.0.0.1:${port}`;
+async function startProcess(name, command, args, { env = process.env, dir, timeoutMs, ready }) {
   let log = '';
-  const child = spawn(
-    RUNNER_BIN,
-    ['serve', '--dev', '--base-path', basePath, '--listen', `127.0.0.1:${port}`, '--gpt-bin', GPT_BIN],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
   let exited = null;
   child.on('exit', (code, signal) => { exited = { code, signal }; });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (exited) throw new Error(`poi-runner exited early (${JSON.stringify(exited)}):\n${log}`);
-    if (Date.now() > deadline) throw new Error(`poi-runner did not answer within ${timeoutMs} ms:\n${log}`);
+    if (exited) throw new Error(`${name} exited early (${JSON.stringify(exited)}):\n${log}`);
+    if (Date.now() > deadline) throw new Error(`${name} did not answer within ${timeoutMs} ms:\n${log}`);
     try {
-      await runnerCall(url, 'info');
+      await ready();
       break;
     } catch {
       await new Promise((r) => setTimeout(r, 200));
@@ -210,7 +203,69 @@ export async function startDevRunner({ timeoutMs = 30_000 } = {}) {
   }
   const stop = async () => {
     if (!exited) await interrupt(child, 5_000);
-    rmSync(basePath, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   };
-  return { url, basePath, stop, log: () => log };
+  return { stop, log: () => log };
+}
+
+/**
+ * Starts `poi-runner serve` on a free port with a fresh base path and waits until `info`
+ * answers: with the dev key (`dev`, the key the dev chain registers for Alice) or a key of its
+ * own, and the embedded store or the IPFS daemon at `ipfsApi`. Returns `{ url, stop, log }`.
+ */
+export async function startDevRunner({ timeoutMs = 30_000, dev = true, ipfsApi } = {}) {
+  const port = await freePort();
+  const basePath = mkdtempSync(join(tmpdir(), 'poi-runner-'));
+  const url = `http://127.0.0.1:${port}`;
+  const args = ['serve', '--base-path', basePath, '--listen', `127.0.0.1:${port}`, '--gpt-bin', GPT_BIN];
+  if (dev) args.push('--dev');
+  if (ipfsApi) args.push('--ipfs-api', ipfsApi);
+  const runner = await startProcess('poi-runner', RUNNER_BIN, args, {
+    dir: basePath, timeoutMs, ready: () => runnerCall(url, 'info'),
+  });
+  return { url, basePath, ...runner };
+}
+
+/** js-ipfs, installed by scripts/test.sh into tests/ipfs (see shared/ENVIRONMENT.md). */
+export const IPFS_CLI = new URL('../ipfs/node_modules/ipfs/src/cli.js', import.meta.url).pathname;
+
+/** One call to an IPFS daemon's RPC API (`/api/v0/<path>`); the response's bytes. */
+export async function ipfsCall(apiUrl, path) {
+  const response = await fetch(`${apiUrl}/api/v0/${path}`, { method: 'POST' });
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (!response.ok) throw new Error(`ipfs ${path}: ${response.status} ${new TextDecoder().decode(bytes)}`);
+  return bytes;
+}
+
+/**
+ * Starts a real IPFS daemon (js-ipfs, offline: no bootstrap peers, no MDNS, no swarm) with a
+ * fresh repository, its RPC API on a free loopback port; waits until it answers. Returns
+ * `{ url, stop, log }`.
+ */
+export async function startIpfs({ timeoutMs = 60_000 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'poi-ipfs-'));
+  const env = { ...process.env, IPFS_PATH: join(dir, 'repo') };
+  execFileSync(process.execPath, [IPFS_CLI, 'init', '--empty-repo'], { env, stdio: 'ignore' });
+  const [api, gateway, rpc] = [await freePort(), await freePort(), await freePort()];
+  const configPath = join(dir, 'repo', 'config');
+  const config = JSON.parse(readFileSync(configPath, 'utf8'));
+  config.Addresses = {
+    ...config.Addresses,
+    Swarm: [],
+    API: `/ip4/127.0.0.1/tcp/${api}`,
+    Gateway: `/ip4/127.0.0.1/tcp/${gateway}`,
+    RPC: `/ip4/127.0.0.1/tcp/${rpc}`,
+    Delegates: [],
+  };
+  config.Bootstrap = [];
+  config.Discovery = { MDNS: { Enabled: false, Interval: 10 }, webRTCStar: { Enabled: false } };
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const url = `http://127.0.0.1:${api}`;
+  const daemon = await startProcess(
+    'ipfs daemon',
+    process.execPath,
+    [IPFS_CLI, 'daemon', '--offline', '--enable-preload=false'],
+    { env, dir, timeoutMs, ready: () => ipfsCall(url, 'version') },
+  );
+  return { url, ...daemon };
 }

@@ -1,0 +1,276 @@
+// End-to-end cases with a real runner, shared by runner.test.mjs (the embedded store) and
+// runner-ipfs.test.mjs (a real IPFS daemon): the dev node and `poi-runner serve` on loopback.
+// The wasm example's harness and candidates are built from source and put into the runner's
+// store; a project is created on chain naming them; Bob proposes the faster candidate, and
+// with no further action from the test the verifier's off-chain worker and the runner bring
+// the round to approval; an inflated claim ends rejected and slashed. With the embedded store
+// the verifier is the dev chain's Alice (the dev runner key); with IPFS, Dave registers with
+// the runner's own key and Alice steps aside. Then (embedded store) the candle-gpt example:
+// the runner's trainer (poi-gpt) trains Bob's better recipe and the round approves it.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { u8aConcat, u8aToHex } from '@polkadot/util';
+import { blake2AsU8a, decodeAddress } from '@polkadot/util-crypto';
+
+import {
+  GPT_BIN, RUNNER_BIN, ipfsCall, runnerCall, sendAndFinalize, startDevNodeWithKeys, startDevRunner,
+  startIpfs,
+} from './node-harness.mjs';
+
+const UNIT = 10n ** 12n;
+const included = { finalized: false };
+const EXAMPLE = new URL('../../examples/wasm-sort/', import.meta.url).pathname;
+const FUEL = JSON.parse(readFileSync(join(EXAMPLE, 'protocol.json'))).fuel;
+const GPT = new URL('../../examples/candle-gpt/', import.meta.url).pathname;
+const GPT_SECONDS = 120;
+
+/** Defines the cases: with the IPFS daemon (`ipfs`) or the embedded store, with or without
+ * the candle-gpt case. */
+export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
+  let daemon;
+  let runner;
+  let keyring;
+  let verifier; // the account whose worker and runner re-run the rounds
+  let node;
+  let api;
+  let alice;
+  let bob;
+  let files; // { harness, baseline, faster, protocol } -> bytes
+  let artifacts; // same keys -> { digest, cid }
+  let scores; // { baseline, faster } as the runner's `eval` measures them (seed 0)
+  let project;
+  let asset;
+
+  const put = async (bytes) => runnerCall(runner.url, 'put_artifact', [u8aToHex(bytes)]);
+
+  /** `poi-runner eval` with `args`: the miner's local check; the score. */
+  function runEval(args) {
+    const base = mkdtempSync(join(tmpdir(), 'poi-eval-'));
+    try {
+      const out = execFileSync(RUNNER_BIN, ['eval', '--dev', '--base-path', base, ...args], {
+        encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      const status = JSON.parse(out);
+      assert.equal(status.verdict.kind, 'score', out);
+      return BigInt(status.verdict.score);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  }
+
+  /** The wasm example's `candidate`, evaluated locally. */
+  const evaluate = (candidate) => runEval([
+    '--budget', String(FUEL),
+    '--benchmark', join(EXAMPLE, 'build/harness.wasm'),
+    '--candidate', join(EXAMPLE, `build/${candidate}.wasm`),
+    '--document', join(EXAMPLE, 'protocol.json'),
+  ]);
+
+  /** The candle-gpt example's `recipe`, trained locally (val_bpb at scale 10^6, negated). */
+  const train = (recipe) => runEval([
+    '--evaluator', 'candle-gpt', '--gpt-bin', GPT_BIN, '--budget', String(GPT_SECONDS), '--scale', '6',
+    '--benchmark', join(GPT, 'corpus.txt'),
+    '--candidate', join(GPT, `${recipe}.json`),
+    '--document', join(GPT, 'protocol.json'),
+  ]);
+
+  before(async () => {
+    execFileSync('bash', [join(EXAMPLE, 'build.sh')], { stdio: 'ignore' });
+    files = Object.fromEntries(['harness', 'baseline', 'faster'].map(
+      (name) => [name, readFileSync(join(EXAMPLE, `build/${name}.wasm`))],
+    ));
+    files.protocol = readFileSync(join(EXAMPLE, 'protocol.json'));
+    scores = { baseline: evaluate('baseline'), faster: evaluate('faster') };
+    if (ipfs) daemon = await startIpfs();
+    runner = await startDevRunner({ dev: !ipfs, ipfsApi: daemon?.url });
+    ({ node, api, alice, bob, keyring } = await startDevNodeWithKeys({ extraArgs: ['--runner-url', runner.url] }));
+  });
+
+  after(async () => {
+    await node?.stop();
+    await runner?.stop();
+    await daemon?.stop();
+  });
+
+  if (!ipfs) {
+    test('the runner serves the dev key Alice is registered with', async () => {
+      const info = await runnerCall(runner.url, 'info');
+      assert.deepEqual(info.evaluators, ['wasm', 'candle-gpt']);
+      assert.equal(info.store, 'embedded');
+      const alices = (await api.query.verifiers.verifiers(alice.address)).unwrap();
+      assert.equal(alices.runnerKey.toHex(), info.publicKey);
+      assert.ok(scores.faster > scores.baseline, `faster ${scores.faster} beats baseline ${scores.baseline}`);
+      verifier = alice;
+    });
+  } else {
+    test('a verifier registers with the runner\'s key; its poiv key goes into the node\'s keystore', async () => {
+      const info = await runnerCall(runner.url, 'info');
+      assert.equal(info.store, 'ipfs');
+      verifier = keyring.addFromUri('//Dave');
+      // Alice, the dev chain's verifier, steps aside so that Dave is drawn.
+      const aliceInfo = (await api.query.verifiers.verifiers(alice.address)).unwrap();
+      const stepAside = await sendAndFinalize(api.tx.verifiers.unbond(aliceInfo.bond), alice, included);
+      assert.equal(stepAside.dispatchError, null);
+      const bond = api.consts.verifiers.minBond.toBigInt();
+      const registered = await sendAndFinalize(api.tx.verifiers.register(bond, info.publicKey), verifier, included);
+      assert.equal(registered.dispatchError, null);
+      const daves = (await api.query.verifiers.verifiers(verifier.address)).unwrap();
+      assert.equal(daves.runnerKey.toHex(), info.publicKey);
+      assert.notEqual(info.publicKey, aliceInfo.runnerKey.toHex(), 'a key of its own, not the dev key');
+      await api.rpc.author.insertKey('poiv', '//Dave', u8aToHex(verifier.publicKey));
+      assert.ok((await api.rpc.author.hasKey(u8aToHex(verifier.publicKey), 'poiv')).isTrue);
+    });
+  }
+
+  test('a wasm project with its artifacts in the runner\'s store', async () => {
+    artifacts = {};
+    for (const [name, bytes] of Object.entries(files)) {
+      artifacts[name] = await put(bytes);
+      assert.equal(artifacts[name].digest, u8aToHex(blake2AsU8a(bytes, 256)));
+      if (ipfs) {
+        // In the daemon under an IPFS CID (not the embedded store's hex digest).
+        const { cid } = artifacts[name];
+        assert.notEqual(cid, artifacts[name].digest.slice(2));
+        assert.deepEqual(await ipfsCall(daemon.url, `cat?arg=${cid}`), new Uint8Array(bytes));
+      }
+    }
+    project = await createProject({
+      document: artifacts.protocol,
+      repository: artifacts.baseline,
+      benchmark: artifacts.harness,
+      baselineMetrics: artifacts.protocol,
+      metric: { name: 'fuel', direction: 'Minimize', scaleExponent: 0 },
+      baselineScore: scores.baseline,
+      minImprovementBps: 100,
+      toleranceBps: 0,
+      quorum: 1,
+      evaluator: { Wasm: { fuel: FUEL } },
+    }, 'wasm sort', 'SORT');
+    asset = 2n ** 31n + BigInt(project);
+  });
+
+  /** Alice creates a project with `protocol`; Bob buys 30 of its tokens to stake. Its id. */
+  async function createProject(protocol, name, symbol) {
+    const id = (await api.query.projects.nextProjectId()).toNumber();
+    const curve = {
+      basePrice: UNIT, slope: UNIT / 10n, minerPoolCap: 1_000n, rewardPerApproval: 10n, initialEscrow: 1_000n * UNIT,
+    };
+    const created = await sendAndFinalize(
+      api.tx.projects.createProject(protocol, name, symbol, curve, null), alice, included,
+    );
+    assert.equal(created.dispatchError, null);
+    const bought = await sendAndFinalize(api.tx.bondingCurve.buy(id, 30, 1_000n * UNIT), bob, included);
+    assert.equal(bought.dispatchError, null);
+    return id;
+  }
+
+  const enc = (type, value) => api.createType(type, value).toU8a();
+  const codeType = () => api.tx.proposals.reveal.meta.args[2].type.toString();
+
+  /** Bob commits `code` with `claim`, reveals it in a later block; the proposal id and block. */
+  async function propose(code, claim, saltByte, project) {
+    const salt = `0x${saltByte.repeat(32)}`;
+    const commitment = blake2AsU8a(u8aConcat(
+      enc('u32', project), enc('u32', 0), enc(codeType(), code), enc('i128', claim), enc('H256', salt),
+      decodeAddress(bob.address),
+    ), 256);
+    const committed = await sendAndFinalize(api.tx.proposals.commit(project, commitment, 5), bob, included);
+    assert.equal(committed.dispatchError, null);
+    const revealed = await sendAndFinalize(api.tx.proposals.reveal(commitment, 0, code, claim, salt), bob, included);
+    assert.equal(revealed.dispatchError, null);
+    const event = revealed.events.find(({ event }) => api.events.proposals.Revealed.is(event));
+    const block = (await api.rpc.chain.getHeader(revealed.blockHash)).number.toNumber();
+    return { id: event.event.data.proposal.toNumber(), block };
+  }
+
+  /** Waits (up to `blocks` blocks) until proposal `id` is no longer verifying. */
+  async function settled(id, blocks = 40) {
+    const start = (await api.rpc.chain.getHeader()).number.toNumber();
+    for (;;) {
+      const proposal = (await api.query.proposals.proposals(id)).unwrap();
+      if (!proposal.status.isVerifying) {
+        return { proposal, block: (await api.rpc.chain.getHeader()).number.toNumber() };
+      }
+      const now = (await api.rpc.chain.getHeader()).number.toNumber();
+      assert.ok(now - start < blocks, `proposal ${id} still verifying after ${blocks} blocks:\n${runner.log().slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  const tokens = async (who) => {
+    const account = await api.query.assets.account(asset, who);
+    return account.isSome ? account.unwrap().balance.toBigInt() : 0n;
+  };
+
+  test('a truly better candidate is re-run by the runner and approved with no further step', async () => {
+    // The miner claims a little less than it measured locally: the round's seed is drawn at
+    // reveal, and the verified score must not fall below the claim (tolerance 0).
+    const claim = scores.faster + scores.faster / 5n;
+    const { id, block } = await propose(artifacts.faster, claim, '71', project);
+    const { proposal, block: end } = await settled(id);
+    assert.ok(proposal.status.isApproved, proposal.status.toString());
+    const best = (await api.query.projects.projects(project)).unwrap().best.toNumber();
+    const node = (await api.query.projects.nodes(project, best)).unwrap();
+    assert.ok(node.score.toBigInt() >= claim, `${node.score} >= ${claim}`);
+    assert.ok(node.score.toBigInt() > scores.baseline);
+    assert.equal(node.code.digest.toHex(), artifacts.faster.digest);
+    const stats = (await api.query.verifiers.verifiers(verifier.address)).unwrap().stats;
+    assert.equal(stats.agreed.toNumber(), 1);
+    console.log(`# wasm example (${ipfs ? 'IPFS' : 'embedded store'}): reveal in block ${block}, settled by block ${end} (${end - block} blocks)`);
+    assert.match(runner.log(), /job 0x[0-9a-f]+ done in [0-9.]+ s: score/);
+  });
+
+  test('an inflated claim is re-run, rejected and its stake slashed', async () => {
+    const before = await tokens(bob.address);
+    // The baseline claimed as if it were faster than the faster candidate.
+    const claim = scores.faster / 2n;
+    const { id } = await propose(artifacts.baseline, claim, '72', project);
+    assert.equal(await tokens(bob.address), before - 5n, 'the stake left the miner');
+    const { proposal } = await settled(id);
+    assert.ok(proposal.status.isRejected, proposal.status.toString());
+    assert.ok(proposal.status.asRejected.isMisclaimed, proposal.status.toString());
+    assert.equal(await tokens(bob.address), before - 5n, 'the stake is not returned');
+  });
+
+  if (candle) test('a candle-gpt project: the runner trains a better recipe and the round approves it', async () => {
+    const names = ['corpus.txt', 'protocol.json', 'baseline.json', 'better.json'];
+    const gpt = {};
+    for (const name of names) gpt[name] = await put(readFileSync(join(GPT, name)));
+    // Trained locally first, as a miner would (seed 0; the round's seed picks other held-out
+    // chunks and weights, hence the margins below).
+    const baseline = train('baseline');
+    const better = train('better');
+    assert.ok(better > baseline, `better ${better} beats baseline ${baseline}`);
+    const id = await createProject({
+      document: gpt['protocol.json'],
+      repository: gpt['baseline.json'],
+      benchmark: gpt['corpus.txt'],
+      baselineMetrics: gpt['protocol.json'],
+      metric: { name: 'val_bpb', direction: 'Minimize', scaleExponent: 6 },
+      baselineScore: baseline,
+      minImprovementBps: 200,
+      toleranceBps: 500,
+      quorum: 1,
+      evaluator: { CandleGpt: { seconds: GPT_SECONDS } },
+    }, 'tiny shakespeare', 'BARD');
+    // The claim: 10 % worse than measured, still 2 % better than the baseline.
+    const claim = better + better / 10n;
+    assert.ok(claim > baseline - baseline / 50n, `${claim} beats ${baseline} by 2 %`);
+    const { id: proposal, block } = await propose(gpt['better.json'], claim, '73', id);
+    const { proposal: settledProposal, block: end } = await settled(proposal, 60);
+    assert.ok(settledProposal.status.isApproved, settledProposal.status.toString());
+    const best = (await api.query.projects.projects(id)).unwrap().best.toNumber();
+    const node = (await api.query.projects.nodes(id, best)).unwrap();
+    assert.equal(node.code.digest.toHex(), gpt['better.json'].digest);
+    assert.ok(node.score.toBigInt() >= claim, `${node.score} >= ${claim}`);
+    console.log(`# candle-gpt example: val_bpb ${-Number(node.score.toBigInt()) / 1e6} on chain (baseline ${-Number(baseline) / 1e6}); reveal in block ${block}, settled by block ${end}`);
+    const job = runner.log().match(/job (0x[0-9a-f]+) queued: proposal [0-9]+, evaluator candle-gpt/);
+    assert.ok(job, runner.log());
+    assert.match(runner.log(), new RegExp(`job ${job[1]} done in [0-9.]+ s: score -[0-9]+`));
+  });
+}
