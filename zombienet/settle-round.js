@@ -1,0 +1,148 @@
+// Zombienet js-script: one proposal round settled by the validators' own runners. Alice, Bob
+// and Charlie (validators whose `poiv` keys zombienet wrote into their keystores) register as
+// verifiers with the keys of the runners beside them (run-test.sh starts one per validator and
+// passes their URLs as arguments); the wasm example's files go into each runner's store; Alice
+// creates a project with quorum 3, Dave proposes the faster candidate, and with no further
+// step each node's off-chain worker has its runner re-run the job and commits and reveals the
+// verdict. Returns 1 when the round is approved and the best advanced, 0 otherwise.
+const { execFileSync } = require('node:child_process');
+const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const { u8aConcat, u8aToHex } = require('@polkadot/util');
+
+const UNIT = 10n ** 12n;
+const EXAMPLE = join(__dirname, '..', 'examples', 'wasm-sort');
+
+async function rpc(url, method, params = []) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = await response.json();
+  if (body.error) throw new Error(`${url} ${method}: ${body.error.message}`);
+  return body.result;
+}
+
+/** Sends `tx` signed by `signer`; resolves when it is in a block, rejects on a dispatch error. */
+function send(api, tx, signer) {
+  return new Promise((resolve, reject) => {
+    tx.signAndSend(signer, ({ status, dispatchError, events }) => {
+      if (!status.isInBlock) return;
+      if (dispatchError) {
+        const why = dispatchError.isModule ? api.registry.findMetaError(dispatchError.asModule) : dispatchError;
+        reject(new Error(`${tx.method.section}.${tx.method.method}: ${why.section ?? ''}.${why.name ?? why}`));
+      } else {
+        resolve({ events, blockHash: status.asInBlock });
+      }
+    }).catch(reject);
+  });
+}
+
+/** The faster candidate's score as the miner measures it locally (`poi-runner eval`). */
+function localScore(candidate, fuel) {
+  const base = mkdtempSync(join(tmpdir(), 'poi-zombie-eval-'));
+  try {
+    const out = execFileSync(process.env.POI_RUNNER_BIN, [
+      'eval', '--dev', '--base-path', base, '--budget', String(fuel),
+      '--benchmark', join(EXAMPLE, 'build/harness.wasm'),
+      '--candidate', join(EXAMPLE, `build/${candidate}.wasm`),
+      '--document', join(EXAMPLE, 'protocol.json'),
+    ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return BigInt(JSON.parse(out).verdict.score);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+async function run(nodeName, networkInfo, runnerUrls) {
+  const { wsUri, userDefinedTypes } = networkInfo.nodesByName[nodeName];
+  const api = await zombie.connect(wsUri, userDefinedTypes);
+  try {
+    const keyring = new zombie.Keyring({ type: 'sr25519' });
+    const [alice, bob, charlie, dave] = ['Alice', 'Bob', 'Charlie', 'Dave'].map((n) => keyring.addFromUri(`//${n}`));
+    const validators = [alice, bob, charlie];
+    if (runnerUrls.length !== 3) throw new Error(`three runner URLs expected, got ${runnerUrls}`);
+
+    // Each validator registers with the key of the runner beside it.
+    const bond = api.consts.verifiers.minBond.toBigInt();
+    for (const [i, account] of validators.entries()) {
+      const info = await rpc(runnerUrls[i], 'info');
+      await send(api, api.tx.verifiers.register(bond, info.publicKey), account);
+      console.log(`${account.address} registered with runner ${runnerUrls[i]} (key ${info.publicKey})`);
+    }
+
+    // The example's files go into every runner's store (the same bytes, the same CIDs).
+    const protocolFile = readFileSync(join(EXAMPLE, 'protocol.json'));
+    const fuel = JSON.parse(protocolFile).fuel;
+    const files = { protocol: protocolFile };
+    for (const name of ['harness', 'baseline', 'faster']) files[name] = readFileSync(join(EXAMPLE, `build/${name}.wasm`));
+    const artifacts = {};
+    for (const [name, bytes] of Object.entries(files)) {
+      for (const url of runnerUrls) artifacts[name] = await rpc(url, 'put_artifact', [u8aToHex(bytes)]);
+    }
+    const baseline = localScore('baseline', fuel);
+    const faster = localScore('faster', fuel);
+
+    const project = (await api.query.projects.nextProjectId()).toNumber();
+    const protocol = {
+      document: artifacts.protocol,
+      repository: artifacts.baseline,
+      benchmark: artifacts.harness,
+      baselineMetrics: artifacts.protocol,
+      metric: { name: 'fuel', direction: 'Minimize', scaleExponent: 0 },
+      baselineScore: baseline,
+      minImprovementBps: 100,
+      toleranceBps: 0,
+      quorum: 3,
+      evaluator: { Wasm: { fuel } },
+    };
+    const curve = {
+      basePrice: UNIT, slope: UNIT / 10n, minerPoolCap: 1_000n, rewardPerApproval: 10n, initialEscrow: 1_000n * UNIT,
+    };
+    await send(api, api.tx.projects.createProject(protocol, 'wasm sort', 'SORT', curve, null), alice);
+    await send(api, api.tx.bondingCurve.buy(project, 30, 1_000n * UNIT), dave);
+
+    // Dave commits and reveals the faster candidate, claiming 20 % less than he measured.
+    const claim = faster + faster / 5n;
+    const salt = `0x${'5a'.repeat(32)}`;
+    const codeType = api.tx.proposals.reveal.meta.args[2].type.toString();
+    const enc = (type, value) => api.createType(type, value).toU8a();
+    const commitment = zombie.util.blake2AsU8a(u8aConcat(
+      enc('u32', project), enc('u32', 0), enc(codeType, artifacts.faster), enc('i128', claim), enc('H256', salt),
+      zombie.util.decodeAddress(dave.address),
+    ), 256);
+    await send(api, api.tx.proposals.commit(project, commitment, 5), dave);
+    const revealed = await send(api, api.tx.proposals.reveal(commitment, 0, artifacts.faster, claim, salt), dave);
+    const event = revealed.events.find(({ event }) => api.events.proposals.Revealed.is(event));
+    const id = event.event.data.proposal.toNumber();
+    const start = (await api.rpc.chain.getHeader(revealed.blockHash)).number.toNumber();
+    console.log(`proposal ${id} revealed in block ${start}; waiting for the validators' runners`);
+
+    for (;;) {
+      const proposal = (await api.query.proposals.proposals(id)).unwrap();
+      const now = (await api.rpc.chain.getHeader()).number.toNumber();
+      if (!proposal.status.isVerifying) {
+        const best = (await api.query.projects.projects(project)).unwrap().best.toNumber();
+        const node = (await api.query.projects.nodes(project, best)).unwrap();
+        const agreed = [];
+        for (const v of validators) agreed.push((await api.query.verifiers.verifiers(v.address)).unwrap().stats.agreed.toNumber());
+        console.log(`proposal ${id}: ${proposal.status} by block ${now} (${now - start} blocks after the reveal); best ${node.code.digest.toHex()} score ${node.score}; agreed ${agreed}`);
+        const approved = proposal.status.isApproved &&
+          node.code.digest.toHex() === artifacts.faster.digest &&
+          agreed.every((n) => n === 1);
+        return approved ? 1 : 0;
+      }
+      if (now - start > 40) {
+        console.log(`proposal ${id} still verifying ${now - start} blocks after the reveal`);
+        return 0;
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  } finally {
+    await api.disconnect();
+  }
+}
+
+module.exports = { run };
