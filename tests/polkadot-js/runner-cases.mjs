@@ -202,6 +202,21 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
     }
   }
 
+  /** The log artifacts of the verdicts revealed for proposal `id` in blocks `from..=to`. */
+  async function verdictLogs(id, from, to) {
+    const logs = [];
+    for (let n = from; n <= to; n += 1) {
+      const at = await api.at(await api.rpc.chain.getBlockHash(n));
+      for (const { event } of await at.query.system.events()) {
+        if (api.events.proposals.VerdictRevealed.is(event) && event.data.proposal.toNumber() === id) {
+          const { verdict } = event.data;
+          if (verdict.isScore) logs.push(verdict.asScore.log);
+        }
+      }
+    }
+    return logs;
+  }
+
   const tokens = async (who) => {
     const account = await api.query.assets.account(asset, who);
     return account.isSome ? account.unwrap().balance.toBigInt() : 0n;
@@ -221,6 +236,14 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
     assert.equal(node.code.digest.toHex(), artifacts.faster.digest);
     const stats = (await api.query.verifiers.verifiers(verifier.address)).unwrap().stats;
     assert.equal(stats.agreed.toNumber(), 1);
+    if (ipfs) {
+      // The runner added the verdict's log to IPFS too: the revealed verdict names it.
+      const logs = await verdictLogs(id, block, end);
+      assert.equal(logs.length, 1, `one revealed verdict, got ${logs.length}`);
+      const text = new TextDecoder().decode(await ipfsCall(daemon.url, `cat?arg=${logs[0].cid.toUtf8()}`));
+      assert.equal(u8aToHex(blake2AsU8a(new TextEncoder().encode(text), 256)), logs[0].digest.toHex());
+      assert.match(text, /verdict: score -[0-9]+/);
+    }
     console.log(`# wasm example (${ipfs ? 'IPFS' : 'embedded store'}): reveal in block ${block}, settled by block ${end} (${end - block} blocks)`);
     assert.match(runner.log(), /job 0x[0-9a-f]+ done in [0-9.]+ s: score/);
   });

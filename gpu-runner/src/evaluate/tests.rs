@@ -226,6 +226,15 @@ fn evaluate_scores_and_checks_artifacts() {
 	let e = evaluate_with(&candle, &store, None);
 	assert_eq!(e.finding, Finding::HarnessError);
 	assert!(e.log.contains("no poi-gpt trainer"), "{}", e.log);
+	// Wasm settings the runner cannot read are the project's fault, not silently defaults.
+	for document in [&br#"{"wasm": {"memoryMB": 1}}"#[..], br#"{"wasm": {"memoryMiB": "lots"}}"#] {
+		let e = evaluate(&job(&store, document, &harness, &good), &store);
+		assert_eq!(e.finding, Finding::HarnessError, "{}", e.log);
+		assert!(e.log.contains(r#"the protocol document's "wasm" settings"#), "{}", e.log);
+	}
+	// A document that is prose gives the default limits.
+	let prose = evaluate(&job(&store, b"# Sort faster\nRules: ...", &harness, &good), &store);
+	assert_eq!(prose.finding, Finding::Score(-(fuel as i128)), "{}", prose.log);
 	// The document's memory cap (1 MiB = 16 pages) applies.
 	let grows = wasm_of(&candidate(1, 0, "", "(drop (memory.grow (i32.const 20)))"));
 	let j2 = job(&store, SMALL_MEMORY, &harness, &grows);
