@@ -540,7 +540,8 @@ fn causal_mask(t: usize, device: &Device) -> Res<Tensor> {
 	Tensor::from_vec(data, (t, t), device)
 }
 
-/// Inputs and targets `(rows, context)` from windows starting at `starts` in `chunks`.
+/// Inputs `(rows, context)` and flat targets from `windows` (a chunk and a start in it): each
+/// target is the byte after its input.
 fn batch_of(windows: &[(&[u8], usize)], context: usize, device: &Device) -> Res<(Tensor, Tensor)> {
 	let mut inputs = Vec::with_capacity(windows.len() * context);
 	let mut targets = Vec::with_capacity(windows.len() * context);
