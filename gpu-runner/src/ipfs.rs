@@ -23,7 +23,6 @@ const MAX_CID_LEN: usize = 128;
 /// An IPFS daemon as an artifact store.
 pub struct IpfsStore {
 	client: IpfsClient,
-	api: String,
 	timeout: Duration,
 	runtime: tokio::runtime::Runtime,
 }
@@ -41,7 +40,7 @@ impl IpfsStore {
 			.enable_all()
 			.build()
 			.context("starting the IPFS client's runtime")?;
-		let store = IpfsStore { client, api: api.to_string(), timeout, runtime };
+		let store = IpfsStore { client, timeout, runtime };
 		let client = store.client.clone();
 		let version = store
 			.wait(async move { tokio::time::timeout(timeout, client.version()).await })
@@ -49,11 +48,6 @@ impl IpfsStore {
 			.map_err(|e| anyhow!("the IPFS API at {api} failed: {e}"))?;
 		log::info!("IPFS daemon at {api}: version {}", version.version);
 		Ok(store)
-	}
-
-	/// The daemon's RPC API address.
-	pub fn api(&self) -> &str {
-		&self.api
 	}
 
 	/// Runs `future` on the store's runtime and waits for it on this thread.

@@ -36,6 +36,41 @@ export function freePort() {
 }
 
 /**
+ * Starts `command args` with `env`, collecting its output, and waits until `ready()` resolves
+ * (retried every 200 ms; killed when it does not within `timeoutMs`). Returns `{ stop, log }`;
+ * `stop` interrupts it (SIGKILL after `graceMs`) and removes `dir`.
+ */
+async function startProcess(name, command, args, {
+  env = process.env, dir, timeoutMs, ready, graceMs = 5_000,
+}) {
+  let log = '';
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = { code, signal }; });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited) throw new Error(`${name} exited early (${JSON.stringify(exited)}):\n${log.slice(-4000)}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${name} did not answer within ${timeoutMs} ms:\n${log.slice(-4000)}`);
+    }
+    try {
+      await ready();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const stop = async () => {
+    if (!exited) await interrupt(child, graceMs);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  return { stop, log: () => log };
+}
+
+/**
  * Starts `poi-node --dev` on free ports with a fresh base path, waits until its RPC answers,
  * and returns `{ api, rpcPort, stop, log }`.
  */
@@ -43,56 +78,32 @@ export async function startDevNode({ timeoutMs = 120_000, extraArgs = [] } = {})
   const rpcPort = await freePort();
   const p2pPort = await freePort();
   const basePath = mkdtempSync(join(tmpdir(), 'poi-e2e-'));
-  let log = '';
-  const child = spawn(
-    NODE_BIN,
-    [
-      '--dev',
-      '--base-path', basePath,
-      '--rpc-port', String(rpcPort),
-      '--port', String(p2pPort),
-      '--no-prometheus',
-      '--no-telemetry',
-      '--no-mdns',
-      ...extraArgs,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
-  let exited = null;
-  child.on('exit', (code, signal) => { exited = { code, signal }; });
-
-  const deadline = Date.now() + timeoutMs;
   let api = null;
-  while (!api) {
-    if (exited) {
-      throw new Error(`poi-node exited early (${JSON.stringify(exited)}):\n${log.slice(-4000)}`);
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`poi-node did not answer RPC within ${timeoutMs} ms:\n${log.slice(-4000)}`);
-    }
-    try {
-      const provider = new WsProvider(`ws://127.0.0.1:${rpcPort}`, false);
-      await provider.connect();
-      await new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error('connect timeout')), 2000);
-        provider.on('connected', () => { clearTimeout(t); resolve(); });
-        provider.on('error', () => { clearTimeout(t); reject(new Error('connect error')); });
-      });
-      api = await ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true });
-    } catch {
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-
+  const connect = async () => {
+    const provider = new WsProvider(`ws://127.0.0.1:${rpcPort}`, false);
+    await provider.connect();
+    await new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('connect timeout')), 2000);
+      provider.on('connected', () => { clearTimeout(t); resolve(); });
+      provider.on('error', () => { clearTimeout(t); reject(new Error('connect error')); });
+    });
+    api = await ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true });
+  };
+  const node = await startProcess('poi-node', NODE_BIN, [
+    '--dev',
+    '--base-path', basePath,
+    '--rpc-port', String(rpcPort),
+    '--port', String(p2pPort),
+    '--no-prometheus',
+    '--no-telemetry',
+    '--no-mdns',
+    ...extraArgs,
+  ], { dir: basePath, timeoutMs, ready: connect, graceMs: 10_000 });
   const stop = async () => {
     await api.disconnect().catch(() => {});
-    if (!exited) await interrupt(child, 10_000);
-    rmSync(basePath, { recursive: true, force: true });
+    await node.stop();
   };
-  return { api, rpcPort, stop, log: () => log };
+  return { api, rpcPort, stop, log: node.log };
 }
 
 /** Resolves once the chain's best block number is at least `number`. */
@@ -177,35 +188,6 @@ export async function runnerCall(url, method, params = []) {
   const body = await response.json();
   if (body.error) throw new Error(`${method}: ${body.error.message}`);
   return body.result;
-}
-
-/**
- * Starts `command args` with `env`, collecting its output, and waits until `ready()` resolves
- * (retried every 200 ms). Returns `{ stop, log }`; `stop` interrupts it and removes `dir`.
- */
-async function startProcess(name, command, args, { env = process.env, dir, timeoutMs, ready }) {
-  let log = '';
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
-  let exited = null;
-  child.on('exit', (code, signal) => { exited = { code, signal }; });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (exited) throw new Error(`${name} exited early (${JSON.stringify(exited)}):\n${log}`);
-    if (Date.now() > deadline) throw new Error(`${name} did not answer within ${timeoutMs} ms:\n${log}`);
-    try {
-      await ready();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  const stop = async () => {
-    if (!exited) await interrupt(child, 5_000);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  };
-  return { stop, log: () => log };
 }
 
 /**

@@ -179,17 +179,8 @@ fn run(job: &JobRequest, store: &dyn Store, trainer: Option<&Path>, log: &mut St
 			match run.outcome {
 				wasm::Outcome::Measured(used) => {
 					let _ = writeln!(log, "candidate fuel: {used}");
-					match score_of_integer(used.into(), job.direction, job.scale_exponent) {
-						Some(score) => Finding::Score(score),
-						None => {
-							let _ = writeln!(
-								log,
-								"the score does not fit an i128 at scale 10^{}",
-								job.scale_exponent
-							);
-							Finding::HarnessError
-						},
-					}
+					let score = score_of_integer(used.into(), job.direction, job.scale_exponent);
+					finding_of(score, used, job, log)
 				},
 				wasm::Outcome::Invalid(why) => {
 					let _ = writeln!(log, "invalid: {why}");
@@ -224,17 +215,8 @@ fn candle_gpt(
 	let _ = writeln!(log, "trainer {} (deadline {} s)", program.display(), deadline.as_secs());
 	match gpt::train(program, job, seconds, document, corpus, candidate, deadline, log) {
 		Ok(gpt::Outcome::Measured(val_bpb)) => {
-			match score_of_real(val_bpb, job.direction, job.scale_exponent) {
-				Some(score) => Finding::Score(score),
-				None => {
-					let _ = writeln!(
-						log,
-						"harness error: {val_bpb} does not fit an i128 at scale 10^{}",
-						job.scale_exponent
-					);
-					Finding::HarnessError
-				},
-			}
+			let score = score_of_real(val_bpb, job.direction, job.scale_exponent);
+			finding_of(score, val_bpb, job, log)
 		},
 		Ok(gpt::Outcome::Invalid(why)) => {
 			let _ = writeln!(log, "invalid: {why}");
@@ -255,21 +237,42 @@ pub fn score_of_real(value: f64, direction: Direction, scale_exponent: u8) -> Op
 	if !scaled.is_finite() || scaled.abs() >= 1e38 {
 		return None;
 	}
-	let scaled = scaled as i128;
-	Some(match direction {
-		Direction::Maximize => scaled,
-		Direction::Minimize => -scaled,
-	})
+	Some(oriented(scaled as i128, direction))
 }
 
 /// The score of a raw integer metric: `raw * 10^scale`, negated when the metric is minimised.
 pub fn score_of_integer(raw: u128, direction: Direction, scale_exponent: u8) -> Option<i128> {
 	let scaled =
 		10i128.checked_pow(scale_exponent.into())?.checked_mul(i128::try_from(raw).ok()?)?;
-	Some(match direction {
+	Some(oriented(scaled, direction))
+}
+
+/// A scaled metric as a score: larger is better, so a minimised metric is negated.
+fn oriented(scaled: i128, direction: Direction) -> i128 {
+	match direction {
 		Direction::Maximize => scaled,
 		Direction::Minimize => -scaled,
-	})
+	}
+}
+
+/// The finding for a measured `raw` metric whose score is `score` (`None`: it does not fit).
+fn finding_of(
+	score: Option<i128>,
+	raw: impl std::fmt::Display,
+	job: &JobRequest,
+	log: &mut String,
+) -> Finding {
+	match score {
+		Some(score) => Finding::Score(score),
+		None => {
+			let _ = writeln!(
+				log,
+				"harness error: {raw} does not fit an i128 at scale 10^{}",
+				job.scale_exponent
+			);
+			Finding::HarnessError
+		},
+	}
 }
 
 #[cfg(test)]
