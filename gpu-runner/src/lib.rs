@@ -1,7 +1,6 @@
 //! `poi-runner`: the companion process of a poi verifier. Its node's off-chain worker sends it
 //! jobs over JSON-RPC; it fetches and checks the artifacts, runs the project's evaluator, stores
-//! the log and signs the verdict with its key (see `shared/DESIGN.md`, "Off-chain worker and
-//! runner").
+//! the log and signs the verdict with its key (what the chain does with it: `docs/protocol.md`).
 //!
 //! - [`service`]: the bounded job queue, worker threads, signed verdicts, kept results.
 //! - [`rpc`]: the JSON-RPC server (`submit_job`, `job_status`, `info`, `put_artifact`).

@@ -1,6 +1,6 @@
 //! # poi runtime
 //!
-//! The FRAME runtime of poi, a Proof-of-Improvement solochain (see `shared/DESIGN.md`).
+//! The FRAME runtime of poi, a Proof-of-Improvement solochain (the rules it enforces: `docs/protocol.md`).
 //!
 //! This file is the table of contents: the primitive types, the runtime version, the pallet
 //! list and the extrinsic format. Each pallet's configuration lives in [`configs`], the
@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("poi"),
 	impl_name: alloc::borrow::Cow::Borrowed("poi"),
 	authoring_version: 1,
-	spec_version: 103,
+	spec_version: 104,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,

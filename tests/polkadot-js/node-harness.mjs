@@ -208,7 +208,7 @@ export async function startDevRunner({ timeoutMs = 30_000, dev = true, ipfsApi }
   return { url, basePath, ...runner };
 }
 
-/** js-ipfs, installed by scripts/test.sh into tests/ipfs (see shared/ENVIRONMENT.md). */
+/** js-ipfs, installed by scripts/test.sh into tests/ipfs (pinned and patched there: tests/ipfs/package.json, patch.mjs). */
 export const IPFS_CLI = new URL('../ipfs/node_modules/ipfs/src/cli.js', import.meta.url).pathname;
 
 /** One call to an IPFS daemon's RPC API (`/api/v0/<path>`); the response's bytes. */

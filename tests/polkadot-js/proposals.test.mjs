@@ -94,7 +94,22 @@ const tokens = async (who) => {
 };
 const find = (events, section, name) => events.find(({ event }) => api.events[section][name].is(event));
 
-/** Bob commits and, in a later block, reveals; returns the proposal id and the round's verifiers. */
+/** Waits for the draw of proposal `id`'s round (a hook, two blocks after the reveal); its verifiers. */
+async function drawn(id) {
+  for (let tries = 0; tries < 60; tries += 1) {
+    const round = await api.query.proposals.rounds(id);
+    if (round.isSome && !round.unwrap().phase.isDraw) {
+      return round.unwrap().assignments.map((a) => a.verifier.toString());
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`the round of proposal ${id} was not drawn`);
+}
+
+/**
+ * Bob commits and, in a later block, reveals; the round is drawn two blocks later, from
+ * randomness the reveal could not know. Returns the proposal id and the round's verifiers.
+ */
 async function propose(tag, claim, stake) {
   const code = artifact(tag, `bafkreicandidate${tag}`);
   const c = commitmentOf(0, code, claim, salt(tag), bob);
@@ -103,8 +118,13 @@ async function propose(tag, claim, stake) {
   const revealed = await sendAndFinalize(api.tx.proposals.reveal(c, 0, code, claim, salt(tag)), bob, included);
   assert.equal(revealed.dispatchError, null);
   const id = find(revealed.events, 'proposals', 'Revealed').event.data.proposal.toNumber();
-  const round = find(revealed.events, 'proposals', 'RoundStarted').event.data;
-  return { id, drawn: round.verifiers.map((v) => v.toString()) };
+  assert.equal(find(revealed.events, 'proposals', 'RoundStarted'), undefined, 'no committee at the reveal');
+  const scheduled = find(revealed.events, 'proposals', 'RoundScheduled').event.data;
+  const revealBlock = (await api.rpc.chain.getHeader(revealed.blockHash)).number.toNumber();
+  assert.equal(scheduled.drawAt.toNumber(), revealBlock + 2);
+  const atReveal = (await (await api.at(revealed.blockHash)).query.proposals.rounds(id)).unwrap();
+  assert.ok(atReveal.phase.isDraw && atReveal.assignments.length === 0, 'the round waits for its draw');
+  return { id, drawn: await drawn(id) };
 }
 
 /** Every verifier commits `verdict` (in parallel), then reveals it signed by its runner. */

@@ -223,8 +223,9 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
   };
 
   test('a truly better candidate is re-run by the runner and approved with no further step', async () => {
-    // The miner claims a little less than it measured locally: the round's seed is drawn at
-    // reveal, and the verified score must not fall below the claim (tolerance 0).
+    // The miner claims a little less than it measured locally: the round's seed is drawn two
+    // blocks after the reveal, and the verified score must not fall below the claim
+    // (tolerance 0).
     const claim = scores.faster + scores.faster / 5n;
     const { id, block } = await propose(artifacts.faster, claim, '71', project);
     const { proposal, block: end } = await settled(id);

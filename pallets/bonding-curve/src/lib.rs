@@ -1,8 +1,7 @@
 //! # pallet-bonding-curve
 //!
 //! Each poi project's token, sold and bought back on a linear bonding curve, with a reserve
-//! that backs every token and an escrow that pays for miners' rewards (see `shared/DESIGN.md`,
-//! "Bonding curve").
+//! that backs every token and an escrow that pays for miners' rewards (the rules: `docs/protocol.md`).
 //!
 //! ## Design
 //! - **The token** of a project is an asset of pallet-assets with 0 decimals and a minimum

@@ -1,6 +1,6 @@
 //! # pallet-projects
 //!
-//! The registry of poi's research projects (see `shared/DESIGN.md`, "Projects").
+//! The registry of poi's research projects (the rules: `docs/protocol.md`).
 //!
 //! A **project** is an immutable [`Protocol`](types::Protocol) — the artifacts that define the
 //! benchmark (protocol document, repository snapshot, harness, baseline metrics, each a

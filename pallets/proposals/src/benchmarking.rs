@@ -13,7 +13,7 @@ use frame_support::{
 	},
 	BoundedVec,
 };
-use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use frame_system::RawOrigin;
 use pallet_projects::{ArtifactRef, BenchmarkProjects, CurveParams, Lineage};
 use pallet_verifiers::VerifierRegistry;
 use sp_core::crypto::KeyTypeId;
@@ -74,23 +74,6 @@ fn verifiers<T: Config>(count: u32) -> Result<Vec<T::AccountId>, BenchmarkError>
 	Ok(all)
 }
 
-/// Fills the deadline buckets from `at` on for all but the last block a deadline may move to.
-fn crowd<T: Config>(at: BlockNumberFor<T>) {
-	let full: BoundedVec<Deadline, T::MaxDeadlinesPerBlock> = BoundedVec::truncate_from(vec![
-			Deadline::VerdictCommit(u64::MAX);
-			T::MaxDeadlinesPerBlock::get() as usize
-		]);
-	let mut block = at;
-	for _ in 1..crate::impls::MAX_DEADLINE_SHIFT {
-		Deadlines::<T>::insert(block, full.clone());
-		block = block.saturating_add(One::one());
-	}
-}
-
-fn after<T: Config>(delay: BlockNumberFor<T>) -> BlockNumberFor<T> {
-	frame_system::Pallet::<T>::block_number().saturating_add(delay).saturating_add(One::one())
-}
-
 /// A miner's proposal whose round of `q` verifiers runs (built directly, so that `q` is free
 /// of the project's quorum); returns its id, miner and verifiers.
 fn round<T: Config>(
@@ -126,7 +109,10 @@ fn round<T: Config>(
 			status: ProposalStatus::Verifying,
 		},
 	);
-	Props::<T>::start_round(id, RoundKind::Initial, None, H256::repeat_byte(2), verifiers.clone())?;
+	Props::<T>::schedule_round(id, RoundKind::Initial, None)?;
+	let mut round = Rounds::<T>::get(id).ok_or(BenchmarkError::Stop("scheduled"))?;
+	Props::<T>::start_round(id, &mut round, H256::repeat_byte(2), verifiers.clone())?;
+	Rounds::<T>::insert(id, round);
 	Ok((id, miner, verifiers))
 }
 
@@ -153,14 +139,13 @@ fn scored<T: Config>(score: Score) -> VerdictOf<T> {
 mod benchmarks {
 	use super::*;
 
-	/// The first stake the pallet account takes in this token (its asset account is created),
-	/// and the reveal deadline moves over 15 full blocks.
+	/// The first stake the pallet account takes in this token (its asset account is
+	/// created).
 	#[benchmark]
 	fn commit() -> Result<(), BenchmarkError> {
 		let project = project::<T>()?;
 		let miner: T::AccountId = whitelisted_caller();
 		tokens::<T>(project, &miner)?;
-		crowd::<T>(after::<T>(T::RevealWindow::get()));
 		let commitment = H256::repeat_byte(9);
 
 		#[extrinsic_call]
@@ -170,8 +155,8 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// Drawing the project's (largest) quorum from `v` verifiers; the commit deadline moves
-	/// over 15 full blocks.
+	/// A reveal with `v` registered verifiers (the round is drawn later, in the hook:
+	/// `on_initialize_draw`).
 	#[benchmark]
 	fn reveal(v: Linear<1, { T::Verifiers::max_verifiers() }>) -> Result<(), BenchmarkError> {
 		let project = project::<T>()?;
@@ -186,17 +171,15 @@ mod benchmarks {
 		frame_system::Pallet::<T>::set_block_number(
 			frame_system::Pallet::<T>::block_number().saturating_add(T::RevealDelay::get()),
 		);
-		crowd::<T>(after::<T>(T::VerdictCommitPeriod::get()));
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(miner), commitment, 0, code, 1, salt);
 
-		assert_eq!(Rounds::<T>::get(0).map(|r| r.assignments.len() as u32), Some(q));
+		assert_eq!(Rounds::<T>::get(0).map(|r| r.phase), Some(Phase::Draw));
 		Ok(())
 	}
 
-	/// The last commitment of a round of `q`: the reveal phase starts (its deadline moving
-	/// over 15 full blocks).
+	/// The last commitment of a round of `q`: the reveal phase starts.
 	#[benchmark]
 	fn commit_verdict(q: Linear<1, { T::MaxQuorum::get() }>) -> Result<(), BenchmarkError> {
 		let (id, _, verifiers) = round::<T>(q)?;
@@ -204,7 +187,6 @@ mod benchmarks {
 		for v in others {
 			commit_verdict_of::<T>(id, v, &scored::<T>(1));
 		}
-		crowd::<T>(after::<T>(T::VerdictRevealPeriod::get()));
 		let c = Props::<T>::verdict_commitment(id, &scored::<T>(1), &H256::zero(), last);
 
 		#[extrinsic_call]
@@ -246,7 +228,8 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// Challenging an approval: the challenge quorum is drawn from `v` verifiers.
+	/// Challenging an approval with `v` registered verifiers (the round is drawn later, in
+	/// the hook: `on_initialize_draw`).
 	#[benchmark]
 	fn challenge(v: Linear<1, { T::Verifiers::max_verifiers() }>) -> Result<(), BenchmarkError> {
 		let (id, _, verifiers) = round::<T>(1)?;
@@ -269,12 +252,49 @@ mod benchmarks {
 		));
 		let challenger: T::AccountId = whitelisted_caller();
 		rich::<T>(&challenger);
-		crowd::<T>(after::<T>(T::VerdictCommitPeriod::get()));
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(challenger), id, T::MinChallengeBond::get());
 
 		assert_eq!(Rounds::<T>::get(id).map(|r| r.kind), Some(RoundKind::Challenge));
+		Ok(())
+	}
+
+	/// One due deadline at its most expensive draw: a challenge round of the largest quorum
+	/// the project allows (`2 * quorum + 1`, capped by `MaxQuorum`) drawn from `v` registered
+	/// verifiers, none of them excluded but the proposer.
+	#[benchmark]
+	fn on_initialize_draw(
+		v: Linear<1, { T::Verifiers::max_verifiers() }>,
+	) -> Result<(), BenchmarkError> {
+		let (id, _, verifiers) = round::<T>(1)?;
+		let v0 = &verifiers[0];
+		let verdict = scored::<T>(1_000);
+		commit_verdict_of::<T>(id, v0, &verdict);
+		let sig = signature::<T>(id, v0, &verdict);
+		Props::<T>::do_reveal_verdict(v0.clone(), id, verdict, H256::zero(), sig)?;
+		let p = Proposals::<T>::get(id).expect("stored");
+		let q = quorum::<T>(p.project).saturating_mul(2).saturating_add(1).min(T::MaxQuorum::get());
+		let more = v.max(q.saturating_add(1)).saturating_sub(verifiers.len() as u32);
+		for n in 0..more {
+			let who: T::AccountId = account("judge", n, 0);
+			let key = sp_io::crypto::sr25519_generate(BENCH_KEY, None);
+			T::Verifiers::register_for_benchmark(&who, key)?;
+		}
+		let challenger: T::AccountId = whitelisted_caller();
+		rich::<T>(&challenger);
+		Props::<T>::do_challenge(challenger, id, T::MinChallengeBond::get())?;
+		let due = frame_system::Pallet::<T>::block_number().saturating_add(T::DrawDelay::get());
+		frame_system::Pallet::<T>::set_block_number(due);
+
+		#[block]
+		{
+			Props::<T>::process_deadlines(due);
+		}
+
+		let round = Rounds::<T>::get(id).expect("running");
+		assert_eq!(round.phase, Phase::Commit);
+		assert!(!round.assignments.is_empty());
 		Ok(())
 	}
 
@@ -302,7 +322,9 @@ mod benchmarks {
 			.map(|r| r.reveal_until)
 			.expect("running")
 			.saturating_add(One::one());
-		assert!(Deadlines::<T>::get(due).contains(&Deadline::VerdictReveal(id)));
+		assert!(Deadlines::<T>::iter_values()
+			.any(|s| s.item == Deadline::VerdictReveal(id) && s.due == due));
+		frame_system::Pallet::<T>::set_block_number(due);
 		let project = Proposals::<T>::get(id).map(|p| p.project).expect("stored");
 		let before = T::Assets::balance(T::ProjectAssetId::convert(project), &miner);
 

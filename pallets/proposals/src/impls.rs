@@ -8,7 +8,6 @@ use frame_support::{
 		fungible::MutateHold,
 		fungibles::Mutate as _,
 		tokens::{Preservation, Restriction},
-		Randomness,
 	},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -22,9 +21,6 @@ use sp_runtime::{
 	},
 	ArithmeticError,
 };
-
-/// How many blocks past its due block a deadline may move when blocks are full.
-pub(crate) const MAX_DEADLINE_SHIFT: u32 = 16;
 
 impl<T: Config> Pallet<T> {
 	/// The commitment of a proposal: what [`Pallet::commit`] takes.
@@ -66,12 +62,20 @@ impl<T: Config> Pallet<T> {
 
 	/// The running rounds `who` is assigned to, oldest first (for the runtime API).
 	pub fn jobs_of(who: &T::AccountId) -> alloc::vec::Vec<JobOf<T>> {
+		let now = frame_system::Pallet::<T>::block_number();
 		let mut ids: alloc::vec::Vec<ProposalId> = Assignments::<T>::iter_key_prefix(who).collect();
 		ids.sort_unstable();
 		ids.into_iter()
 			.filter_map(|id| {
-				let round = Rounds::<T>::get(id)?;
+				let round = Rounds::<T>::get(id).filter(|r| r.phase != Phase::Draw)?;
 				let p = Proposals::<T>::get(id)?;
+				// The phase by the clock (the calls' rule), not as the hook last left it: a
+				// verifier reveals when the commit phase is over even if the hook is behind.
+				let phase = if round.phase == Phase::Commit && now > round.commit_until {
+					Phase::Reveal
+				} else {
+					round.phase
+				};
 				let mine = round.assignments.iter().find(|a| a.verifier == *who)?;
 				Some(Job {
 					proposal: id,
@@ -81,7 +85,7 @@ impl<T: Config> Pallet<T> {
 					parent: p.parent,
 					claimed_score: p.claimed_score,
 					seed: round.seed,
-					phase: round.phase,
+					phase,
 					commit_until: round.commit_until,
 					reveal_until: round.reveal_until,
 					committed: mine.commitment.is_some(),
@@ -106,19 +110,28 @@ impl<T: Config> Pallet<T> {
 		account
 	}
 
-	/// Puts `item` in the first block from `at` on with room, and returns that block.
+	/// Queues `item` for the hook of block `at` (or of the block the hook's cursor is at, if
+	/// that is later) and returns the block it was queued for. Never refuses for lack of room:
+	/// a lane's hook carries over what it cannot process in one block.
 	pub(crate) fn schedule(
 		at: BlockNumberFor<T>,
 		item: Deadline,
 	) -> Result<BlockNumberFor<T>, DispatchError> {
-		let mut block = at;
-		for _ in 0..MAX_DEADLINE_SHIFT {
-			if Deadlines::<T>::try_mutate(block, |items| items.try_push(item)).is_ok() {
-				return Ok(block);
-			}
-			block = block.checked_add(&One::one()).ok_or(ArithmeticError::Overflow)?;
-		}
-		Err(Error::<T>::TooManyDeadlines.into())
+		Self::enqueue(at, Scheduled { item, due: at })
+	}
+
+	/// Queues `scheduled` in its lane for block `at` or the lane's cursor, whichever is later.
+	pub(crate) fn enqueue(
+		at: BlockNumberFor<T>,
+		scheduled: Scheduled<BlockNumberFor<T>>,
+	) -> Result<BlockNumberFor<T>, DispatchError> {
+		let lane = scheduled.item.lane();
+		let block = DeadlineCursor::<T>::get(lane).map_or(at, |(cursor, _)| at.max(cursor));
+		let index = DeadlineCount::<T>::get(lane, block);
+		let next = index.checked_add(1).ok_or(Error::<T>::TooManyDeadlines)?;
+		DeadlineCount::<T>::insert(lane, block, next);
+		Deadlines::<T>::insert((lane, block, index), scheduled);
+		Ok(block)
 	}
 
 	/// `now + delay + 1`: the block whose hook ends a period of `delay` blocks from now.
@@ -127,12 +140,6 @@ impl<T: Config> Pallet<T> {
 			.checked_add(&delay)
 			.and_then(|b| b.checked_add(&One::one()))
 			.ok_or_else(|| ArithmeticError::Overflow.into())
-	}
-
-	/// A seed for `subject`, from the chain's randomness.
-	fn seed(subject: &[u8], id: ProposalId) -> H256 {
-		let (random, _) = T::Randomness::random(&(subject, id).encode());
-		BlakeTwo256::hash_of(&random)
 	}
 
 	/// `commit`.
@@ -213,100 +220,117 @@ impl<T: Config> Pallet<T> {
 
 		let id = NextProposalId::<T>::get();
 		NextProposalId::<T>::put(id.checked_add(1).ok_or(ArithmeticError::Overflow)?);
-		// The earliest commitment of a candidate holds its place; a later one (a copy) is
-		// refused, or, if it revealed first and is still verifying, rejected at settlement.
-		if let Some(other) = Candidates::<T>::get(project, code.digest) {
-			let earlier = Proposals::<T>::get(other).is_some_and(|p| {
-				p.committed_at <= record.block || p.status != ProposalStatus::Verifying
-			});
-			ensure!(!earlier, Error::<T>::DuplicateCandidate);
-		}
-		Candidates::<T>::insert(project, code.digest, id);
+		Self::claim_candidate(project, code.digest, record.block, id)?;
 		Commitments::<T>::remove(commitment);
-
-		let mut proposal = Proposal {
-			proposer: who.clone(),
-			project,
-			parent,
-			code,
-			claimed_score,
-			stake: record.stake,
-			committed_at: record.block,
-			revealed_at: now,
-			verified_score: None,
-			status: ProposalStatus::Verifying,
-		};
+		Proposals::<T>::insert(
+			id,
+			Proposal {
+				proposer: who.clone(),
+				project,
+				parent,
+				code,
+				claimed_score,
+				stake: record.stake,
+				committed_at: record.block,
+				revealed_at: now,
+				verified_score: None,
+				status: ProposalStatus::Verifying,
+			},
+		);
 		ProjectProposals::<T>::insert(project, id, ());
 		Self::deposit_event(Event::Revealed {
 			proposal: id,
-			proposer: who.clone(),
+			proposer: who,
 			project,
 			parent,
 			claimed_score,
 		});
-		let seed = Self::seed(b"poi/reveal", id);
-		match T::Verifiers::select(seed.as_fixed_bytes(), terms.quorum, core::slice::from_ref(&who))
-		{
-			Ok(verifiers) => {
-				Proposals::<T>::insert(id, proposal);
-				Self::start_round(id, RoundKind::Initial, None, seed, verifiers)
-			},
-			Err(_) => {
-				proposal.status = ProposalStatus::Released(ReleaseReason::NoQuorum);
-				Candidates::<T>::remove(project, proposal.code.digest);
-				Self::return_stake(id, &proposal)?;
-				Self::deposit_event(Event::Settled {
-					proposal: id,
-					status: proposal.status.clone(),
-					verified_score: None,
-				});
-				Proposals::<T>::insert(id, proposal);
-				Ok(())
-			},
-		}
+		Self::schedule_round(id, RoundKind::Initial, None)
 	}
 
-	/// Stores a new round of `verifiers` for `proposal` and schedules its commit deadline.
-	pub(crate) fn start_round(
+	/// Records that proposal `id`, committed in block `committed_at`, holds candidate `digest`
+	/// in `project`. The earliest commitment of a candidate holds its place: a later one (a
+	/// copy) is refused, or, if it revealed first and is still verifying, rejected at its
+	/// settlement ([`RejectReason::Copied`]).
+	fn claim_candidate(
+		project: ProjectId,
+		digest: H256,
+		committed_at: BlockNumberFor<T>,
+		id: ProposalId,
+	) -> DispatchResult {
+		if let Some(other) = Candidates::<T>::get(project, digest) {
+			let earlier = Proposals::<T>::get(other).is_some_and(|p| {
+				p.committed_at <= committed_at || p.status != ProposalStatus::Verifying
+			});
+			ensure!(!earlier, Error::<T>::DuplicateCandidate);
+		}
+		Candidates::<T>::insert(project, digest, id);
+		Ok(())
+	}
+
+	/// Stores a round of `proposal` waiting for its draw, which the hook of the block
+	/// `DrawDelay` blocks from now does ([`Pallet::draw_round`]): the seed and the verifiers
+	/// come from randomness that does not exist yet.
+	pub(crate) fn schedule_round(
 		proposal: ProposalId,
 		kind: RoundKind,
 		challenger: Option<(T::AccountId, BalanceOf<T>)>,
-		seed: H256,
-		verifiers: alloc::vec::Vec<T::AccountId>,
 	) -> DispatchResult {
-		let verifiers: BoundedVec<T::AccountId, T::MaxQuorum> =
-			verifiers.try_into().map_err(|_| Error::<T>::QuorumTooLarge)?;
-		let due = Self::schedule(
-			Self::after(T::VerdictCommitPeriod::get())?,
-			Deadline::VerdictCommit(proposal),
-		)?;
-		// `due` is after now, so at least 1 (qed).
-		let commit_until = due.saturating_sub(One::one());
-		let reveal_until = commit_until.saturating_add(T::VerdictRevealPeriod::get());
-		let mut assignments = BoundedVec::new();
-		for verifier in &verifiers {
-			T::Verifiers::note_assigned(verifier);
-			Assignments::<T>::insert(verifier, proposal, ());
-			// As long as `verifiers` (qed).
-			let _ = assignments.try_push(Assignment {
-				verifier: verifier.clone(),
-				commitment: None,
-				verdict: None,
-			});
-		}
+		let now = frame_system::Pallet::<T>::block_number();
+		let at = now.checked_add(&T::DrawDelay::get()).ok_or(ArithmeticError::Overflow)?;
+		let draw_at = Self::schedule(at, Deadline::Draw(proposal))?;
 		Rounds::<T>::insert(
 			proposal,
 			Round {
 				kind,
 				challenger,
-				seed,
-				phase: Phase::Commit,
-				commit_until,
-				reveal_until,
-				assignments,
+				seed: H256::zero(),
+				phase: Phase::Draw,
+				commit_until: draw_at,
+				reveal_until: draw_at,
+				assignments: BoundedVec::new(),
 			},
 		);
-		Self::deposit_event(Event::RoundStarted { proposal, kind, seed, verifiers, commit_until });
+		Self::deposit_event(Event::RoundScheduled { proposal, kind, draw_at });
+		Ok(())
+	}
+
+	/// Starts a drawn round: `verifiers` are assigned and the commit phase runs for
+	/// `VerdictCommitPeriod` blocks from now.
+	pub(crate) fn start_round(
+		proposal: ProposalId,
+		round: &mut RoundOf<T>,
+		seed: H256,
+		verifiers: alloc::vec::Vec<T::AccountId>,
+	) -> DispatchResult {
+		let verifiers: BoundedVec<T::AccountId, T::MaxQuorum> =
+			verifiers.try_into().map_err(|_| Error::<T>::QuorumTooLarge)?;
+		let due = Self::after(T::VerdictCommitPeriod::get())?;
+		Self::schedule(due, Deadline::VerdictCommit(proposal))?;
+		// `due` is after now, so at least 1 (qed).
+		let commit_until = due.saturating_sub(One::one());
+		round.seed = seed;
+		round.phase = Phase::Commit;
+		round.commit_until = commit_until;
+		round.reveal_until = commit_until.saturating_add(T::VerdictRevealPeriod::get());
+		round.assignments = BoundedVec::new();
+		for verifier in &verifiers {
+			T::Verifiers::note_assigned(verifier);
+			Assignments::<T>::insert(verifier, proposal, ());
+			// As long as `verifiers` (qed).
+			let _ = round.assignments.try_push(Assignment {
+				verifier: verifier.clone(),
+				commitment: None,
+				verdict: None,
+			});
+		}
+		Self::deposit_event(Event::RoundStarted {
+			proposal,
+			kind: round.kind,
+			seed,
+			verifiers,
+			commit_until,
+		});
 		Ok(())
 	}
 
@@ -324,11 +348,21 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.position(|a| a.verifier == *who)
 			.ok_or(Error::<T>::NotAssigned)?;
-		let wrong_phase = match phase {
-			Phase::Commit => Error::<T>::NotCommitPhase,
-			Phase::Reveal => Error::<T>::NotRevealPhase,
-		};
-		ensure!(round.phase == phase, wrong_phase);
+		let now = frame_system::Pallet::<T>::block_number();
+		// Phases end at fixed blocks, whenever the hook processes their deadlines.
+		match phase {
+			Phase::Commit => ensure!(
+				round.phase == Phase::Commit && now <= round.commit_until,
+				Error::<T>::NotCommitPhase
+			),
+			Phase::Reveal => ensure!(
+				(round.phase == Phase::Reveal
+					|| (round.phase == Phase::Commit && now > round.commit_until))
+					&& now <= round.reveal_until,
+				Error::<T>::NotRevealPhase
+			),
+			Phase::Draw => return Err(Error::<T>::NoRound.into()),
+		}
 		Ok((round, index))
 	}
 
@@ -344,28 +378,27 @@ impl<T: Config> Pallet<T> {
 		slot.commitment = Some(commitment);
 		Self::deposit_event(Event::VerdictCommitted { proposal, verifier: who });
 		if round.assignments.iter().all(|a| a.commitment.is_some()) {
-			Self::start_reveal_phase(proposal, &mut round)?;
+			let reveal_until = frame_system::Pallet::<T>::block_number()
+				.checked_add(&T::VerdictRevealPeriod::get())
+				.ok_or(ArithmeticError::Overflow)?;
+			Self::start_reveal_phase(proposal, &mut round, reveal_until)?;
 		}
 		Rounds::<T>::insert(proposal, round);
 		Ok(())
 	}
 
-	/// Moves `round` to its reveal phase and schedules its end.
+	/// Moves `round` to its reveal phase, which ends after `reveal_until`, and schedules its
+	/// end.
 	pub(crate) fn start_reveal_phase(
 		proposal: ProposalId,
 		round: &mut RoundOf<T>,
+		reveal_until: BlockNumberFor<T>,
 	) -> DispatchResult {
-		let due = Self::schedule(
-			Self::after(T::VerdictRevealPeriod::get())?,
-			Deadline::VerdictReveal(proposal),
-		)?;
+		let due = reveal_until.checked_add(&One::one()).ok_or(ArithmeticError::Overflow)?;
+		Self::schedule(due, Deadline::VerdictReveal(proposal))?;
 		round.phase = Phase::Reveal;
-		// `due` is after now (qed).
-		round.reveal_until = due.saturating_sub(One::one());
-		Self::deposit_event(Event::RevealPhaseStarted {
-			proposal,
-			reveal_until: round.reveal_until,
-		});
+		round.reveal_until = reveal_until;
+		Self::deposit_event(Event::RevealPhaseStarted { proposal, reveal_until });
 		Ok(())
 	}
 
@@ -423,28 +456,11 @@ impl<T: Config> Pallet<T> {
 		);
 		ensure!(!*challenged, Error::<T>::AlreadyChallenged);
 		ensure!(bond >= T::MinChallengeBond::get(), Error::<T>::BondTooSmall);
-		let terms = T::Projects::round_terms(p.project).ok_or(Error::<T>::ProjectNotActive)?;
-		let quorum = terms
-			.quorum
-			.saturating_mul(2)
-			.saturating_add(1)
-			.min(T::MaxQuorum::get())
-			.max(terms.quorum);
 		T::Currency::hold(&HoldReason::ChallengeBond.into(), &who, bond)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
-		let seed = Self::seed(b"poi/challenge", proposal);
-		let verifiers =
-			T::Verifiers::select(seed.as_fixed_bytes(), quorum, &[p.proposer.clone(), who.clone()])
-				.map_err(|_| Error::<T>::NotEnoughVerifiers)?;
 		*challenged = true;
 		Proposals::<T>::insert(proposal, p);
-		Self::start_round(
-			proposal,
-			RoundKind::Challenge,
-			Some((who.clone(), bond)),
-			seed,
-			verifiers,
-		)?;
+		Self::schedule_round(proposal, RoundKind::Challenge, Some((who.clone(), bond)))?;
 		Self::deposit_event(Event::Challenged { proposal, challenger: who, bond });
 		Ok(())
 	}

@@ -1,7 +1,8 @@
 //! # pallet-proposals
 //!
 //! Proposals, their verification rounds, settlement and challenges: the settlement core of
-//! poi (`shared/DESIGN.md`, "Proposals" to "Challenges").
+//! poi. The rules as built, with the reasons and a worked example, are in the repository's
+//! `docs/protocol.md`.
 //!
 //! ## Terms
 //! - A **proposal** claims that a candidate (an artifact: code, a recipe) scores
@@ -10,6 +11,7 @@
 //! - A **round** is a set of verifiers drawn for a proposal, who re-run it and return
 //!   [`Verdict`]s in two steps (commit a hash, then reveal).
 //! - **Settlement** turns a round's verdicts into an outcome ([`ProposalStatus`]).
+//! - A **deadline** is a step the block hook takes at a given block, queued in a [`Lane`].
 //!
 //! ## Lifecycle
 //! 1. [`Pallet::commit`] records `BlakeTwo256(project, parent, code, claimed_score, salt,
@@ -19,24 +21,27 @@
 //! 2. [`Pallet::reveal`], at least [`Config::RevealDelay`] blocks later and at most
 //!    [`Config::RevealWindow`] blocks after the commit, shows the proposal. A reveal that does
 //!    not match its commitment loses the stake (burned); a commitment not revealed in time
-//!    loses it in the hook of the first block after the window (unless its project was frozen
-//!    meanwhile: then the stake is returned). The round's seed is drawn from
-//!    [`Config::Randomness`] at reveal and the project's `quorum` verifiers are picked by bond
-//!    (never the proposer). A reveal repeating a candidate (same code digest) that an earlier
-//!    commitment already revealed is refused with `DuplicateCandidate`; if the earlier
-//!    commitment reveals *after* the copy, the copy is rejected at its settlement
-//!    ([`RejectReason::Copied`]): a front-runner cannot take an original's place.
-//! 3. Assigned verifiers [`Pallet::commit_verdict`] within [`Config::VerdictCommitPeriod`]
-//!    blocks of the reveal; the reveal phase starts when all have committed or the period
-//!    ends; [`Pallet::reveal_verdict`] within [`Config::VerdictRevealPeriod`] blocks, with the
+//!    loses it (unless its project was frozen meanwhile: then the stake is returned). A reveal
+//!    repeating a candidate (same code digest) that an earlier commitment already revealed is
+//!    refused with `DuplicateCandidate`; if the earlier commitment reveals *after* the copy,
+//!    the copy is rejected at its settlement ([`RejectReason::Copied`]).
+//! 3. The round is **drawn** in the hook of the block [`Config::DrawDelay`] blocks after the
+//!    reveal, from [`Config::Randomness`] of that block mixed with the candidate's digest:
+//!    randomness that did not exist when the miner revealed, so it can neither pick its
+//!    committee nor its seed by timing. The project's `quorum` verifiers are drawn by bond,
+//!    never the proposer; too few eligible verifiers release the proposal (`NoQuorum`).
+//! 4. Assigned verifiers [`Pallet::commit_verdict`] within [`Config::VerdictCommitPeriod`]
+//!    blocks of the draw; the reveal phase starts when all have committed or the period ends;
+//!    [`Pallet::reveal_verdict`] within [`Config::VerdictRevealPeriod`] blocks, with the
 //!    runner's sr25519 signature over `(genesis hash, proposal, BlakeTwo256(verdict))`,
-//!    checked against the runner key the verifier registered.
-//! 4. Settlement, when every committed verdict is revealed or the reveal phase ends
-//!    (verdicts from a majority `m = quorum / 2 + 1` decide):
+//!    checked against the runner key the verifier registered. Phases end at fixed blocks:
+//!    the calls check them, whenever the hook processes the phase's end.
+//! 5. Settlement, when every committed verdict is revealed or the reveal phase ends, by
+//!    [`tally::tally`] (`m = quorum / 2 + 1`):
 //!    - no verdict revealed: `Expired`, the stake returned;
 //!    - fewer than `m` revealed: `Released(TooFewVerdicts)`;
-//!    - a majority of the revealed verdicts `Invalid`: `Rejected(Invalid)`;
-//!    - a majority `HarnessError`: `Released(HarnessErrors)`;
+//!    - `m` or more `Invalid` (a majority of the quorum): `Rejected(Invalid)`;
+//!    - a majority of the revealed verdicts `HarnessError`: `Released(HarnessErrors)`;
 //!    - fewer than `m` scores: `Released(NoAgreement)`;
 //!    - else the verified score is the median of the scores (for an even count the lower
 //!      middle one: a score some verifier reported, never favouring the miner); scores
@@ -51,30 +56,33 @@
 //!    burned. Verifiers that did not reveal are penalised as missed, deviant ones as deviant
 //!    (pallet-verifiers burns a share of their bond). A frozen project's rounds end
 //!    `Released(ProjectFrozen)`.
-//! 5. An approval's stake stays held during [`Config::ChallengeWindow`] blocks; anyone may
+//! 6. An approval's stake stays held during [`Config::ChallengeWindow`] blocks; anyone may
 //!    [`Pallet::challenge`] it with a native bond of at least [`Config::MinChallengeBond`].
-//!    A new round of `min(2 * quorum + 1, MaxQuorum)` verifiers (not the proposer nor the
-//!    challenger) re-runs it. It is **overturned** when that round finds the candidate
-//!    invalid, its score below the claim, or not beating the best it replaced: the best
-//!    reverts to the last approval that still stands, the miner's stake is slashed (half to
-//!    the challenge round's agreeing verifiers), the original approvers are penalised as
-//!    deviant, and the challenger gets its bond back. It **stands** when the round settles
-//!    on a score that confirms it: the challenger's bond is slashed (half to the agreeing
-//!    verifiers, in the native currency). An inconclusive challenge round returns the bond.
-//! 6. When the window has closed and no challenge runs, the stake is returned and the miner's
+//!    A challenge round is drawn like an initial one, of `min(2 * quorum + 1, MaxQuorum)`
+//!    verifiers that are not the proposer, the challenger or the approvers (as many as are
+//!    eligible when fewer are, but never fewer than the project's quorum: then the challenge
+//!    is released, its bond returned). The approval carries the burden
+//!    of proof: it **stands** only when the round settles on a score that matches the claim
+//!    and beats the best it replaced (the challenger's bond is slashed: half to the agreeing
+//!    verifiers, in the native currency). Anything else **overturns** it: the best reverts to
+//!    the last approval that still stands, the miner's stake is slashed (half to the
+//!    challenge round's agreeing verifiers), the challenger gets its bond back, and the
+//!    original approvers are penalised as deviant when the round contradicted them (an
+//!    invalid verdict or a non-confirming score).
+//! 7. When the window has closed and no challenge runs, the stake is returned and the miner's
 //!    reward is minted through pallet-bonding-curve ([`pallet_bonding_curve::TokenRewards`]).
 //!
-//! Every proposal stays in [`Proposals`] with its outcome and verified score. Hooks process
-//! the deadlines due in a block, at most [`Config::MaxDeadlinesPerBlock`] (scheduling moves
-//! to one of the next 15 blocks when one is full).
+//! Every proposal stays in [`Proposals`] with its outcome and verified score.
+//!
+//! ## Deadlines
+//! Deadlines wait in two queues ([`Lane`]): the ends of commitments' reveal windows, and
+//! everything rounds need. Each block's hook processes at most
+//! [`Config::MaxDeadlinesPerBlock`] deadlines of each lane, oldest first, and carries the rest
+//! over; scheduling never refuses, a failed deadline is retried in the next block, and a
+//! flood of commitments cannot delay a round (see the `hooks` module).
 //!
 //! The runtime API [`runtime_api::ProposalsApi`] lists a project's proposals and a verifier's
 //! running assignments ([`Job`]s).
-//!
-//! ## State of this pallet
-//! Built and in poi's runtime: everything above, `try_state`, unit and property tests,
-//! benchmarks (the runtime's weights are generated from them). Verdicts come from verifiers'
-//! accounts directly until the off-chain worker and runner (next issue) submit them.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -82,10 +90,14 @@ extern crate alloc;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod hooks;
 mod impls;
 pub mod offchain;
 pub mod runtime_api;
 mod settlement;
+pub mod tally;
+#[cfg(any(feature = "try-runtime", feature = "std"))]
+mod try_state;
 pub mod types;
 pub mod weights;
 
@@ -220,6 +232,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type RevealDelay: Get<BlockNumberFor<Self>>;
 
+		/// Blocks between a reveal (or a challenge) and its round's draw (at least 2: the draw
+		/// in block `b` reads the randomness of block `b - 1`, which must come after the block
+		/// that held the reveal).
+		#[pallet::constant]
+		type DrawDelay: Get<BlockNumberFor<Self>>;
+
 		/// The most blocks between a commit and its reveal.
 		#[pallet::constant]
 		type RevealWindow: Get<BlockNumberFor<Self>>;
@@ -244,7 +262,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxQuorum: Get<u32>;
 
-		/// The most deadlines one block's hook processes.
+		/// The most deadlines one block's hook processes in each lane; the rest wait for the
+		/// next block.
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
 
@@ -293,15 +312,28 @@ pub mod pallet {
 	pub type ApprovedNodes<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, ProjectId, Twox64Concat, NodeId, ProposalId>;
 
-	/// What each block's hook does.
+	/// The deadline queues: in each lane, the deadlines due in a block, by their index in it.
 	#[pallet::storage]
-	pub type Deadlines<T: Config> = StorageMap<
+	pub type Deadlines<T: Config> = StorageNMap<
 		_,
-		Twox64Concat,
-		BlockNumberFor<T>,
-		BoundedVec<Deadline, T::MaxDeadlinesPerBlock>,
-		ValueQuery,
+		(
+			NMapKey<Twox64Concat, Lane>,
+			NMapKey<Twox64Concat, BlockNumberFor<T>>,
+			NMapKey<Twox64Concat, u32>,
+		),
+		Scheduled<BlockNumberFor<T>>,
 	>;
+
+	/// How many deadlines were queued for a block in a lane (the next free index).
+	#[pallet::storage]
+	pub type DeadlineCount<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, Lane, Twox64Concat, BlockNumberFor<T>, u32, ValueQuery>;
+
+	/// Where each lane's hook goes on: the block and the index of the next deadline it
+	/// processes. Everything before it was processed. Missing before the first hook.
+	#[pallet::storage]
+	pub type DeadlineCursor<T: Config> =
+		StorageMap<_, Twox64Concat, Lane, (BlockNumberFor<T>, u32)>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -347,6 +379,15 @@ pub mod pallet {
 			parent: NodeId,
 			/// The claimed score.
 			claimed_score: Score,
+		},
+		/// A round was scheduled: its seed and verifiers are drawn in the hook of `draw_at`.
+		RoundScheduled {
+			/// The proposal.
+			proposal: ProposalId,
+			/// Initial or challenge.
+			kind: RoundKind,
+			/// The block whose hook draws the round.
+			draw_at: BlockNumberFor<T>,
 		},
 		/// A round started: these verifiers re-run the proposal with this seed.
 		RoundStarted {
@@ -444,10 +485,18 @@ pub mod pallet {
 			/// How much was credited to verifiers.
 			to_verifiers: BalanceOf<T>,
 		},
-		/// A challenge round was inconclusive: the bond returned, the approval stands.
+		/// No verifier could be drawn for a challenge round (fewer eligible than the
+		/// project's quorum): the bond returned, the approval stands.
 		ChallengeReleased {
 			/// The proposal.
 			proposal: ProposalId,
+		},
+		/// A deadline failed; it is queued again for the next block.
+		DeadlineFailed {
+			/// The deadline.
+			deadline: Deadline,
+			/// The error.
+			error: DispatchError,
 		},
 	}
 
@@ -471,7 +520,7 @@ pub mod pallet {
 		UnknownParent,
 		/// An earlier commitment revealed this candidate already.
 		DuplicateCandidate,
-		/// Every block a deadline could be scheduled in is full; try again in a later block.
+		/// A block's deadline queue is full (`u32::MAX` entries).
 		TooManyDeadlines,
 		/// No such proposal.
 		UnknownProposal,
@@ -507,8 +556,6 @@ pub mod pallet {
 		InsufficientBalance,
 		/// The project's quorum is above `MaxQuorum`.
 		QuorumTooLarge,
-		/// Not enough eligible verifiers for the round.
-		NotEnoughVerifiers,
 	}
 
 	#[pallet::hooks]
@@ -530,6 +577,10 @@ pub mod pallet {
 			assert!(
 				T::RevealWindow::get() >= T::RevealDelay::get(),
 				"RevealWindow below RevealDelay"
+			);
+			assert!(
+				T::DrawDelay::get() >= 2u32.into(),
+				"DrawDelay below 2 lets a round's randomness come from its reveal's block"
 			);
 			assert!(!T::VerdictCommitPeriod::get().is_zero(), "VerdictCommitPeriod 0");
 			assert!(!T::VerdictRevealPeriod::get().is_zero(), "VerdictRevealPeriod 0");
@@ -558,8 +609,9 @@ pub mod pallet {
 			Self::do_commit(who, project, commitment, stake)
 		}
 
-		/// Reveals a committed proposal and starts its round. A reveal that does not hash to
-		/// `commitment` burns the stake (and succeeds, so that the burn stays).
+		/// Reveals a committed proposal and schedules its round's draw `DrawDelay` blocks
+		/// later. A reveal that does not hash to `commitment` burns the stake (and succeeds,
+		/// so that the burn stays).
 		///
 		/// Origin: signed, the committer. Errors: `UnknownCommitment`, `NotCommitter`,
 		/// `RevealTooEarly`, `ProjectNotActive`, `UnknownParent`, `DuplicateCandidate`,
@@ -614,12 +666,12 @@ pub mod pallet {
 			Self::do_reveal_verdict(who, proposal, verdict, salt, runner_signature)
 		}
 
-		/// Challenges an approval during its challenge window, holding `bond`; a larger round
-		/// re-runs it.
+		/// Challenges an approval during its challenge window, holding `bond`; a larger round,
+		/// drawn `DrawDelay` blocks later without the approvers, re-runs it.
 		///
 		/// Origin: signed. Errors: `UnknownProposal`, `NotChallengeable`,
 		/// `ChallengeWindowClosed`, `AlreadyChallenged`, `BondTooSmall`,
-		/// `InsufficientBalance`, `NotEnoughVerifiers`, `TooManyDeadlines`.
+		/// `InsufficientBalance`, `TooManyDeadlines`.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::challenge(T::Verifiers::max_verifiers()))]
 		pub fn challenge(

@@ -186,12 +186,20 @@ impl pallet_verifiers::BenchmarkHelper<u32> for BenchmarkAsset {
 	}
 }
 
-/// Seeds from the subject and the block number: deterministic, different per proposal.
+std::thread_local! {
+	/// What the chain's randomness mixes in besides the subject and the block number: a
+	/// stand-in for the hash of a block nobody has seen yet, which a test sets to play out
+	/// different futures.
+	pub static ENTROPY: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
+}
+
+/// Seeds from the subject, the block number and [`ENTROPY`]: deterministic, different per
+/// proposal.
 pub struct TestRandomness;
 impl frame_support::traits::Randomness<H256, u64> for TestRandomness {
 	fn random(subject: &[u8]) -> (H256, u64) {
 		let now = System::block_number();
-		(BlakeTwo256::hash_of(&(subject, now)), now)
+		(BlakeTwo256::hash_of(&(subject, now, ENTROPY.with(|e| e.get()))), now)
 	}
 }
 
@@ -207,6 +215,7 @@ impl pallet_proposals::Config for Test {
 	type PalletId = ProposalsPalletId;
 	type MinStake = frame_support::traits::ConstU64<10>;
 	type RevealDelay = frame_support::traits::ConstU64<1>;
+	type DrawDelay = frame_support::traits::ConstU64<2>;
 	type RevealWindow = frame_support::traits::ConstU64<5>;
 	type VerdictCommitPeriod = frame_support::traits::ConstU64<3>;
 	type VerdictRevealPeriod = frame_support::traits::ConstU64<3>;

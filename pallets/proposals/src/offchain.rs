@@ -84,6 +84,8 @@ impl<T: Config> Pallet<T> {
 				Some(LocalJob {
 					request,
 					phase: match job.phase {
+						// `jobs_of` lists drawn rounds only.
+						ChainPhase::Draw => return None,
 						ChainPhase::Commit => Phase::Commit,
 						ChainPhase::Reveal => Phase::Reveal,
 					},

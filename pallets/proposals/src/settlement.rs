@@ -1,5 +1,5 @@
-//! Settlement: the tally of a round's verdicts, the outcomes, challenges, rewards, and the
-//! block hook that processes deadlines.
+//! Settlement: a round's outcome from its tally ([`crate::tally`]), releases, rewards and
+//! challenges.
 
 use super::*;
 use frame_support::{
@@ -9,192 +9,27 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_bonding_curve::TokenRewards;
-use pallet_projects::{BasisPoints, Lineage, MAX_BASIS_POINTS};
+use pallet_projects::Lineage;
 use pallet_verifiers::VerifierDuties;
 use sp_runtime::traits::Saturating;
 
-/// What a round's verdicts add up to, and who did what.
-pub struct Tally<AccountId> {
-	/// The result.
-	pub result: TallyResult,
-	/// Verifiers whose verdicts agree with a decisive result (`Invalid` or `Scored`).
-	pub agreeing: alloc::vec::Vec<AccountId>,
-	/// Verifiers whose verdicts disagree with a decisive result.
-	pub deviant: alloc::vec::Vec<AccountId>,
-	/// Verifiers that revealed in a round without a decisive result.
-	pub done: alloc::vec::Vec<AccountId>,
-	/// Verifiers that did not reveal.
-	pub silent: alloc::vec::Vec<AccountId>,
-}
+use crate::tally::{beats, below_claim, tally, Tally};
 
-/// `|value| * bps / 10 000`, rounded down, without overflow.
-pub fn share_of(value: Score, bps: BasisPoints) -> Score {
-	let magnitude = value.unsigned_abs();
-	let scale = u128::from(MAX_BASIS_POINTS);
-	let bps = u128::from(bps.min(MAX_BASIS_POINTS));
-	// Both parts are at most `magnitude`, which is at most 2^127 (qed: no overflow).
-	let part = (magnitude / scale).saturating_mul(bps) + (magnitude % scale) * bps / scale;
-	Score::try_from(part).unwrap_or(Score::MAX)
-}
+/// The most overturned approvals a revert walks past.
+pub(crate) const MAX_REVERT_WALK: u32 = 64;
 
-/// Whether `score` is within `bps` of `reference` (either side).
-pub fn within(score: Score, reference: Score, bps: BasisPoints) -> bool {
-	score
-		.checked_sub(reference)
-		.is_some_and(|d| d.unsigned_abs() <= share_of(reference, bps).unsigned_abs())
-}
-
-/// Whether `score` falls short of `claim` by more than `bps` of the claim.
-pub fn below_claim(score: Score, claim: Score, bps: BasisPoints) -> bool {
-	match claim.checked_sub(score) {
-		Some(shortfall) => shortfall > share_of(claim, bps),
-		// `claim - score` overflows only when `score` is far below `claim`.
-		None => score < claim,
-	}
-}
-
-/// Whether `score` beats `best` by at least `bps` of it (and by at least 1).
-pub fn beats(score: Score, best: Score, bps: BasisPoints) -> bool {
-	match score.checked_sub(best) {
-		Some(gain) => gain > 0 && gain >= share_of(best, bps),
-		None => score > best,
-	}
-}
-
-/// Adds up a round's verdicts (see the module docs of the crate for the rules).
-pub fn tally<AccountId: Clone + PartialEq + Eq + core::fmt::Debug, MaxCidLen: Get<u32>>(
-	assignments: &[Assignment<AccountId, MaxCidLen>],
-	tolerance_bps: BasisPoints,
-) -> Tally<AccountId> {
-	let quorum = assignments.len();
-	let majority = quorum / 2 + 1;
-	let revealed: alloc::vec::Vec<_> =
-		assignments.iter().filter_map(|a| a.verdict.as_ref().map(|v| (&a.verifier, v))).collect();
-	let silent =
-		assignments.iter().filter(|a| a.verdict.is_none()).map(|a| a.verifier.clone()).collect();
-	let invalid = revealed.iter().filter(|(_, v)| matches!(v, Verdict::Invalid { .. })).count();
-	let harness =
-		revealed.iter().filter(|(_, v)| matches!(v, Verdict::HarnessError { .. })).count();
-	let mut scores: alloc::vec::Vec<Score> = revealed
-		.iter()
-		.filter_map(|(_, v)| if let Verdict::Score { score, .. } = v { Some(*score) } else { None })
-		.collect();
-	scores.sort_unstable();
-	let everyone = || revealed.iter().map(|(who, _)| (*who).clone()).collect();
-	let undecided = |result, done| Tally {
-		result,
-		agreeing: alloc::vec::Vec::new(),
-		deviant: alloc::vec::Vec::new(),
-		done,
-		silent: alloc::vec::Vec::new(),
-	};
-	// A decisive result: the revealed verdicts that `agrees` accepts agree, the others deviate.
-	let decided = |result, agrees: &dyn Fn(&Verdict<MaxCidLen>) -> bool| {
-		let (agreeing, deviant): (alloc::vec::Vec<_>, alloc::vec::Vec<_>) =
-			revealed.iter().partition(|(_, v)| agrees(v));
-		Tally {
-			result,
-			agreeing: agreeing.into_iter().map(|(w, _)| (*w).clone()).collect(),
-			deviant: deviant.into_iter().map(|(w, _)| (*w).clone()).collect(),
-			done: alloc::vec::Vec::new(),
-			silent: alloc::vec::Vec::new(),
-		}
-	};
-	let mut tally = if revealed.is_empty() {
-		undecided(TallyResult::Silent, alloc::vec::Vec::new())
-	} else if revealed.len() < majority {
-		undecided(TallyResult::TooFew, everyone())
-	} else if invalid * 2 > revealed.len() {
-		decided(TallyResult::Invalid, &|v| matches!(v, Verdict::Invalid { .. }))
-	} else if harness * 2 > revealed.len() {
-		undecided(TallyResult::HarnessErrors, everyone())
-	} else if scores.len() < majority {
-		undecided(TallyResult::NoAgreement, everyone())
-	} else {
-		// The lower middle score (`scores` is not empty: it has at least `majority` >= 1).
-		let median = scores.get((scores.len() - 1) / 2).copied().unwrap_or_default();
-		decided(
-			TallyResult::Scored(median),
-			&|v| matches!(v, Verdict::Score { score, .. } if within(*score, median, tolerance_bps)),
-		)
-	};
-	tally.silent = silent;
-	tally
+/// What a challenge round found. The approval carries the burden of proof: anything but a
+/// confirming score overturns it.
+enum ChallengeVerdict {
+	/// A score that matches the claim and beats the best the approval replaced.
+	Confirmed,
+	/// Anything else. `score` is the round's median when it settled on scores;
+	/// `approvers_wrong` when the round contradicted the approvers (an invalid verdict or a
+	/// score that does not confirm), not merely failed to confirm them.
+	Overturned { score: Option<Score>, approvers_wrong: bool },
 }
 
 impl<T: Config> Pallet<T> {
-	/// Processes the deadlines due in block `n`; returns the weight used.
-	pub(crate) fn process_deadlines(n: BlockNumberFor<T>) -> Weight {
-		let items = Deadlines::<T>::take(n);
-		let mut weight = T::WeightInfo::on_initialize_base();
-		for item in items.iter() {
-			weight.saturating_accrue(T::WeightInfo::on_initialize_item(T::MaxQuorum::get()));
-			let result = frame_support::storage::with_storage_layer(|| Self::process(n, *item));
-			if let Err(e) = result {
-				defensive!("a deadline failed: {:?}", e);
-			}
-		}
-		weight
-	}
-
-	/// One deadline.
-	fn process(n: BlockNumberFor<T>, item: Deadline) -> DispatchResult {
-		match item {
-			Deadline::Reveal(commitment) => {
-				let Some(record) = Commitments::<T>::get(commitment) else { return Ok(()) };
-				if T::Projects::is_active(record.project) {
-					Self::forfeit(commitment, record, ForfeitReason::NotRevealed)
-				} else {
-					Commitments::<T>::remove(commitment);
-					if !Self::give_back(record.project, &record.who, record.stake) {
-						T::Tokens::burn(record.project, &Self::account_id(), record.stake)?;
-					}
-					Self::deposit_event(Event::CommitmentReturned { who: record.who, commitment });
-					Ok(())
-				}
-			},
-			Deadline::VerdictCommit(id) => {
-				let Some(mut round) = Rounds::<T>::get(id) else { return Ok(()) };
-				if round.phase != Phase::Commit
-					|| round.commit_until.saturating_add(1u32.into()) != n
-				{
-					return Ok(());
-				}
-				if round.assignments.iter().any(|a| a.commitment.is_some()) {
-					Self::start_reveal_phase(id, &mut round)?;
-					Rounds::<T>::insert(id, round);
-					Ok(())
-				} else {
-					Self::settle(id, round)
-				}
-			},
-			Deadline::VerdictReveal(id) => {
-				let Some(round) = Rounds::<T>::get(id) else { return Ok(()) };
-				if round.phase != Phase::Reveal
-					|| round.reveal_until.saturating_add(1u32.into()) != n
-				{
-					return Ok(());
-				}
-				Self::settle(id, round)
-			},
-			Deadline::ChallengeWindow(id) => {
-				let Some(mut p) = Proposals::<T>::get(id) else { return Ok(()) };
-				if matches!(
-					p.status,
-					ProposalStatus::Approved {
-						challenged: false,
-						reward: RewardState::Pending,
-						..
-					}
-				) {
-					Self::pay_reward(id, &mut p)?;
-					Proposals::<T>::insert(id, p);
-				}
-				Ok(())
-			},
-		}
-	}
-
 	/// Settles a round: it is over (removed from storage), its verifiers' duties noted.
 	pub(crate) fn settle(id: ProposalId, round: RoundOf<T>) -> DispatchResult {
 		Rounds::<T>::remove(id);
@@ -204,7 +39,7 @@ impl<T: Config> Pallet<T> {
 		let mut p = Proposals::<T>::get(id).ok_or(Error::<T>::UnknownProposal)?;
 		let terms = T::Projects::round_terms(p.project).ok_or(Error::<T>::ProjectNotActive)?;
 		let tally = tally(&round.assignments, terms.tolerance_bps);
-		for v in tally.agreeing.iter().chain(tally.done.iter()) {
+		for v in tally.agreeing.iter().chain(tally.undecided.iter()) {
 			T::Verifiers::note_agreed(v);
 		}
 		for v in tally.deviant.iter() {
@@ -243,7 +78,7 @@ impl<T: Config> Pallet<T> {
 			TallyResult::Invalid => ProposalStatus::Rejected(RejectReason::Invalid),
 			TallyResult::Scored(score) => {
 				verified = Some(score);
-				Self::judge(id, p, score, &tally.agreeing, terms)?
+				Self::record_scored_outcome(id, p, score, &tally.agreeing, terms)?
 			},
 		};
 		p.verified_score = verified;
@@ -264,8 +99,14 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// The outcome of a round that settled on `score`.
-	fn judge(
+	/// The outcome of an initial round that settled on `score`, and what it writes: a
+	/// frozen project releases it; a score below the claim rejects it; otherwise the score
+	/// becomes a lineage node under the proposal's parent (released when the lineage has no
+	/// room), and when it beats the best by the project's threshold, the node becomes the
+	/// best, is recorded in [`ApprovedNodes`], and the approval's challenge window is
+	/// scheduled (its reward is paid when the window closes unchallenged); otherwise the
+	/// node is `Superseded`.
+	fn record_scored_outcome(
 		id: ProposalId,
 		p: &ProposalOf<T>,
 		score: Score,
@@ -295,30 +136,57 @@ impl<T: Config> Pallet<T> {
 		}
 		T::Projects::set_best(p.project, node)?;
 		ApprovedNodes::<T>::insert(p.project, node, id);
-		let approvers = BoundedVec::truncate_from(agreeing.to_vec());
 		let due = Self::after(T::ChallengeWindow::get())?;
-		// When every block the window's end could move to is full, the window ends now and
-		// the reward is paid at once (a defensive path: it needs 16 full blocks).
-		let (challenge_until, pay_now) = match Self::schedule(due, Deadline::ChallengeWindow(id)) {
-			Ok(block) => (block.saturating_sub(1u32.into()), false),
-			Err(_) => (frame_system::Pallet::<T>::block_number(), true),
-		};
-		let mut status = ProposalStatus::Approved {
+		Self::schedule(due, Deadline::ChallengeWindow(id))?;
+		Ok(ProposalStatus::Approved {
 			node,
 			previous_best: best,
 			previous_score: best_score,
-			challenge_until,
+			// `due` is after now (qed).
+			challenge_until: due.saturating_sub(1u32.into()),
 			challenged: false,
-			approvers,
+			approvers: BoundedVec::truncate_from(agreeing.to_vec()),
 			reward: RewardState::Pending,
-		};
-		if pay_now {
-			let mut paid = p.clone();
-			paid.status = status;
-			Self::pay_reward(id, &mut paid)?;
-			status = paid.status;
+		})
+	}
+
+	/// Releases a proposal whose initial round could not run or decide: its stake returned,
+	/// its candidate's place given up.
+	pub(crate) fn release(
+		id: ProposalId,
+		p: &mut ProposalOf<T>,
+		reason: ReleaseReason,
+	) -> DispatchResult {
+		if Candidates::<T>::get(p.project, p.code.digest) == Some(id) {
+			Candidates::<T>::remove(p.project, p.code.digest);
 		}
-		Ok(status)
+		Self::return_stake(id, p)?;
+		p.status = ProposalStatus::Released(reason);
+		Self::deposit_event(Event::Settled {
+			proposal: id,
+			status: p.status.clone(),
+			verified_score: None,
+		});
+		Proposals::<T>::insert(id, p.clone());
+		Ok(())
+	}
+
+	/// Ends a challenge for which no verifier could be drawn: the bond returned, the approval
+	/// stands (and is paid if its window has closed).
+	pub(crate) fn release_challenge(
+		id: ProposalId,
+		p: &mut ProposalOf<T>,
+		challenger: Option<(T::AccountId, BalanceOf<T>)>,
+	) -> DispatchResult {
+		let (challenger, bond) = challenger.ok_or(Error::<T>::NoRound)?;
+		let reason: T::RuntimeHoldReason = HoldReason::ChallengeBond.into();
+		T::Currency::release(&reason, &challenger, bond, Precision::Exact)?;
+		Self::deposit_event(Event::ChallengeReleased { proposal: id });
+		if let ProposalStatus::Approved { challenge_until, .. } = p.status {
+			Self::after_challenge(id, p, challenge_until)?;
+		}
+		Proposals::<T>::insert(id, p.clone());
+		Ok(())
 	}
 
 	/// Returns an approval's stake and mints its reward.
@@ -354,24 +222,25 @@ impl<T: Config> Pallet<T> {
 		};
 		let (challenger, bond) = challenger.ok_or(Error::<T>::NoRound)?;
 		let reason: T::RuntimeHoldReason = HoldReason::ChallengeBond.into();
-		let overturn = match tally.result {
-			TallyResult::Invalid => Some(None),
+		let verdict = match tally.result {
+			TallyResult::Scored(score)
+				if !below_claim(score, p.claimed_score, terms.tolerance_bps)
+					&& beats(score, previous_score, terms.min_improvement_bps) =>
+			{
+				ChallengeVerdict::Confirmed
+			},
 			TallyResult::Scored(score) => {
-				if below_claim(score, p.claimed_score, terms.tolerance_bps)
-					|| !beats(score, previous_score, terms.min_improvement_bps)
-				{
-					Some(Some(score))
-				} else {
-					None
-				}
+				ChallengeVerdict::Overturned { score: Some(score), approvers_wrong: true }
 			},
-			_ => {
-				T::Currency::release(&reason, &challenger, bond, Precision::Exact)?;
-				Self::deposit_event(Event::ChallengeReleased { proposal: id });
-				return Self::after_challenge(id, p, challenge_until);
+			TallyResult::Invalid => {
+				ChallengeVerdict::Overturned { score: None, approvers_wrong: true }
 			},
+			TallyResult::HarnessErrors
+			| TallyResult::TooFew
+			| TallyResult::NoAgreement
+			| TallyResult::Silent => ChallengeVerdict::Overturned { score: None, approvers_wrong: false },
 		};
-		let Some(score) = overturn else {
+		let ChallengeVerdict::Overturned { score, approvers_wrong } = verdict else {
 			Self::slash_bond(id, &challenger, bond, &tally.agreeing)?;
 			return Self::after_challenge(id, p, challenge_until);
 		};
@@ -385,8 +254,10 @@ impl<T: Config> Pallet<T> {
 		p.status = ProposalStatus::Overturned { node, previous_best };
 		p.verified_score = score.or(p.verified_score);
 		Self::slash_stake(id, p, &tally.agreeing)?;
-		for v in approvers.iter() {
-			T::Verifiers::note_deviant(v);
+		if approvers_wrong {
+			for v in approvers.iter() {
+				T::Verifiers::note_deviant(v);
+			}
 		}
 		T::Currency::release(&reason, &challenger, bond, Precision::Exact)?;
 		if Candidates::<T>::get(p.project, p.code.digest) == Some(id) {
@@ -425,121 +296,5 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		node
-	}
-}
-
-/// The most overturned approvals a revert walks past.
-pub(crate) const MAX_REVERT_WALK: u32 = 64;
-
-#[cfg(any(feature = "try-runtime", feature = "std"))]
-impl<T: Config> Pallet<T> {
-	/// Checks the invariants: the stake account holds every stake it owes, each project's
-	/// token separately; challengers' holds equal their running bonds; rounds, assignments and
-	/// candidates point at each other and at proposals in the right state; each project's
-	/// best node is its last approval that was not overturned (the baseline if none stands).
-	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		use frame_support::traits::{fungible::InspectHold, fungibles::Inspect};
-		use sp_runtime::traits::{CheckedAdd, Convert};
-		let mut owed = alloc::vec::Vec::<(ProjectId, BalanceOf<T>)>::new();
-		let mut owe = |project: ProjectId, amount: BalanceOf<T>| -> Result<(), &'static str> {
-			match owed.iter_mut().find(|(p, _)| *p == project) {
-				Some((_, sum)) => *sum = sum.checked_add(&amount).ok_or("stakes overflow")?,
-				None => owed.push((project, amount)),
-			}
-			Ok(())
-		};
-		for (_, record) in Commitments::<T>::iter() {
-			owe(record.project, record.stake)?;
-		}
-		let mut approvals = alloc::vec::Vec::<(ProjectId, NodeId)>::new();
-		for (id, p) in Proposals::<T>::iter() {
-			ensure!(ProjectProposals::<T>::contains_key(p.project, id), "proposal not listed");
-			let held = match &p.status {
-				ProposalStatus::Verifying => {
-					ensure!(
-						Rounds::<T>::get(id).is_some_and(|r| r.kind == RoundKind::Initial),
-						"a verifying proposal without its round"
-					);
-					true
-				},
-				ProposalStatus::Approved { node, challenged, reward, .. } => {
-					ensure!(
-						ApprovedNodes::<T>::get(p.project, node) == Some(id),
-						"an approved node is not recorded"
-					);
-					ensure!(
-						*challenged
-							== Rounds::<T>::get(id).is_some_and(|r| r.kind == RoundKind::Challenge),
-						"challenged flag differs from a running challenge round"
-					);
-					match approvals.iter_mut().find(|(project, _)| *project == p.project) {
-						Some((_, last)) => *last = (*last).max(*node),
-						None => approvals.push((p.project, *node)),
-					}
-					*reward == RewardState::Pending
-				},
-				_ => {
-					ensure!(!Rounds::<T>::contains_key(id), "a settled proposal has a round");
-					false
-				},
-			};
-			if held {
-				owe(p.project, p.stake)?;
-			}
-		}
-		let account = Self::account_id();
-		for (project, sum) in owed {
-			let has = T::Assets::balance(T::ProjectAssetId::convert(project), &account);
-			ensure!(has >= sum, "the stake account holds less than the stakes");
-		}
-
-		let mut assigned = 0usize;
-		let mut bonds = alloc::vec::Vec::<(T::AccountId, BalanceOf<T>)>::new();
-		for (id, round) in Rounds::<T>::iter() {
-			ensure!(Proposals::<T>::contains_key(id), "a round of no proposal");
-			for a in round.assignments.iter() {
-				ensure!(Assignments::<T>::contains_key(&a.verifier, id), "assignment not indexed");
-				ensure!(a.verdict.is_none() || a.commitment.is_some(), "revealed, not committed");
-				assigned += 1;
-			}
-			ensure!(
-				(round.kind == RoundKind::Challenge) == round.challenger.is_some(),
-				"challenger of a round that is not a challenge"
-			);
-			if let Some((who, bond)) = round.challenger {
-				match bonds.iter_mut().find(|(w, _)| *w == who) {
-					Some((_, sum)) => *sum = sum.checked_add(&bond).ok_or("bonds overflow")?,
-					None => bonds.push((who, bond)),
-				}
-			}
-		}
-		ensure!(Assignments::<T>::iter().count() == assigned, "stale assignments");
-		for (who, sum) in bonds {
-			let held = T::Currency::balance_on_hold(&HoldReason::ChallengeBond.into(), &who);
-			ensure!(held == sum, "a challenger's hold differs from its bonds");
-		}
-
-		for (project, digest, id) in Candidates::<T>::iter() {
-			let p = Proposals::<T>::get(id).ok_or("a candidate of no proposal")?;
-			ensure!(p.project == project && p.code.digest == digest, "candidate mismatch");
-			ensure!(
-				matches!(p.status, ProposalStatus::Verifying | ProposalStatus::Approved { .. }),
-				"a candidate held by a settled proposal that was not approved"
-			);
-		}
-
-		let mut projects = alloc::vec::Vec::<ProjectId>::new();
-		for (project, _, _) in ApprovedNodes::<T>::iter() {
-			if !projects.contains(&project) {
-				projects.push(project);
-			}
-		}
-		for project in projects {
-			let expected =
-				approvals.iter().find(|(p, _)| *p == project).map(|(_, node)| *node).unwrap_or(0);
-			let (best, _) = T::Projects::best(project).ok_or("a project with approvals is gone")?;
-			ensure!(best == expected, "the best is not the last approval that stands");
-		}
-		Ok(())
 	}
 }

@@ -84,6 +84,9 @@ pub enum Phase {
 	Commit,
 	/// Verifiers that committed reveal their verdicts.
 	Reveal,
+	/// The round waits for its draw: its seed and verifiers come from the randomness of a
+	/// block after the reveal (or challenge) that scheduled it.
+	Draw,
 }
 
 /// One assigned verifier's part in a round.
@@ -132,13 +135,15 @@ pub struct Round<
 	pub kind: RoundKind,
 	/// The challenger and its bond, for a challenge round.
 	pub challenger: Option<(AccountId, Balance)>,
-	/// The evaluation seed the runners use (the rotating test set).
+	/// The evaluation seed the runners use (the rotating test set); zero until the draw.
 	pub seed: H256,
-	/// Commit or reveal.
+	/// Draw, commit or reveal.
 	pub phase: Phase,
-	/// The last block verdicts may be committed in.
+	/// In the draw phase, the block whose hook draws the round; after it, the last block
+	/// verdicts may be committed in.
 	pub commit_until: BlockNumber,
-	/// The last block verdicts may be revealed in (set when the reveal phase starts).
+	/// The last block verdicts may be revealed in: `VerdictRevealPeriod` blocks after the
+	/// commit phase, or after the last commit when every verifier committed early.
 	pub reveal_until: BlockNumber,
 	/// The assigned verifiers, in the order they were drawn.
 	pub assignments: BoundedVec<Assignment<AccountId, MaxCidLen>, MaxQuorum>,
@@ -373,12 +378,71 @@ pub enum Deadline {
 	VerdictReveal(pallet_projects::ProposalId),
 	/// An approval's challenge window has closed: pay its reward.
 	ChallengeWindow(pallet_projects::ProposalId),
+	/// A round's draw: its seed and verifiers.
+	Draw(pallet_projects::ProposalId),
+}
+
+impl Deadline {
+	/// The queue this deadline waits in.
+	pub fn lane(&self) -> Lane {
+		match self {
+			Deadline::Reveal(_) => Lane::Commitments,
+			_ => Lane::Rounds,
+		}
+	}
+}
+
+/// The deadline queues. Each has its own cursor and its own share of every block's hook, so
+/// that a flood of cheap commitments never delays a round's deadlines.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Lane {
+	/// The ends of commitments' reveal windows.
+	Commitments,
+	/// Draws, the ends of verdict phases, and the ends of challenge windows.
+	Rounds,
+}
+
+impl Lane {
+	/// Every lane, in the order the hook serves them.
+	pub const ALL: [Lane; 2] = [Lane::Rounds, Lane::Commitments];
+}
+
+/// A queued deadline: what to do, and the block it was due in (a deadline processed late, or
+/// retried after a failure, keeps its due block, which tells a stale deadline from a live one).
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Scheduled<BlockNumber> {
+	/// What to do.
+	pub item: Deadline,
+	/// The block it was due in.
+	pub due: BlockNumber,
 }
 
 /// What a round's verdicts add up to.
 #[derive(Clone, Copy, Eq, PartialEq, Debug)]
 pub enum TallyResult {
-	/// A majority of the revealed verdicts are `Invalid`.
+	/// A majority of the quorum revealed `Invalid`.
 	Invalid,
 	/// A majority of the revealed verdicts are `HarnessError`.
 	HarnessErrors,

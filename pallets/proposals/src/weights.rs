@@ -10,18 +10,20 @@ use frame_support::weights::Weight;
 pub trait WeightInfo {
 	/// `commit`.
 	fn commit() -> Weight;
-	/// `reveal`, drawing the project's quorum from `v` registered verifiers.
+	/// `reveal` with `v` registered verifiers.
 	fn reveal(v: u32) -> Weight;
 	/// `commit_verdict` in a round of `q`.
 	fn commit_verdict(q: u32) -> Weight;
 	/// `reveal_verdict` in a round of `q`, settling it.
 	fn reveal_verdict(q: u32) -> Weight;
-	/// `challenge`, drawing a challenge quorum from `v` registered verifiers.
+	/// `challenge` with `v` registered verifiers.
 	fn challenge(v: u32) -> Weight;
 	/// The hook with nothing due.
 	fn on_initialize_base() -> Weight;
-	/// One due deadline at its worst (settling a round of `q`).
+	/// One due deadline that settles a round of `q`.
 	fn on_initialize_item(q: u32) -> Weight;
+	/// One due deadline that draws the largest challenge round from `v` registered verifiers.
+	fn on_initialize_draw(v: u32) -> Weight;
 }
 
 /// For unit tests only (see the module docs).
@@ -45,6 +47,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn on_initialize_item(_q: u32) -> Weight {
+		Weight::zero()
+	}
+	fn on_initialize_draw(_v: u32) -> Weight {
 		Weight::zero()
 	}
 }

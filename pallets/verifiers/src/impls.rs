@@ -225,6 +225,18 @@ impl<T: Config> Pallet<T> {
 		quorum: u32,
 		exclude: &[T::AccountId],
 	) -> Result<alloc::vec::Vec<T::AccountId>, Error<T>> {
+		Self::select_at_least(seed, quorum, quorum, exclude)
+	}
+
+	/// Draws like [`Pallet::select_verifiers`], but when fewer than `quorum` verifiers are
+	/// eligible, draws all of them as long as they are at least `minimum` (a challenge falls
+	/// back to the largest committee available instead of being refused).
+	pub fn select_at_least(
+		seed: &[u8; 32],
+		quorum: u32,
+		minimum: u32,
+		exclude: &[T::AccountId],
+	) -> Result<alloc::vec::Vec<T::AccountId>, Error<T>> {
 		let mut eligible: alloc::vec::Vec<(T::AccountId, u128)> = Verifiers::<T>::iter()
 			.filter(|(who, info)| {
 				!exclude.contains(who)
@@ -233,7 +245,8 @@ impl<T: Config> Pallet<T> {
 			})
 			.map(|(who, info)| (who, info.bond.saturated_into::<u128>()))
 			.collect();
-		ensure!(eligible.len() >= quorum as usize, Error::<T>::NotEnoughVerifiers);
+		ensure!(eligible.len() >= minimum.min(quorum) as usize, Error::<T>::NotEnoughVerifiers);
+		let quorum = quorum.min(eligible.len().saturated_into::<u32>());
 		// Storage iteration order depends on the hashed keys only; sort so that the draw does
 		// not depend on it either.
 		eligible.sort_by_key(|(who, _)| who.encode());
@@ -318,9 +331,10 @@ impl<T: Config> VerifierRegistry<T::AccountId> for Pallet<T> {
 	fn select(
 		seed: &[u8; 32],
 		quorum: u32,
+		minimum: u32,
 		exclude: &[T::AccountId],
 	) -> Result<alloc::vec::Vec<T::AccountId>, DispatchError> {
-		Self::select_verifiers(seed, quorum, exclude).map_err(Into::into)
+		Self::select_at_least(seed, quorum, minimum, exclude).map_err(Into::into)
 	}
 
 	fn runner_key(who: &T::AccountId) -> Option<RunnerKey> {

@@ -1,6 +1,6 @@
 //! # pallet-verifiers
 //!
-//! The registry of poi's verifiers (see `shared/DESIGN.md`, "Verifiers"): accounts that bond
+//! The registry of poi's verifiers (the rules: `docs/protocol.md`): accounts that bond
 //! funds and register their runner's public key, and whose off-chain workers re-run proposals.
 //!
 //! ## Design
@@ -91,11 +91,12 @@ pub trait VerifierDuties<AccountId, Balance> {
 
 /// What the proposals pallet asks of the verifier registry for a round.
 pub trait VerifierRegistry<AccountId> {
-	/// Draws `quorum` verifiers from `seed`, none of `exclude` (see
-	/// [`Pallet::select_verifiers`]).
+	/// Draws `quorum` verifiers from `seed`, none of `exclude`; when fewer are eligible, all
+	/// of them if they are at least `minimum` (see [`Pallet::select_at_least`]).
 	fn select(
 		seed: &[u8; 32],
 		quorum: u32,
+		minimum: u32,
 		exclude: &[AccountId],
 	) -> Result<alloc::vec::Vec<AccountId>, sp_runtime::DispatchError>;
 	/// The runner key `who` registered, if it is a verifier.

@@ -22,6 +22,9 @@ parameter_types! {
 	pub const RevealDelay: BlockNumber = 1;
 	/// And at most ten minutes after it.
 	pub const RevealWindow: BlockNumber = 10 * MINUTES;
+	/// A round is drawn two blocks after its reveal (or challenge), from the randomness of
+	/// the block in between, which did not exist when the reveal was sent.
+	pub const DrawDelay: BlockNumber = 2;
 	/// Runners have ten minutes to evaluate and their verifiers to commit.
 	pub const VerdictCommitPeriod: BlockNumber = 10 * MINUTES;
 	/// Then two minutes to reveal.
@@ -32,10 +35,13 @@ parameter_types! {
 	pub const MinChallengeBond: Balance = 100 * UNIT;
 }
 
-/// Round seeds: BLAKE2-256 of the subject and the parent block's hash. The block author can
-/// influence it (by withholding a block), as with any seed taken from past blocks; a VRF-based
-/// source (BABE, or a beacon) is the upgrade path. The miner cannot: its proposal is fixed by
-/// its commitment before the reveal block exists.
+/// Round randomness: BLAKE2-256 of the subject and the parent block's hash, read by the hook
+/// that draws a round `DrawDelay` blocks after the reveal or challenge that scheduled it, so
+/// neither the miner nor a challenger can know it when they act. The author of the parent
+/// block can: it may withhold its block (losing its slot), or choose and order the block's
+/// transactions to try many hashes, and so pick among many committees for the rounds drawn in
+/// the next block. On poi's Aura chain the authors are the validator set; BABE's VRF or a
+/// randomness beacon is the upgrade path (`docs/protocol.md`, "Randomness").
 pub struct ParentHashRandomness;
 
 impl Randomness<Hash, BlockNumber> for ParentHashRandomness {
@@ -57,6 +63,7 @@ impl pallet_proposals::Config for Runtime {
 	type PalletId = ProposalsPalletId;
 	type MinStake = MinStake;
 	type RevealDelay = RevealDelay;
+	type DrawDelay = DrawDelay;
 	type RevealWindow = RevealWindow;
 	type VerdictCommitPeriod = VerdictCommitPeriod;
 	type VerdictRevealPeriod = VerdictRevealPeriod;

@@ -80,7 +80,8 @@ fn pick(
 	index: usize,
 	slot: usize,
 ) -> Option<(ProposalId, Assignment<AccountId, MaxCidLenOf<Test>>)> {
-	let rounds: Vec<_> = Rounds::<Test>::iter().collect();
+	// Rounds waiting for their draw have nobody to act yet.
+	let rounds: Vec<_> = Rounds::<Test>::iter().filter(|(_, r)| r.phase != Phase::Draw).collect();
 	if rounds.is_empty() {
 		return None;
 	}

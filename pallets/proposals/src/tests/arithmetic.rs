@@ -1,0 +1,59 @@
+//! Arithmetic.
+
+use super::*;
+
+#[test]
+fn tolerance_and_threshold_arithmetic_is_exact_at_the_edges() {
+	assert_eq!(share_of(-990_000, 100), 9_900);
+	assert_eq!(share_of(Score::MIN, 10_000), Score::MAX, "saturates instead of overflowing");
+	assert_eq!(share_of(Score::MAX, 10_000), Score::MAX);
+	assert_eq!(share_of(12_345, 0), 0);
+	assert!(within(-999_900, -990_000, 100));
+	assert!(!within(-999_901, -990_000, 100));
+	assert!(!within(Score::MIN, Score::MAX, 10_000), "an overflowing difference is not within");
+	assert!(!below_claim(-999_900, -990_000, 100));
+	assert!(below_claim(-999_901, -990_000, 100));
+	assert!(below_claim(Score::MIN, Score::MAX, 100));
+	assert!(beats(-992_911, BASELINE, 50));
+	assert!(!beats(-992_912, BASELINE, 50));
+	assert!(!beats(BASELINE, BASELINE, 0), "equal never beats");
+	assert!(beats(BASELINE + 1, BASELINE, 0));
+	assert!(beats(Score::MAX, Score::MIN, 10_000));
+}
+
+#[test]
+fn integrity_test_passes_for_the_mock() {
+	new_test_ext().execute_with(|| {
+		<Props as frame_support::traits::Hooks<u64>>::integrity_test();
+	});
+}
+
+#[test]
+fn the_runtime_api_lists_a_project_s_proposals_and_a_verifier_s_jobs() {
+	new_test_ext().execute_with(|| {
+		let project = setup(4);
+		let a = propose(MINER, project, 0, 1, -990_000);
+		let b = propose(RIVAL, project, 0, 2, -991_000);
+		let listed: Vec<ProposalId> =
+			Props::proposals_of(project).into_iter().map(|(id, _)| id).collect();
+		assert_eq!(listed, vec![a, b]);
+		assert!(Props::proposals_of(project + 1).is_empty());
+		let v = assigned(a)[0].clone();
+		let jobs = Props::jobs_of(&v);
+		let job = jobs.iter().find(|j| j.proposal == a).expect("a job for a");
+		assert_eq!(
+			(job.project, job.kind, job.parent, job.claimed_score),
+			(project, RoundKind::Initial, 0, -990_000)
+		);
+		assert_eq!(
+			(job.code.clone(), job.seed, job.phase),
+			(code(1), Rounds::<Test>::get(a).unwrap().seed, Phase::Commit)
+		);
+		assert_eq!((job.committed, job.revealed), (false, false));
+		commit_verdict(a, &v, &scored(-990_000));
+		assert!(Props::jobs_of(&v).iter().any(|j| j.proposal == a && j.committed));
+		run_round(b, &vec![scored(-991_000); 3]);
+		assert!(Props::jobs_of(&v).iter().all(|j| j.proposal != b), "a settled round is no job");
+		assert!(Props::jobs_of(&account(MINER)).is_empty());
+	});
+}

@@ -1,0 +1,203 @@
+//! Verdicts.
+
+use super::*;
+
+#[test]
+fn no_verifier_sees_a_verdict_before_the_reveal_phase() {
+	new_test_ext().execute_with(|| {
+		let project = setup(4);
+		let id = propose(MINER, project, 0, 1, -990_000);
+		let verifiers = assigned(id);
+		commit_verdict(id, &verifiers[0], &scored(-990_000));
+		// On chain there is only a salted hash, and a reveal is refused in the commit phase.
+		let round = Rounds::<Test>::get(id).unwrap();
+		assert!(round.assignments.iter().all(|a| a.verdict.is_none()));
+		assert_eq!(
+			round.assignments[0].commitment,
+			Some(Props::verdict_commitment(
+				id,
+				&scored(-990_000),
+				&verdict_salt(&verifiers[0]),
+				&verifiers[0]
+			))
+		);
+		assert_noop!(
+			Props::reveal_verdict(
+				RuntimeOrigin::signed(verifiers[0].clone()),
+				id,
+				scored(-990_000),
+				verdict_salt(&verifiers[0]),
+				sign(id, &verifiers[0], &scored(-990_000))
+			),
+			Error::<Test>::NotRevealPhase
+		);
+		// The same verdict under another salt hashes differently: a commitment reveals nothing.
+		assert_ne!(
+			Props::verdict_commitment(id, &scored(-990_000), &H256::zero(), &verifiers[0]),
+			round.assignments[0].commitment.unwrap()
+		);
+		check();
+	});
+}
+
+#[test]
+fn commit_verdict_refuses_strangers_unknown_proposals_repeats_and_late_commits() {
+	new_test_ext().execute_with(|| {
+		let project = setup(4);
+		let id = propose(MINER, project, 0, 1, -990_000);
+		let verifiers = assigned(id);
+		let stranger = (10..14).map(account).find(|a| !verifiers.contains(a)).unwrap();
+		let h = H256::repeat_byte(5);
+		assert_noop!(Props::commit_verdict(RuntimeOrigin::none(), id, h), DispatchError::BadOrigin);
+		assert_noop!(
+			Props::commit_verdict(RuntimeOrigin::signed(stranger), id, h),
+			Error::<Test>::NotAssigned
+		);
+		assert_noop!(
+			Props::commit_verdict(RuntimeOrigin::signed(verifiers[0].clone()), 77, h),
+			Error::<Test>::UnknownProposal
+		);
+		assert_ok!(Props::commit_verdict(RuntimeOrigin::signed(verifiers[0].clone()), id, h));
+		assert_noop!(
+			Props::commit_verdict(RuntimeOrigin::signed(verifiers[0].clone()), id, h),
+			Error::<Test>::AlreadyCommitted
+		);
+		run_to_block(8);
+		assert_noop!(
+			Props::commit_verdict(RuntimeOrigin::signed(verifiers[1].clone()), id, h),
+			Error::<Test>::NotCommitPhase
+		);
+		run_to_block(11);
+		// Settled: no round any more.
+		assert_eq!(status(id), ProposalStatus::Expired);
+		assert_noop!(
+			Props::commit_verdict(RuntimeOrigin::signed(verifiers[1].clone()), id, h),
+			Error::<Test>::NoRound
+		);
+		check();
+	});
+}
+
+#[test]
+fn reveal_verdict_refuses_mismatches_repeats_the_uncommitted_and_bad_runner_signatures() {
+	new_test_ext().execute_with(|| {
+		let project = setup(4);
+		let id = propose(MINER, project, 0, 1, -990_000);
+		let verifiers = assigned(id);
+		let stranger = (10..14).map(account).find(|a| !verifiers.contains(a)).unwrap();
+		let v = scored(-990_000);
+		commit_verdict(id, &verifiers[0], &v);
+		commit_verdict(id, &verifiers[1], &v);
+		run_to_block(8);
+		let reveal_as = |who: &AccountId, verdict: VerdictOf<Test>, salt: H256, sig| {
+			Props::reveal_verdict(RuntimeOrigin::signed(who.clone()), id, verdict, salt, sig)
+		};
+		let s0 = verdict_salt(&verifiers[0]);
+		assert_noop!(
+			reveal_as(&stranger, v.clone(), s0, sign(id, &stranger, &v)),
+			Error::<Test>::NotAssigned
+		);
+		assert_noop!(
+			reveal_as(&verifiers[2], v.clone(), s0, sign(id, &verifiers[2], &v)),
+			Error::<Test>::NotCommitted
+		);
+		// Another verdict than the committed one.
+		let other = scored(-900_000);
+		assert_noop!(
+			reveal_as(&verifiers[0], other.clone(), s0, sign(id, &verifiers[0], &other)),
+			Error::<Test>::VerdictMismatch
+		);
+		// Signed by another runner's key.
+		assert_noop!(
+			reveal_as(&verifiers[0], v.clone(), s0, sign(id, &verifiers[1], &v)),
+			Error::<Test>::BadRunnerSignature
+		);
+		// A signature the runner made for another proposal (a replay).
+		assert_noop!(
+			reveal_as(&verifiers[0], v.clone(), s0, sign(id + 1, &verifiers[0], &v)),
+			Error::<Test>::BadRunnerSignature
+		);
+		assert_noop!(
+			reveal_as(&verifiers[0], v.clone(), s0, sr25519::Signature::from_raw([0; 64])),
+			Error::<Test>::BadRunnerSignature
+		);
+		reveal_verdict(id, &verifiers[0], &v);
+		assert_noop!(
+			reveal_as(&verifiers[0], v.clone(), s0, sign(id, &verifiers[0], &v)),
+			Error::<Test>::AlreadyRevealed
+		);
+		assert_noop!(
+			Props::reveal_verdict(
+				RuntimeOrigin::signed(verifiers[1].clone()),
+				77,
+				v.clone(),
+				s0,
+				sign(77, &verifiers[1], &v)
+			),
+			Error::<Test>::UnknownProposal
+		);
+		check();
+	});
+}
+
+#[test]
+fn a_verifier_that_left_has_no_runner_key_to_check_against() {
+	new_test_ext().execute_with(|| {
+		let project = setup(4);
+		let id = propose(MINER, project, 0, 1, -990_000);
+		let verifiers = assigned(id);
+		let v = scored(-990_000);
+		for w in &verifiers {
+			commit_verdict(id, w, &v);
+		}
+		// As if verifiers[0] had left the registry since it was drawn.
+		let info = pallet_verifiers::Verifiers::<Test>::take(&verifiers[0]).unwrap();
+		pallet_verifiers::RunnerKeys::<Test>::remove(info.runner_key);
+		assert_noop!(
+			Props::reveal_verdict(
+				RuntimeOrigin::signed(verifiers[0].clone()),
+				id,
+				v.clone(),
+				verdict_salt(&verifiers[0]),
+				sign(id, &verifiers[0], &v)
+			),
+			Error::<Test>::NoRunnerKey
+		);
+	});
+}
+
+#[test]
+fn a_runner_key_change_is_honoured_for_the_next_reveal() {
+	new_test_ext().execute_with(|| {
+		let project = setup(4);
+		let id = propose(MINER, project, 0, 1, -990_000);
+		let verifiers = assigned(id);
+		let v = scored(-990_000);
+		for w in &verifiers {
+			commit_verdict(id, w, &v);
+		}
+		let fresh = sr25519::Pair::from_seed(&[77; 32]);
+		assert_ok!(Verifiers::set_runner_key(
+			RuntimeOrigin::signed(verifiers[0].clone()),
+			fresh.public()
+		));
+		assert_noop!(
+			Props::reveal_verdict(
+				RuntimeOrigin::signed(verifiers[0].clone()),
+				id,
+				v.clone(),
+				verdict_salt(&verifiers[0]),
+				sign(id, &verifiers[0], &v)
+			),
+			Error::<Test>::BadRunnerSignature
+		);
+		assert_ok!(Props::reveal_verdict(
+			RuntimeOrigin::signed(verifiers[0].clone()),
+			id,
+			v.clone(),
+			verdict_salt(&verifiers[0]),
+			fresh.sign(&Props::runner_payload(id, &v))
+		));
+		check();
+	});
+}

@@ -1,0 +1,204 @@
+//! The pallet's invariants, one function per family, run by `try_state` and by the tests
+//! after every block.
+
+use super::*;
+use frame_support::{
+	ensure,
+	traits::{fungible::InspectHold, fungibles::Inspect},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use pallet_projects::Lineage;
+use sp_runtime::traits::{CheckedAdd, Convert, One, Saturating};
+
+type Check = Result<(), sp_runtime::TryRuntimeError>;
+
+impl<T: Config> Pallet<T> {
+	/// Checks every invariant of the pallet.
+	pub fn do_try_state() -> Check {
+		Self::check_stakes()?;
+		Self::check_rounds_and_assignments()?;
+		Self::check_candidates()?;
+		Self::check_best_is_last_standing()?;
+		Self::check_deadlines()
+	}
+
+	/// The stake account holds every stake it owes (commitments, verifying proposals,
+	/// approvals whose reward is pending), each project's token separately.
+	fn check_stakes() -> Check {
+		let mut owed = alloc::vec::Vec::<(ProjectId, BalanceOf<T>)>::new();
+		let mut owe = |project: ProjectId, amount: BalanceOf<T>| -> Result<(), &'static str> {
+			match owed.iter_mut().find(|(p, _)| *p == project) {
+				Some((_, sum)) => *sum = sum.checked_add(&amount).ok_or("stakes overflow")?,
+				None => owed.push((project, amount)),
+			}
+			Ok(())
+		};
+		for (_, record) in Commitments::<T>::iter() {
+			owe(record.project, record.stake)?;
+		}
+		for (id, p) in Proposals::<T>::iter() {
+			ensure!(ProjectProposals::<T>::contains_key(p.project, id), "proposal not listed");
+			let held = match &p.status {
+				ProposalStatus::Verifying => {
+					ensure!(
+						Rounds::<T>::get(id).is_some_and(|r| r.kind == RoundKind::Initial),
+						"a verifying proposal without its round"
+					);
+					true
+				},
+				ProposalStatus::Approved { node, challenged, reward, .. } => {
+					ensure!(
+						ApprovedNodes::<T>::get(p.project, node) == Some(id),
+						"an approved node is not recorded"
+					);
+					ensure!(
+						*challenged
+							== Rounds::<T>::get(id).is_some_and(|r| r.kind == RoundKind::Challenge),
+						"challenged flag differs from a running challenge round"
+					);
+					*reward == RewardState::Pending
+				},
+				_ => {
+					ensure!(!Rounds::<T>::contains_key(id), "a settled proposal has a round");
+					false
+				},
+			};
+			if held {
+				owe(p.project, p.stake)?;
+			}
+		}
+		let account = Self::account_id();
+		for (project, sum) in owed {
+			let has = T::Assets::balance(T::ProjectAssetId::convert(project), &account);
+			ensure!(has >= sum, "the stake account holds less than the stakes");
+		}
+		Ok(())
+	}
+
+	/// Rounds and the assignment index point at each other; a round waiting for its draw has
+	/// no verifiers; challengers' holds equal their running bonds.
+	fn check_rounds_and_assignments() -> Check {
+		let mut assigned = 0usize;
+		let mut bonds = alloc::vec::Vec::<(T::AccountId, BalanceOf<T>)>::new();
+		for (id, round) in Rounds::<T>::iter() {
+			ensure!(Proposals::<T>::contains_key(id), "a round of no proposal");
+			ensure!(
+				(round.phase == Phase::Draw) == round.assignments.is_empty(),
+				"a drawn round without verifiers, or an undrawn one with them"
+			);
+			for a in round.assignments.iter() {
+				ensure!(Assignments::<T>::contains_key(&a.verifier, id), "assignment not indexed");
+				ensure!(a.verdict.is_none() || a.commitment.is_some(), "revealed, not committed");
+				assigned += 1;
+			}
+			ensure!(
+				(round.kind == RoundKind::Challenge) == round.challenger.is_some(),
+				"challenger of a round that is not a challenge"
+			);
+			if let Some((who, bond)) = round.challenger {
+				match bonds.iter_mut().find(|(w, _)| *w == who) {
+					Some((_, sum)) => *sum = sum.checked_add(&bond).ok_or("bonds overflow")?,
+					None => bonds.push((who, bond)),
+				}
+			}
+		}
+		ensure!(Assignments::<T>::iter().count() == assigned, "stale assignments");
+		for (who, sum) in bonds {
+			let held = T::Currency::balance_on_hold(&HoldReason::ChallengeBond.into(), &who);
+			ensure!(held == sum, "a challenger's hold differs from its bonds");
+		}
+		Ok(())
+	}
+
+	/// Each candidate is held by a verifying or approved proposal of its project.
+	fn check_candidates() -> Check {
+		for (project, digest, id) in Candidates::<T>::iter() {
+			let p = Proposals::<T>::get(id).ok_or("a candidate of no proposal")?;
+			ensure!(p.project == project && p.code.digest == digest, "candidate mismatch");
+			ensure!(
+				matches!(p.status, ProposalStatus::Verifying | ProposalStatus::Approved { .. }),
+				"a candidate held by a settled proposal that was not approved"
+			);
+		}
+		Ok(())
+	}
+
+	/// Each project's best node is its last approval that stands (the baseline if none).
+	fn check_best_is_last_standing() -> Check {
+		let mut approvals = alloc::vec::Vec::<(ProjectId, NodeId)>::new();
+		for (_, p) in Proposals::<T>::iter() {
+			if let ProposalStatus::Approved { node, .. } = p.status {
+				match approvals.iter_mut().find(|(project, _)| *project == p.project) {
+					Some((_, last)) => *last = (*last).max(node),
+					None => approvals.push((p.project, node)),
+				}
+			}
+		}
+		let mut projects = alloc::vec::Vec::<ProjectId>::new();
+		for (project, _, _) in ApprovedNodes::<T>::iter() {
+			if !projects.contains(&project) {
+				projects.push(project);
+			}
+		}
+		for project in projects {
+			let expected =
+				approvals.iter().find(|(p, _)| *p == project).map(|(_, node)| *node).unwrap_or(0);
+			let (best, _) = T::Projects::best(project).ok_or("a project with approvals is gone")?;
+			ensure!(best == expected, "the best is not the last approval that stands");
+		}
+		Ok(())
+	}
+
+	/// Every queued deadline is at or after its lane's cursor and within its block's count;
+	/// and everything that waits for a deadline has a live one queued: each commitment its
+	/// reveal window's end, each round its draw or the end of its phase, each approval whose
+	/// reward is pending and that is not being challenged the end of its window.
+	fn check_deadlines() -> Check {
+		let mut queued = alloc::vec::Vec::<Scheduled<BlockNumberFor<T>>>::new();
+		for ((lane, block, index), scheduled) in Deadlines::<T>::iter() {
+			ensure!(scheduled.item.lane() == lane, "a deadline in the wrong lane");
+			ensure!(index < DeadlineCount::<T>::get(lane, block), "a deadline past its count");
+			if let Some(cursor) = DeadlineCursor::<T>::get(lane) {
+				ensure!((block, index) >= cursor, "a deadline behind its lane's cursor");
+			}
+			queued.push(scheduled);
+		}
+		let live = |item: Deadline, due: Option<BlockNumberFor<T>>| {
+			queued.iter().any(|s| s.item == item && due.is_none_or(|due| s.due == due))
+		};
+		for (commitment, _) in Commitments::<T>::iter() {
+			ensure!(live(Deadline::Reveal(commitment), None), "a commitment without its deadline");
+		}
+		for (id, round) in Rounds::<T>::iter() {
+			let one = BlockNumberFor::<T>::one();
+			let waits = match round.phase {
+				Phase::Draw => live(Deadline::Draw(id), None),
+				Phase::Commit => {
+					live(Deadline::VerdictCommit(id), Some(round.commit_until.saturating_add(one)))
+				},
+				Phase::Reveal => {
+					live(Deadline::VerdictReveal(id), Some(round.reveal_until.saturating_add(one)))
+				},
+			};
+			ensure!(waits, "a running round without its deadline");
+		}
+		for (id, p) in Proposals::<T>::iter() {
+			if let ProposalStatus::Approved {
+				challenge_until,
+				challenged: false,
+				reward: RewardState::Pending,
+				..
+			} = p.status
+			{
+				ensure!(
+					live(
+						Deadline::ChallengeWindow(id),
+						Some(challenge_until.saturating_add(BlockNumberFor::<T>::one()))
+					),
+					"a pending approval without its challenge window's end"
+				);
+			}
+		}
+		Ok(())
+	}
+}
