@@ -255,6 +255,10 @@ fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
 				cid: frame_support::BoundedVec::truncate_from(b"bafy-log".to_vec()),
 			},
 		};
+		// The round is drawn two blocks later, in the hook, from that block's randomness.
+		assert!(Proposals::jobs_of(&judges[0].to_account_id()).is_empty(), "not drawn yet");
+		System::set_block_number(4);
+		<Proposals as frame_support::traits::Hooks<BlockNumber>>::on_initialize(4);
 		let assigned = Proposals::jobs_of(&judges[0].to_account_id());
 		assert_eq!(assigned.len(), 1, "a quorum of three from three verifiers takes everyone");
 		for k in &judges {
