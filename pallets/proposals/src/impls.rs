@@ -69,13 +69,9 @@ impl<T: Config> Pallet<T> {
 			.filter_map(|id| {
 				let round = Rounds::<T>::get(id).filter(|r| r.phase != Phase::Draw)?;
 				let p = Proposals::<T>::get(id)?;
-				// The phase by the clock (the calls' rule), not as the hook last left it: a
-				// verifier reveals when the commit phase is over even if the hook is behind.
-				let phase = if round.phase == Phase::Commit && now > round.commit_until {
-					Phase::Reveal
-				} else {
-					round.phase
-				};
+				// By the clock, not as the hook last left it: a verifier reveals when the
+				// commit phase is over even if the hook is behind.
+				let phase = round.phase_at(&now);
 				let mine = round.assignments.iter().find(|a| a.verifier == *who)?;
 				Some(Job {
 					proposal: id,
@@ -350,15 +346,11 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::NotAssigned)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		// Phases end at fixed blocks, whenever the hook processes their deadlines.
+		let now_in = round.phase_at(&now);
 		match phase {
-			Phase::Commit => ensure!(
-				round.phase == Phase::Commit && now <= round.commit_until,
-				Error::<T>::NotCommitPhase
-			),
+			Phase::Commit => ensure!(now_in == Phase::Commit, Error::<T>::NotCommitPhase),
 			Phase::Reveal => ensure!(
-				(round.phase == Phase::Reveal
-					|| (round.phase == Phase::Commit && now > round.commit_until))
-					&& now <= round.reveal_until,
+				now_in == Phase::Reveal && now <= round.reveal_until,
 				Error::<T>::NotRevealPhase
 			),
 			Phase::Draw => return Err(Error::<T>::NoRound.into()),

@@ -149,6 +149,26 @@ pub struct Round<
 	pub assignments: BoundedVec<Assignment<AccountId, MaxCidLen>, MaxQuorum>,
 }
 
+impl<AccountId, Balance, BlockNumber, MaxQuorum, MaxCidLen>
+	Round<AccountId, Balance, BlockNumber, MaxQuorum, MaxCidLen>
+where
+	AccountId: Clone + PartialEq + Eq + Debug,
+	Balance: Clone + PartialEq + Eq + Debug,
+	BlockNumber: Clone + PartialEq + Eq + Debug + PartialOrd,
+	MaxQuorum: Get<u32>,
+	MaxCidLen: Get<u32>,
+{
+	/// The phase in block `now` by the clock: the commit phase is over after `commit_until`,
+	/// whether or not the hook has processed its end yet (the stored `phase` then still says
+	/// `Commit`). The calls and the off-chain worker's jobs both go by this.
+	pub fn phase_at(&self, now: &BlockNumber) -> Phase {
+		match self.phase {
+			Phase::Commit if *now > self.commit_until => Phase::Reveal,
+			phase => phase,
+		}
+	}
+}
+
 /// Why a proposal was rejected (its stake slashed).
 #[derive(
 	Clone,

@@ -248,12 +248,6 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// measurement of `challenge(v)`, which then drew the same committee (the largest challenge
 	/// quorum from `v` verifiers) inside the call, plus its other work: an upper bound.
 	fn on_initialize_draw(v: u32, ) -> Weight {
-		Weight::from_parts(1_088_492_153, 0)
-			.saturating_add(Weight::from_parts(0, 74606))
-			.saturating_add(Weight::from_parts(10_658_701, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(36))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes(70))
-			.saturating_add(Weight::from_parts(0, 2174).saturating_mul(v.into()))
+		<Self as pallet_proposals::WeightInfo>::challenge(v)
 	}
 }
