@@ -373,4 +373,8 @@ impl<T: Config> TokenRewards<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Self::deposit_event(Event::Burned { project, who: who.clone(), amount });
 		Ok(())
 	}
+
+	fn value(project: ProjectId, amount: BalanceOf<T>) -> Option<BalanceOf<T>> {
+		Self::quote_sell(project, amount)
+	}
 }

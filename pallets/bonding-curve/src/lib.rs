@@ -77,6 +77,9 @@ pub trait TokenRewards<AccountId, Balance> {
 	) -> Result<Balance, sp_runtime::DispatchError>;
 	/// Burns `amount` of `project`'s tokens from `who`; their backing stays in the reserve.
 	fn burn(project: ProjectId, who: &AccountId, amount: Balance) -> sp_runtime::DispatchResult;
+	/// What selling `amount` of `project`'s tokens back to its curve would pay now, in the
+	/// native currency; `None` for an unknown project, a zero amount, or more than the supply.
+	fn value(project: ProjectId, amount: Balance) -> Option<Balance>;
 }
 
 #[frame_support::pallet]

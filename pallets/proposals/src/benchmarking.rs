@@ -7,13 +7,14 @@ use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{
-		fungible::{Inspect as _, Mutate as _},
+		fungible::{Inspect as _, Mutate as _, MutateHold as _},
 		fungibles::{Inspect as _, Mutate as _},
 		Get,
 	},
 	BoundedVec,
 };
 use frame_system::RawOrigin;
+use pallet_bonding_curve::TokenRewards;
 use pallet_projects::{ArtifactRef, BenchmarkProjects, CurveParams, Lineage};
 use pallet_verifiers::VerifierRegistry;
 use sp_core::crypto::KeyTypeId;
@@ -83,9 +84,9 @@ fn round<T: Config>(
 	let miner: T::AccountId = account("miner", 0, 0);
 	tokens::<T>(project, &miner)?;
 	let verifiers = verifiers::<T>(q)?;
-	let salt = H256::repeat_byte(1);
-	let commitment = Props::<T>::commitment_of(project, 0, &artifact::<T>(1), 1, &salt, &miner);
-	Props::<T>::do_commit(miner.clone(), project, commitment, T::MinStake::get())?;
+	let claim = Props::<T>::claim_hash(CLAIM, &CLAIM_SALT);
+	let commitment = Props::<T>::commitment_of(project, 0, &artifact::<T>(1), &claim, &miner);
+	Props::<T>::do_commit(miner.clone(), project, commitment, stake::<T>(project))?;
 	frame_system::Pallet::<T>::set_block_number(
 		frame_system::Pallet::<T>::block_number().saturating_add(T::RevealDelay::get()),
 	);
@@ -94,6 +95,8 @@ fn round<T: Config>(
 	Commitments::<T>::remove(commitment);
 	Candidates::<T>::insert(project, H256::repeat_byte(1), id);
 	ProjectProposals::<T>::insert(project, id, ());
+	let fee = T::VerifierFee::get().saturating_mul(q.into());
+	T::Currency::hold(&HoldReason::VerificationFee.into(), &miner, fee)?;
 	Proposals::<T>::insert(
 		id,
 		Proposal {
@@ -101,8 +104,9 @@ fn round<T: Config>(
 			project,
 			parent: 0,
 			code: artifact::<T>(1),
-			claimed_score: 1,
-			stake: T::MinStake::get(),
+			claim: Claim::Hidden(claim),
+			stake: stake::<T>(project),
+			fee,
 			committed_at: Zero::zero(),
 			revealed_at: frame_system::Pallet::<T>::block_number(),
 			verified_score: None,
@@ -114,6 +118,27 @@ fn round<T: Config>(
 	Props::<T>::start_round(id, &mut round, H256::repeat_byte(2), verifiers.clone())?;
 	Rounds::<T>::insert(id, round);
 	Ok((id, miner, verifiers))
+}
+
+/// The claimed score of the benchmarks' proposals, and the salt of its hash.
+const CLAIM: Score = 1;
+const CLAIM_SALT: H256 = H256::repeat_byte(1);
+
+/// The smallest stake that is worth `MinStakeValue` on `project`'s curve.
+fn stake<T: Config>(project: ProjectId) -> BalanceOf<T> {
+	let mut stake = T::MinStake::get();
+	for _ in 0..64 {
+		if T::Tokens::value(project, stake).is_some_and(|v| v >= T::MinStakeValue::get()) {
+			break;
+		}
+		stake = stake.saturating_mul(2u32.into());
+	}
+	stake
+}
+
+/// The miner reveals the claim of its proposal `id` (its round's commit phase is over).
+fn reveal_claim_of<T: Config>(id: ProposalId, miner: &T::AccountId) {
+	assert!(Props::<T>::do_reveal_claim(miner.clone(), id, CLAIM, CLAIM_SALT).is_ok());
 }
 
 fn commit_verdict_of<T: Config>(id: ProposalId, who: &T::AccountId, verdict: &VerdictOf<T>) {
@@ -148,8 +173,10 @@ mod benchmarks {
 		tokens::<T>(project, &miner)?;
 		let commitment = H256::repeat_byte(9);
 
+		let stake = stake::<T>(project);
+
 		#[extrinsic_call]
-		_(RawOrigin::Signed(miner), project, commitment, T::MinStake::get());
+		_(RawOrigin::Signed(miner), project, commitment, stake);
 
 		assert!(Commitments::<T>::contains_key(commitment));
 		Ok(())
@@ -165,15 +192,15 @@ mod benchmarks {
 		let miner: T::AccountId = whitelisted_caller();
 		tokens::<T>(project, &miner)?;
 		let code = artifact::<T>(1);
-		let salt = H256::repeat_byte(1);
-		let commitment = Props::<T>::commitment_of(project, 0, &code, 1, &salt, &miner);
-		Props::<T>::do_commit(miner.clone(), project, commitment, T::MinStake::get())?;
+		let claim = Props::<T>::claim_hash(CLAIM, &CLAIM_SALT);
+		let commitment = Props::<T>::commitment_of(project, 0, &code, &claim, &miner);
+		Props::<T>::do_commit(miner.clone(), project, commitment, stake::<T>(project))?;
 		frame_system::Pallet::<T>::set_block_number(
 			frame_system::Pallet::<T>::block_number().saturating_add(T::RevealDelay::get()),
 		);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(miner), commitment, 0, code, 1, salt);
+		_(RawOrigin::Signed(miner), commitment, 0, code, claim);
 
 		assert_eq!(Rounds::<T>::get(0).map(|r| r.phase), Some(Phase::Draw));
 		Ok(())
@@ -201,7 +228,7 @@ mod benchmarks {
 	/// (their bonds slashed).
 	#[benchmark]
 	fn reveal_verdict(q: Linear<1, { T::MaxQuorum::get() }>) -> Result<(), BenchmarkError> {
-		let (id, _, verifiers) = round::<T>(q)?;
+		let (id, miner, verifiers) = round::<T>(q)?;
 		let majority = (q / 2 + 1) as usize;
 		let verdicts: Vec<VerdictOf<T>> = (0..verifiers.len())
 			.map(|i| if i < majority { scored::<T>(-1_000_000) } else { scored::<T>(1_000_000) })
@@ -209,6 +236,7 @@ mod benchmarks {
 		for (v, verdict) in verifiers.iter().zip(&verdicts) {
 			commit_verdict_of::<T>(id, v, verdict);
 		}
+		reveal_claim_of::<T>(id, &miner);
 		let (last, others) = verifiers.split_last().expect("q >= 1");
 		for (v, verdict) in others.iter().zip(&verdicts) {
 			let sig = signature::<T>(id, v, verdict);
@@ -228,11 +256,39 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The claim's reveal after every verdict of a round of `q`, settling it as
+	/// `reveal_verdict` does: a majority below the claim (rejected), the others deviant.
+	#[benchmark]
+	fn reveal_claim(q: Linear<1, { T::MaxQuorum::get() }>) -> Result<(), BenchmarkError> {
+		let (id, miner, verifiers) = round::<T>(q)?;
+		let majority = (q / 2 + 1) as usize;
+		let verdicts: Vec<VerdictOf<T>> = (0..verifiers.len())
+			.map(|i| if i < majority { scored::<T>(-1_000_000) } else { scored::<T>(1_000_000) })
+			.collect();
+		for (v, verdict) in verifiers.iter().zip(&verdicts) {
+			commit_verdict_of::<T>(id, v, verdict);
+		}
+		for (v, verdict) in verifiers.iter().zip(&verdicts) {
+			let sig = signature::<T>(id, v, verdict);
+			Props::<T>::do_reveal_verdict(v.clone(), id, verdict.clone(), H256::zero(), sig)?;
+		}
+		assert!(Rounds::<T>::contains_key(id), "the round waits for the claim");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(miner), id, CLAIM, CLAIM_SALT);
+
+		assert!(matches!(
+			Proposals::<T>::get(id).map(|p| p.status),
+			Some(ProposalStatus::Rejected(RejectReason::Misclaimed))
+		));
+		Ok(())
+	}
+
 	/// Challenging an approval with `v` registered verifiers (the round is drawn later, in
 	/// the hook: `on_initialize_draw`).
 	#[benchmark]
 	fn challenge(v: Linear<1, { T::Verifiers::max_verifiers() }>) -> Result<(), BenchmarkError> {
-		let (id, _, verifiers) = round::<T>(1)?;
+		let (id, miner, verifiers) = round::<T>(1)?;
 		let p = Proposals::<T>::get(id).expect("stored");
 		let q = quorum::<T>(p.project).saturating_mul(2).saturating_add(1).min(T::MaxQuorum::get());
 		let more = v.max(q).saturating_sub(verifiers.len() as u32);
@@ -244,6 +300,7 @@ mod benchmarks {
 		let v0 = &verifiers[0];
 		let verdict = scored::<T>(1_000);
 		commit_verdict_of::<T>(id, v0, &verdict);
+		reveal_claim_of::<T>(id, &miner);
 		let sig = signature::<T>(id, v0, &verdict);
 		Props::<T>::do_reveal_verdict(v0.clone(), id, verdict, H256::zero(), sig)?;
 		assert!(matches!(
@@ -267,10 +324,11 @@ mod benchmarks {
 	fn on_initialize_draw(
 		v: Linear<1, { T::Verifiers::max_verifiers() }>,
 	) -> Result<(), BenchmarkError> {
-		let (id, _, verifiers) = round::<T>(1)?;
+		let (id, miner, verifiers) = round::<T>(1)?;
 		let v0 = &verifiers[0];
 		let verdict = scored::<T>(1_000);
 		commit_verdict_of::<T>(id, v0, &verdict);
+		reveal_claim_of::<T>(id, &miner);
 		let sig = signature::<T>(id, v0, &verdict);
 		Props::<T>::do_reveal_verdict(v0.clone(), id, verdict, H256::zero(), sig)?;
 		let p = Proposals::<T>::get(id).expect("stored");

@@ -23,16 +23,23 @@ use sp_runtime::{
 };
 
 impl<T: Config> Pallet<T> {
-	/// The commitment of a proposal: what [`Pallet::commit`] takes.
+	/// The commitment of a proposal: what [`Pallet::commit`] takes. `claim` is
+	/// [`Pallet::claim_hash`] of the claimed score; its salt keeps the whole commitment
+	/// unguessable.
 	pub fn commitment_of(
 		project: ProjectId,
 		parent: NodeId,
 		code: &ArtifactOf<T>,
-		claimed_score: Score,
-		salt: &H256,
+		claim: &H256,
 		proposer: &T::AccountId,
 	) -> H256 {
-		BlakeTwo256::hash_of(&(project, parent, code, claimed_score, salt, proposer))
+		BlakeTwo256::hash_of(&(project, parent, code, claim, proposer))
+	}
+
+	/// The hash of a claimed score: what [`Pallet::reveal`] shows of it. `salt` must be
+	/// secret and random (32 bytes): scores are few enough to try them all.
+	pub fn claim_hash(claimed_score: Score, salt: &H256) -> H256 {
+		BlakeTwo256::hash_of(&(claimed_score, salt))
 	}
 
 	/// The commitment of a verdict: what [`Pallet::commit_verdict`] takes.
@@ -79,7 +86,6 @@ impl<T: Config> Pallet<T> {
 					kind: round.kind,
 					code: p.code,
 					parent: p.parent,
-					claimed_score: p.claimed_score,
 					seed: round.seed,
 					phase,
 					commit_until: round.commit_until,
@@ -147,6 +153,10 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(T::Projects::is_active(project), Error::<T>::ProjectNotActive);
 		ensure!(stake >= T::MinStake::get(), Error::<T>::StakeTooSmall);
+		ensure!(
+			T::Tokens::value(project, stake).is_some_and(|v| v >= T::MinStakeValue::get()),
+			Error::<T>::StakeWorthTooLittle
+		);
 		ensure!(!Commitments::<T>::contains_key(commitment), Error::<T>::CommitmentExists);
 		let now = frame_system::Pallet::<T>::block_number();
 		Self::schedule(Self::after(T::RevealWindow::get())?, Deadline::Reveal(commitment))?;
@@ -191,8 +201,7 @@ impl<T: Config> Pallet<T> {
 		commitment: H256,
 		parent: NodeId,
 		code: ArtifactOf<T>,
-		claimed_score: Score,
-		salt: H256,
+		claim: H256,
 	) -> DispatchResult {
 		let record = Commitments::<T>::get(commitment).ok_or(Error::<T>::UnknownCommitment)?;
 		ensure!(record.who == who, Error::<T>::NotCommitter);
@@ -206,17 +215,22 @@ impl<T: Config> Pallet<T> {
 			return Self::forfeit(commitment, record, ForfeitReason::NotRevealed);
 		}
 		let project = record.project;
-		if Self::commitment_of(project, parent, &code, claimed_score, &salt, &who) != commitment {
+		if Self::commitment_of(project, parent, &code, &claim, &who) != commitment {
 			return Self::forfeit(commitment, record, ForfeitReason::RevealMismatch);
 		}
 		ensure!(T::Projects::is_active(project), Error::<T>::ProjectNotActive);
 		ensure!(T::Projects::has_node(project, parent), Error::<T>::UnknownParent);
 		let terms = T::Projects::round_terms(project).ok_or(Error::<T>::ProjectNotActive)?;
 		ensure!(terms.quorum <= T::MaxQuorum::get(), Error::<T>::QuorumTooLarge);
+		let fee = T::VerifierFee::get()
+			.checked_mul(&terms.quorum.into())
+			.ok_or(ArithmeticError::Overflow)?;
 
 		let id = NextProposalId::<T>::get();
 		NextProposalId::<T>::put(id.checked_add(1).ok_or(ArithmeticError::Overflow)?);
 		Self::claim_candidate(project, code.digest, record.block, id)?;
+		T::Currency::hold(&HoldReason::VerificationFee.into(), &who, fee)
+			.map_err(|_| Error::<T>::CannotPayFee)?;
 		Commitments::<T>::remove(commitment);
 		Proposals::<T>::insert(
 			id,
@@ -225,8 +239,9 @@ impl<T: Config> Pallet<T> {
 				project,
 				parent,
 				code,
-				claimed_score,
+				claim: Claim::Hidden(claim),
 				stake: record.stake,
+				fee,
 				committed_at: record.block,
 				revealed_at: now,
 				verified_score: None,
@@ -239,9 +254,43 @@ impl<T: Config> Pallet<T> {
 			proposer: who,
 			project,
 			parent,
-			claimed_score,
+			claim,
+			fee,
 		});
 		Self::schedule_round(id, RoundKind::Initial, None)
+	}
+
+	/// `reveal_claim`.
+	pub(crate) fn do_reveal_claim(
+		who: T::AccountId,
+		proposal: ProposalId,
+		claimed_score: Score,
+		salt: H256,
+	) -> DispatchResult {
+		let mut p = Proposals::<T>::get(proposal).ok_or(Error::<T>::UnknownProposal)?;
+		ensure!(p.proposer == who, Error::<T>::NotProposer);
+		let round = Rounds::<T>::get(proposal).ok_or(Error::<T>::NoRound)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			round.kind == RoundKind::Initial &&
+				round.phase_at(&now) == Phase::Reveal &&
+				now <= round.reveal_until,
+			Error::<T>::NotClaimPhase
+		);
+		let Claim::Hidden(hash) = p.claim else { return Err(Error::<T>::ClaimRevealed.into()) };
+		ensure!(Self::claim_hash(claimed_score, &salt) == hash, Error::<T>::ClaimMismatch);
+		p.claim = Claim::Revealed(claimed_score);
+		Proposals::<T>::insert(proposal, p);
+		Self::deposit_event(Event::ClaimRevealed { proposal, claimed_score });
+		if Self::all_revealed(&round) {
+			Self::settle(proposal, round)?;
+		}
+		Ok(())
+	}
+
+	/// Whether every verdict committed in `round` is revealed.
+	fn all_revealed(round: &RoundOf<T>) -> bool {
+		round.assignments.iter().all(|a| a.commitment.is_none() || a.verdict.is_some())
 	}
 
 	/// Records that proposal `id`, committed in block `committed_at`, holds candidate `digest`
@@ -417,8 +466,9 @@ impl<T: Config> Pallet<T> {
 		);
 		slot.verdict = Some(verdict.clone());
 		Self::deposit_event(Event::VerdictRevealed { proposal, verifier: who, verdict });
-		let done = round.assignments.iter().all(|a| a.commitment.is_none() || a.verdict.is_some());
-		if done {
+		let claimed = round.kind == RoundKind::Challenge ||
+			Proposals::<T>::get(proposal).is_some_and(|p| p.claim.score().is_some());
+		if claimed && Self::all_revealed(&round) {
 			Self::settle(proposal, round)
 		} else {
 			Rounds::<T>::insert(proposal, round);
@@ -471,6 +521,7 @@ impl<T: Config> Pallet<T> {
 				proposal: id,
 				burned: p.stake,
 				to_verifiers: Zero::zero(),
+				to_challenger: Zero::zero(),
 			});
 		}
 		Ok(())
@@ -487,6 +538,51 @@ impl<T: Config> Pallet<T> {
 				Preservation::Expendable,
 			)
 			.is_ok()
+	}
+
+	/// Settles an initial round's verification fee: `share` to each of `paid` (credited in
+	/// pallet-verifiers' pot), the rest of the held fee back to the miner. The shares of
+	/// silent and deviant verifiers go back too: nobody gains from another verifier's
+	/// failure, and the miner pays for the verdicts it got.
+	pub(crate) fn pay_fee(
+		id: ProposalId,
+		p: &ProposalOf<T>,
+		share: BalanceOf<T>,
+		paid: &[T::AccountId],
+	) -> DispatchResult {
+		let reason: T::RuntimeHoldReason = HoldReason::VerificationFee.into();
+		let count: BalanceOf<T> = paid.len().saturated_into::<u32>().into();
+		let to_verifiers = share.saturating_mul(count).min(p.fee);
+		if !to_verifiers.is_zero() {
+			T::Currency::transfer_on_hold(
+				&reason,
+				&p.proposer,
+				&T::Verifiers::pot(),
+				to_verifiers,
+				frame_support::traits::tokens::Precision::Exact,
+				Restriction::Free,
+				frame_support::traits::tokens::Fortitude::Force,
+			)?;
+			for v in paid {
+				T::Verifiers::credit(v, pallet_verifiers::RewardAsset::Native, share)?;
+			}
+		}
+		let returned = p.fee.saturating_sub(to_verifiers);
+		if !returned.is_zero() {
+			T::Currency::release(
+				&reason,
+				&p.proposer,
+				returned,
+				frame_support::traits::tokens::Precision::Exact,
+			)?;
+		}
+		Self::deposit_event(Event::FeePaid {
+			proposal: id,
+			per_verifier: if paid.is_empty() { Zero::zero() } else { share },
+			verifiers: paid.len().saturated_into(),
+			returned,
+		});
+		Ok(())
 	}
 
 	/// Splits `amount` for a slash: `(per verifier, to verifiers, burned)`; half (rounded
@@ -507,13 +603,23 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Slashes a proposal's stake: half to `agreeing` verifiers (credited in the verifiers'
-	/// pot), the rest burned.
+	/// pot); of the rest, half to the `challenger` whose challenge overturned the approval;
+	/// the rest burned.
 	pub(crate) fn slash_stake(
 		id: ProposalId,
 		p: &ProposalOf<T>,
 		agreeing: &[T::AccountId],
+		challenger: Option<&T::AccountId>,
 	) -> DispatchResult {
-		let (share, paid, burned) = Self::split(p.stake, agreeing.len());
+		let (share, paid, rest) = Self::split(p.stake, agreeing.len());
+		let mut bounty: BalanceOf<T> = Zero::zero();
+		if let Some(challenger) = challenger {
+			let half = rest / 2u32.into();
+			if Self::give_back(p.project, challenger, half) {
+				bounty = half;
+			}
+		}
+		let burned = rest.saturating_sub(bounty);
 		if !paid.is_zero() {
 			let pot = T::Verifiers::pot();
 			let asset = T::ProjectAssetId::convert(p.project);
@@ -535,7 +641,12 @@ impl<T: Config> Pallet<T> {
 		if !burned.is_zero() {
 			T::Tokens::burn(p.project, &Self::account_id(), burned)?;
 		}
-		Self::deposit_event(Event::StakeSlashed { proposal: id, burned, to_verifiers: paid });
+		Self::deposit_event(Event::StakeSlashed {
+			proposal: id,
+			burned,
+			to_verifiers: paid,
+			to_challenger: bounty,
+		});
 		Ok(())
 	}
 

@@ -189,11 +189,14 @@ pub mod pallet {
 		/// A challenger's bond.
 		#[codec(index = 0)]
 		ChallengeBond,
+		/// A proposal's verification fee, until its initial round settles.
+		#[codec(index = 1)]
+		VerificationFee,
 	}
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
-		/// The native currency (challenge bonds).
+		/// The native currency (challenge bonds, verification fees).
 		type Currency: fungible::Mutate<Self::AccountId>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
@@ -227,6 +230,18 @@ pub mod pallet {
 		/// The smallest stake, in project tokens.
 		#[pallet::constant]
 		type MinStake: Get<BalanceOf<Self>>;
+
+		/// The smallest stake's worth in the native currency: what selling it back to its
+		/// project's bonding curve would pay at the commit. A token its creator priced at
+		/// almost nothing needs that many more tokens.
+		#[pallet::constant]
+		type MinStakeValue: Get<BalanceOf<Self>>;
+
+		/// What a proposal pays each verifier of its project's quorum, in the native currency:
+		/// `VerifierFee * quorum` is held at the reveal; each verifier whose verdict counted
+		/// gets its share when the round settles, the rest goes back to the miner.
+		#[pallet::constant]
+		type VerifierFee: Get<BalanceOf<Self>>;
 
 		/// The fewest blocks between a commit and its reveal (at least 1).
 		#[pallet::constant]
@@ -367,7 +382,7 @@ pub mod pallet {
 			/// The commitment.
 			commitment: H256,
 		},
-		/// A proposal was revealed.
+		/// A proposal was revealed (its claimed score still hidden) and its fee held.
 		Revealed {
 			/// Its id.
 			proposal: ProposalId,
@@ -377,8 +392,29 @@ pub mod pallet {
 			project: ProjectId,
 			/// The node it improves on.
 			parent: NodeId,
+			/// The hash of the claimed score.
+			claim: H256,
+			/// The verification fee held, in the native currency.
+			fee: BalanceOf<T>,
+		},
+		/// A miner revealed its proposal's claimed score (after the verdict commit phase).
+		ClaimRevealed {
+			/// The proposal.
+			proposal: ProposalId,
 			/// The claimed score.
 			claimed_score: Score,
+		},
+		/// A settled round's verification fee was paid: `per_verifier` to each verifier whose
+		/// verdict counted, `returned` to the miner.
+		FeePaid {
+			/// The proposal.
+			proposal: ProposalId,
+			/// Each paid verifier's share, credited in pallet-verifiers' pot.
+			per_verifier: BalanceOf<T>,
+			/// How many verifiers were paid.
+			verifiers: u32,
+			/// What went back to the miner.
+			returned: BalanceOf<T>,
 		},
 		/// A round was scheduled: its seed and verifiers are drawn in the hook of `draw_at`.
 		RoundScheduled {
@@ -442,6 +478,8 @@ pub mod pallet {
 			burned: BalanceOf<T>,
 			/// How much was credited to verifiers.
 			to_verifiers: BalanceOf<T>,
+			/// How much went to the challenger whose challenge overturned the approval.
+			to_challenger: BalanceOf<T>,
 		},
 		/// A stake went back to its miner.
 		StakeReturned {
@@ -506,6 +544,8 @@ pub mod pallet {
 		ProjectNotActive,
 		/// The stake is below `MinStake`.
 		StakeTooSmall,
+		/// The stake is worth less than `MinStakeValue` on its project's bonding curve.
+		StakeWorthTooLittle,
 		/// The account cannot pay the stake in project tokens.
 		InsufficientTokens,
 		/// This commitment exists already.
@@ -556,6 +596,17 @@ pub mod pallet {
 		InsufficientBalance,
 		/// The project's quorum is above `MaxQuorum`.
 		QuorumTooLarge,
+		/// The account cannot hold the verification fee.
+		CannotPayFee,
+		/// Only the proposal's miner may reveal its claim.
+		NotProposer,
+		/// The claim may be revealed only in the initial round's reveal phase, after the
+		/// verifiers committed.
+		NotClaimPhase,
+		/// The claim was revealed already.
+		ClaimRevealed,
+		/// The score and salt do not hash to the proposal's claim.
+		ClaimMismatch,
 	}
 
 	#[pallet::hooks]
@@ -587,6 +638,7 @@ pub mod pallet {
 			assert!(T::MaxQuorum::get() > 0, "MaxQuorum 0");
 			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock 0");
 			assert!(!T::MinStake::get().is_zero(), "MinStake 0");
+			assert!(!T::VerifierFee::get().is_zero(), "VerifierFee 0 leaves verifiers unpaid");
 		}
 	}
 
@@ -609,13 +661,14 @@ pub mod pallet {
 			Self::do_commit(who, project, commitment, stake)
 		}
 
-		/// Reveals a committed proposal and schedules its round's draw `DrawDelay` blocks
-		/// later. A reveal that does not hash to `commitment` burns the stake (and succeeds,
-		/// so that the burn stays).
+		/// Reveals a committed proposal but not its claimed score (`claim` is
+		/// [`Pallet::claim_hash`] of it), holds its verification fee, and schedules its round's
+		/// draw `DrawDelay` blocks later. A reveal that does not hash to `commitment` burns the
+		/// stake (and succeeds, so that the burn stays).
 		///
 		/// Origin: signed, the committer. Errors: `UnknownCommitment`, `NotCommitter`,
 		/// `RevealTooEarly`, `ProjectNotActive`, `UnknownParent`, `DuplicateCandidate`,
-		/// `QuorumTooLarge`, `TooManyDeadlines`.
+		/// `QuorumTooLarge`, `CannotPayFee`, `TooManyDeadlines`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::reveal(T::Verifiers::max_verifiers()))]
 		pub fn reveal(
@@ -623,11 +676,10 @@ pub mod pallet {
 			commitment: H256,
 			parent: NodeId,
 			code: ArtifactOf<T>,
-			claimed_score: Score,
-			salt: H256,
+			claim: H256,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_reveal(who, commitment, parent, code, claimed_score, salt)
+			Self::do_reveal(who, commitment, parent, code, claim)
 		}
 
 		/// Commits the hash of the caller's verdict on `proposal`:
@@ -681,6 +733,25 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_challenge(who, proposal, bond)
+		}
+
+		/// Reveals the claimed score of `proposal`, in its initial round's reveal phase (once
+		/// its verifiers committed their verdicts, or the commit phase ended). A claim not
+		/// revealed by the end of the reveal phase rejects the proposal (`ClaimWithheld`). If
+		/// every committed verdict is revealed already, the round settles.
+		///
+		/// Origin: signed, the miner. Errors: `UnknownProposal`, `NotProposer`, `NoRound`,
+		/// `NotClaimPhase`, `ClaimRevealed`, `ClaimMismatch`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::reveal_claim(T::MaxQuorum::get()))]
+		pub fn reveal_claim(
+			origin: OriginFor<T>,
+			proposal: ProposalId,
+			claimed_score: Score,
+			salt: H256,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_reveal_claim(who, proposal, claimed_score, salt)
 		}
 	}
 }

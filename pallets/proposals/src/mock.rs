@@ -214,6 +214,8 @@ impl pallet_proposals::Config for Test {
 	type Randomness = TestRandomness;
 	type PalletId = ProposalsPalletId;
 	type MinStake = frame_support::traits::ConstU64<10>;
+	type MinStakeValue = frame_support::traits::ConstU64<100>;
+	type VerifierFee = frame_support::traits::ConstU64<30>;
 	type RevealDelay = frame_support::traits::ConstU64<1>;
 	type DrawDelay = frame_support::traits::ConstU64<2>;
 	type RevealWindow = frame_support::traits::ConstU64<5>;

@@ -11,7 +11,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_bonding_curve::TokenRewards;
 use pallet_projects::Lineage;
 use pallet_verifiers::VerifierDuties;
-use sp_runtime::traits::Saturating;
+use sp_runtime::traits::{SaturatedConversion, Saturating, Zero};
 
 use crate::tally::{beats, below_claim, tally, Tally};
 
@@ -49,7 +49,10 @@ impl<T: Config> Pallet<T> {
 			T::Verifiers::note_missed(v);
 		}
 		match round.kind {
-			RoundKind::Initial => Self::settle_initial(id, &mut p, &tally, terms)?,
+			RoundKind::Initial => {
+				let quorum = round.assignments.len().saturated_into();
+				Self::settle_initial(id, &mut p, &tally, quorum, terms)?
+			},
 			RoundKind::Challenge => {
 				Self::settle_challenge(id, &mut p, &tally, round.challenger, terms)?
 			},
@@ -63,27 +66,36 @@ impl<T: Config> Pallet<T> {
 		id: ProposalId,
 		p: &mut ProposalOf<T>,
 		tally: &Tally<T::AccountId>,
+		quorum: u32,
 		terms: pallet_projects::RoundTerms,
 	) -> DispatchResult {
 		let copied = Candidates::<T>::get(p.project, p.code.digest) != Some(id);
 		let mut verified = None;
-		let status = match tally.result {
-			_ if copied && tally.result != TallyResult::Silent => {
+		let status = match (tally.result, p.claim.score()) {
+			(result, _) if copied && result != TallyResult::Silent => {
 				ProposalStatus::Rejected(RejectReason::Copied)
 			},
-			TallyResult::Silent => ProposalStatus::Expired,
-			TallyResult::TooFew => ProposalStatus::Released(ReleaseReason::TooFewVerdicts),
-			TallyResult::HarnessErrors => ProposalStatus::Released(ReleaseReason::HarnessErrors),
-			TallyResult::NoAgreement => ProposalStatus::Released(ReleaseReason::NoAgreement),
-			TallyResult::Invalid => ProposalStatus::Rejected(RejectReason::Invalid),
-			TallyResult::Scored(score) => {
+			(TallyResult::Silent, _) => ProposalStatus::Expired,
+			(_, None) => ProposalStatus::Rejected(RejectReason::ClaimWithheld),
+			(TallyResult::TooFew, _) => ProposalStatus::Released(ReleaseReason::TooFewVerdicts),
+			(TallyResult::HarnessErrors, _) => {
+				ProposalStatus::Released(ReleaseReason::HarnessErrors)
+			},
+			(TallyResult::NoAgreement, _) => ProposalStatus::Released(ReleaseReason::NoAgreement),
+			(TallyResult::Invalid, _) => ProposalStatus::Rejected(RejectReason::Invalid),
+			(TallyResult::Scored(score), Some(claimed)) => {
 				verified = Some(score);
-				Self::record_scored_outcome(id, p, score, &tally.agreeing, terms)?
+				Self::record_scored_outcome(id, p, score, claimed, &tally.agreeing, terms)?
 			},
 		};
 		p.verified_score = verified;
+		// Each of the quorum's verifiers earns `fee / quorum` when its verdict counted.
+		let share = p.fee / BalanceOf::<T>::from(quorum.max(1));
+		let paid: alloc::vec::Vec<_> =
+			tally.agreeing.iter().chain(tally.undecided.iter()).cloned().collect();
+		Self::pay_fee(id, p, share, &paid)?;
 		match status {
-			ProposalStatus::Rejected(_) => Self::slash_stake(id, p, &tally.agreeing)?,
+			ProposalStatus::Rejected(_) => Self::slash_stake(id, p, &tally.agreeing, None)?,
 			ProposalStatus::Approved { .. } => {},
 			_ => Self::return_stake(id, p)?,
 		}
@@ -99,7 +111,8 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// The outcome of an initial round that settled on `score`, and what it writes: a
+	/// The outcome of an initial round that settled on `score` (the miner claimed `claimed`),
+	/// and what it writes: a
 	/// frozen project releases it; a score below the claim rejects it; otherwise the score
 	/// becomes a lineage node under the proposal's parent (released when the lineage has no
 	/// room), and when it beats the best by the project's threshold, the node becomes the
@@ -110,13 +123,14 @@ impl<T: Config> Pallet<T> {
 		id: ProposalId,
 		p: &ProposalOf<T>,
 		score: Score,
+		claimed: Score,
 		agreeing: &[T::AccountId],
 		terms: pallet_projects::RoundTerms,
 	) -> Result<StatusOf<T>, DispatchError> {
 		if !T::Projects::is_active(p.project) {
 			return Ok(ProposalStatus::Released(ReleaseReason::ProjectFrozen));
 		}
-		if below_claim(score, p.claimed_score, terms.tolerance_bps) {
+		if below_claim(score, claimed, terms.tolerance_bps) {
 			return Ok(ProposalStatus::Rejected(RejectReason::Misclaimed));
 		}
 		let (best, best_score) =
@@ -150,8 +164,8 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Releases a proposal whose initial round could not run or decide: its stake returned,
-	/// its candidate's place given up.
+	/// Releases a proposal whose initial round could not be drawn: its stake and its fee
+	/// returned, its candidate's place given up.
 	pub(crate) fn release(
 		id: ProposalId,
 		p: &mut ProposalOf<T>,
@@ -161,6 +175,7 @@ impl<T: Config> Pallet<T> {
 			Candidates::<T>::remove(p.project, p.code.digest);
 		}
 		Self::return_stake(id, p)?;
+		Self::pay_fee(id, p, Zero::zero(), &[])?;
 		p.status = ProposalStatus::Released(reason);
 		Self::deposit_event(Event::Settled {
 			proposal: id,
@@ -222,9 +237,12 @@ impl<T: Config> Pallet<T> {
 		};
 		let (challenger, bond) = challenger.ok_or(Error::<T>::NoRound)?;
 		let reason: T::RuntimeHoldReason = HoldReason::ChallengeBond.into();
+		// An approval's claim was revealed (its round settled on it); a hidden one cannot be
+		// confirmed.
+		let claimed = p.claim.score().unwrap_or(Score::MAX);
 		let verdict = match tally.result {
 			TallyResult::Scored(score)
-				if !below_claim(score, p.claimed_score, terms.tolerance_bps)
+				if !below_claim(score, claimed, terms.tolerance_bps)
 					&& beats(score, previous_score, terms.min_improvement_bps) =>
 			{
 				ChallengeVerdict::Confirmed
@@ -253,7 +271,7 @@ impl<T: Config> Pallet<T> {
 		}
 		p.status = ProposalStatus::Overturned { node, previous_best };
 		p.verified_score = score.or(p.verified_score);
-		Self::slash_stake(id, p, &tally.agreeing)?;
+		Self::slash_stake(id, p, &tally.agreeing, Some(&challenger))?;
 		if approvers_wrong {
 			for v in approvers.iter() {
 				T::Verifiers::note_deviant(v);

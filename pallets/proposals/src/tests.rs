@@ -7,7 +7,7 @@ use frame_support::{
 	BoundedVec,
 };
 use pallet_projects::{ArtifactRef, CurveParams, Lineage, Protocol};
-use pallet_verifiers::RewardAsset;
+use pallet_verifiers::{RewardAsset, VerifierRewards as _};
 use sp_core::{sr25519, Pair as _, H256};
 use sp_runtime::{traits::Convert, DispatchError};
 
@@ -15,6 +15,7 @@ mod arithmetic;
 mod attacks;
 mod challenges;
 mod commit_reveal;
+mod fees;
 mod happy_path;
 mod offchain;
 mod properties;
@@ -123,11 +124,44 @@ fn salt(who: u8) -> H256 {
 	H256::repeat_byte(who)
 }
 
+/// The hash of `claim` with the salt of `who`.
+fn claim_of(who: u8, claim: Score) -> H256 {
+	Props::claim_hash(claim, &salt(who))
+}
+
+/// The commitment of a proposal of `who`.
+fn commitment(who: u8, project: ProjectId, parent: NodeId, tag: u8, claim: Score) -> H256 {
+	Props::commitment_of(project, parent, &code(tag), &claim_of(who, claim), &account(who))
+}
+
 /// Commits a proposal of `who` in this block; returns its commitment.
 fn commit(who: u8, project: ProjectId, parent: NodeId, tag: u8, claim: Score) -> H256 {
-	let c = Props::commitment_of(project, parent, &code(tag), claim, &salt(who), &account(who));
+	let c = commitment(who, project, parent, tag, claim);
 	assert_ok!(Props::commit(RuntimeOrigin::signed(account(who)), project, c, STAKE));
 	c
+}
+
+std::thread_local! {
+	/// The claims of the proposals revealed by [`reveal`], which [`reveal_verdict`] reveals
+	/// for their miners once the commit phase is over.
+	static CLAIMS: core::cell::RefCell<std::collections::BTreeMap<ProposalId, (u8, Score)>> =
+		const { core::cell::RefCell::new(std::collections::BTreeMap::new()) };
+}
+
+/// The miner of proposal `id` reveals its claim (as [`reveal`] recorded it).
+fn try_reveal_claim(id: ProposalId) -> sp_runtime::DispatchResult {
+	let (who, claim) = CLAIMS.with(|c| c.borrow().get(&id).copied()).expect("revealed");
+	Props::reveal_claim(RuntimeOrigin::signed(account(who)), id, claim, salt(who))
+}
+
+/// The miner reveals its claim unless it did, once its round's commit phase is over: what an
+/// honest miner's client does.
+fn reveal_claim_when_due(id: ProposalId) {
+	let Some(round) = Rounds::<Test>::get(id) else { return };
+	let hidden = Proposals::<Test>::get(id).is_some_and(|p| p.claim.score().is_none());
+	if round.kind == RoundKind::Initial && hidden && round.phase_at(&now()) == Phase::Reveal {
+		assert_ok!(try_reveal_claim(id));
+	}
 }
 
 /// Blocks from a reveal (or a challenge) to its round's draw.
@@ -142,8 +176,10 @@ fn draw() {
 /// id.
 fn reveal(who: u8, c: H256, parent: NodeId, tag: u8, claim: Score) -> ProposalId {
 	assert_ok!(try_reveal(who, c, parent, tag, claim, who));
+	let id = NextProposalId::<Test>::get() - 1;
+	CLAIMS.with(|c| c.borrow_mut().insert(id, (who, claim)));
 	draw();
-	NextProposalId::<Test>::get() - 1
+	id
 }
 
 /// `who` reveals commitment `c` with the salt `who` committed with.
@@ -155,7 +191,7 @@ fn try_reveal(
 	claim: Score,
 	salt_of: u8,
 ) -> sp_runtime::DispatchResult {
-	Props::reveal(RuntimeOrigin::signed(account(who)), c, parent, code(tag), claim, salt(salt_of))
+	Props::reveal(RuntimeOrigin::signed(account(who)), c, parent, code(tag), claim_of(salt_of, claim))
 }
 
 /// Commits in this block, reveals in the next, and runs to the round's draw; returns the
@@ -188,7 +224,10 @@ fn sign(id: ProposalId, who: &AccountId, verdict: &VerdictOf<Test>) -> sr25519::
 	runner(number(who)).sign(&Props::runner_payload(id, verdict))
 }
 
+/// `who` reveals its verdict; the miner revealed its claim first (see
+/// [`reveal_claim_when_due`]).
 fn reveal_verdict(id: ProposalId, who: &AccountId, verdict: &VerdictOf<Test>) {
+	reveal_claim_when_due(id);
 	assert_ok!(Props::reveal_verdict(
 		RuntimeOrigin::signed(who.clone()),
 		id,
@@ -228,6 +267,10 @@ fn pending(who: &AccountId, project: ProjectId) -> Option<u64> {
 		who,
 		RewardAsset::Token(ProjectAssetId::convert(project)),
 	)
+}
+
+fn pending_native(who: &AccountId) -> Option<u64> {
+	pallet_verifiers::PendingRewards::<Test>::get(who, RewardAsset::Native)
 }
 
 fn stake_account() -> AccountId {

@@ -16,6 +16,7 @@ impl<T: Config> Pallet<T> {
 	/// Checks every invariant of the pallet.
 	pub fn do_try_state() -> Check {
 		Self::check_stakes()?;
+		Self::check_fees_and_claims()?;
 		Self::check_rounds_and_assignments()?;
 		Self::check_candidates()?;
 		Self::check_best_is_last_standing()?;
@@ -71,6 +72,43 @@ impl<T: Config> Pallet<T> {
 		for (project, sum) in owed {
 			let has = T::Assets::balance(T::ProjectAssetId::convert(project), &account);
 			ensure!(has >= sum, "the stake account holds less than the stakes");
+		}
+		Ok(())
+	}
+
+	/// Each miner's verification-fee hold is the sum of the fees of its verifying proposals;
+	/// no claim is visible before its round's commit phase is over, and every proposal that
+	/// settled on its merit has its claim revealed.
+	fn check_fees_and_claims() -> Check {
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut fees = alloc::vec::Vec::<(T::AccountId, BalanceOf<T>)>::new();
+		for (id, p) in Proposals::<T>::iter() {
+			match &p.status {
+				ProposalStatus::Verifying => {
+					match fees.iter_mut().find(|(w, _)| *w == p.proposer) {
+						Some((_, sum)) => {
+							*sum = sum.checked_add(&p.fee).ok_or("fees overflow")?
+						},
+						None => fees.push((p.proposer.clone(), p.fee)),
+					}
+					let round = Rounds::<T>::get(id).ok_or("a verifying proposal without round")?;
+					ensure!(
+						round.phase_at(&now) == Phase::Reveal || p.claim.score().is_none(),
+						"a claim revealed before its round's reveal phase"
+					);
+				},
+				ProposalStatus::Approved { .. } |
+				ProposalStatus::Superseded { .. } |
+				ProposalStatus::Overturned { .. } |
+				ProposalStatus::Rejected(RejectReason::Misclaimed) => {
+					ensure!(p.claim.score().is_some(), "settled on a claim that is hidden");
+				},
+				_ => {},
+			}
+		}
+		for (who, sum) in fees.iter() {
+			let held = T::Currency::balance_on_hold(&HoldReason::VerificationFee.into(), who);
+			ensure!(held == *sum, "a miner's fee hold differs from its verifying fees");
 		}
 		Ok(())
 	}

@@ -189,6 +189,8 @@ pub enum RejectReason {
 	Misclaimed,
 	/// It copies a candidate whose commitment came earlier (a front-runner).
 	Copied,
+	/// Its miner did not reveal the claimed score by the end of the round's reveal phase.
+	ClaimWithheld,
 }
 
 /// Why a proposal was released (its stake returned, no verdict on its merit).
@@ -327,10 +329,13 @@ pub struct Proposal<
 	pub parent: NodeId,
 	/// The candidate (code, recipe) the runners evaluate.
 	pub code: ArtifactRef<MaxCidLen>,
-	/// The score the miner claims.
-	pub claimed_score: Score,
+	/// The score the miner claims: hidden until the round's commit phase is over.
+	pub claim: Claim,
 	/// The stake, in project tokens.
 	pub stake: Balance,
+	/// The verification fee held from the miner in the native currency until the initial
+	/// round settles (then paid to the verifiers that earned it, the rest returned).
+	pub fee: Balance,
 	/// When it was committed.
 	pub committed_at: BlockNumber,
 	/// When it was revealed.
@@ -339,6 +344,37 @@ pub struct Proposal<
 	pub verified_score: Option<Score>,
 	/// Where it is.
 	pub status: ProposalStatus<AccountId, Balance, BlockNumber, MaxQuorum>,
+}
+
+/// A proposal's claimed score: a hash until its miner reveals it, which it may only do once
+/// the round's verifiers have committed their verdicts, so that no verifier can echo it.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Claim {
+	/// `BlakeTwo256((score, salt))` (see `Pallet::claim_hash`).
+	Hidden(H256),
+	/// The claimed score.
+	Revealed(Score),
+}
+
+impl Claim {
+	/// The claimed score, once revealed.
+	pub fn score(&self) -> Option<Score> {
+		match self {
+			Claim::Revealed(score) => Some(*score),
+			Claim::Hidden(_) => None,
+		}
+	}
 }
 
 /// A commitment waiting for its reveal.
@@ -500,8 +536,6 @@ pub struct Job<BlockNumber: Clone + PartialEq + Eq + Debug, MaxCidLen: Get<u32>>
 	pub code: ArtifactRef<MaxCidLen>,
 	/// The node it improves on.
 	pub parent: NodeId,
-	/// The score the miner claims.
-	pub claimed_score: Score,
 	/// The round's evaluation seed.
 	pub seed: H256,
 	/// Commit or reveal.

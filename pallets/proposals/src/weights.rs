@@ -18,6 +18,8 @@ pub trait WeightInfo {
 	fn reveal_verdict(q: u32) -> Weight;
 	/// `challenge` with `v` registered verifiers.
 	fn challenge(v: u32) -> Weight;
+	/// `reveal_claim` in a round of `q` whose verdicts are all revealed, settling it.
+	fn reveal_claim(q: u32) -> Weight;
 	/// The hook with nothing due.
 	fn on_initialize_base() -> Weight;
 	/// One due deadline that settles a round of `q`.
@@ -41,6 +43,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn challenge(_v: u32) -> Weight {
+		Weight::zero()
+	}
+	fn reveal_claim(_q: u32) -> Weight {
 		Weight::zero()
 	}
 	fn on_initialize_base() -> Weight {

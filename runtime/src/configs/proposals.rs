@@ -16,8 +16,15 @@ use crate::{
 parameter_types! {
 	/// The stake account (`modlpoi/prop`).
 	pub const ProposalsPalletId: PalletId = PalletId(*b"poi/prop");
-	/// The smallest stake: one whole project token.
+	/// The smallest stake: one whole project token...
 	pub const MinStake: Balance = 1;
+	/// ...worth at least one POI on its project's curve at the commit, however its creator
+	/// priced the token.
+	pub const MinStakeValue: Balance = UNIT;
+	/// Each verifier of a project's quorum earns 0.1 POI for a verdict that counts: about a
+	/// hundred times the fees of its two verdict transactions. A proposal holds `quorum`
+	/// times this from its reveal to its settlement.
+	pub const VerifierFee: Balance = UNIT / 10;
 	/// A reveal comes at least one block after its commit.
 	pub const RevealDelay: BlockNumber = 1;
 	/// And at most ten minutes after it.
@@ -62,6 +69,8 @@ impl pallet_proposals::Config for Runtime {
 	type Randomness = ParentHashRandomness;
 	type PalletId = ProposalsPalletId;
 	type MinStake = MinStake;
+	type MinStakeValue = MinStakeValue;
+	type VerifierFee = VerifierFee;
 	type RevealDelay = RevealDelay;
 	type DrawDelay = DrawDelay;
 	type RevealWindow = RevealWindow;

@@ -82,7 +82,7 @@ fn a_flood_of_two_thousand_commits_does_not_stop_an_honest_proposal() {
 	new_test_ext().execute_with(|| {
 		let project = setup(10);
 		// The attacker's own project: a token at 1 a piece, so that each commit costs it
-		// a stake of 10 and a fee.
+		// a stake of 100 tokens (the least worth `MinStakeValue`, 100).
 		let attacker = account(20);
 		let cheap = CurveParams {
 			base_price: 1,
@@ -100,11 +100,11 @@ fn a_flood_of_two_thousand_commits_does_not_stop_an_honest_proposal() {
 			None,
 		));
 		let spam = project + 1;
-		assert_ok!(Curve::buy(RuntimeOrigin::signed(attacker.clone()), spam, 20_000, u64::MAX));
+		assert_ok!(Curve::buy(RuntimeOrigin::signed(attacker.clone()), spam, 200_000, u64::MAX));
 		let minted = supply(spam);
 		for n in 0..2_000u32 {
 			let c = BlakeTwo256::hash_of(&n);
-			assert_ok!(Props::commit(RuntimeOrigin::signed(attacker.clone()), spam, c, 10));
+			assert_ok!(Props::commit(RuntimeOrigin::signed(attacker.clone()), spam, c, 100));
 		}
 		// In the same block, after the flood: an honest commit goes through.
 		let id = propose(MINER, project, 0, 1, -990_000);
@@ -166,7 +166,7 @@ fn a_flood_of_two_thousand_commits_does_not_stop_an_honest_proposal() {
 		// The flood drains, four deadlines a block, every stake forfeited.
 		run_to_block(7 + 2_001 / 4 + 1);
 		assert_eq!(Commitments::<Test>::iter().count(), 0);
-		assert_eq!(supply(spam), minted - 20_000, "every stake of the flood was burned");
+		assert_eq!(supply(spam), minted - 200_000, "every stake of the flood was burned");
 		assert_eq!(tokens(spam, &stake_account()), 0);
 		assert_eq!(Deadlines::<Test>::iter().count(), 0);
 		check();
@@ -380,5 +380,138 @@ fn a_verifier_s_job_shows_the_reveal_phase_by_the_clock_when_the_hook_is_behind(
 		let job = Props::jobs_of(&v).into_iter().find(|j| j.proposal == id).unwrap();
 		assert_eq!(job.phase, Phase::Reveal);
 		reveal_verdict(id, &v, &scored(-990_000));
+	});
+}
+
+/// Every place a verifier could read the claim from: each storage value, each event, the
+/// runtime API's assignments (SCALE-encoded) and the worker's jobs for its runner (printed).
+fn everything_a_verifier_can_read(verifiers: &[AccountId]) -> Vec<Vec<u8>> {
+	use codec::Encode;
+	let mut seen = Vec::new();
+	let mut key = Vec::new();
+	while let Some(next) = sp_io::storage::next_key(&key) {
+		seen.push(sp_io::storage::get(&next).map(|v| v.to_vec()).unwrap_or_default());
+		key = next;
+	}
+	seen.extend(System::events().iter().map(|e| e.encode()));
+	for v in verifiers {
+		seen.push(Props::jobs_of(v).encode());
+		seen.extend(Props::local_jobs(v).iter().map(|j| format!("{j:?}").into_bytes()));
+	}
+	seen
+}
+
+/// Whether any of `seen` holds `claim`, SCALE-encoded or in decimals.
+fn shows(seen: &[Vec<u8>], claim: Score) -> bool {
+	use codec::Encode;
+	let needles = [claim.encode(), claim.to_string().into_bytes()];
+	seen.iter().any(|bytes| {
+		needles.iter().any(|needle| bytes.windows(needle.len()).any(|w| w == &needle[..]))
+	})
+}
+
+#[test]
+fn no_verifier_can_read_the_claim_before_every_verdict_is_committed() {
+	new_test_ext().execute_with(|| {
+		let project = setup(4);
+		let claim: Score = -990_123;
+		let id = propose(MINER, project, 0, 1, claim);
+		let verifiers = assigned(id);
+		assert!(!shows(&everything_a_verifier_can_read(&verifiers), claim), "not after the draw");
+		// Not early: while a verifier has not committed, the miner cannot reveal its claim.
+		let (last, first) = verifiers.split_last().unwrap();
+		for v in first {
+			commit_verdict(id, v, &scored(claim));
+		}
+		assert_noop!(try_reveal_claim(id), Error::<Test>::NotClaimPhase);
+		assert!(!shows(&everything_a_verifier_can_read(&verifiers), claim), "not while committing");
+		// The last commit ends the commit phase; then the claim shows, and it is binding.
+		commit_verdict(id, last, &scored(claim));
+		assert_noop!(
+			Props::reveal_claim(RuntimeOrigin::signed(account(MINER)), id, claim + 1, salt(MINER)),
+			Error::<Test>::ClaimMismatch
+		);
+		assert_noop!(
+			Props::reveal_claim(RuntimeOrigin::signed(account(RIVAL)), id, claim, salt(MINER)),
+			Error::<Test>::NotProposer
+		);
+		assert_ok!(try_reveal_claim(id));
+		assert!(shows(&everything_a_verifier_can_read(&verifiers), claim), "the test sees it now");
+		assert!(events().contains(&Event::ClaimRevealed { proposal: id, claimed_score: claim }));
+		assert_noop!(try_reveal_claim(id), Error::<Test>::ClaimRevealed);
+		for v in &verifiers {
+			reveal_verdict(id, v, &scored(claim));
+		}
+		assert!(matches!(status(id), ProposalStatus::Approved { .. }));
+		check();
+	});
+}
+
+#[test]
+fn a_claim_never_revealed_loses_the_stake_and_still_pays_the_verifiers() {
+	new_test_ext().execute_with(|| {
+		let project = setup(4);
+		let id = propose(MINER, project, 0, 1, -990_000);
+		let verifiers = assigned(id);
+		for v in &verifiers {
+			commit_verdict(id, v, &scored(-990_000));
+		}
+		// The verifiers reveal; the miner, having seen their scores, keeps its claim back.
+		for v in &verifiers {
+			assert_ok!(Props::reveal_verdict(
+				RuntimeOrigin::signed(v.clone()),
+				id,
+				scored(-990_000),
+				verdict_salt(v),
+				sign(id, v, &scored(-990_000))
+			));
+		}
+		assert_eq!(status(id), ProposalStatus::Verifying, "the round waits for the claim");
+		let reveal_until = Rounds::<Test>::get(id).unwrap().reveal_until;
+		run_to_block(reveal_until);
+		check();
+		run_to_block(reveal_until + 1);
+		assert_eq!(status(id), ProposalStatus::Rejected(RejectReason::ClaimWithheld));
+		assert_eq!(tokens(project, &account(MINER)), 200, "the stake is lost");
+		for v in &verifiers {
+			assert_eq!(pending(v, project), Some(16), "a share of the slash");
+			assert_eq!(pending_native(v), Some(30), "and the fee");
+		}
+		assert_eq!(Registry::best(project), Some((0, BASELINE)));
+		check();
+	});
+}
+
+#[test]
+fn a_stake_worth_too_little_in_the_native_currency_is_refused() {
+	new_test_ext().execute_with(|| {
+		setup(4);
+		// A token its creator priced at 1 a piece: 10 of them (`MinStake`) are worth 10, a
+		// tenth of `MinStakeValue`.
+		let cheap = CurveParams {
+			base_price: 1,
+			slope: 0,
+			miner_pool_cap: 1,
+			reward_per_approval: 1,
+			initial_escrow: 0,
+		};
+		let creator = account(20);
+		assert_ok!(Registry::create_project(
+			RuntimeOrigin::signed(creator.clone()),
+			Protocol::example(46),
+			b"cheap".to_vec(),
+			b"CHEAP".to_vec(),
+			cheap,
+			None,
+		));
+		let project = pallet_projects::NextProjectId::<Test>::get() - 1;
+		assert_ok!(Curve::buy(RuntimeOrigin::signed(creator.clone()), project, 1_000, u64::MAX));
+		let commit_with = |stake| {
+			Props::commit(RuntimeOrigin::signed(creator.clone()), project, H256::zero(), stake)
+		};
+		assert_noop!(commit_with(10), Error::<Test>::StakeWorthTooLittle);
+		assert_noop!(commit_with(99), Error::<Test>::StakeWorthTooLittle);
+		assert_ok!(commit_with(100));
+		check();
 	});
 }

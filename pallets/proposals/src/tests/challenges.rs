@@ -35,12 +35,15 @@ fn an_overturned_approval_reverts_the_best_and_slashes_miner_and_approvers() {
 		let judges = run_round(id, &vec![scored(-999_000); 7]);
 		assert_eq!(status(id), ProposalStatus::Overturned { node: 1, previous_best: 0 });
 		assert_eq!(Registry::best(project), Some((0, BASELINE)));
-		// The miner's stake: 7 shares of 7 to the challenge round, 51 burned.
+		// The miner's stake: 7 shares of 7 to the challenge round; of the other 51, 25 to the
+		// challenger, 26 burned.
 		assert!(events().contains(&Event::StakeSlashed {
 			proposal: id,
-			burned: 51,
-			to_verifiers: 49
+			burned: 26,
+			to_verifiers: 49,
+			to_challenger: 25
 		}));
+		assert_eq!(tokens(project, &account(CHALLENGER)), 25, "the challenger is paid");
 		for j in &judges {
 			assert_eq!(pending(j, project), Some(7));
 		}

@@ -119,7 +119,7 @@ fn reveal_refuses_strangers_early_reveals_unknown_parents_and_unknown_commitment
 		assert_noop!(reveal_as(MINER, 0), Error::<Test>::RevealTooEarly);
 		next_block();
 		assert_noop!(
-			Props::reveal(RuntimeOrigin::none(), c, 0, code(1), -990_000, salt(MINER)),
+			Props::reveal(RuntimeOrigin::none(), c, 0, code(1), claim_of(MINER, -990_000)),
 			DispatchError::BadOrigin
 		);
 		assert_noop!(reveal_as(RIVAL, 0), Error::<Test>::NotCommitter);
@@ -159,7 +159,7 @@ fn a_lane_carries_over_what_one_block_cannot_process() {
 		// due in block 7, in commit order.
 		let mut commitments = vec![];
 		for (who, tag) in [(MINER, 1), (MINER, 2), (RIVAL, 3), (RIVAL, 4), (20, 5)] {
-			let c = Props::commitment_of(project, 0, &code(tag), 1, &salt(who), &account(who));
+			let c = commitment(who, project, 0, tag, 1);
 			assert_ok!(Props::commit(RuntimeOrigin::signed(account(who)), project, c, 10));
 			commitments.push(c);
 		}

@@ -30,7 +30,9 @@ fn a_revealed_proposal_s_round_is_drawn_later_never_with_the_proposer() {
 		assert_ok!(Verifiers::register(RuntimeOrigin::signed(account(MINER)), 1_000, runner(MINER).public()));
 		let id = propose(MINER, project, 0, 1, -990_000);
 		let p = Proposals::<Test>::get(id).unwrap();
-		assert_eq!((p.proposer, p.parent, p.claimed_score, p.stake), (account(MINER), 0, -990_000, STAKE));
+		assert_eq!((p.proposer, p.parent, p.stake), (account(MINER), 0, STAKE));
+		assert_eq!(p.claim, Claim::Hidden(claim_of(MINER, -990_000)), "the claim stays hidden");
+		assert_eq!(p.fee, 3 * 30, "the fee of a quorum of three");
 		assert_eq!((p.committed_at, p.revealed_at, p.status), (1, 2, ProposalStatus::Verifying));
 		let round = Rounds::<Test>::get(id).unwrap();
 		assert_eq!(round.assignments.len(), 3);
@@ -42,7 +44,7 @@ fn a_revealed_proposal_s_round_is_drawn_later_never_with_the_proposer() {
 		}
 		assert!(ProjectProposals::<Test>::contains_key(project, id));
 		assert_eq!(Candidates::<Test>::get(project, code(1).digest), Some(id));
-		assert!(!Commitments::<Test>::contains_key(Props::commitment_of(project, 0, &code(1), -990_000, &salt(MINER), &account(MINER))));
+		assert!(!Commitments::<Test>::contains_key(commitment(MINER, project, 0, 1, -990_000)));
 		assert!(events().iter().any(|e| matches!(e, Event::RoundStarted { proposal, seed, .. } if *proposal == id && *seed == round.seed)));
 		check();
 	});

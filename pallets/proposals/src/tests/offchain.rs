@@ -139,6 +139,8 @@ fn the_offchain_worker_takes_a_round_from_reveal_to_settlement() {
 		let round = Rounds::<Test>::get(id).unwrap();
 		assert!(round.assignments[0].commitment.is_some());
 		assert_eq!(round.phase, crate::types::Phase::Reveal, "the only verifier committed");
+		// The miner's client reveals the claim now that the verdict is committed.
+		reveal_claim_when_due(id);
 
 		next_block();
 		Verifiers::offchain_worker(now());

@@ -1,5 +1,6 @@
 //! Property tests: random sequences of commits, reveals (honest and not), verdict commits and
-//! reveals (agreeing, noisy, invalid, harness errors), challenges, registrations, unbondings
+//! reveals (agreeing, noisy, invalid, harness errors), claims revealed (or withheld, or tried
+//! too early), challenges, registrations, unbondings
 //! and block advances, with every pallet's `try_state` after every block; at the end, after
 //! every deadline has passed, nothing is left running and no stake is left behind.
 
@@ -29,6 +30,9 @@ enum Op {
 	CommitAll { index: usize, kinds: [u8; 7], noise: Score },
 	/// Every verifier of the `index`-th running round reveals, except those in `skip` (bits).
 	RevealAll { index: usize, skip: u8 },
+	/// The miner of the `index`-th running round reveals its claim (refused before the
+	/// round's reveal phase; never sent, the proposal is rejected `ClaimWithheld`).
+	RevealClaim { index: usize },
 	/// `who` challenges the `index`-th proposal.
 	Challenge { index: usize, who: u8 },
 	/// Account `n` registers as a verifier.
@@ -55,6 +59,7 @@ fn op() -> impl Strategy<Value = Op> {
 			.prop_map(|(index, kinds, noise)| Op::CommitAll { index, kinds, noise }),
 		6 => (0usize..4, prop_oneof![4 => Just(0u8), 1 => any::<u8>()])
 			.prop_map(|(index, skip)| Op::RevealAll { index, skip }),
+		6 => (0usize..4).prop_map(|index| Op::RevealClaim { index }),
 		1 => (18u8..=21).prop_map(|n| Op::Register { n }),
 		1 => (10u8..=21).prop_map(|n| Op::Unbond { n }),
 		4 => (1u64..4).prop_map(|blocks| Op::Advance { blocks }),
@@ -65,6 +70,8 @@ fn op() -> impl Strategy<Value = Op> {
 #[derive(Default)]
 struct Memory {
 	commitments: Vec<(H256, u8, NodeId, u8, Score)>,
+	/// Each revealed proposal's miner, claim and claim salt.
+	claims: BTreeMap<ProposalId, (u8, Score, H256)>,
 	verdicts: BTreeMap<(ProposalId, AccountId), VerdictOf<Test>>,
 }
 
@@ -124,7 +131,13 @@ fn apply(project: ProjectId, op: &Op, memory: &mut Memory) {
 			let parent = if on_best { Registry::best(project).unwrap().0 } else { 0 };
 			let claim = true_score(tag) + inflate;
 			let salt = H256::from_low_u64_be(System::block_number() * 100 + u64::from(tag));
-			let c = Props::commitment_of(project, parent, &code(tag), claim, &salt, &account(who));
+			let c = Props::commitment_of(
+				project,
+				parent,
+				&code(tag),
+				&Props::claim_hash(claim, &salt),
+				&account(who),
+			);
 			if Props::commit(RuntimeOrigin::signed(account(who)), project, c, STAKE).is_ok() {
 				// The salt is derived again at reveal from the commit block.
 				memory.commitments.push((c, who, parent, tag, claim));
@@ -143,15 +156,18 @@ fn apply(project: ProjectId, op: &Op, memory: &mut Memory) {
 			let (c, who, parent, tag, claim) = waiting[index % waiting.len()];
 			let block = Commitments::<Test>::get(c).unwrap().block;
 			let salt = H256::from_low_u64_be(block * 100 + u64::from(tag));
-			let claim = if honest { claim } else { claim + 1 };
-			let _ = Props::reveal(
+			let shown = if honest { claim } else { claim + 1 };
+			let next = NextProposalId::<Test>::get();
+			let revealed = Props::reveal(
 				RuntimeOrigin::signed(account(who)),
 				c,
 				parent,
 				code(tag),
-				claim,
-				salt,
+				Props::claim_hash(shown, &salt),
 			);
+			if revealed.is_ok() && NextProposalId::<Test>::get() > next {
+				memory.claims.insert(next, (who, claim, salt));
+			}
 		},
 		Op::CommitVerdict { index, slot, kind, noise } => {
 			let Some((id, a)) = pick(index, slot) else { return };
@@ -176,6 +192,11 @@ fn apply(project: ProjectId, op: &Op, memory: &mut Memory) {
 					reveal_remembered(id, &a.verifier, memory);
 				}
 			}
+		},
+		Op::RevealClaim { index } => {
+			let Some((id, _)) = pick(index, 0) else { return };
+			let Some(&(who, claim, salt)) = memory.claims.get(&id) else { return };
+			let _ = Props::reveal_claim(RuntimeOrigin::signed(account(who)), id, claim, salt);
 		},
 		Op::Challenge { index, who } => {
 			// Mostly an approval (any proposal now and then, to be refused).
@@ -226,10 +247,10 @@ proptest! {
 					ProposalStatus::Approved { reward, previous_score, .. } => {
 						prop_assert!(matches!(reward, RewardState::Paid(_)));
 						prop_assert!(beats(p.verified_score.unwrap(), previous_score, 50));
-						prop_assert!(!below_claim(p.verified_score.unwrap(), p.claimed_score, 100));
+						prop_assert!(!below_claim(p.verified_score.unwrap(), p.claim.score().unwrap(), 100));
 					},
 					ProposalStatus::Rejected(RejectReason::Misclaimed) => {
-						prop_assert!(below_claim(p.verified_score.unwrap(), p.claimed_score, 100));
+						prop_assert!(below_claim(p.verified_score.unwrap(), p.claim.score().unwrap(), 100));
 					},
 					_ => {},
 				}

@@ -15,7 +15,8 @@ fn an_inflated_claim_is_rejected_and_its_stake_slashed() {
 		assert!(events().contains(&Event::StakeSlashed {
 			proposal: id,
 			burned: 52,
-			to_verifiers: 48
+			to_verifiers: 48,
+			to_challenger: 0
 		}));
 		assert_eq!(supply(project), supply_before - 52);
 		assert_eq!(tokens(project, &stake_account()), 0);
@@ -47,7 +48,8 @@ fn a_majority_of_invalid_verdicts_rejects_and_pays_those_who_found_it() {
 		assert!(events().contains(&Event::StakeSlashed {
 			proposal: id,
 			burned: 50,
-			to_verifiers: 50
+			to_verifiers: 50,
+			to_challenger: 0
 		}));
 		assert_eq!(pending(&verifiers[0], project), Some(25));
 		assert_eq!(pending(&verifiers[2], project), Some(25));
