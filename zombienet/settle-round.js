@@ -104,17 +104,20 @@ async function run(nodeName, networkInfo, runnerUrls) {
     await send(api, api.tx.projects.createProject(protocol, 'wasm sort', 'SORT', curve, null), alice);
     await send(api, api.tx.bondingCurve.buy(project, 30, 1_000n * UNIT), dave);
 
-    // Dave commits and reveals the faster candidate, claiming 20 % less than he measured.
+    // Dave commits and reveals the faster candidate, claiming 20 % less than he measured; the
+    // reveal shows only BLAKE2-256(claim, salt), and Dave reveals the claim itself once the
+    // verdicts are committed.
     const claim = faster + faster / 5n;
     const salt = `0x${'5a'.repeat(32)}`;
     const codeType = api.tx.proposals.reveal.meta.args[2].type.toString();
     const enc = (type, value) => api.createType(type, value).toU8a();
+    const hidden = zombie.util.blake2AsU8a(u8aConcat(enc('i128', claim), enc('H256', salt)), 256);
     const commitment = zombie.util.blake2AsU8a(u8aConcat(
-      enc('u32', project), enc('u32', 0), enc(codeType, artifacts.faster), enc('i128', claim), enc('H256', salt),
+      enc('u32', project), enc('u32', 0), enc(codeType, artifacts.faster), enc('H256', hidden),
       zombie.util.decodeAddress(dave.address),
     ), 256);
     await send(api, api.tx.proposals.commit(project, commitment, 5), dave);
-    const revealed = await send(api, api.tx.proposals.reveal(commitment, 0, artifacts.faster, claim, salt), dave);
+    const revealed = await send(api, api.tx.proposals.reveal(commitment, 0, artifacts.faster, hidden), dave);
     const event = revealed.events.find(({ event }) => api.events.proposals.Revealed.is(event));
     const id = event.event.data.proposal.toNumber();
     const start = (await api.rpc.chain.getHeader(revealed.blockHash)).number.toNumber();
@@ -133,6 +136,14 @@ async function run(nodeName, networkInfo, runnerUrls) {
           node.code.digest.toHex() === artifacts.faster.digest &&
           agreed.every((n) => n === 1);
         return approved ? 1 : 0;
+      }
+      const round = await api.query.proposals.rounds(id);
+      if (proposal.claim.isHidden && round.isSome) {
+        const { phase, commitUntil } = round.unwrap();
+        if (phase.isReveal || (phase.isCommit && now > commitUntil.toNumber())) {
+          await send(api, api.tx.proposals.revealClaim(id, claim, salt), dave);
+          console.log(`proposal ${id}: Dave revealed his claim`);
+        }
       }
       if (now - start > 40) {
         console.log(`proposal ${id} still verifying ${now - start} blocks after the reveal`);

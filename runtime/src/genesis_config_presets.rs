@@ -144,7 +144,8 @@ pub fn benchmark_config_genesis() -> Value {
 		token_name: b"benchmark".to_vec(),
 		token_symbol: b"BNCH".to_vec(),
 		curve: CurveParams {
-			base_price: crate::MILLI_UNIT,
+			// A token worth at least `MinStakeValue` (1 POI): `MinStake` is a valid stake.
+			base_price: UNIT,
 			slope: crate::MICRO_UNIT,
 			miner_pool_cap: 1_000,
 			reward_per_approval: 10,

@@ -232,7 +232,8 @@ fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
 			cid: frame_support::BoundedVec::truncate_from(b"bafy-candidate".to_vec()),
 		};
 		let salt = H256::repeat_byte(1);
-		let commitment = Proposals::commitment_of(0, 0, &code, -990_000, &salt, &bob);
+		let claim = Proposals::claim_hash(-990_000, &salt);
+		let commitment = Proposals::commitment_of(0, 0, &code, &claim, &bob);
 		frame_support::assert_ok!(Proposals::commit(
 			RuntimeOrigin::signed(bob.clone()),
 			0,
@@ -245,8 +246,7 @@ fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
 			commitment,
 			0,
 			code,
-			-990_000,
-			salt
+			claim
 		));
 		let verdict = Verdict::Score {
 			score: -990_000,
@@ -266,6 +266,13 @@ fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
 			let c = Proposals::verdict_commitment(0, &verdict, &salt, &who);
 			frame_support::assert_ok!(Proposals::commit_verdict(RuntimeOrigin::signed(who), 0, c));
 		}
+		// Every verdict is committed: Bob reveals his claim.
+		frame_support::assert_ok!(Proposals::reveal_claim(
+			RuntimeOrigin::signed(bob.clone()),
+			0,
+			-990_000,
+			salt
+		));
 		for k in &judges {
 			let signature = runner(k).sign(&Proposals::runner_payload(0, &verdict));
 			frame_support::assert_ok!(Proposals::reveal_verdict(
@@ -281,6 +288,18 @@ fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
 		assert_eq!(proposal.verified_score, Some(-990_000));
 		use pallet_projects::Lineage;
 		assert_eq!(Projects::best(0), Some((1, -990_000)));
+		// Each of the three verifiers earned its share of Bob's fee.
+		let fee = configs::VerifierFee::get();
+		assert_eq!(proposal.fee, 3 * fee);
+		for k in &judges {
+			assert_eq!(
+				pallet_verifiers::PendingRewards::<Runtime>::get(
+					k.to_account_id(),
+					pallet_verifiers::RewardAsset::Native
+				),
+				Some(fee)
+			);
+		}
 		frame_support::assert_ok!(Proposals::do_try_state());
 		frame_support::assert_ok!(Verifiers::do_try_state());
 		frame_support::assert_ok!(BondingCurve::do_try_state());

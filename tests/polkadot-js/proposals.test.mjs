@@ -1,7 +1,8 @@
 // A proposal's whole life through @polkadot/api, as a miner's and three verifiers' clients would
-// drive it (the off-chain worker arrives with the next issue, so this test submits the verdicts
-// itself): commit a hash, reveal, three verifiers commit and reveal signed verdicts, and the
-// runtime settles. One round ends approved (the best advances), one rejected (the inflated
+// drive it (this test submits the verdicts itself; runner.test.mjs leaves them to the off-chain
+// worker): commit a hash, reveal the candidate with only a hash of the claimed score, three
+// verifiers commit signed verdicts, the miner reveals its claim, the verifiers reveal, and the
+// runtime settles and pays the verifiers their fee. One round ends approved (the best advances), one rejected (the inflated
 // claim's stake is slashed and the verifiers claim their share). Hashes, the runner's signed
 // payload and the verdict encoding are built here from the metadata's types, which is what
 // any client must do.
@@ -54,17 +55,22 @@ const enc = (type, value) => api.createType(type, value).toU8a();
 const argType = (call, index) => call.meta.args[index].type.toString();
 const salt = (byte) => `0x${byte.repeat(32)}`;
 
-/** BLAKE2-256(project, parent, code, claimed score, salt, proposer), SCALE-encoded. */
-function commitmentOf(parent, code, claim, saltHex, who) {
+/** BLAKE2-256(claimed score, salt), SCALE-encoded: what the reveal shows of the claim. */
+const claimHash = (claim, saltHex) => blake2AsU8a(u8aConcat(enc('i128', claim), enc('H256', saltHex)), 256);
+
+/** BLAKE2-256(project, parent, code, claim hash, proposer), SCALE-encoded. */
+function commitmentOf(parent, code, claim, who) {
   return blake2AsU8a(u8aConcat(
     enc('u32', project),
     enc('u32', parent),
     enc(argType(api.tx.proposals.reveal, 2), code),
-    enc('i128', claim),
-    enc('H256', saltHex),
+    enc('H256', claim),
     decodeAddress(who.address),
   ), 256);
 }
+
+/** What Bob claimed for each proposal, to reveal once its verdicts are committed. */
+const claims = new Map();
 
 const verdictType = () => argType(api.tx.proposals.revealVerdict, 1);
 const score = (value) => ({ Score: { score: value, log: artifact('aa', 'bafkreilog') } });
@@ -112,12 +118,17 @@ async function drawn(id) {
  */
 async function propose(tag, claim, stake) {
   const code = artifact(tag, `bafkreicandidate${tag}`);
-  const c = commitmentOf(0, code, claim, salt(tag), bob);
+  const hidden = claimHash(claim, salt(tag));
+  const c = commitmentOf(0, code, hidden, bob);
   const committed = await sendAndFinalize(api.tx.proposals.commit(project, c, stake), bob, included);
   assert.equal(committed.dispatchError, null);
-  const revealed = await sendAndFinalize(api.tx.proposals.reveal(c, 0, code, claim, salt(tag)), bob, included);
+  const revealed = await sendAndFinalize(api.tx.proposals.reveal(c, 0, code, hidden), bob, included);
   assert.equal(revealed.dispatchError, null);
-  const id = find(revealed.events, 'proposals', 'Revealed').event.data.proposal.toNumber();
+  const shown = find(revealed.events, 'proposals', 'Revealed').event.data;
+  const id = shown.proposal.toNumber();
+  assert.equal(shown.claim.toHex(), u8aToHex(hidden), 'the reveal shows a hash of the claim');
+  assert.equal(shown.fee.toBigInt(), 3n * api.consts.proposals.verifierFee.toBigInt(), 'a fee for a quorum of three');
+  claims.set(id, { claim, salt: salt(tag) });
   assert.equal(find(revealed.events, 'proposals', 'RoundStarted'), undefined, 'no committee at the reveal');
   const scheduled = find(revealed.events, 'proposals', 'RoundScheduled').event.data;
   const revealBlock = (await api.rpc.chain.getHeader(revealed.blockHash)).number.toNumber();
@@ -127,7 +138,10 @@ async function propose(tag, claim, stake) {
   return { id, drawn: await drawn(id) };
 }
 
-/** Every verifier commits `verdict` (in parallel), then reveals it signed by its runner. */
+/**
+ * Every verifier commits `verdict` (in parallel); Bob reveals his claim; then the verifiers
+ * reveal their verdicts signed by their runners.
+ */
 async function verify(id, verdict) {
   const commits = await Promise.all(verifiers.map(({ account }) => sendAndFinalize(
     api.tx.proposals.commitVerdict(id, verdictCommitment(id, verdict, salt('5e'), account)),
@@ -135,6 +149,10 @@ async function verify(id, verdict) {
     included,
   )));
   for (const c of commits) assert.equal(c.dispatchError, null);
+  const { claim, salt: claimSalt } = claims.get(id);
+  const claimed = await sendAndFinalize(api.tx.proposals.revealClaim(id, claim, claimSalt), bob, included);
+  assert.equal(claimed.dispatchError, null);
+  assert.equal(find(claimed.events, 'proposals', 'ClaimRevealed').event.data.claimedScore.toBigInt(), claim);
   const reveals = await Promise.all(verifiers.map(({ account, runner }) => sendAndFinalize(
     api.tx.proposals.revealVerdict(id, verdict, salt('5e'), runnerSignature(runner, id, verdict)),
     account,
@@ -157,7 +175,7 @@ after(async () => {
 });
 
 test('the metadata shows both pallets and the ProposalsApi runtime API', async () => {
-  for (const call of ['commit', 'reveal', 'commitVerdict', 'revealVerdict', 'challenge']) {
+  for (const call of ['commit', 'reveal', 'commitVerdict', 'revealClaim', 'revealVerdict', 'challenge']) {
     assert.ok(api.tx.proposals[call], `proposals.${call}`);
   }
   for (const call of ['register', 'setRunnerKey', 'unbond', 'withdrawUnbonded', 'claimRewards', 'rejoin']) {
@@ -213,8 +231,11 @@ test('a reproduced improvement is approved and becomes the best', async () => {
   const jobs = await api.call.proposalsApi.assignments(verifiers[0].account.address);
   const job = jobs.find((j) => j.proposal.toNumber() === id);
   assert.ok(job, 'the round is in the verifier\'s assignments');
-  assert.equal(job.claimedScore.toBigInt(), claim);
   assert.equal(job.phase.toString(), 'Commit');
+  assert.ok(!('claimedScore' in job.toJSON()), 'no claim in the assignment');
+  assert.ok(!JSON.stringify(job.toJSON()).includes(claim.toString()), 'nor anywhere in it');
+  const stored = (await api.query.proposals.proposals(id)).unwrap();
+  assert.ok(stored.claim.isHidden, 'the stored claim is a hash until the verdicts are committed');
 
   const events = await verify(id, score(claim));
   const settled = find(events, 'proposals', 'Settled');
@@ -232,10 +253,13 @@ test('a reproduced improvement is approved and becomes the best', async () => {
   assert.equal(overview.bestScore.toBigInt(), claim);
   const node1 = (await api.query.projects.nodes(project, 1)).unwrap();
   assert.equal(node1.miner.unwrap().toString(), bob.address);
+  const fee = api.consts.proposals.verifierFee.toBigInt();
   for (const { account } of verifiers) {
     const stats = (await api.query.verifiers.verifiers(account.address)).unwrap().stats;
     assert.equal(stats.rounds.toNumber(), 1);
     assert.equal(stats.agreed.toNumber(), 1);
+    const earned = await api.query.verifiers.pendingRewards(account.address, 'Native');
+    assert.equal(earned.unwrap().toBigInt(), fee, 'each agreeing verifier earned its share of the fee');
   }
   assert.equal((await api.call.proposalsApi.assignments(verifiers[0].account.address)).length, 0);
   const listed = await api.call.proposalsApi.projectProposals(project);
@@ -277,6 +301,10 @@ test('verdicts from strangers, before the reveal phase, or with a bad runner sig
   );
   assert.equal(errorName(api, stranger.dispatchError), 'proposals.NotAssigned');
 
+  const { claim, salt: claimSalt } = claims.get(id);
+  const earlyClaim = await sendAndFinalize(api.tx.proposals.revealClaim(id, claim, claimSalt), bob, included);
+  assert.equal(errorName(api, earlyClaim.dispatchError), 'proposals.NotClaimPhase', 'no claim before the verdicts');
+
   const [first, ...others] = verifiers;
   const early = await sendAndFinalize(
     api.tx.proposals.revealVerdict(id, verdict, salt('5e'), runnerSignature(first.runner, id, verdict)),
@@ -315,5 +343,9 @@ test('what a commit costs next to a transfer', async () => {
   const t = transfer.weight.refTime.toBigInt();
   const c = commit.weight.refTime.toBigInt();
   console.log(`# weights (ref_time): transferKeepAlive ${t}, proposals.commit ${c} (${(Number(c) / Number(t)).toFixed(2)}x)`);
+  const verdictFee = await api.tx.proposals.commitVerdict(0, salt('98')).paymentInfo(verifiers[0].account);
+  const fee = api.consts.proposals.verifierFee.toBigInt();
+  console.log(`# a verdict commit's transaction fee ${verdictFee.partialFee.toBigInt()}, a verifier's share of the verification fee ${fee}`);
+  assert.ok(fee > 10n * verdictFee.partialFee.toBigInt(), 'the fee pays a verifier more than its transactions cost');
   assert.ok(c > t, 'a commit does more than a transfer');
 });

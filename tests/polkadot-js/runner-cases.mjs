@@ -1,9 +1,10 @@
 // End-to-end cases with a real runner, shared by runner.test.mjs (the embedded store) and
 // runner-ipfs.test.mjs (a real IPFS daemon): the dev node and `poi-runner serve` on loopback.
 // The wasm example's harness and candidates are built from source and put into the runner's
-// store; a project is created on chain naming them; Bob proposes the faster candidate, and
-// with no further action from the test the verifier's off-chain worker and the runner bring
-// the round to approval; an inflated claim ends rejected and slashed. With the embedded store
+// store; a project is created on chain naming them; Bob proposes the faster candidate (its
+// claimed score hidden behind a hash), and with no further action from the test but what
+// Bob's client does on its own (revealing the claim once the verdicts are committed) the
+// verifier's off-chain worker and the runner bring the round to approval; an inflated claim ends rejected and slashed. With the embedded store
 // the verifier is the dev chain's Alice (the dev runner key); with IPFS, Dave registers with
 // the runner's own key and Alice steps aside. Then (embedded store) the candle-gpt example:
 // the runner's trainer (poi-gpt) trains Bob's better recipe and the round approves it.
@@ -172,20 +173,45 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
   const enc = (type, value) => api.createType(type, value).toU8a();
   const codeType = () => api.tx.proposals.reveal.meta.args[2].type.toString();
 
-  /** Bob commits `code` with `claim`, reveals it in a later block; the proposal id and block. */
+  /** Bob's claims not revealed yet, by proposal: `{ claim, salt }`. */
+  const claims = new Map();
+
+  /**
+   * Bob commits `code` with `claim` (hidden behind BLAKE2-256(claim, salt)), reveals it in a
+   * later block; the proposal id and block.
+   */
   async function propose(code, claim, saltByte, project) {
     const salt = `0x${saltByte.repeat(32)}`;
+    const hidden = blake2AsU8a(u8aConcat(enc('i128', claim), enc('H256', salt)), 256);
     const commitment = blake2AsU8a(u8aConcat(
-      enc('u32', project), enc('u32', 0), enc(codeType(), code), enc('i128', claim), enc('H256', salt),
+      enc('u32', project), enc('u32', 0), enc(codeType(), code), enc('H256', hidden),
       decodeAddress(bob.address),
     ), 256);
     const committed = await sendAndFinalize(api.tx.proposals.commit(project, commitment, 5), bob, included);
     assert.equal(committed.dispatchError, null);
-    const revealed = await sendAndFinalize(api.tx.proposals.reveal(commitment, 0, code, claim, salt), bob, included);
+    const revealed = await sendAndFinalize(api.tx.proposals.reveal(commitment, 0, code, hidden), bob, included);
     assert.equal(revealed.dispatchError, null);
     const event = revealed.events.find(({ event }) => api.events.proposals.Revealed.is(event));
     const block = (await api.rpc.chain.getHeader(revealed.blockHash)).number.toNumber();
-    return { id: event.event.data.proposal.toNumber(), block };
+    const id = event.event.data.proposal.toNumber();
+    claims.set(id, { claim, salt });
+    return { id, block };
+  }
+
+  /**
+   * What Bob's client does while proposal `id` is verified: once the round's commit phase is
+   * over (every verdict committed, or its last block passed), it reveals the claim.
+   */
+  async function revealClaimWhenDue(id, now) {
+    const mine = claims.get(id);
+    const round = await api.query.proposals.rounds(id);
+    if (!mine || round.isNone) return;
+    const { phase, commitUntil } = round.unwrap();
+    if (phase.isReveal || (phase.isCommit && now > commitUntil.toNumber())) {
+      const sent = await sendAndFinalize(api.tx.proposals.revealClaim(id, mine.claim, mine.salt), bob, included);
+      assert.equal(sent.dispatchError, null);
+      claims.delete(id);
+    }
   }
 
   /** Waits (up to `blocks` blocks) until proposal `id` is no longer verifying. */
@@ -197,6 +223,7 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
         return { proposal, block: (await api.rpc.chain.getHeader()).number.toNumber() };
       }
       const now = (await api.rpc.chain.getHeader()).number.toNumber();
+      await revealClaimWhenDue(id, now);
       assert.ok(now - start < blocks, `proposal ${id} still verifying after ${blocks} blocks:\n${runner.log().slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -222,7 +249,7 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
     return account.isSome ? account.unwrap().balance.toBigInt() : 0n;
   };
 
-  test('a truly better candidate is re-run by the runner and approved with no further step', async () => {
+  test('a truly better candidate is re-run by the runner and approved with no step but the miner\'s client\'s', async () => {
     // The miner claims a little less than it measured locally: the round's seed is drawn two
     // blocks after the reveal, and the verified score must not fall below the claim
     // (tolerance 0).

@@ -272,9 +272,9 @@ impl<T: Config> Pallet<T> {
 		let round = Rounds::<T>::get(proposal).ok_or(Error::<T>::NoRound)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(
-			round.kind == RoundKind::Initial &&
-				round.phase_at(&now) == Phase::Reveal &&
-				now <= round.reveal_until,
+			round.kind == RoundKind::Initial
+				&& round.phase_at(&now) == Phase::Reveal
+				&& now <= round.reveal_until,
 			Error::<T>::NotClaimPhase
 		);
 		let Claim::Hidden(hash) = p.claim else { return Err(Error::<T>::ClaimRevealed.into()) };
@@ -466,8 +466,8 @@ impl<T: Config> Pallet<T> {
 		);
 		slot.verdict = Some(verdict.clone());
 		Self::deposit_event(Event::VerdictRevealed { proposal, verifier: who, verdict });
-		let claimed = round.kind == RoundKind::Challenge ||
-			Proposals::<T>::get(proposal).is_some_and(|p| p.claim.score().is_some());
+		let claimed = round.kind == RoundKind::Challenge
+			|| Proposals::<T>::get(proposal).is_some_and(|p| p.claim.score().is_some());
 		if claimed && Self::all_revealed(&round) {
 			Self::settle(proposal, round)
 		} else {

@@ -5,21 +5,25 @@
 //! `docs/protocol.md`.
 //!
 //! ## Terms
-//! - A **proposal** claims that a candidate (an artifact: code, a recipe) scores
-//!   `claimed_score` on a project's benchmark, improving on a `parent` node of the project's
-//!   lineage. The miner stakes project tokens on it.
+//! - A **proposal** claims that a candidate (an artifact: code, a recipe) scores a claimed
+//!   score on a project's benchmark, improving on a `parent` node of the project's lineage.
+//!   The miner stakes project tokens on it and pays its verifiers a native fee. The claimed
+//!   score stays hidden ([`Claim::Hidden`]) until the verifiers have committed their verdicts.
 //! - A **round** is a set of verifiers drawn for a proposal, who re-run it and return
 //!   [`Verdict`]s in two steps (commit a hash, then reveal).
 //! - **Settlement** turns a round's verdicts into an outcome ([`ProposalStatus`]).
 //! - A **deadline** is a step the block hook takes at a given block, queued in a [`Lane`].
 //!
 //! ## Lifecycle
-//! 1. [`Pallet::commit`] records `BlakeTwo256(project, parent, code, claimed_score, salt,
-//!    proposer)` (see [`Pallet::commitment_of`]) and moves the stake (at least
-//!    [`Config::MinStake`] project tokens) into the pallet's account. Nobody can copy a
-//!    proposal from the transaction pool: the pool only shows a hash.
+//! 1. [`Pallet::commit`] records `BlakeTwo256(project, parent, code, claim, proposer)` (see
+//!    [`Pallet::commitment_of`]; `claim` is [`Pallet::claim_hash`] of the claimed score and a
+//!    secret salt) and moves the stake (at least [`Config::MinStake`] project tokens, worth at
+//!    least [`Config::MinStakeValue`] on the project's curve) into the pallet's account.
+//!    Nobody can copy a proposal from the transaction pool: the pool only shows a hash.
 //! 2. [`Pallet::reveal`], at least [`Config::RevealDelay`] blocks later and at most
-//!    [`Config::RevealWindow`] blocks after the commit, shows the proposal. A reveal that does
+//!    [`Config::RevealWindow`] blocks after the commit, shows the proposal but only the hash
+//!    of its claim, and holds the verification fee ([`Config::VerifierFee`] for each verifier
+//!    of the project's quorum) from the miner's native balance. A reveal that does
 //!    not match its commitment loses the stake (burned); a commitment not revealed in time
 //!    loses it (unless its project was frozen meanwhile: then the stake is returned). A reveal
 //!    repeating a candidate (same code digest) that an earlier commitment already revealed is
@@ -35,10 +39,12 @@
 //!    [`Pallet::reveal_verdict`] within [`Config::VerdictRevealPeriod`] blocks, with the
 //!    runner's sr25519 signature over `(genesis hash, proposal, BlakeTwo256(verdict))`,
 //!    checked against the runner key the verifier registered. Phases end at fixed blocks:
-//!    the calls check them, whenever the hook processes the phase's end.
-//! 5. Settlement, when every committed verdict is revealed or the reveal phase ends, by
-//!    [`tally::tally`] (`m = quorum / 2 + 1`):
+//!    the calls check them, whenever the hook processes the phase's end. In the reveal phase,
+//!    and not before, the miner reveals its claimed score with [`Pallet::reveal_claim`].
+//! 5. Settlement, when the claim and every committed verdict are revealed or the reveal phase
+//!    ends, by [`tally::tally`] (`m = quorum / 2 + 1`):
 //!    - no verdict revealed: `Expired`, the stake returned;
+//!    - the claim still hidden: `Rejected(ClaimWithheld)`;
 //!    - fewer than `m` revealed: `Released(TooFewVerdicts)`;
 //!    - `m` or more `Invalid` (a majority of the quorum): `Rejected(Invalid)`;
 //!    - a majority of the revealed verdicts `HarnessError`: `Released(HarnessErrors)`;
@@ -53,7 +59,9 @@
 //!
 //!    A rejected stake is slashed: half (rounded down, split equally, the remainder burned)
 //!    to the verifiers whose verdicts agreed, credited in pallet-verifiers' pot, the rest
-//!    burned. Verifiers that did not reveal are penalised as missed, deviant ones as deviant
+//!    burned. The fee pays `fee / quorum` to each verifier whose verdict counted (agreeing
+//!    with a decisive result, or any revealed verdict when there was none); the rest goes
+//!    back to the miner. Verifiers that did not reveal are penalised as missed, deviant ones as deviant
 //!    (pallet-verifiers burns a share of their bond). A frozen project's rounds end
 //!    `Released(ProjectFrozen)`.
 //! 6. An approval's stake stays held during [`Config::ChallengeWindow`] blocks; anyone may
@@ -66,7 +74,8 @@
 //!    and beats the best it replaced (the challenger's bond is slashed: half to the agreeing
 //!    verifiers, in the native currency). Anything else **overturns** it: the best reverts to
 //!    the last approval that still stands, the miner's stake is slashed (half to the
-//!    challenge round's agreeing verifiers), the challenger gets its bond back, and the
+//!    challenge round's agreeing verifiers, half of the rest to the challenger), the
+//!    challenger gets its bond back, and the
 //!    original approvers are penalised as deviant when the round contradicted them (an
 //!    invalid verdict or a non-confirming score).
 //! 7. When the window has closed and no challenge runs, the stake is returned and the miner's

@@ -191,7 +191,13 @@ fn try_reveal(
 	claim: Score,
 	salt_of: u8,
 ) -> sp_runtime::DispatchResult {
-	Props::reveal(RuntimeOrigin::signed(account(who)), c, parent, code(tag), claim_of(salt_of, claim))
+	Props::reveal(
+		RuntimeOrigin::signed(account(who)),
+		c,
+		parent,
+		code(tag),
+		claim_of(salt_of, claim),
+	)
 }
 
 /// Commits in this block, reveals in the next, and runs to the round's draw; returns the

@@ -86,9 +86,7 @@ impl<T: Config> Pallet<T> {
 			match &p.status {
 				ProposalStatus::Verifying => {
 					match fees.iter_mut().find(|(w, _)| *w == p.proposer) {
-						Some((_, sum)) => {
-							*sum = sum.checked_add(&p.fee).ok_or("fees overflow")?
-						},
+						Some((_, sum)) => *sum = sum.checked_add(&p.fee).ok_or("fees overflow")?,
 						None => fees.push((p.proposer.clone(), p.fee)),
 					}
 					let round = Rounds::<T>::get(id).ok_or("a verifying proposal without round")?;
@@ -97,10 +95,10 @@ impl<T: Config> Pallet<T> {
 						"a claim revealed before its round's reveal phase"
 					);
 				},
-				ProposalStatus::Approved { .. } |
-				ProposalStatus::Superseded { .. } |
-				ProposalStatus::Overturned { .. } |
-				ProposalStatus::Rejected(RejectReason::Misclaimed) => {
+				ProposalStatus::Approved { .. }
+				| ProposalStatus::Superseded { .. }
+				| ProposalStatus::Overturned { .. }
+				| ProposalStatus::Rejected(RejectReason::Misclaimed) => {
 					ensure!(p.claim.score().is_some(), "settled on a claim that is hidden");
 				},
 				_ => {},

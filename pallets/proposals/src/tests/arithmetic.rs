@@ -41,10 +41,7 @@ fn the_runtime_api_lists_a_project_s_proposals_and_a_verifier_s_jobs() {
 		let v = assigned(a)[0].clone();
 		let jobs = Props::jobs_of(&v);
 		let job = jobs.iter().find(|j| j.proposal == a).expect("a job for a");
-		assert_eq!(
-			(job.project, job.kind, job.parent),
-			(project, RoundKind::Initial, 0)
-		);
+		assert_eq!((job.project, job.kind, job.parent), (project, RoundKind::Initial, 0));
 		assert_eq!(
 			(job.code.clone(), job.seed, job.phase),
 			(code(1), Rounds::<Test>::get(a).unwrap().seed, Phase::Commit)

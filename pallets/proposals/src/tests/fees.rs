@@ -18,8 +18,7 @@ fn an_honest_round_pays_each_agreeing_verifier_its_share_and_nothing_to_the_devi
 		let id = propose(MINER, project, 0, 1, -990_000);
 		assert_eq!(held_fee(MINER), FEE);
 		assert_eq!(Balances::free_balance(account(MINER)), before - FEE);
-		let verifiers =
-			run_round(id, &[scored(-990_000), scored(-990_500), scored(-900_000)]);
+		let verifiers = run_round(id, &[scored(-990_000), scored(-990_500), scored(-900_000)]);
 		assert!(matches!(status(id), ProposalStatus::Approved { .. }));
 		assert_eq!(pending_native(&verifiers[0]), Some(30));
 		assert_eq!(pending_native(&verifiers[1]), Some(30));
