@@ -11,8 +11,8 @@ use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
-	AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig, RuntimeGenesisConfig,
-	SudoConfig, UNIT,
+	AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig, ProjectsConfig,
+	RuntimeGenesisConfig, SudoConfig, UNIT,
 };
 
 /// Name of the public testnet preset.
@@ -44,11 +44,16 @@ pub fn dev_authority(sr: Sr25519Keyring, ed: Ed25519Keyring) -> Authority {
 	Authority { aura: sr.public().into(), grandpa: ed.public().into() }
 }
 
-/// A genesis config patch: these authorities, this root key, these endowed accounts.
+/// The smallest project quorum on the testnets: one verifier never decides a round alone.
+pub const TESTNET_MIN_QUORUM: u32 = 3;
+
+/// A genesis config patch: these authorities, this root key, these endowed accounts, this
+/// smallest project quorum.
 pub fn testnet_genesis(
 	authorities: Vec<Authority>,
 	root: AccountId,
 	endowed_accounts: Vec<AccountId>,
+	min_quorum: u32,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -65,6 +70,7 @@ pub fn testnet_genesis(
 			authorities: authorities.iter().map(|a| (a.grandpa.clone(), 1)).collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
+		projects: ProjectsConfig { min_quorum },
 	})
 }
 
@@ -85,12 +91,14 @@ fn well_known_accounts() -> Vec<AccountId> {
 pub const DEV_VERIFIER_BOND: Balance = 1_000 * UNIT;
 
 /// Development: one validator, Alice, who is also root and a verifier served by the
-/// development runner (`poi-runner --dev`); the well-known accounts endowed.
+/// development runner (`poi-runner --dev`); the well-known accounts endowed; projects may ask
+/// for a quorum of one (the one dev verifier).
 pub fn development_config_genesis() -> Value {
 	let mut patch = testnet_genesis(
 		vec![dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		Sr25519Keyring::Alice.to_account_id(),
 		well_known_accounts(),
+		1,
 	);
 	let runner_key = sp_core::sr25519::Public::from_raw(crate::configs::DEV_RUNNER_KEY);
 	let extra = serde_json::json!({
@@ -105,12 +113,14 @@ pub fn development_config_genesis() -> Value {
 }
 
 /// Local testnet: Alice, Bob and Charlie validate (zombienet rewrites these authorities
-/// for the nodes it starts); Alice is root.
+/// for the nodes it starts); Alice is root; projects ask for a quorum of at least
+/// [`TESTNET_MIN_QUORUM`].
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
 		alice_bob_charlie(),
 		Sr25519Keyring::Alice.to_account_id(),
 		well_known_accounts(),
+		TESTNET_MIN_QUORUM,
 	)
 }
 
@@ -129,6 +139,7 @@ pub fn public_testnet_config_genesis() -> Value {
 			Sr25519Keyring::Charlie.to_account_id(),
 			Sr25519Keyring::Dave.to_account_id(),
 		],
+		TESTNET_MIN_QUORUM,
 	)
 }
 

@@ -92,6 +92,15 @@ fn local_and_public_testnets_have_three_validators() {
 }
 
 #[test]
+fn testnet_projects_need_a_quorum_of_three_and_dev_ones_one() {
+	for (preset, min) in [("development", 1), ("local_testnet", 3), ("poi_testnet", 3)] {
+		build_preset(preset).execute_with(|| {
+			assert_eq!(pallet_projects::MinQuorum::<Runtime>::get().max(1), min, "{preset}");
+		});
+	}
+}
+
+#[test]
 fn local_testnet_endows_every_well_known_account() {
 	build_preset("local_testnet").execute_with(|| {
 		let accounts = Sr25519Keyring::well_known().count() as u128;

@@ -93,6 +93,20 @@ test('a malformed project is refused with a named error and creates nothing', as
     included,
   );
   assert.equal(errorName(api, flat.dispatchError), 'projects.FlatCurve');
+  // Projects that would burn verifiers: a budget no runner finishes in a round, a training
+  // tolerance honest runs cannot meet, a baseline whose sign contradicts its direction.
+  const refused = [
+    [{ evaluator: { Wasm: { fuel: api.consts.projects.maxWasmFuel.toBigInt() + 1n } } }, 'projects.BudgetTooLarge'],
+    [{ evaluator: { CandleGpt: { seconds: 300 } }, toleranceBps: 0 }, 'projects.ToleranceTooSmall'],
+    [{ baselineScore: 997_900 }, 'projects.BaselineSignMismatch'],
+  ];
+  for (const [overrides, error] of refused) {
+    const r = await sendAndFinalize(
+      api.tx.projects.createProject(protocol(overrides), 'nanogpt speedrun', 'NANO', curve, null), alice, included,
+    );
+    assert.equal(errorName(api, r.dispatchError), error);
+  }
+  assert.equal((await api.query.projects.minQuorum()).toNumber(), 1, 'the dev chain allows a quorum of one');
   assert.equal((await api.query.projects.nextProjectId()).toNumber(), next);
 });
 

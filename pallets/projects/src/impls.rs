@@ -17,6 +17,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn ensure_valid_protocol(protocol: &Protocol<T::MaxCidLen>) -> DispatchResult {
 		ensure!(protocol.quorum > 0, Error::<T>::ZeroQuorum);
 		ensure!(protocol.quorum <= T::MaxQuorum::get(), Error::<T>::QuorumTooLarge);
+		ensure!(protocol.quorum >= MinQuorum::<T>::get().max(1), Error::<T>::QuorumTooSmall);
 		ensure!(
 			protocol.min_improvement_bps > 0 && protocol.min_improvement_bps <= MAX_BASIS_POINTS,
 			Error::<T>::ThresholdOutOfRange
@@ -24,11 +25,25 @@ impl<T: Config> Pallet<T> {
 		ensure!(protocol.tolerance_bps <= MAX_BASIS_POINTS, Error::<T>::ToleranceOutOfRange);
 		ensure!(protocol.metric.scale_exponent <= MAX_SCALE_EXPONENT, Error::<T>::ScaleTooLarge);
 		ensure!(!protocol.metric.name.is_empty(), Error::<T>::EmptyMetricName);
-		let budget_is_zero = match protocol.evaluator {
-			Evaluator::Wasm { fuel } => fuel == 0,
-			Evaluator::CandleGpt { seconds } => seconds == 0,
+		let baseline_sign_fits = match protocol.metric.direction {
+			Direction::Minimize => protocol.baseline_score <= 0,
+			Direction::Maximize => protocol.baseline_score >= 0,
 		};
-		ensure!(!budget_is_zero, Error::<T>::ZeroBudget);
+		ensure!(baseline_sign_fits, Error::<T>::BaselineSignMismatch);
+		let (budget, max_budget) = match protocol.evaluator {
+			Evaluator::Wasm { fuel } => (fuel, T::MaxWasmFuel::get()),
+			Evaluator::CandleGpt { seconds } => {
+				(u64::from(seconds), u64::from(T::MaxCandleGptSeconds::get()))
+			},
+		};
+		ensure!(budget > 0, Error::<T>::ZeroBudget);
+		ensure!(budget <= max_budget, Error::<T>::BudgetTooLarge);
+		if !protocol.evaluator.is_deterministic() {
+			ensure!(
+				protocol.tolerance_bps >= T::MinNondeterministicToleranceBps::get(),
+				Error::<T>::ToleranceTooSmall
+			);
+		}
 		Ok(())
 	}
 

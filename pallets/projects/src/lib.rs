@@ -205,12 +205,34 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxPathLen: Get<u32>;
 
+		/// The largest fuel budget of a wasm project: one run must fit a round's verdict
+		/// commit period on the runner the chain's docs call the reference.
+		#[pallet::constant]
+		type MaxWasmFuel: Get<u64>;
+
+		/// The largest training budget of a candle-gpt project, in seconds per trial: one
+		/// trial, with the runner's allowance for loading and evaluation, must fit a round's
+		/// verdict commit period.
+		#[pallet::constant]
+		type MaxCandleGptSeconds: Get<u32>;
+
+		/// The smallest tolerance of an evaluator whose runs are not bit-for-bit reproducible
+		/// (candle-gpt training): below it honest verifiers would disagree, and be slashed.
+		#[pallet::constant]
+		type MinNondeterministicToleranceBps: Get<BasisPoints>;
+
 		/// The token side: creates each project's token and curve and escrows its rewards.
 		type Tokens: ProjectTokens<Self::AccountId, BalanceOf<Self>>;
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
+
+	/// The smallest quorum a new project may ask for: set at genesis (1 on a development
+	/// chain, 3 on the testnets), so that one verifier cannot decide a project's rounds on a
+	/// network that has more. Read as at least 1.
+	#[pallet::storage]
+	pub type MinQuorum<T> = StorageValue<_, u32, ValueQuery>;
 
 	/// The id the next project gets.
 	#[pallet::storage]
@@ -230,11 +252,15 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// Projects created in the genesis block, in order (ids from 0 on).
 		pub projects: alloc::vec::Vec<GenesisProject<T::AccountId, BalanceOf<T>, T::MaxCidLen>>,
+		/// [`MinQuorum`]; 0 reads as 1.
+		pub min_quorum: u32,
 	}
 
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
+			assert!(self.min_quorum <= T::MaxQuorum::get(), "min_quorum above MaxQuorum");
+			MinQuorum::<T>::put(self.min_quorum);
 			for p in &self.projects {
 				if let Err(e) = Pallet::<T>::do_create_project(
 					p.creator.clone(),
@@ -312,6 +338,17 @@ pub mod pallet {
 		ZeroQuorum,
 		/// The quorum is larger than `MaxQuorum`.
 		QuorumTooLarge,
+		/// The quorum is below the chain's `MinQuorum`.
+		QuorumTooSmall,
+		/// The evaluator's budget is above the runtime's bound for it (`MaxWasmFuel`,
+		/// `MaxCandleGptSeconds`).
+		BudgetTooLarge,
+		/// The tolerance is below `MinNondeterministicToleranceBps` for an evaluator whose runs
+		/// are not reproducible bit for bit.
+		ToleranceTooSmall,
+		/// The baseline's sign contradicts the direction: a minimised metric's scores are
+		/// negated values (at most 0), a maximised one's are the values (at least 0).
+		BaselineSignMismatch,
 		/// The improvement threshold is zero or above 10 000 basis points.
 		ThresholdOutOfRange,
 		/// The tolerance is above 10 000 basis points.
@@ -367,8 +404,9 @@ pub mod pallet {
 		/// makes the baseline node 0 of the lineage DAG and the project's best. `forked_from`
 		/// names the project whose protocol this one changes.
 		///
-		/// Errors: `ZeroQuorum`, `QuorumTooLarge`, `ThresholdOutOfRange`,
-		/// `ToleranceOutOfRange`, `ScaleTooLarge`, `EmptyMetricName`, `ZeroBudget`, `EmptyName`,
+		/// Errors: `ZeroQuorum`, `QuorumTooLarge`, `QuorumTooSmall`, `ThresholdOutOfRange`,
+		/// `ToleranceOutOfRange`, `ToleranceTooSmall`, `ScaleTooLarge`, `EmptyMetricName`,
+		/// `BaselineSignMismatch`, `ZeroBudget`, `BudgetTooLarge`, `EmptyName`,
 		/// `NameTooLong`, `EmptySymbol`, `SymbolTooLong`, `FlatCurve`, `RewardOutOfRange`,
 		/// `UnknownOriginProject`, `CannotPayDeposit`; `ArithmeticError::Overflow` when the
 		/// project ids run out; the token side's errors. Nothing is written when any of them is

@@ -56,6 +56,9 @@ impl pallet_projects::Config for Test {
 	type MaxNameLen = ConstU32<16>;
 	type MaxSymbolLen = ConstU32<8>;
 	type MaxQuorum = ConstU32<7>;
+	type MaxWasmFuel = frame_support::traits::ConstU64<10_000_000_000>;
+	type MaxCandleGptSeconds = ConstU32<300>;
+	type MinNondeterministicToleranceBps = ConstU32<100>;
 	type MaxPathLen = ConstU32<4>;
 	type Tokens = ();
 	type WeightInfo = ();

@@ -3,7 +3,7 @@
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, BoundedVec};
 use sp_core::H256;
-use sp_runtime::{ArithmeticError, DispatchError, DispatchResult};
+use sp_runtime::{ArithmeticError, BuildStorage, DispatchError, DispatchResult};
 
 const ALICE: u64 = 1;
 const BOB: u64 = 2;
@@ -124,6 +124,19 @@ fn malformed_protocols_are_refused_by_name_and_write_nothing() {
 		(|p| p.metric.name = BoundedVec::new(), Error::EmptyMetricName),
 		(|p| p.evaluator = Evaluator::Wasm { fuel: 0 }, Error::ZeroBudget),
 		(|p| p.evaluator = Evaluator::CandleGpt { seconds: 0 }, Error::ZeroBudget),
+		(|p| p.evaluator = Evaluator::Wasm { fuel: 10_000_000_001 }, Error::BudgetTooLarge),
+		(|p| p.evaluator = Evaluator::CandleGpt { seconds: 301 }, Error::BudgetTooLarge),
+		// Candle-gpt training is not reproducible bit for bit: a tolerance below the floor
+		// would slash honest verifiers.
+		(|p| p.tolerance_bps = 99, Error::ToleranceTooSmall),
+		(|p| p.baseline_score = 1, Error::BaselineSignMismatch),
+		(
+			|p| {
+				p.metric.direction = Direction::Maximize;
+				p.baseline_score = -1;
+			},
+			Error::BaselineSignMismatch,
+		),
 	];
 	for (break_it, error) in cases {
 		new_test_ext().execute_with(|| {
@@ -141,9 +154,48 @@ fn edge_values_of_the_protocol_are_accepted() {
 		let mut p = protocol();
 		p.quorum = 7;
 		p.min_improvement_bps = 10_000;
-		p.tolerance_bps = 0;
+		p.tolerance_bps = 100;
+		p.evaluator = Evaluator::CandleGpt { seconds: 300 };
 		p.metric.scale_exponent = 18;
 		p.baseline_score = i128::MIN;
+		assert_ok!(create_with(ALICE, p.clone(), curve()));
+		// A deterministic evaluator may ask for exact agreement.
+		p.tolerance_bps = 0;
+		p.evaluator = Evaluator::Wasm { fuel: 10_000_000_000 };
+		p.baseline_score = 0;
+		assert_ok!(create_with(ALICE, p.clone(), curve()));
+		p.metric.direction = Direction::Maximize;
+		p.baseline_score = i128::MAX;
+		assert_ok!(create_with(ALICE, p, curve()));
+	});
+}
+
+#[test]
+fn the_chain_s_minimum_quorum_set_at_genesis_is_enforced() {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: vec![(ALICE, 10_000)],
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	crate::GenesisConfig::<Test> { projects: vec![], min_quorum: 3 }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	sp_io::TestExternalities::from(storage).execute_with(|| {
+		System::set_block_number(1);
+		assert_eq!(MinQuorum::<Test>::get(), 3);
+		let mut p = protocol();
+		p.quorum = 2;
+		assert_noop!(create_with(ALICE, p.clone(), curve()), Error::<Test>::QuorumTooSmall);
+		p.quorum = 3;
+		assert_ok!(create_with(ALICE, p, curve()));
+	});
+	// Unset (a development chain), a quorum of one is allowed.
+	new_test_ext().execute_with(|| {
+		assert_eq!(MinQuorum::<Test>::get(), 0);
+		let mut p = protocol();
+		p.quorum = 1;
 		assert_ok!(create_with(ALICE, p, curve()));
 	});
 }

@@ -133,6 +133,15 @@ pub enum Evaluator {
 	},
 }
 
+impl Evaluator {
+	/// Whether two honest runs of the same candidate with the same seed give the same score
+	/// bit for bit: wasm (fuel is exact) yes, candle-gpt training (floating point on
+	/// different hardware, wall-clock budgets) no.
+	pub fn is_deterministic(&self) -> bool {
+		matches!(self, Evaluator::Wasm { .. })
+	}
+}
+
 /// The metric a project optimises.
 #[derive(
 	Clone,

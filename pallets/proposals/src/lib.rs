@@ -647,7 +647,11 @@ pub mod pallet {
 			assert!(T::MaxQuorum::get() > 0, "MaxQuorum 0");
 			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock 0");
 			assert!(!T::MinStake::get().is_zero(), "MinStake 0");
-			assert!(!T::VerifierFee::get().is_zero(), "VerifierFee 0 leaves verifiers unpaid");
+			assert!(
+				T::VerifierFee::get()
+					>= <T::Currency as fungible::Inspect<T::AccountId>>::minimum_balance(),
+				"VerifierFee below the existential deposit cannot always be paid into the pot"
+			);
 		}
 	}
 

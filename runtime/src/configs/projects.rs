@@ -9,6 +9,15 @@ use crate::{AccountId, Balance, Balances, BondingCurve, Runtime, RuntimeHoldReas
 parameter_types! {
 	/// Held from a project's creator while the project exists.
 	pub const ProjectDeposit: Balance = 10 * UNIT;
+	/// Ten billion fuel units for one wasm run. A unit is about one WebAssembly instruction;
+	/// the reference runner (one core of a 2-core build machine) spends the wasm example's
+	/// 84 million in well under a second, so the bound keeps a run within the runner's own
+	/// wall-clock limit (60 s by default) and far inside the 10-minute verdict commit period.
+	pub const MaxWasmFuel: u64 = 10_000_000_000;
+	/// Five minutes of candle-gpt training per trial: with the runner's allowance of two
+	/// minutes per trial for loading and evaluation and one more for the job, a one-trial
+	/// protocol takes at most 8 minutes, inside the 10-minute verdict commit period.
+	pub const MaxCandleGptSeconds: u32 = 300;
 }
 
 impl pallet_projects::Config for Runtime {
@@ -22,6 +31,11 @@ impl pallet_projects::Config for Runtime {
 	type MaxNameLen = ConstU32<32>;
 	type MaxSymbolLen = ConstU32<12>;
 	type MaxQuorum = ConstU32<16>;
+	type MaxWasmFuel = MaxWasmFuel;
+	type MaxCandleGptSeconds = MaxCandleGptSeconds;
+	// 1 %: the candle-gpt example's tolerance; training is floating point on whatever
+	// hardware a verifier has, so exact agreement cannot be asked for.
+	type MinNondeterministicToleranceBps = ConstU32<100>;
 	type MaxPathLen = ConstU32<64>;
 	type Tokens = BondingCurve;
 	type WeightInfo = crate::weights::pallet_projects::WeightInfo<Runtime>;

@@ -241,6 +241,13 @@ proptest! {
 			prop_assert_eq!(Rounds::<Test>::iter().count(), 0);
 			prop_assert_eq!(Assignments::<Test>::iter().count(), 0);
 			prop_assert_eq!(tokens(project, &stake_account()), 0, "a stake was left behind");
+			for miner in [MINER, RIVAL] {
+				let held = Balances::balance_on_hold(
+					&HoldReason::VerificationFee.into(),
+					&account(miner),
+				);
+				prop_assert_eq!(held, 0, "a fee was left held");
+			}
 			for (_, p) in Proposals::<Test>::iter() {
 				match p.status {
 					ProposalStatus::Verifying => prop_assert!(false, "a proposal still verifying"),
