@@ -65,11 +65,13 @@ async function run(nodeName, networkInfo, runnerUrls) {
     const validators = [alice, bob, charlie];
     if (runnerUrls.length !== 3) throw new Error(`three runner URLs expected, got ${runnerUrls}`);
 
-    // Each validator registers with the key of the runner beside it.
+    // Each validator registers with the key of the runner beside it, and the evaluators the
+    // runner says it has.
     const bond = api.consts.verifiers.minBond.toBigInt();
     for (const [i, account] of validators.entries()) {
       const info = await rpc(runnerUrls[i], 'info');
-      await send(api, api.tx.verifiers.register(bond, info.publicKey), account);
+      const evaluators = { wasm: info.evaluators.includes('wasm'), candleGpt: info.evaluators.includes('candle-gpt') };
+      await send(api, api.tx.verifiers.register(bond, info.publicKey, evaluators), account);
       console.log(`${account.address} registered with runner ${runnerUrls[i]} (key ${info.publicKey})`);
     }
 

@@ -233,7 +233,8 @@ fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
 			frame_support::assert_ok!(Verifiers::register(
 				RuntimeOrigin::signed(k.to_account_id()),
 				100 * UNIT,
-				runner(k).public()
+				runner(k).public(),
+				pallet_projects::Evaluators::ALL
 			));
 		}
 		let code = pallet_projects::ArtifactRef {

@@ -118,10 +118,15 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
       const stepAside = await sendAndFinalize(api.tx.verifiers.unbond(aliceInfo.bond), alice, included);
       assert.equal(stepAside.dispatchError, null);
       const bond = api.consts.verifiers.minBond.toBigInt();
-      const registered = await sendAndFinalize(api.tx.verifiers.register(bond, info.publicKey), verifier, included);
+      // Dave declares what his runner says it has: it is drawn only for those projects.
+      const evaluators = { wasm: info.evaluators.includes('wasm'), candleGpt: info.evaluators.includes('candle-gpt') };
+      const registered = await sendAndFinalize(
+        api.tx.verifiers.register(bond, info.publicKey, evaluators), verifier, included,
+      );
       assert.equal(registered.dispatchError, null);
       const daves = (await api.query.verifiers.verifiers(verifier.address)).unwrap();
       assert.equal(daves.runnerKey.toHex(), info.publicKey);
+      assert.deepEqual(daves.evaluators.toJSON(), evaluators);
       assert.notEqual(info.publicKey, aliceInfo.runnerKey.toHex(), 'a key of its own, not the dev key');
       await api.rpc.author.insertKey('poiv', '//Dave', u8aToHex(verifier.publicKey));
       assert.ok((await api.rpc.author.hasKey(u8aToHex(verifier.publicKey), 'poiv')).isTrue);

@@ -244,6 +244,7 @@ impl<T: Config> Lineage<T::AccountId> for Pallet<T> {
 			quorum: p.quorum,
 			tolerance_bps: p.tolerance_bps,
 			min_improvement_bps: p.min_improvement_bps,
+			evaluator: p.evaluator.kind(),
 		})
 	}
 

@@ -46,6 +46,8 @@ pub struct RoundTerms {
 	pub tolerance_bps: BasisPoints,
 	/// By how much (bps of the incumbent's score) a proposal must beat the best.
 	pub min_improvement_bps: BasisPoints,
+	/// The evaluator a verifier's runner must have to be drawn.
+	pub evaluator: EvaluatorKind,
 }
 
 /// Basis points: 10 000 is 100 %.
@@ -133,7 +135,80 @@ pub enum Evaluator {
 	},
 }
 
+/// An evaluator without its budget: what a verifier's runner must have to re-run a project.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(crate = "frame_support::__private::serde")]
+pub enum EvaluatorKind {
+	/// [`Evaluator::Wasm`].
+	Wasm,
+	/// [`Evaluator::CandleGpt`].
+	CandleGpt,
+}
+
+/// The evaluators a verifier's runner has, declared when the verifier registers: it is drawn
+/// only for projects whose evaluator is among them.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(crate = "frame_support::__private::serde", rename_all = "camelCase")]
+pub struct Evaluators {
+	/// The wasm evaluator (wasmtime).
+	pub wasm: bool,
+	/// The candle-gpt evaluator (the `poi-gpt` trainer).
+	pub candle_gpt: bool,
+}
+
+impl Evaluators {
+	/// Every evaluator.
+	pub const ALL: Self = Self { wasm: true, candle_gpt: true };
+
+	/// Whether `kind` is among them.
+	pub fn has(&self, kind: EvaluatorKind) -> bool {
+		match kind {
+			EvaluatorKind::Wasm => self.wasm,
+			EvaluatorKind::CandleGpt => self.candle_gpt,
+		}
+	}
+
+	/// Whether there is none.
+	pub fn is_empty(&self) -> bool {
+		!self.wasm && !self.candle_gpt
+	}
+}
+
 impl Evaluator {
+	/// Its kind, without the budget.
+	pub fn kind(&self) -> EvaluatorKind {
+		match self {
+			Evaluator::Wasm { .. } => EvaluatorKind::Wasm,
+			Evaluator::CandleGpt { .. } => EvaluatorKind::CandleGpt,
+		}
+	}
+
 	/// Whether two honest runs of the same candidate with the same seed give the same score
 	/// bit for bit: wasm (fuel is exact) yes, candle-gpt training (floating point on
 	/// different hardware, wall-clock budgets) no.

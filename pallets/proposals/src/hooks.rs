@@ -153,8 +153,9 @@ impl<T: Config> Pallet<T> {
 
 	/// Draws a scheduled round: its seed is BLAKE2-256 of this block's randomness (which did
 	/// not exist when the reveal or the challenge was sent), the round's proposal and kind,
-	/// and the candidate's digest; its verifiers are drawn from the seed by bond. An initial
-	/// round draws the project's quorum, never the proposer; when too few verifiers are
+	/// and the candidate's digest; its verifiers are drawn from the seed by bond, among those
+	/// whose runners have the project's evaluator. An initial round draws the project's
+	/// quorum, never the proposer; when too few verifiers are
 	/// eligible the proposal is released (`NoQuorum`). A challenge round draws
 	/// `min(2 * quorum + 1, MaxQuorum)`, never the proposer, the challenger or the
 	/// approvers, or as many as are eligible if that is at least the project's quorum; when
@@ -176,6 +177,7 @@ impl<T: Config> Pallet<T> {
 				terms.quorum,
 				terms.quorum,
 				core::slice::from_ref(&p.proposer),
+				terms.evaluator,
 			),
 			RoundKind::Challenge => {
 				let quorum = terms
@@ -193,7 +195,13 @@ impl<T: Config> Pallet<T> {
 				}
 				// Never fewer than the quorum that approved: a thin set must not let one
 				// sybil verifier decide a challenge.
-				T::Verifiers::select(seed.as_fixed_bytes(), quorum, terms.quorum, &exclude)
+				T::Verifiers::select(
+					seed.as_fixed_bytes(),
+					quorum,
+					terms.quorum,
+					&exclude,
+					terms.evaluator,
+				)
 			},
 		};
 		match drawn {

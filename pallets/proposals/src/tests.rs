@@ -6,7 +6,7 @@ use frame_support::{
 	traits::{fungible::InspectHold as _, fungibles::Inspect as _},
 	BoundedVec,
 };
-use pallet_projects::{ArtifactRef, CurveParams, Lineage, Protocol};
+use pallet_projects::{ArtifactRef, CurveParams, Evaluators, Lineage, Protocol};
 use pallet_verifiers::{RewardAsset, VerifierRewards as _};
 use sp_core::{sr25519, Pair as _, H256};
 use sp_runtime::{traits::Convert, DispatchError};
@@ -62,7 +62,8 @@ fn setup(verifiers: u8) -> ProjectId {
 		assert_ok!(Verifiers::register(
 			RuntimeOrigin::signed(account(n)),
 			1_000,
-			runner(n).public()
+			runner(n).public(),
+			Evaluators::ALL
 		));
 	}
 	for who in [MINER, RIVAL] {

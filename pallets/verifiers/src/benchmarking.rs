@@ -33,14 +33,20 @@ fn registry<T: Config>(count: u32) {
 	AdmissionMode::<T>::put(Admission::Permissionless);
 	for n in 0..count {
 		let who = funded::<T>("verifier", n);
-		assert!(Registry::<T>::do_register(who, bond::<T>(), key(n)).is_ok());
+		assert!(Registry::<T>::do_register(who, bond::<T>(), key(n), Evaluators::ALL).is_ok());
 	}
 }
 
 fn registered_caller<T: Config>() -> T::AccountId {
 	let caller: T::AccountId = whitelisted_caller();
 	T::Currency::set_balance(&caller, bond::<T>().saturating_mul(100u32.into()));
-	assert!(Registry::<T>::do_register(caller.clone(), bond::<T>(), key(u32::MAX)).is_ok());
+	assert!(Registry::<T>::do_register(
+		caller.clone(),
+		bond::<T>(),
+		key(u32::MAX),
+		Evaluators::ALL
+	)
+	.is_ok());
 	caller
 }
 
@@ -58,7 +64,7 @@ mod benchmarks {
 		Allowlist::<T>::insert(&caller, ());
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), bond::<T>(), key(u32::MAX));
+		_(RawOrigin::Signed(caller.clone()), bond::<T>(), key(u32::MAX), Evaluators::ALL);
 
 		assert_eq!(Verifiers::<T>::count(), T::MaxVerifiers::get());
 		assert_eq!(

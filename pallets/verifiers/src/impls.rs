@@ -24,8 +24,10 @@ impl<T: Config> Pallet<T> {
 		who: T::AccountId,
 		bond: BalanceOf<T>,
 		runner_key: RunnerKey,
+		evaluators: Evaluators,
 	) -> DispatchResult {
 		ensure!(!Verifiers::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
+		ensure!(!evaluators.is_empty(), Error::<T>::NoEvaluators);
 		if AdmissionMode::<T>::get() == Admission::Allowlist {
 			ensure!(Allowlist::<T>::contains_key(&who), Error::<T>::NotAllowed);
 		}
@@ -40,13 +42,25 @@ impl<T: Config> Pallet<T> {
 			VerifierInfo {
 				bond,
 				runner_key,
+				evaluators,
 				status: VerifierStatus::Active,
 				unbonding: None,
 				stats: Stats::default(),
 				missed_in_row: 0,
 			},
 		);
-		Self::deposit_event(Event::Registered { who, bond, runner_key });
+		Self::deposit_event(Event::Registered { who, bond, runner_key, evaluators });
+		Ok(())
+	}
+
+	/// `set_evaluators`.
+	pub(crate) fn do_set_evaluators(who: T::AccountId, evaluators: Evaluators) -> DispatchResult {
+		ensure!(!evaluators.is_empty(), Error::<T>::NoEvaluators);
+		Verifiers::<T>::try_mutate(&who, |info| -> DispatchResult {
+			info.as_mut().ok_or(Error::<T>::NotRegistered)?.evaluators = evaluators;
+			Ok(())
+		})?;
+		Self::deposit_event(Event::EvaluatorsChanged { who, evaluators });
 		Ok(())
 	}
 
@@ -224,8 +238,9 @@ impl<T: Config> Pallet<T> {
 		seed: &[u8; 32],
 		quorum: u32,
 		exclude: &[T::AccountId],
+		needs: EvaluatorKind,
 	) -> Result<alloc::vec::Vec<T::AccountId>, Error<T>> {
-		Self::select_at_least(seed, quorum, quorum, exclude)
+		Self::select_at_least(seed, quorum, quorum, exclude, needs)
 	}
 
 	/// Draws like [`Pallet::select_verifiers`], but when fewer than `quorum` verifiers are
@@ -236,12 +251,14 @@ impl<T: Config> Pallet<T> {
 		quorum: u32,
 		minimum: u32,
 		exclude: &[T::AccountId],
+		needs: EvaluatorKind,
 	) -> Result<alloc::vec::Vec<T::AccountId>, Error<T>> {
 		let mut eligible: alloc::vec::Vec<(T::AccountId, u128)> = Verifiers::<T>::iter()
 			.filter(|(who, info)| {
 				!exclude.contains(who)
 					&& info.status == VerifierStatus::Active
 					&& !info.bond.is_zero()
+					&& info.evaluators.has(needs)
 			})
 			.map(|(who, info)| (who, info.bond.saturated_into::<u128>()))
 			.collect();
@@ -333,8 +350,9 @@ impl<T: Config> VerifierRegistry<T::AccountId> for Pallet<T> {
 		quorum: u32,
 		minimum: u32,
 		exclude: &[T::AccountId],
+		needs: EvaluatorKind,
 	) -> Result<alloc::vec::Vec<T::AccountId>, DispatchError> {
-		Self::select_at_least(seed, quorum, minimum, exclude).map_err(Into::into)
+		Self::select_at_least(seed, quorum, minimum, exclude, needs).map_err(Into::into)
 	}
 
 	fn runner_key(who: &T::AccountId) -> Option<RunnerKey> {
@@ -351,7 +369,7 @@ impl<T: Config> VerifierRegistry<T::AccountId> for Pallet<T> {
 		let funds = bond.saturating_mul(10u32.into());
 		<T::Currency as fungible::Mutate<_>>::set_balance(who, funds);
 		Allowlist::<T>::insert(who, ());
-		Self::do_register(who.clone(), bond, runner_key)
+		Self::do_register(who.clone(), bond, runner_key, Evaluators::ALL)
 	}
 }
 

@@ -58,6 +58,7 @@ mod offchain_tests;
 mod tests;
 
 pub use pallet::*;
+pub use pallet_projects::{EvaluatorKind, Evaluators};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -91,13 +92,15 @@ pub trait VerifierDuties<AccountId, Balance> {
 
 /// What the proposals pallet asks of the verifier registry for a round.
 pub trait VerifierRegistry<AccountId> {
-	/// Draws `quorum` verifiers from `seed`, none of `exclude`; when fewer are eligible, all
-	/// of them if they are at least `minimum` (see [`Pallet::select_at_least`]).
+	/// Draws `quorum` verifiers whose runners have the evaluator `needs` from `seed`, none of
+	/// `exclude`; when fewer are eligible, all of them if they are at least `minimum` (see
+	/// [`Pallet::select_at_least`]).
 	fn select(
 		seed: &[u8; 32],
 		quorum: u32,
 		minimum: u32,
 		exclude: &[AccountId],
+		needs: pallet_projects::EvaluatorKind,
 	) -> Result<alloc::vec::Vec<AccountId>, sp_runtime::DispatchError>;
 	/// The runner key `who` registered, if it is a verifier.
 	fn runner_key(who: &AccountId) -> Option<RunnerKey>;
@@ -277,7 +280,8 @@ pub mod pallet {
 		pub admission: Admission,
 		/// The allowlist at genesis.
 		pub allowlist: alloc::vec::Vec<T::AccountId>,
-		/// Verifiers registered at genesis: account, bond (held from its balance) and runner key.
+		/// Verifiers registered at genesis: account, bond (held from its balance) and runner key;
+		/// they declare every evaluator.
 		pub verifiers: alloc::vec::Vec<(T::AccountId, BalanceOf<T>, RunnerKey)>,
 	}
 
@@ -289,7 +293,9 @@ pub mod pallet {
 				Allowlist::<T>::insert(who, ());
 			}
 			for (who, bond, runner_key) in &self.verifiers {
-				if let Err(e) = Pallet::<T>::do_register(who.clone(), *bond, *runner_key) {
+				if let Err(e) =
+					Pallet::<T>::do_register(who.clone(), *bond, *runner_key, Evaluators::ALL)
+				{
 					panic!("genesis verifier {who:?} cannot register: {e:?}");
 				}
 			}
@@ -307,6 +313,15 @@ pub mod pallet {
 			bond: BalanceOf<T>,
 			/// Its runner's key.
 			runner_key: RunnerKey,
+			/// The evaluators its runner has.
+			evaluators: Evaluators,
+		},
+		/// A verifier declared the evaluators its runner has now.
+		EvaluatorsChanged {
+			/// The verifier.
+			who: T::AccountId,
+			/// The evaluators.
+			evaluators: Evaluators,
 		},
 		/// A verifier replaced its runner key.
 		RunnerKeyChanged {
@@ -391,6 +406,8 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// The account is a verifier already.
 		AlreadyRegistered,
+		/// A runner with no evaluator can verify nothing.
+		NoEvaluators,
 		/// The account is not a verifier.
 		NotRegistered,
 		/// Admission is by allowlist and the account is not on it.
@@ -452,19 +469,35 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Registers the caller as a verifier with `bond` held and its runner's key.
+		/// Registers the caller as a verifier with `bond` held, its runner's key, and the
+		/// evaluators its runner has (it is drawn only for projects using one of them).
 		///
 		/// Origin: signed. Errors: `AlreadyRegistered`, `NotAllowed` (allowlist mode),
-		/// `BondTooSmall`, `RunnerKeyInUse`, `TooManyVerifiers`, `InsufficientBalance`.
+		/// `BondTooSmall`, `NoEvaluators`, `RunnerKeyInUse`, `TooManyVerifiers`,
+		/// `InsufficientBalance`.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register())]
 		pub fn register(
 			origin: OriginFor<T>,
 			bond: BalanceOf<T>,
 			runner_key: RunnerKey,
+			evaluators: Evaluators,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_register(who, bond, runner_key)
+			Self::do_register(who, bond, runner_key, evaluators)
+		}
+
+		/// Replaces the evaluators the caller's runner has; rounds it is drawn for already
+		/// keep it.
+		///
+		/// Origin: signed, a verifier. Errors: `NotRegistered`, `NoEvaluators`.
+		#[pallet::call_index(8)]
+		// An upper bound: it reads and writes the verifier's record, as `set_runner_key` does
+		// besides the two runner-key entries.
+		#[pallet::weight(T::WeightInfo::set_runner_key())]
+		pub fn set_evaluators(origin: OriginFor<T>, evaluators: Evaluators) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_evaluators(who, evaluators)
 		}
 
 		/// Replaces the caller's runner key.

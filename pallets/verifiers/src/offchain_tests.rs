@@ -1,7 +1,7 @@
 //! The off-chain worker hook in the mock runtime: local keys, signed transactions into the
 //! pool, the runner answered by the offchain test externalities.
 
-use crate::mock::*;
+use crate::{mock::*, Evaluators};
 use codec::{Decode, Encode};
 use frame_support::{assert_ok, traits::Hooks};
 use poi_offchain::{
@@ -66,12 +66,14 @@ fn local_verifiers_commit_and_reveal_signed_by_their_own_keys() {
 		assert_ok!(Registry::register(
 			RuntimeOrigin::signed(1),
 			100,
-			sp_core::sr25519::Public::from_raw([1; 32])
+			sp_core::sr25519::Public::from_raw([1; 32]),
+			Evaluators::ALL
 		));
 		assert_ok!(Registry::register(
 			RuntimeOrigin::signed(3),
 			100,
-			sp_core::sr25519::Public::from_raw([3; 32])
+			sp_core::sr25519::Public::from_raw([3; 32]),
+			Evaluators::ALL
 		));
 		let mine = job(Phase::Commit, false);
 		JOBS.with(|jobs| {

@@ -24,7 +24,7 @@ fn last_event() -> Event<Test> {
 }
 
 fn register(who: u64, bond: u64, k: u8) -> DispatchResult {
-	Registry::register(RuntimeOrigin::signed(who), bond, key(k))
+	Registry::register(RuntimeOrigin::signed(who), bond, key(k), Evaluators::ALL)
 }
 
 fn check() {
@@ -42,7 +42,15 @@ fn register_holds_the_bond_and_records_the_runner_key() {
 		assert_eq!(info.status, VerifierStatus::Active);
 		assert_eq!(info.stats, Stats::default());
 		assert_eq!(RunnerKeys::<Test>::get(key(7)), Some(1));
-		assert_eq!(last_event(), Event::Registered { who: 1, bond: 500, runner_key: key(7) });
+		assert_eq!(
+			last_event(),
+			Event::Registered {
+				who: 1,
+				bond: 500,
+				runner_key: key(7),
+				evaluators: Evaluators::ALL
+			}
+		);
 		check();
 	});
 }
@@ -51,7 +59,7 @@ fn register_holds_the_bond_and_records_the_runner_key() {
 fn register_refuses_bad_origin_twice_small_bonds_taken_keys_and_the_poor() {
 	open_ext().execute_with(|| {
 		assert_noop!(
-			Registry::register(RuntimeOrigin::none(), 500, key(1)),
+			Registry::register(RuntimeOrigin::none(), 500, key(1), Evaluators::ALL),
 			DispatchError::BadOrigin
 		);
 		assert_noop!(register(1, 99, 1), Error::<Test>::BondTooSmall);
@@ -246,25 +254,95 @@ fn selection_is_deterministic_distinct_and_never_the_proposer() {
 			assert_ok!(register(who, 100 * who, who as u8));
 		}
 		let seed = [7u8; 32];
-		let picked = Registry::select_verifiers(&seed, 3, &[1]).unwrap();
+		let picked = Registry::select_verifiers(&seed, 3, &[1], EvaluatorKind::Wasm).unwrap();
 		assert_eq!(picked.len(), 3);
-		assert_eq!(Registry::select_verifiers(&seed, 3, &[1]).unwrap(), picked);
+		assert_eq!(
+			Registry::select_verifiers(&seed, 3, &[1], EvaluatorKind::Wasm).unwrap(),
+			picked
+		);
 		assert!(!picked.contains(&1));
 		let mut unique = picked.clone();
 		unique.sort();
 		unique.dedup();
 		assert_eq!(unique.len(), 3);
 		// Other seeds give other draws.
-		let draws: std::collections::BTreeSet<Vec<u64>> =
-			(0..20u8).map(|s| Registry::select_verifiers(&[s; 32], 3, &[1]).unwrap()).collect();
+		let draws: std::collections::BTreeSet<Vec<u64>> = (0..20u8)
+			.map(|s| Registry::select_verifiers(&[s; 32], 3, &[1], EvaluatorKind::Wasm).unwrap())
+			.collect();
 		assert!(draws.len() > 1);
 		// All four others when the quorum asks for all; an error when it asks for more.
-		assert_eq!(Registry::select_verifiers(&seed, 4, &[1]).unwrap().len(), 4);
+		assert_eq!(
+			Registry::select_verifiers(&seed, 4, &[1], EvaluatorKind::Wasm).unwrap().len(),
+			4
+		);
 		assert!(matches!(
-			Registry::select_verifiers(&seed, 5, &[1]),
+			Registry::select_verifiers(&seed, 5, &[1], EvaluatorKind::Wasm),
 			Err(Error::<Test>::NotEnoughVerifiers)
 		));
-		assert_eq!(Registry::select_verifiers(&seed, 5, &[99]).unwrap().len(), 5);
+		assert_eq!(
+			Registry::select_verifiers(&seed, 5, &[99], EvaluatorKind::Wasm).unwrap().len(),
+			5
+		);
+	});
+}
+
+#[test]
+fn only_verifiers_whose_runners_have_the_evaluator_are_drawn() {
+	open_ext().execute_with(|| {
+		let wasm_only = Evaluators { wasm: true, candle_gpt: false };
+		assert_noop!(
+			Registry::register(
+				RuntimeOrigin::signed(1),
+				100,
+				key(1),
+				Evaluators { wasm: false, candle_gpt: false }
+			),
+			Error::<Test>::NoEvaluators
+		);
+		assert_ok!(Registry::register(RuntimeOrigin::signed(1), 100, key(1), wasm_only));
+		assert_ok!(register(2, 100, 2));
+		assert_ok!(Registry::register(RuntimeOrigin::signed(3), 9_900, key(3), wasm_only));
+		assert!(System::events().iter().any(|e| e.event
+			== RuntimeEvent::Registry(Event::Registered {
+				who: 3,
+				bond: 9_900,
+				runner_key: key(3),
+				evaluators: wasm_only
+			})));
+		// However large their bonds, runners without candle-gpt are never drawn for it.
+		for s in 0..=255u8 {
+			assert_eq!(
+				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::CandleGpt).unwrap(),
+				vec![2]
+			);
+		}
+		assert!(matches!(
+			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::CandleGpt),
+			Err(Error::<Test>::NotEnoughVerifiers)
+		));
+		assert_eq!(
+			Registry::select_verifiers(&[0; 32], 3, &[99], EvaluatorKind::Wasm).unwrap().len(),
+			3
+		);
+		// A verifier adds an evaluator to its runner and says so.
+		assert_noop!(
+			Registry::set_evaluators(RuntimeOrigin::signed(4), Evaluators::ALL),
+			Error::<Test>::NotRegistered
+		);
+		assert_noop!(
+			Registry::set_evaluators(
+				RuntimeOrigin::signed(1),
+				Evaluators { wasm: false, candle_gpt: false }
+			),
+			Error::<Test>::NoEvaluators
+		);
+		assert_ok!(Registry::set_evaluators(RuntimeOrigin::signed(1), Evaluators::ALL));
+		assert_eq!(Verifiers::<Test>::get(1).unwrap().evaluators, Evaluators::ALL);
+		assert_eq!(
+			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::CandleGpt).unwrap().len(),
+			2
+		);
+		check();
 	});
 }
 
@@ -277,10 +355,13 @@ fn selection_skips_chilled_and_fully_unbonded_verifiers() {
 		assert_ok!(Registry::unbond(RuntimeOrigin::signed(2), 100));
 		Verifiers::<Test>::mutate(3, |i| i.as_mut().unwrap().status = VerifierStatus::Chilled);
 		for s in 0..10u8 {
-			assert_eq!(Registry::select_verifiers(&[s; 32], 1, &[99]).unwrap(), vec![1]);
+			assert_eq!(
+				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm).unwrap(),
+				vec![1]
+			);
 		}
 		assert!(matches!(
-			Registry::select_verifiers(&[0; 32], 2, &[99]),
+			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::Wasm),
 			Err(Error::<Test>::NotEnoughVerifiers)
 		));
 	});
@@ -292,7 +373,10 @@ fn selection_is_weighted_by_bond() {
 		assert_ok!(register(1, 100, 1));
 		assert_ok!(register(2, 9_900, 2));
 		let big_first = (0..=255u8)
-			.filter(|s| Registry::select_verifiers(&[*s; 32], 1, &[99]).unwrap() == vec![2])
+			.filter(|s| {
+				Registry::select_verifiers(&[*s; 32], 1, &[99], EvaluatorKind::Wasm).unwrap()
+					== vec![2]
+			})
 			.count();
 		// Expected 99 % of 256 seeds; these seeds are fixed, so the count is too.
 		assert!(big_first >= 240, "the large bond was drawn first {big_first} times of 256");
@@ -350,7 +434,10 @@ fn missing_duties_in_a_row_chills_until_the_verifier_rejoins() {
 		assert_eq!(Verifiers::<Test>::get(1).unwrap().status, VerifierStatus::Chilled);
 		// Chilled: not picked.
 		for s in 0..10u8 {
-			assert_eq!(Registry::select_verifiers(&[s; 32], 1, &[99]).unwrap(), vec![2]);
+			assert_eq!(
+				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm).unwrap(),
+				vec![2]
+			);
 		}
 		<D as VerifierDuties<u64, u64>>::note_missed(&1);
 		assert_eq!(chilled_events(), 1, "chilled only once");
@@ -362,7 +449,10 @@ fn missing_duties_in_a_row_chills_until_the_verifier_rejoins() {
 		assert_eq!(last_event(), Event::Rejoined { who: 1 });
 		let info = Verifiers::<Test>::get(1).unwrap();
 		assert_eq!((info.status, info.missed_in_row), (VerifierStatus::Active, 0));
-		assert_eq!(Registry::select_verifiers(&[0; 32], 2, &[99]).unwrap().len(), 2);
+		assert_eq!(
+			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::Wasm).unwrap().len(),
+			2
+		);
 		check();
 	});
 }
@@ -426,7 +516,10 @@ fn a_slash_that_leaves_the_bond_below_the_minimum_unbonds_the_rest() {
 			== RuntimeEvent::Registry(Event::Unbonded { who: 1, amount: 95, unlocks_at: 11 })));
 		// No longer picked.
 		for s in 0..10u8 {
-			assert_eq!(Registry::select_verifiers(&[s; 32], 1, &[99]).unwrap(), vec![2]);
+			assert_eq!(
+				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm).unwrap(),
+				vec![2]
+			);
 		}
 		check();
 	});

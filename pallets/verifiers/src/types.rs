@@ -2,6 +2,7 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{Deserialize, Serialize};
+use pallet_projects::Evaluators;
 use scale_info::TypeInfo;
 
 /// The public key of a verifier's runner: it signs `(genesis hash, proposal, verdict digest)`.
@@ -106,6 +107,8 @@ pub struct VerifierInfo<Balance, BlockNumber> {
 	pub bond: Balance,
 	/// The runner's public key.
 	pub runner_key: RunnerKey,
+	/// The evaluators its runner has: it is drawn only for projects using one of them.
+	pub evaluators: Evaluators,
 	/// Active or chilled.
 	pub status: VerifierStatus,
 	/// Bond waiting out the unbonding delay; a later `unbond` adds to it and restarts the wait.

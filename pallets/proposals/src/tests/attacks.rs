@@ -515,3 +515,33 @@ fn a_stake_worth_too_little_in_the_native_currency_is_refused() {
 		check();
 	});
 }
+
+#[test]
+fn a_runner_without_the_project_s_evaluator_is_never_drawn_for_it() {
+	new_test_ext().execute_with(|| {
+		// The test project trains candle-gpt; two of the four verifiers only run wasm.
+		let project = setup(2);
+		for n in [12u8, 13] {
+			assert_ok!(Verifiers::register(
+				RuntimeOrigin::signed(account(n)),
+				1_000_000 - 1_000,
+				runner(n).public(),
+				Evaluators { wasm: true, candle_gpt: false }
+			));
+		}
+		let id = propose(MINER, project, 0, 1, -990_000);
+		assert_eq!(status(id), ProposalStatus::Released(ReleaseReason::NoQuorum));
+		// A third capable runner makes the quorum; the wasm-only ones stay out of it.
+		assert_ok!(Verifiers::register(
+			RuntimeOrigin::signed(account(14)),
+			1_000,
+			runner(14).public(),
+			Evaluators::ALL
+		));
+		let id = propose(RIVAL, project, 0, 2, -990_000);
+		let drawn = assigned(id);
+		assert_eq!(drawn.len(), 3);
+		assert!(!drawn.contains(&account(12)) && !drawn.contains(&account(13)));
+		check();
+	});
+}

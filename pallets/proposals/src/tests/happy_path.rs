@@ -27,7 +27,7 @@ fn a_revealed_proposal_s_round_is_drawn_later_never_with_the_proposer() {
 	new_test_ext().execute_with(|| {
 		let project = setup(4);
 		// The miner is a verifier too: it must not verify itself.
-		assert_ok!(Verifiers::register(RuntimeOrigin::signed(account(MINER)), 1_000, runner(MINER).public()));
+		assert_ok!(Verifiers::register(RuntimeOrigin::signed(account(MINER)), 1_000, runner(MINER).public(), Evaluators::ALL));
 		let id = propose(MINER, project, 0, 1, -990_000);
 		let p = Proposals::<Test>::get(id).unwrap();
 		assert_eq!((p.proposer, p.parent, p.stake), (account(MINER), 0, STAKE));

@@ -73,7 +73,8 @@ fn the_offchain_worker_takes_a_round_from_reveal_to_settlement() {
 		assert_ok!(Verifiers::register(
 			RuntimeOrigin::signed(verifier.clone()),
 			1_000,
-			runner(42).public()
+			runner(42).public(),
+			pallet_verifiers::Evaluators::ALL
 		));
 		let claim = -900_000;
 		let id = propose(MINER, project, 0, 7, claim);

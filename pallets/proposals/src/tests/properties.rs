@@ -211,8 +211,12 @@ fn apply(project: ProjectId, op: &Op, memory: &mut Memory) {
 			let _ = Props::challenge(RuntimeOrigin::signed(account(who)), id, 1_000);
 		},
 		Op::Register { n } => {
-			let _ =
-				Verifiers::register(RuntimeOrigin::signed(account(n)), 1_000, runner(n).public());
+			let _ = Verifiers::register(
+				RuntimeOrigin::signed(account(n)),
+				1_000,
+				runner(n).public(),
+				Evaluators::ALL,
+			);
 		},
 		Op::Unbond { n } => {
 			let _ = Verifiers::unbond(RuntimeOrigin::signed(account(n)), 1_000);
