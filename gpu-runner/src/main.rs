@@ -213,6 +213,7 @@ fn main() -> Result<()> {
 				project: 0,
 				round: RoundKind::Initial,
 				seed: seed.unwrap_or_default(),
+				verifier: H256::zero(),
 				evaluator,
 				direction: match direction {
 					DirectionArg::Minimize => Direction::Minimize,

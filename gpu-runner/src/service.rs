@@ -244,7 +244,7 @@ pub fn seal(
 		Finding::Invalid => Verdict::Invalid { log },
 		Finding::HarnessError => Verdict::HarnessError { log },
 	};
-	let signature = Signature(key.sign(&runner_payload(&job.genesis, job.proposal, &verdict)).0);
+	let signature = Signature(key.sign(&runner_payload(job, &verdict)).0);
 	JobStatus { id: job.id(), state: JobState::Done { verdict, signature } }
 }
 
@@ -313,21 +313,28 @@ pub(crate) mod tests {
 		// The log is in the store, and it says what happened.
 		let text = String::from_utf8(service.store().fetch(log).unwrap()).unwrap();
 		assert!(text.contains(&format!("verdict: score {score}")), "{text}");
-		// The signature is over (genesis, proposal, BLAKE2(verdict)) with the runner's key.
-		let payload = runner_payload(&job.genesis, job.proposal, verdict);
+		// The signature is over (genesis, proposal, round, seed, verifier, BLAKE2(verdict))
+		// with the runner's key, and good for nothing else.
+		let payload = runner_payload(&job, verdict);
 		assert!(sr25519::Pair::verify(
 			&sr25519::Signature::from_raw(signature.0),
 			&payload,
 			&service.public()
 		));
-		let mut other = job.clone();
-		other.proposal = 8;
-		let elsewhere = runner_payload(&other.genesis, other.proposal, verdict);
-		assert!(!sr25519::Pair::verify(
-			&sr25519::Signature::from_raw(signature.0),
-			&elsewhere,
-			&service.public()
-		));
+		for change in [
+			|j: &mut JobRequest| j.proposal = 8,
+			|j: &mut JobRequest| j.round = poi_offchain::wire::RoundKind::Challenge,
+			|j: &mut JobRequest| j.seed = H256::repeat_byte(0xee),
+			|j: &mut JobRequest| j.verifier = H256::repeat_byte(0xee),
+		] {
+			let mut other = job.clone();
+			change(&mut other);
+			assert!(!sr25519::Pair::verify(
+				&sr25519::Signature::from_raw(signature.0),
+				&runner_payload(&other, verdict),
+				&service.public()
+			));
+		}
 
 		// Submitting again answers with the result, not a second run.
 		assert_eq!(service.submit(job.clone()).unwrap(), done);

@@ -29,6 +29,7 @@ fn score(store: &BlobStore, out: &std::path::Path, candidate: &str, seed: u8) ->
 		project: 0,
 		round: RoundKind::Initial,
 		seed: H256::repeat_byte(seed),
+		verifier: H256::zero(),
 		evaluator: EvaluatorSpec::Wasm { fuel: protocol["fuel"].as_u64().unwrap() },
 		direction: Direction::Minimize,
 		scale_exponent: 0,

@@ -17,7 +17,7 @@ fn verifier_key_type_is_poiv() {
 }
 
 #[test]
-fn job_id_depends_on_chain_proposal_round_and_seed_only() {
+fn job_id_depends_on_chain_proposal_round_seed_and_verifier_only() {
 	let a = job();
 	assert_eq!(a.id(), job().id());
 	let mut b = job();
@@ -28,6 +28,7 @@ fn job_id_depends_on_chain_proposal_round_and_seed_only() {
 		|j: &mut JobRequest| j.proposal = 4,
 		|j: &mut JobRequest| j.round = RoundKind::Challenge,
 		|j: &mut JobRequest| j.seed = H256::zero(),
+		|j: &mut JobRequest| j.verifier = H256::zero(),
 	] {
 		let mut c = job();
 		change(&mut c);
@@ -87,11 +88,16 @@ fn verdict_scale_encoding_is_variant_then_fields() {
 	expected.extend_from_slice(&[2u8; 32]);
 	expected.extend_from_slice(&[8, b'a', b'b']); // compact length 2, then the bytes
 	assert_eq!(v.encode(), expected);
-	let payload = runner_payload(&H256::repeat_byte(7), 3, &v);
-	assert_eq!(payload.len(), 32 + 8 + 32);
+	let job = JobRequest { round: RoundKind::Challenge, ..job() };
+	let payload = runner_payload(&job, &v);
+	// genesis, proposal, round kind, seed, verifier, verdict hash.
+	assert_eq!(payload.len(), 32 + 8 + 1 + 32 + 32 + 32);
 	assert_eq!(&payload[..32], &[7u8; 32]);
 	assert_eq!(&payload[32..40], &3u64.to_le_bytes());
-	assert_eq!(&payload[40..], &sp_crypto_hashing::blake2_256(&expected));
+	assert_eq!(payload[40], 1, "a challenge round");
+	assert_eq!(&payload[41..73], &[9u8; 32]);
+	assert_eq!(&payload[73..105], &[4u8; 32]);
+	assert_eq!(&payload[105..], &sp_crypto_hashing::blake2_256(&expected));
 }
 
 #[test]

@@ -9,8 +9,8 @@
 //! | `info` | `[]` | [`RunnerInfo`] |
 //!
 //! A job's id is [`JobRequest::id`]: BLAKE2-256 of the SCALE encoding of (genesis hash,
-//! proposal, round kind, seed), so both sides compute it and a restarted worker finds the job
-//! it dispatched before.
+//! proposal, round kind, seed, verifier), so both sides compute it and a restarted worker
+//! finds the job it dispatched before.
 //!
 //! A verdict is SCALE-encoded exactly as pallet-proposals' `Verdict` is, so that the runner's
 //! signature over [`runner_payload`] verifies on chain.
@@ -84,10 +84,27 @@ impl Verdict {
 	}
 }
 
-/// What a runner signs for `verdict` on `proposal` of the chain with `genesis`: the SCALE
-/// encoding of `(genesis, proposal, BLAKE2-256(SCALE(verdict)))`.
-pub fn runner_payload(genesis: &H256, proposal: u64, verdict: &Verdict) -> Vec<u8> {
-	(genesis, proposal, H256(sp_crypto_hashing::blake2_256(&verdict.encode()))).encode()
+/// What a runner signs for `verdict` on `job`: [`signed_payload`] of the job's chain,
+/// proposal, round kind, seed and verifier, and BLAKE2-256 of the verdict's SCALE encoding.
+pub fn runner_payload(job: &JobRequest, verdict: &Verdict) -> Vec<u8> {
+	let verdict = H256(sp_crypto_hashing::blake2_256(&verdict.encode()));
+	signed_payload(&job.genesis, job.proposal, job.round, &job.seed, &job.verifier, &verdict)
+}
+
+/// The bytes a runner's signature covers, for the runner and for the chain that checks it:
+/// SCALE `(genesis, proposal, round kind, seed, verifier, verdict hash)`. A signature is
+/// good for one verdict of one verifier in one round (with its seed) of one proposal on one
+/// chain: it cannot be replayed in a challenge round, with another seed, or by another
+/// verifier.
+pub fn signed_payload(
+	genesis: &H256,
+	proposal: u64,
+	round: RoundKind,
+	seed: &H256,
+	verifier: &H256,
+	verdict_hash: &H256,
+) -> Vec<u8> {
+	(genesis, proposal, round, seed, verifier, verdict_hash).encode()
 }
 
 /// Which kind of round a job belongs to.
@@ -150,6 +167,8 @@ pub struct JobRequest {
 	pub round: RoundKind,
 	/// The round's evaluation seed.
 	pub seed: H256,
+	/// The account id (32 bytes) of the verifier the job is run for: the runner signs for it.
+	pub verifier: H256,
 	/// The project's evaluator and budget.
 	pub evaluator: EvaluatorSpec,
 	/// The metric's direction.
@@ -166,7 +185,7 @@ pub struct JobRequest {
 
 impl JobRequest {
 	/// A job for tests and examples: proposal 5 of project 0 on genesis `0x07..07`, seed
-	/// `0x09..09`, the wasm evaluator with 1 000 fuel, fuel minimised at scale 0, and artifacts
+	/// `0x09..09`, for verifier `0x04..04`, the wasm evaluator with 1 000 fuel, fuel minimised at scale 0, and artifacts
 	/// named by the digests of `doc`, `harness` and `candidate`.
 	pub fn example() -> Self {
 		JobRequest {
@@ -175,6 +194,7 @@ impl JobRequest {
 			project: 0,
 			round: RoundKind::Initial,
 			seed: H256::repeat_byte(9),
+			verifier: H256::repeat_byte(4),
 			evaluator: EvaluatorSpec::Wasm { fuel: 1_000 },
 			direction: Direction::Minimize,
 			scale_exponent: 0,
@@ -184,10 +204,10 @@ impl JobRequest {
 		}
 	}
 
-	/// The job's id: BLAKE2-256 of SCALE(genesis, proposal, round, seed).
+	/// The job's id: BLAKE2-256 of SCALE(genesis, proposal, round, seed, verifier).
 	pub fn id(&self) -> H256 {
 		H256(sp_crypto_hashing::blake2_256(
-			&(self.genesis, self.proposal, self.round, self.seed).encode(),
+			&(self.genesis, self.proposal, self.round, self.seed, self.verifier).encode(),
 		))
 	}
 }

@@ -283,8 +283,11 @@ fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
 			-990_000,
 			salt
 		));
+		let round = pallet_proposals::Rounds::<Runtime>::get(0).expect("running");
 		for k in &judges {
-			let signature = runner(k).sign(&Proposals::runner_payload(0, &verdict));
+			let payload =
+				Proposals::runner_payload(0, round.kind, &round.seed, &k.to_account_id(), &verdict);
+			let signature = runner(k).sign(&payload);
 			frame_support::assert_ok!(Proposals::reveal_verdict(
 				RuntimeOrigin::signed(k.to_account_id()),
 				0,

@@ -84,11 +84,23 @@ function verdictCommitment(proposal, verdict, saltHex, who) {
   ), 256);
 }
 
-/** The runner's signature over (genesis hash, proposal, BLAKE2-256(verdict)). */
-function runnerSignature(runner, proposal, verdict) {
+/** The round kind (its name and the metadata's type) and seed of proposal `id`'s running round. */
+async function roundOf(id) {
+  const { kind, seed } = (await api.query.proposals.rounds(id)).unwrap();
+  return { kind: kind.toString(), kindType: kind.toRawType(), seed: seed.toHex() };
+}
+
+/**
+ * The runner's signature over (genesis hash, proposal, round kind, seed, verifier,
+ * BLAKE2-256(verdict)): good for one verdict of one verifier in one round.
+ */
+function runnerSignature(runner, account, proposal, verdict, { kind, kindType, seed }) {
   const payload = u8aConcat(
     api.genesisHash.toU8a(),
     enc('u64', proposal),
+    enc(kindType, kind),
+    enc('H256', seed),
+    decodeAddress(account.address),
     blake2AsU8a(enc(verdictType(), verdict), 256),
   );
   return runner.sign(payload);
@@ -153,8 +165,9 @@ async function verify(id, verdict) {
   const claimed = await sendAndFinalize(api.tx.proposals.revealClaim(id, claim, claimSalt), bob, included);
   assert.equal(claimed.dispatchError, null);
   assert.equal(find(claimed.events, 'proposals', 'ClaimRevealed').event.data.claimedScore.toBigInt(), claim);
+  const round = await roundOf(id);
   const reveals = await Promise.all(verifiers.map(({ account, runner }) => sendAndFinalize(
-    api.tx.proposals.revealVerdict(id, verdict, salt('5e'), runnerSignature(runner, id, verdict)),
+    api.tx.proposals.revealVerdict(id, verdict, salt('5e'), runnerSignature(runner, account, id, verdict, round)),
     account,
     included,
   )));
@@ -306,8 +319,11 @@ test('verdicts from strangers, before the reveal phase, or with a bad runner sig
   assert.equal(errorName(api, earlyClaim.dispatchError), 'proposals.NotClaimPhase', 'no claim before the verdicts');
 
   const [first, ...others] = verifiers;
+  const round = await roundOf(id);
+  const sign = (runner, proposal, v, over = {}) =>
+    runnerSignature(runner, first.account, proposal, v, { ...round, ...over });
   const early = await sendAndFinalize(
-    api.tx.proposals.revealVerdict(id, verdict, salt('5e'), runnerSignature(first.runner, id, verdict)),
+    api.tx.proposals.revealVerdict(id, verdict, salt('5e'), sign(first.runner, id, verdict)),
     first.account,
     included,
   );
@@ -316,21 +332,28 @@ test('verdicts from strangers, before the reveal phase, or with a bad runner sig
   await Promise.all(verifiers.map(({ account }) => sendAndFinalize(
     api.tx.proposals.commitVerdict(id, verdictCommitment(id, verdict, salt('5e'), account)), account, included,
   )));
-  // Signed by another verifier's runner, and by the right runner for another proposal.
+  // Signed by another verifier's runner; by the right runner for another proposal, another
+  // round kind, another seed, or another verifier.
   const forged = await sendAndFinalize(
-    api.tx.proposals.revealVerdict(id, verdict, salt('5e'), runnerSignature(others[0].runner, id, verdict)),
+    api.tx.proposals.revealVerdict(id, verdict, salt('5e'), sign(others[0].runner, id, verdict)),
     first.account,
     included,
   );
   assert.equal(errorName(api, forged.dispatchError), 'proposals.BadRunnerSignature');
-  const replayed = await sendAndFinalize(
-    api.tx.proposals.revealVerdict(id, verdict, salt('5e'), runnerSignature(first.runner, id - 1, verdict)),
-    first.account,
-    included,
-  );
-  assert.equal(errorName(api, replayed.dispatchError), 'proposals.BadRunnerSignature');
+  const replays = [
+    sign(first.runner, id - 1, verdict),
+    sign(first.runner, id, verdict, { kind: 'Challenge' }),
+    sign(first.runner, id, verdict, { seed: salt('ee') }),
+    runnerSignature(first.runner, others[0].account, id, verdict, round),
+  ];
+  for (const signature of replays) {
+    const replayed = await sendAndFinalize(
+      api.tx.proposals.revealVerdict(id, verdict, salt('5e'), signature), first.account, included,
+    );
+    assert.equal(errorName(api, replayed.dispatchError), 'proposals.BadRunnerSignature');
+  }
   const mismatch = await sendAndFinalize(
-    api.tx.proposals.revealVerdict(id, score(-980_000n), salt('5e'), runnerSignature(first.runner, id, score(-980_000n))),
+    api.tx.proposals.revealVerdict(id, score(-980_000n), salt('5e'), sign(first.runner, id, score(-980_000n))),
     first.account,
     included,
   );

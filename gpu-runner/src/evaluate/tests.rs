@@ -173,6 +173,7 @@ pub(crate) fn job(
 		project: 0,
 		round: RoundKind::Initial,
 		seed: H256::repeat_byte(3),
+		verifier: H256::repeat_byte(5),
 		evaluator: EvaluatorSpec::Wasm { fuel: 1_000_000 },
 		direction: Direction::Minimize,
 		scale_exponent: 0,

@@ -152,8 +152,9 @@ fn signature<T: Config>(
 	verdict: &VerdictOf<T>,
 ) -> sp_core::sr25519::Signature {
 	let key = T::Verifiers::runner_key(who).expect("registered");
-	sp_io::crypto::sr25519_sign(BENCH_KEY, &key, &Props::<T>::runner_payload(id, verdict))
-		.expect("the key is in the keystore")
+	let round = Rounds::<T>::get(id).expect("a running round");
+	let payload = Props::<T>::runner_payload(id, round.kind, &round.seed, who, verdict);
+	sp_io::crypto::sr25519_sign(BENCH_KEY, &key, &payload).expect("the key is in the keystore")
 }
 
 fn scored<T: Config>(score: Score) -> VerdictOf<T> {
@@ -353,6 +354,109 @@ mod benchmarks {
 		let round = Rounds::<T>::get(id).expect("running");
 		assert_eq!(round.phase, Phase::Commit);
 		assert!(!round.assignments.is_empty());
+		Ok(())
+	}
+
+	/// The last reveal of a challenge round of `q` verifiers that overturns an approval: the
+	/// miner's stake split among the `q` (credited one by one), the challenger's bounty, its
+	/// bond released, the approvers penalised, the best reverted.
+	#[benchmark]
+	fn reveal_verdict_overturn(
+		q: Linear<1, { T::MaxQuorum::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let (id, miner, verifiers) = round::<T>(1)?;
+		let v0 = &verifiers[0];
+		let verdict = scored::<T>(1_000);
+		commit_verdict_of::<T>(id, v0, &verdict);
+		reveal_claim_of::<T>(id, &miner);
+		let sig = signature::<T>(id, v0, &verdict);
+		Props::<T>::do_reveal_verdict(v0.clone(), id, verdict, H256::zero(), sig)?;
+		let challenger: T::AccountId = whitelisted_caller();
+		rich::<T>(&challenger);
+		Props::<T>::do_challenge(challenger, id, T::MinChallengeBond::get())?;
+		let mut judges = Vec::new();
+		for n in 0..q {
+			let who: T::AccountId = account("judge", n, 0);
+			let key = sp_io::crypto::sr25519_generate(BENCH_KEY, None);
+			T::Verifiers::register_for_benchmark(&who, key)?;
+			judges.push(who);
+		}
+		let mut round = Rounds::<T>::get(id).ok_or(BenchmarkError::Stop("challenged"))?;
+		Props::<T>::start_round(id, &mut round, H256::repeat_byte(3), judges.clone())?;
+		Rounds::<T>::insert(id, round);
+		// Every judge finds the candidate far worse than claimed.
+		let low = scored::<T>(-1_000_000);
+		for j in &judges {
+			commit_verdict_of::<T>(id, j, &low);
+		}
+		let (last, others) = judges.split_last().expect("q >= 1");
+		for j in others {
+			let sig = signature::<T>(id, j, &low);
+			Props::<T>::do_reveal_verdict(j.clone(), id, low.clone(), H256::zero(), sig)?;
+		}
+		let sig = signature::<T>(id, last, &low);
+
+		#[extrinsic_call]
+		reveal_verdict(RawOrigin::Signed(last.clone()), id, low, H256::zero(), sig);
+
+		assert!(matches!(
+			Proposals::<T>::get(id).map(|p| p.status),
+			Some(ProposalStatus::Overturned { .. })
+		));
+		Ok(())
+	}
+
+	/// One due deadline that closes an approval's challenge window: the stake returned and the
+	/// reward minted through the bonding curve.
+	#[benchmark]
+	fn on_initialize_reward() -> Result<(), BenchmarkError> {
+		let (id, miner, verifiers) = round::<T>(1)?;
+		let v0 = &verifiers[0];
+		let verdict = scored::<T>(1_000);
+		commit_verdict_of::<T>(id, v0, &verdict);
+		reveal_claim_of::<T>(id, &miner);
+		let sig = signature::<T>(id, v0, &verdict);
+		Props::<T>::do_reveal_verdict(v0.clone(), id, verdict, H256::zero(), sig)?;
+		let Some(ProposalStatus::Approved { challenge_until, .. }) =
+			Proposals::<T>::get(id).map(|p| p.status)
+		else {
+			return Err(BenchmarkError::Stop("approved"));
+		};
+		let due = challenge_until.saturating_add(One::one());
+		frame_system::Pallet::<T>::set_block_number(due);
+
+		#[block]
+		{
+			Props::<T>::process_deadlines(due);
+		}
+
+		assert!(matches!(
+			Proposals::<T>::get(id).map(|p| p.status),
+			Some(ProposalStatus::Approved { reward: RewardState::Paid(_), .. })
+		));
+		Ok(())
+	}
+
+	/// One due deadline of the commitments' lane: a commitment never revealed, its stake
+	/// burned.
+	#[benchmark]
+	fn on_initialize_forfeit() -> Result<(), BenchmarkError> {
+		let project = project::<T>()?;
+		let miner: T::AccountId = account("miner", 0, 0);
+		tokens::<T>(project, &miner)?;
+		let commitment = H256::repeat_byte(9);
+		Props::<T>::do_commit(miner, project, commitment, stake::<T>(project))?;
+		let due = frame_system::Pallet::<T>::block_number()
+			.saturating_add(T::RevealWindow::get())
+			.saturating_add(One::one());
+		frame_system::Pallet::<T>::set_block_number(due);
+
+		#[block]
+		{
+			Props::<T>::process_deadlines(due);
+		}
+
+		assert!(!Commitments::<T>::contains_key(commitment));
 		Ok(())
 	}
 

@@ -36,13 +36,16 @@ impl<T: Config> Pallet<T> {
 	/// `MaxDeadlinesPerBlock` of them.
 	fn serve(lane: Lane, n: BlockNumberFor<T>) -> Weight {
 		let item_weight = match lane {
-			// The dearer of a round's two worst deadlines: the settlement of the largest
-			// round, or the draw of the largest challenge round.
+			// The dearest of a round's worst deadlines: the settlement of the largest initial
+			// round, the overturn of an approval by the largest challenge round (measured as
+			// its last reveal, which settles it the same way), the draw of the largest
+			// challenge round, and the payment of a reward.
 			Lane::Rounds => T::WeightInfo::on_initialize_item(T::MaxQuorum::get())
-				.max(T::WeightInfo::on_initialize_draw(T::Verifiers::max_verifiers())),
-			// A forfeit (or a return) of one commitment's stake: less than settling a round
-			// of one, which also returns a stake.
-			Lane::Commitments => T::WeightInfo::on_initialize_item(1),
+				.max(T::WeightInfo::reveal_verdict_overturn(T::MaxQuorum::get()))
+				.max(T::WeightInfo::on_initialize_draw(T::Verifiers::max_verifiers()))
+				.max(T::WeightInfo::on_initialize_reward()),
+			// A forfeit (or a return) of one commitment's stake.
+			Lane::Commitments => T::WeightInfo::on_initialize_forfeit(),
 		};
 		let step_weight = T::DbWeight::get().reads_writes(1, 2);
 		let mut weight = T::DbWeight::get().reads_writes(1, 1);

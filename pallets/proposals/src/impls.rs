@@ -52,11 +52,24 @@ impl<T: Config> Pallet<T> {
 		BlakeTwo256::hash_of(&(proposal, verdict, salt, verifier))
 	}
 
-	/// What a runner signs for a verdict: `(genesis hash, proposal, BlakeTwo256(verdict))`,
-	/// SCALE-encoded.
-	pub fn runner_payload(proposal: ProposalId, verdict: &VerdictOf<T>) -> alloc::vec::Vec<u8> {
-		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-		(genesis, proposal, BlakeTwo256::hash_of(verdict)).encode()
+	/// What a runner signs for `verifier`'s `verdict` in the round of `proposal` of `kind`
+	/// with `seed`: [`poi_offchain::wire::signed_payload`], the definition the runner signs
+	/// by, of this chain's genesis hash.
+	pub fn runner_payload(
+		proposal: ProposalId,
+		kind: RoundKind,
+		seed: &H256,
+		verifier: &T::AccountId,
+		verdict: &VerdictOf<T>,
+	) -> alloc::vec::Vec<u8> {
+		poi_offchain::wire::signed_payload(
+			&Self::genesis_hash(),
+			proposal,
+			offchain::round_to_wire(kind),
+			seed,
+			&offchain::account_to_wire::<T>(verifier),
+			&BlakeTwo256::hash_of(verdict),
+		)
 	}
 
 	/// The proposals of `project`, oldest first (for the runtime API).
@@ -461,7 +474,10 @@ impl<T: Config> Pallet<T> {
 		);
 		let key = T::Verifiers::runner_key(&who).ok_or(Error::<T>::NoRunnerKey)?;
 		ensure!(
-			signature.verify(&Self::runner_payload(proposal, &verdict)[..], &key),
+			signature.verify(
+				&Self::runner_payload(proposal, round.kind, &round.seed, &who, &verdict)[..],
+				&key
+			),
 			Error::<T>::BadRunnerSignature
 		);
 		slot.verdict = Some(verdict.clone());

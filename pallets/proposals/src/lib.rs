@@ -37,8 +37,9 @@
 //! 4. Assigned verifiers [`Pallet::commit_verdict`] within [`Config::VerdictCommitPeriod`]
 //!    blocks of the draw; the reveal phase starts when all have committed or the period ends;
 //!    [`Pallet::reveal_verdict`] within [`Config::VerdictRevealPeriod`] blocks, with the
-//!    runner's sr25519 signature over `(genesis hash, proposal, BlakeTwo256(verdict))`,
-//!    checked against the runner key the verifier registered. Phases end at fixed blocks:
+//!    runner's sr25519 signature over [`Pallet::runner_payload`] (the genesis hash, the
+//!    proposal, the round's kind and seed, the verifier, and `BlakeTwo256(verdict)`), checked
+//!    against the runner key the verifier registered. Phases end at fixed blocks:
 //!    the calls check them, whenever the hook processes the phase's end. In the reveal phase,
 //!    and not before, the miner reveals its claimed score with [`Pallet::reveal_claim`].
 //! 5. Settlement, when the claim and every committed verdict are revealed or the reveal phase
@@ -712,14 +713,18 @@ pub mod pallet {
 		}
 
 		/// Reveals the caller's verdict with the salt of its commitment and its runner's
-		/// signature over `(genesis hash, proposal, BlakeTwo256(verdict))`. The last reveal
-		/// settles the round.
+		/// signature over [`Pallet::runner_payload`] (the genesis hash, the proposal, the round's
+		/// kind and seed, the caller, and `BlakeTwo256(verdict)`). When it is the last of the
+		/// claim and the committed verdicts to be revealed, the round settles.
 		///
 		/// Origin: signed, an assigned verifier that committed. Errors: `NoRound`,
 		/// `NotAssigned`, `NotRevealPhase`, `NotCommitted`, `AlreadyRevealed`,
 		/// `VerdictMismatch`, `NoRunnerKey`, `BadRunnerSignature`.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::reveal_verdict(T::MaxQuorum::get()))]
+		#[pallet::weight(
+			T::WeightInfo::reveal_verdict(T::MaxQuorum::get())
+				.max(T::WeightInfo::reveal_verdict_overturn(T::MaxQuorum::get()))
+		)]
 		pub fn reveal_verdict(
 			origin: OriginFor<T>,
 			proposal: ProposalId,

@@ -30,6 +30,24 @@ pub fn artifact_from_wire<T: Config>(artifact: &Artifact) -> Option<ArtifactOf<T
 	})
 }
 
+/// The wire form of a round kind.
+pub fn round_to_wire(kind: ChainRoundKind) -> RoundKind {
+	match kind {
+		ChainRoundKind::Initial => RoundKind::Initial,
+		ChainRoundKind::Challenge => RoundKind::Challenge,
+	}
+}
+
+/// The wire form of an account id: its SCALE encoding, which is its 32 bytes for the
+/// runtime's `AccountId32` (zero-padded or cut to 32 bytes for other account types).
+pub fn account_to_wire<T: Config>(who: &T::AccountId) -> H256 {
+	let bytes = who.encode();
+	let mut id = [0u8; 32];
+	let n = bytes.len().min(32);
+	id[..n].copy_from_slice(&bytes[..n]);
+	H256(id)
+}
+
 /// The chain form of a runner's verdict; `None` when its log's CID is too long.
 pub fn verdict_from_wire<T: Config>(verdict: &wire::Verdict) -> Option<VerdictOf<T>> {
 	Some(match verdict {
@@ -63,11 +81,9 @@ impl<T: Config> Pallet<T> {
 					genesis,
 					proposal: job.proposal,
 					project: job.project,
-					round: match job.kind {
-						ChainRoundKind::Initial => RoundKind::Initial,
-						ChainRoundKind::Challenge => RoundKind::Challenge,
-					},
+					round: round_to_wire(job.kind),
 					seed: job.seed,
+					verifier: account_to_wire::<T>(who),
 					evaluator: match protocol.evaluator {
 						Evaluator::Wasm { fuel } => EvaluatorSpec::Wasm { fuel },
 						Evaluator::CandleGpt { seconds } => EvaluatorSpec::CandleGpt { seconds },

@@ -227,8 +227,14 @@ fn commit_verdict(id: ProposalId, who: &AccountId, verdict: &VerdictOf<Test>) {
 	assert_ok!(Props::commit_verdict(RuntimeOrigin::signed(who.clone()), id, c));
 }
 
+/// What `who`'s runner signs for `verdict` in the running round of `id`.
+fn payload(id: ProposalId, who: &AccountId, verdict: &VerdictOf<Test>) -> Vec<u8> {
+	let round = Rounds::<Test>::get(id).expect("a running round");
+	Props::runner_payload(id, round.kind, &round.seed, who, verdict)
+}
+
 fn sign(id: ProposalId, who: &AccountId, verdict: &VerdictOf<Test>) -> sr25519::Signature {
-	runner(number(who)).sign(&Props::runner_payload(id, verdict))
+	runner(number(who)).sign(&payload(id, who, verdict))
 }
 
 /// `who` reveals its verdict; the miner revealed its claim first (see

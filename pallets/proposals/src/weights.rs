@@ -16,6 +16,8 @@ pub trait WeightInfo {
 	fn commit_verdict(q: u32) -> Weight;
 	/// `reveal_verdict` in a round of `q`, settling it.
 	fn reveal_verdict(q: u32) -> Weight;
+	/// `reveal_verdict` in a challenge round of `q`, settling it with an overturn.
+	fn reveal_verdict_overturn(q: u32) -> Weight;
 	/// `challenge` with `v` registered verifiers.
 	fn challenge(v: u32) -> Weight;
 	/// `reveal_claim` in a round of `q` whose verdicts are all revealed, settling it.
@@ -26,6 +28,10 @@ pub trait WeightInfo {
 	fn on_initialize_item(q: u32) -> Weight;
 	/// One due deadline that draws the largest challenge round from `v` registered verifiers.
 	fn on_initialize_draw(v: u32) -> Weight;
+	/// One due deadline that pays an approval's reward.
+	fn on_initialize_reward() -> Weight;
+	/// One due deadline that forfeits an unrevealed commitment's stake.
+	fn on_initialize_forfeit() -> Weight;
 }
 
 /// For unit tests only (see the module docs).
@@ -40,6 +46,15 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn reveal_verdict(_q: u32) -> Weight {
+		Weight::zero()
+	}
+	fn reveal_verdict_overturn(_q: u32) -> Weight {
+		Weight::zero()
+	}
+	fn on_initialize_reward() -> Weight {
+		Weight::zero()
+	}
+	fn on_initialize_forfeit() -> Weight {
 		Weight::zero()
 	}
 	fn challenge(_v: u32) -> Weight {

@@ -5,7 +5,8 @@ use frame_support::{Deserialize, Serialize};
 use pallet_projects::Evaluators;
 use scale_info::TypeInfo;
 
-/// The public key of a verifier's runner: it signs `(genesis hash, proposal, verdict digest)`.
+/// The public key of a verifier's runner: it signs `poi_offchain::wire::signed_payload`
+/// (genesis hash, proposal, round kind, seed, verifier, verdict digest).
 pub type RunnerKey = sp_core::sr25519::Public;
 
 /// How verifiers are admitted.

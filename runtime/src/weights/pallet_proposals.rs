@@ -243,6 +243,23 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(q.into())))
 			.saturating_add(Weight::from_parts(0, 2613).saturating_mul(q.into()))
 	}
+	/// Not generated yet (new in spec 105): until `scripts/benchmark.sh` regenerates this file,
+	/// twice the last reveal of an initial round of `q`, as an upper bound for the overturn's
+	/// extra writes (the challenger's bounty and bond, the approvers' penalties, the best).
+	fn reveal_verdict_overturn(q: u32, ) -> Weight {
+		<Self as pallet_proposals::WeightInfo>::reveal_verdict(q).saturating_mul(2)
+	}
+	/// Not generated yet (new in spec 105): the settlement of a round of one, which also
+	/// returns a stake, plus the reward's mint (a bonding-curve buy).
+	fn on_initialize_reward() -> Weight {
+		<Self as pallet_proposals::WeightInfo>::on_initialize_item(1)
+			.saturating_add(T::DbWeight::get().reads_writes(6, 6))
+	}
+	/// Not generated yet (new in spec 105): the settlement of a round of one, which also
+	/// moves a stake.
+	fn on_initialize_forfeit() -> Weight {
+		<Self as pallet_proposals::WeightInfo>::on_initialize_item(1)
+	}
 	/// Not generated yet: `reveal_claim` is new in spec 105. Until `scripts/benchmark.sh`
 	/// regenerates this file, it is `reveal_verdict(q)`, the last verdict's reveal that
 	/// settles a round of `q` (the same settlement this call does when it comes last), plus

@@ -545,3 +545,41 @@ fn a_runner_without_the_project_s_evaluator_is_never_drawn_for_it() {
 		check();
 	});
 }
+
+#[test]
+fn a_runner_signature_is_good_for_one_round_seed_and_verifier_only() {
+	new_test_ext().execute_with(|| {
+		let project = setup(4);
+		let id = propose(MINER, project, 0, 1, -990_000);
+		let verifiers = assigned(id);
+		let (v, other) = (&verifiers[0], &verifiers[1]);
+		let verdict = scored(-990_000);
+		for w in &verifiers {
+			commit_verdict(id, w, &verdict);
+		}
+		reveal_claim_when_due(id);
+		let round = Rounds::<Test>::get(id).unwrap();
+		let key = runner(number(v));
+		let reveal_signed = |payload: Vec<u8>| {
+			Props::reveal_verdict(
+				RuntimeOrigin::signed(v.clone()),
+				id,
+				verdict.clone(),
+				verdict_salt(v),
+				key.sign(&payload),
+			)
+		};
+		// What a runner signed for another seed (an earlier round of the same proposal), for
+		// a challenge round, or for another verifier does not verify here.
+		let replays = [
+			Props::runner_payload(id, round.kind, &H256::repeat_byte(0xee), v, &verdict),
+			Props::runner_payload(id, RoundKind::Challenge, &round.seed, v, &verdict),
+			Props::runner_payload(id, round.kind, &round.seed, other, &verdict),
+		];
+		for payload in replays {
+			assert_noop!(reveal_signed(payload), Error::<Test>::BadRunnerSignature);
+		}
+		assert_ok!(reveal_signed(Props::runner_payload(id, round.kind, &round.seed, v, &verdict)));
+		check();
+	});
+}

@@ -25,9 +25,23 @@ fn wire_verdicts_encode_like_chain_verdicts_so_runner_signatures_verify() {
 		] {
 			let chain = verdict_from_wire::<Test>(&v).unwrap();
 			assert_eq!(v.encode(), chain.encode());
+			let job = wire::JobRequest {
+				genesis: Props::genesis_hash(),
+				proposal: 9,
+				round: wire::RoundKind::Challenge,
+				seed: H256::repeat_byte(3),
+				verifier: crate::offchain::account_to_wire::<Test>(&account(12)),
+				..wire::JobRequest::example()
+			};
 			assert_eq!(
-				wire::runner_payload(&Props::genesis_hash(), 9, &v),
-				Props::runner_payload(9, &chain)
+				wire::runner_payload(&job, &v),
+				Props::runner_payload(
+					9,
+					RoundKind::Challenge,
+					&H256::repeat_byte(3),
+					&account(12),
+					&chain
+				)
 			);
 		}
 		// A CID beyond the chain's bound cannot go on chain.
@@ -88,6 +102,7 @@ fn the_offchain_worker_takes_a_round_from_reveal_to_settlement() {
 			project,
 			round: wire::RoundKind::Initial,
 			seed: round.seed,
+			verifier: crate::offchain::account_to_wire::<Test>(&verifier),
 			evaluator: wire::EvaluatorSpec::CandleGpt { seconds: 300 },
 			direction: wire::Direction::Minimize,
 			scale_exponent: 6,
@@ -99,7 +114,7 @@ fn the_offchain_worker_takes_a_round_from_reveal_to_settlement() {
 			score: claim,
 			log: wire::Artifact::new(H256::repeat_byte(5), b"log-cid".to_vec()),
 		};
-		let signature = runner(42).sign(&wire::runner_payload(&request.genesis, id, &verdict));
+		let signature = runner(42).sign(&wire::runner_payload(&request, &verdict));
 		let answer = wire::JobStatus {
 			id: request.id(),
 			state: wire::JobState::Done {

@@ -114,7 +114,15 @@ fn reveal_verdict_refuses_mismatches_repeats_the_uncommitted_and_bad_runner_sign
 		);
 		// A signature the runner made for another proposal (a replay).
 		assert_noop!(
-			reveal_as(&verifiers[0], v.clone(), s0, sign(id + 1, &verifiers[0], &v)),
+			reveal_as(
+				&verifiers[0],
+				v.clone(),
+				s0,
+				runner(number(&verifiers[0])).sign(&{
+					let round = Rounds::<Test>::get(id).unwrap();
+					Props::runner_payload(id + 1, round.kind, &round.seed, &verifiers[0], &v)
+				})
+			),
 			Error::<Test>::BadRunnerSignature
 		);
 		assert_noop!(
@@ -132,7 +140,7 @@ fn reveal_verdict_refuses_mismatches_repeats_the_uncommitted_and_bad_runner_sign
 				77,
 				v.clone(),
 				s0,
-				sign(77, &verifiers[1], &v)
+				sr25519::Signature::from_raw([0; 64])
 			),
 			Error::<Test>::UnknownProposal
 		);
@@ -196,7 +204,7 @@ fn a_runner_key_change_is_honoured_for_the_next_reveal() {
 			id,
 			v.clone(),
 			verdict_salt(&verifiers[0]),
-			fresh.sign(&Props::runner_payload(id, &v))
+			fresh.sign(&payload(id, &verifiers[0], &v))
 		));
 		check();
 	});
