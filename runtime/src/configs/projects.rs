@@ -9,10 +9,10 @@ use crate::{AccountId, Balance, Balances, BondingCurve, Runtime, RuntimeHoldReas
 parameter_types! {
 	/// Held from a project's creator while the project exists.
 	pub const ProjectDeposit: Balance = 10 * UNIT;
-	/// Ten billion fuel units for one wasm run. A unit is about one WebAssembly instruction;
-	/// the reference runner (one core of a 2-core build machine) spends the wasm example's
-	/// 84 million in well under a second, so the bound keeps a run within the runner's own
-	/// wall-clock limit (60 s by default) and far inside the 10-minute verdict commit period.
+	/// Ten billion fuel units for one wasm run, about as many WebAssembly instructions: tens
+	/// of seconds of wasmtime on one core, far inside the 10-minute verdict commit period. A
+	/// slower runner stops the run at its own wall clock (60 s by default) with a harness
+	/// error, which releases the proposal instead of slashing anyone.
 	pub const MaxWasmFuel: u64 = 10_000_000_000;
 	/// Five minutes of candle-gpt training per trial: with the runner's allowance of two
 	/// minutes per trial for loading and evaluation and one more for the job, a one-trial
