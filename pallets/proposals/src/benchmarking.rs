@@ -75,6 +75,20 @@ fn verifiers<T: Config>(count: u32) -> Result<Vec<T::AccountId>, BenchmarkError>
 	Ok(all)
 }
 
+/// Registers verifiers (their runner keys in the keystore) until `total` are registered, the
+/// chain's own (genesis) verifiers included, at most `max_verifiers`.
+fn fill_to<T: Config>(total: u32) -> Result<(), BenchmarkError> {
+	let total = total.min(T::Verifiers::max_verifiers());
+	let mut n = 0u32;
+	while T::Verifiers::registered() < total {
+		let who: T::AccountId = account("judge", n, 0);
+		let key = sp_io::crypto::sr25519_generate(BENCH_KEY, None);
+		T::Verifiers::register_for_benchmark(&who, key)?;
+		n = n.saturating_add(1);
+	}
+	Ok(())
+}
+
 /// A miner's proposal whose round of `q` verifiers runs (built directly, so that `q` is free
 /// of the project's quorum); returns its id, miner and verifiers.
 fn round<T: Config>(
@@ -161,6 +175,23 @@ fn scored<T: Config>(score: Score) -> VerdictOf<T> {
 	Verdict::Score { score, log: artifact::<T>(0xAA) }
 }
 
+/// A miner's proposal approved by a round of one verifier (its challenge window open); its
+/// id.
+fn approved<T: Config>() -> Result<ProposalId, BenchmarkError> {
+	let (id, miner, verifiers) = round::<T>(1)?;
+	let v0 = &verifiers[0];
+	let verdict = scored::<T>(1_000);
+	commit_verdict_of::<T>(id, v0, &verdict);
+	reveal_claim_of::<T>(id, &miner);
+	let sig = signature::<T>(id, v0, &verdict);
+	Props::<T>::do_reveal_verdict(v0.clone(), id, verdict, H256::zero(), sig)?;
+	assert!(matches!(
+		Proposals::<T>::get(id).map(|p| p.status),
+		Some(ProposalStatus::Approved { .. })
+	));
+	Ok(id)
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -189,7 +220,7 @@ mod benchmarks {
 	fn reveal(v: Linear<1, { T::Verifiers::max_verifiers() }>) -> Result<(), BenchmarkError> {
 		let project = project::<T>()?;
 		let q = quorum::<T>(project);
-		verifiers::<T>(v.max(q))?;
+		fill_to::<T>(v.max(q))?;
 		let miner: T::AccountId = whitelisted_caller();
 		tokens::<T>(project, &miner)?;
 		let code = artifact::<T>(1);
@@ -289,25 +320,10 @@ mod benchmarks {
 	/// the hook: `on_initialize_draw`).
 	#[benchmark]
 	fn challenge(v: Linear<1, { T::Verifiers::max_verifiers() }>) -> Result<(), BenchmarkError> {
-		let (id, miner, verifiers) = round::<T>(1)?;
+		let id = approved::<T>()?;
 		let p = Proposals::<T>::get(id).expect("stored");
 		let q = quorum::<T>(p.project).saturating_mul(2).saturating_add(1).min(T::MaxQuorum::get());
-		let more = v.max(q).saturating_sub(verifiers.len() as u32);
-		for n in 0..more {
-			let who: T::AccountId = account("judge", n, 0);
-			let key = sp_io::crypto::sr25519_generate(BENCH_KEY, None);
-			T::Verifiers::register_for_benchmark(&who, key)?;
-		}
-		let v0 = &verifiers[0];
-		let verdict = scored::<T>(1_000);
-		commit_verdict_of::<T>(id, v0, &verdict);
-		reveal_claim_of::<T>(id, &miner);
-		let sig = signature::<T>(id, v0, &verdict);
-		Props::<T>::do_reveal_verdict(v0.clone(), id, verdict, H256::zero(), sig)?;
-		assert!(matches!(
-			Proposals::<T>::get(id).map(|p| p.status),
-			Some(ProposalStatus::Approved { .. })
-		));
+		fill_to::<T>(v.max(q))?;
 		let challenger: T::AccountId = whitelisted_caller();
 		rich::<T>(&challenger);
 
@@ -325,21 +341,10 @@ mod benchmarks {
 	fn on_initialize_draw(
 		v: Linear<1, { T::Verifiers::max_verifiers() }>,
 	) -> Result<(), BenchmarkError> {
-		let (id, miner, verifiers) = round::<T>(1)?;
-		let v0 = &verifiers[0];
-		let verdict = scored::<T>(1_000);
-		commit_verdict_of::<T>(id, v0, &verdict);
-		reveal_claim_of::<T>(id, &miner);
-		let sig = signature::<T>(id, v0, &verdict);
-		Props::<T>::do_reveal_verdict(v0.clone(), id, verdict, H256::zero(), sig)?;
+		let id = approved::<T>()?;
 		let p = Proposals::<T>::get(id).expect("stored");
 		let q = quorum::<T>(p.project).saturating_mul(2).saturating_add(1).min(T::MaxQuorum::get());
-		let more = v.max(q.saturating_add(1)).saturating_sub(verifiers.len() as u32);
-		for n in 0..more {
-			let who: T::AccountId = account("judge", n, 0);
-			let key = sp_io::crypto::sr25519_generate(BENCH_KEY, None);
-			T::Verifiers::register_for_benchmark(&who, key)?;
-		}
+		fill_to::<T>(v.max(q.saturating_add(1)))?;
 		let challenger: T::AccountId = whitelisted_caller();
 		rich::<T>(&challenger);
 		Props::<T>::do_challenge(challenger, id, T::MinChallengeBond::get())?;
@@ -364,13 +369,7 @@ mod benchmarks {
 	fn reveal_verdict_overturn(
 		q: Linear<1, { T::MaxQuorum::get() }>,
 	) -> Result<(), BenchmarkError> {
-		let (id, miner, verifiers) = round::<T>(1)?;
-		let v0 = &verifiers[0];
-		let verdict = scored::<T>(1_000);
-		commit_verdict_of::<T>(id, v0, &verdict);
-		reveal_claim_of::<T>(id, &miner);
-		let sig = signature::<T>(id, v0, &verdict);
-		Props::<T>::do_reveal_verdict(v0.clone(), id, verdict, H256::zero(), sig)?;
+		let id = approved::<T>()?;
 		let challenger: T::AccountId = whitelisted_caller();
 		rich::<T>(&challenger);
 		Props::<T>::do_challenge(challenger, id, T::MinChallengeBond::get())?;
@@ -410,13 +409,7 @@ mod benchmarks {
 	/// reward minted through the bonding curve.
 	#[benchmark]
 	fn on_initialize_reward() -> Result<(), BenchmarkError> {
-		let (id, miner, verifiers) = round::<T>(1)?;
-		let v0 = &verifiers[0];
-		let verdict = scored::<T>(1_000);
-		commit_verdict_of::<T>(id, v0, &verdict);
-		reveal_claim_of::<T>(id, &miner);
-		let sig = signature::<T>(id, v0, &verdict);
-		Props::<T>::do_reveal_verdict(v0.clone(), id, verdict, H256::zero(), sig)?;
+		let id = approved::<T>()?;
 		let Some(ProposalStatus::Approved { challenge_until, .. }) =
 			Proposals::<T>::get(id).map(|p| p.status)
 		else {

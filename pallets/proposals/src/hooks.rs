@@ -158,11 +158,11 @@ impl<T: Config> Pallet<T> {
 	/// not exist when the reveal or the challenge was sent), the round's proposal and kind,
 	/// and the candidate's digest; its verifiers are drawn from the seed by bond, among those
 	/// whose runners have the project's evaluator. An initial round draws the project's
-	/// quorum, never the proposer; when too few verifiers are
-	/// eligible the proposal is released (`NoQuorum`). A challenge round draws
-	/// `min(2 * quorum + 1, MaxQuorum)`, never the proposer, the challenger or the
-	/// approvers, or as many as are eligible if that is at least the project's quorum; when
-	/// fewer are, the challenge is released (the bond returned). A frozen project's initial
+	/// quorum, never the proposer; when too few verifiers are eligible the proposal is
+	/// released (`NoQuorum`). A challenge round draws `min(2 * quorum + 1, MaxQuorum)`, never
+	/// the proposer, the challenger or the approvers, or as many as are eligible if that is at
+	/// least the project's quorum; when fewer are, the challenge is released (the bond
+	/// returned). A frozen project's initial
 	/// round is released (`ProjectFrozen`) instead of drawn.
 	pub(crate) fn draw_round(id: ProposalId, mut round: RoundOf<T>) -> DispatchResult {
 		let mut p = Proposals::<T>::get(id).ok_or(Error::<T>::UnknownProposal)?;

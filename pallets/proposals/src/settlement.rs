@@ -112,13 +112,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The outcome of an initial round that settled on `score` (the miner claimed `claimed`),
-	/// and what it writes: a
-	/// frozen project releases it; a score below the claim rejects it; otherwise the score
-	/// becomes a lineage node under the proposal's parent (released when the lineage has no
-	/// room), and when it beats the best by the project's threshold, the node becomes the
-	/// best, is recorded in [`ApprovedNodes`], and the approval's challenge window is
-	/// scheduled (its reward is paid when the window closes unchallenged); otherwise the
-	/// node is `Superseded`.
+	/// and what it writes: a frozen project releases it; a score below the claim rejects it;
+	/// otherwise the score becomes a lineage node under the proposal's parent (released when
+	/// the lineage has no room), and when it beats the best by the project's threshold, the
+	/// node becomes the best, is recorded in [`ApprovedNodes`], and the approval's challenge
+	/// window is scheduled (its reward is paid when the window closes unchallenged);
+	/// otherwise the node is `Superseded`.
 	fn record_scored_outcome(
 		id: ProposalId,
 		p: &ProposalOf<T>,

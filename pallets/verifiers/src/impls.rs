@@ -363,6 +363,10 @@ impl<T: Config> VerifierRegistry<T::AccountId> for Pallet<T> {
 		T::MaxVerifiers::get()
 	}
 
+	fn registered() -> u32 {
+		Verifiers::<T>::count()
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	fn register_for_benchmark(who: &T::AccountId, runner_key: RunnerKey) -> DispatchResult {
 		let bond = T::MinBond::get().saturating_mul(10u32.into());

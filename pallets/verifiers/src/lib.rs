@@ -106,6 +106,8 @@ pub trait VerifierRegistry<AccountId> {
 	fn runner_key(who: &AccountId) -> Option<RunnerKey>;
 	/// The most verifiers selection may walk (`MaxVerifiers`).
 	fn max_verifiers() -> u32;
+	/// How many verifiers are registered.
+	fn registered() -> u32;
 	/// Funds `who` and registers it with `runner_key` (for other pallets' benchmarks).
 	#[cfg(feature = "runtime-benchmarks")]
 	fn register_for_benchmark(who: &AccountId, runner_key: RunnerKey)

@@ -77,6 +77,29 @@ fn what_a_miner_sees_before_its_reveal_does_not_change_its_committee() {
 	assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");
 }
 
+/// A project of `creator`'s whose token its creator priced at 1 a piece (a flat curve), of
+/// which the creator buys `tokens`; its id.
+fn cheap_project(creator: &AccountId, tokens: u64) -> ProjectId {
+	let cheap = CurveParams {
+		base_price: 1,
+		slope: 0,
+		miner_pool_cap: 1,
+		reward_per_approval: 1,
+		initial_escrow: 0,
+	};
+	let project = pallet_projects::NextProjectId::<Test>::get();
+	assert_ok!(Registry::create_project(
+		RuntimeOrigin::signed(creator.clone()),
+		Protocol::example(46),
+		b"cheap".to_vec(),
+		b"CHEAP".to_vec(),
+		cheap,
+		None,
+	));
+	assert_ok!(Curve::buy(RuntimeOrigin::signed(creator.clone()), project, tokens, u64::MAX));
+	project
+}
+
 #[test]
 fn a_flood_of_two_thousand_commits_does_not_stop_an_honest_proposal() {
 	new_test_ext().execute_with(|| {
@@ -84,23 +107,7 @@ fn a_flood_of_two_thousand_commits_does_not_stop_an_honest_proposal() {
 		// The attacker's own project: a token at 1 a piece, so that each commit costs it
 		// a stake of 100 tokens (the least worth `MinStakeValue`, 100).
 		let attacker = account(20);
-		let cheap = CurveParams {
-			base_price: 1,
-			slope: 0,
-			miner_pool_cap: 1,
-			reward_per_approval: 1,
-			initial_escrow: 0,
-		};
-		assert_ok!(Registry::create_project(
-			RuntimeOrigin::signed(attacker.clone()),
-			Protocol::example(46),
-			b"spam".to_vec(),
-			b"SPAM".to_vec(),
-			cheap,
-			None,
-		));
-		let spam = project + 1;
-		assert_ok!(Curve::buy(RuntimeOrigin::signed(attacker.clone()), spam, 200_000, u64::MAX));
+		let spam = cheap_project(&attacker, 200_000);
 		let minted = supply(spam);
 		for n in 0..2_000u32 {
 			let c = BlakeTwo256::hash_of(&n);
@@ -488,24 +495,8 @@ fn a_stake_worth_too_little_in_the_native_currency_is_refused() {
 		setup(4);
 		// A token its creator priced at 1 a piece: 10 of them (`MinStake`) are worth 10, a
 		// tenth of `MinStakeValue`.
-		let cheap = CurveParams {
-			base_price: 1,
-			slope: 0,
-			miner_pool_cap: 1,
-			reward_per_approval: 1,
-			initial_escrow: 0,
-		};
 		let creator = account(20);
-		assert_ok!(Registry::create_project(
-			RuntimeOrigin::signed(creator.clone()),
-			Protocol::example(46),
-			b"cheap".to_vec(),
-			b"CHEAP".to_vec(),
-			cheap,
-			None,
-		));
-		let project = pallet_projects::NextProjectId::<Test>::get() - 1;
-		assert_ok!(Curve::buy(RuntimeOrigin::signed(creator.clone()), project, 1_000, u64::MAX));
+		let project = cheap_project(&creator, 1_000);
 		let commit_with = |stake| {
 			Props::commit(RuntimeOrigin::signed(creator.clone()), project, H256::zero(), stake)
 		};
