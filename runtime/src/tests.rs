@@ -331,6 +331,14 @@ fn the_benchmark_preset_has_a_project_whose_token_ferdie_holds() {
 		let asset = configs::ProjectAssetId::convert(project);
 		assert_eq!(Assets::balance(asset, &ferdie), genesis_config_presets::BENCHMARK_HOLDING);
 		assert_eq!(System::account_nonce(&ferdie), 0, "the commit builder's nonces start at 0");
+		// What the commit builder sends dispatches: the minimum stake is worth enough.
+		System::set_block_number(1);
+		frame_support::assert_ok!(Proposals::commit(
+			RuntimeOrigin::signed(ferdie.clone()),
+			project,
+			sp_core::H256::repeat_byte(1),
+			configs::MinStake::get()
+		));
 		frame_support::assert_ok!(BondingCurve::do_try_state());
 		frame_support::assert_ok!(Projects::do_try_state());
 	});
