@@ -22,7 +22,7 @@ parameter_types! {
 	/// priced the token.
 	pub const MinStakeValue: Balance = UNIT;
 	/// Each verifier of a project's quorum earns 0.1 POI for a verdict that counts: over a
-	/// hundred times the transaction fee of a verdict commit (0.00087 POI, measured by
+	/// hundred times the transaction fee of a verdict commit (under 0.001 POI, printed by
 	/// `tests/polkadot-js/proposals.test.mjs`). A proposal holds `quorum` times this from its
 	/// reveal to its settlement.
 	pub const VerifierFee: Balance = UNIT / 10;
