@@ -331,7 +331,7 @@ pub(crate) mod tests {
 			change(&mut other);
 			assert!(!sr25519::Pair::verify(
 				&sr25519::Signature::from_raw(signature.0),
-				&runner_payload(&other, verdict),
+				runner_payload(&other, verdict),
 				&service.public()
 			));
 		}
