@@ -175,6 +175,15 @@ fn scored<T: Config>(score: Score) -> VerdictOf<T> {
 	Verdict::Score { score, log: artifact::<T>(0xAA) }
 }
 
+/// The verdicts of a round of `q` on the benchmarks' claim: a majority far below it (the
+/// proposal is rejected `Misclaimed`), the others far above (deviant).
+fn misclaimed<T: Config>(q: usize) -> Vec<VerdictOf<T>> {
+	let majority = q / 2 + 1;
+	(0..q)
+		.map(|i| if i < majority { scored::<T>(-1_000_000) } else { scored::<T>(1_000_000) })
+		.collect()
+}
+
 /// A miner's proposal approved by a round of one verifier (its challenge window open); its
 /// id.
 fn approved<T: Config>() -> Result<ProposalId, BenchmarkError> {
@@ -261,10 +270,7 @@ mod benchmarks {
 	#[benchmark]
 	fn reveal_verdict(q: Linear<1, { T::MaxQuorum::get() }>) -> Result<(), BenchmarkError> {
 		let (id, miner, verifiers) = round::<T>(q)?;
-		let majority = (q / 2 + 1) as usize;
-		let verdicts: Vec<VerdictOf<T>> = (0..verifiers.len())
-			.map(|i| if i < majority { scored::<T>(-1_000_000) } else { scored::<T>(1_000_000) })
-			.collect();
+		let verdicts = misclaimed::<T>(verifiers.len());
 		for (v, verdict) in verifiers.iter().zip(&verdicts) {
 			commit_verdict_of::<T>(id, v, verdict);
 		}
@@ -293,10 +299,7 @@ mod benchmarks {
 	#[benchmark]
 	fn reveal_claim(q: Linear<1, { T::MaxQuorum::get() }>) -> Result<(), BenchmarkError> {
 		let (id, miner, verifiers) = round::<T>(q)?;
-		let majority = (q / 2 + 1) as usize;
-		let verdicts: Vec<VerdictOf<T>> = (0..verifiers.len())
-			.map(|i| if i < majority { scored::<T>(-1_000_000) } else { scored::<T>(1_000_000) })
-			.collect();
+		let verdicts = misclaimed::<T>(verifiers.len());
 		for (v, verdict) in verifiers.iter().zip(&verdicts) {
 			commit_verdict_of::<T>(id, v, verdict);
 		}

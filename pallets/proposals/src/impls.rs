@@ -482,9 +482,11 @@ impl<T: Config> Pallet<T> {
 		);
 		slot.verdict = Some(verdict.clone());
 		Self::deposit_event(Event::VerdictRevealed { proposal, verifier: who, verdict });
-		let claimed = round.kind == RoundKind::Challenge
-			|| Proposals::<T>::get(proposal).is_some_and(|p| p.claim.score().is_some());
-		if claimed && Self::all_revealed(&round) {
+		// An initial round also waits for its claim (read only when nothing else is missing).
+		let complete = Self::all_revealed(&round)
+			&& (round.kind == RoundKind::Challenge
+				|| Proposals::<T>::get(proposal).is_some_and(|p| p.claim.score().is_some()));
+		if complete {
 			Self::settle(proposal, round)
 		} else {
 			Rounds::<T>::insert(proposal, round);
@@ -568,7 +570,8 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let reason: T::RuntimeHoldReason = HoldReason::VerificationFee.into();
 		let count: BalanceOf<T> = paid.len().saturated_into::<u32>().into();
-		let to_verifiers = share.saturating_mul(count).min(p.fee);
+		// `paid` are verifiers of the round and `share` is `fee / quorum`: at most the fee.
+		let to_verifiers = share.saturating_mul(count);
 		if !to_verifiers.is_zero() {
 			T::Currency::transfer_on_hold(
 				&reason,
