@@ -183,8 +183,10 @@ impl_runtime_apis! {
 	> for Runtime {
 		fn project_proposals(
 			project: pallet_projects::ProjectId,
+			start: u32,
+			limit: u32,
 		) -> Vec<(pallet_projects::ProposalId, pallet_proposals::ProposalOf<Runtime>)> {
-			Proposals::proposals_of(project)
+			Proposals::proposals_of(project, start, limit)
 		}
 
 		fn proposal(

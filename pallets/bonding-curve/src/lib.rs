@@ -80,6 +80,9 @@ pub trait TokenRewards<AccountId, Balance> {
 	/// What selling `amount` of `project`'s tokens back to its curve would pay now, in the
 	/// native currency; `None` for an unknown project, a zero amount, or more than the supply.
 	fn value(project: ProjectId, amount: Balance) -> Option<Balance>;
+	/// What the reward an approval would mint now costs its escrow, in the native currency
+	/// (what the minted tokens are worth); `None` for an unknown project.
+	fn reward_value(project: ProjectId) -> Option<Balance>;
 }
 
 #[frame_support::pallet]

@@ -132,6 +132,10 @@ mod benchmarks {
 			project,
 			ProjectStatus::Frozen,
 		)?;
+		// The creator's next change waits out the delay.
+		frame_system::Pallet::<T>::set_block_number(
+			frame_system::Pallet::<T>::block_number().saturating_add(T::StatusChangeDelay::get()),
+		);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(creator), project);

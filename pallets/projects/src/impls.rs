@@ -10,7 +10,10 @@ use frame_support::{
 	},
 };
 use frame_system::pallet_prelude::*;
-use sp_runtime::{traits::Zero, ArithmeticError};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	ArithmeticError,
+};
 
 impl<T: Config> Pallet<T> {
 	/// Checks the protocol against the project rules (see `create_project`'s errors).
@@ -124,6 +127,7 @@ impl<T: Config> Pallet<T> {
 				best: 0,
 				next_node: 1,
 				created: now,
+				status_changed: None,
 			},
 		);
 		NextProjectId::<T>::put(next);
@@ -149,9 +153,18 @@ impl<T: Config> Pallet<T> {
 		};
 		Projects::<T>::try_mutate(project, |info| -> DispatchResult {
 			let info = info.as_mut().ok_or(Error::<T>::UnknownProject)?;
+			let now = frame_system::Pallet::<T>::block_number();
 			if let Some(caller) = caller {
 				ensure!(caller == info.creator, Error::<T>::NotCreatorOrAdmin);
+				// A creator cannot toggle its project around other people's deadlines.
+				if let Some(changed) = info.status_changed {
+					ensure!(
+						now >= changed.saturating_add(T::StatusChangeDelay::get()),
+						Error::<T>::StatusChangeTooSoon
+					);
+				}
 			}
+			info.status_changed = Some(now);
 			match (info.status, status) {
 				(ProjectStatus::Frozen, ProjectStatus::Frozen) => {
 					Err(Error::<T>::AlreadyFrozen.into())

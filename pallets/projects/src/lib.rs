@@ -15,8 +15,10 @@
 //! parent ([`Pallet::lineage_path`]). Other pallets grow the DAG through the [`Lineage`]
 //! trait, never by writing this pallet's storage.
 //!
-//! A creator or root may **freeze** a project: a frozen project takes no proposals and no
-//! trades ([`Lineage::is_active`] says so to the other pallets). Nothing of the protocol can
+//! A creator or root may **freeze** a project: a frozen project takes no new proposals and no
+//! trades ([`Lineage::is_active`] says so to the other pallets); what was committed before
+//! the freeze is settled on its merit. A creator changes the status at most once every
+//! [`Config::StatusChangeDelay`] blocks, so that it cannot toggle it around deadlines. Nothing of the protocol can
 //! be changed; a changed protocol is a new project that names its origin (`forked_from`).
 //!
 //! Creating a project also launches its token: `create_project` hands the token's name, symbol
@@ -185,6 +187,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type ProjectDeposit: Get<BalanceOf<Self>>;
 
+		/// The fewest blocks between two changes of a project's status (freeze, unfreeze) by
+		/// its creator; the admin origin is not held back.
+		#[pallet::constant]
+		type StatusChangeDelay: Get<BlockNumberFor<Self>>;
+
 		/// The longest CID of an artifact, in bytes.
 		#[pallet::constant]
 		type MaxCidLen: Get<u32>;
@@ -334,6 +341,8 @@ pub mod pallet {
 		AlreadyFrozen,
 		/// The project is not frozen.
 		NotFrozen,
+		/// The creator changed the project's status less than `StatusChangeDelay` blocks ago.
+		StatusChangeTooSoon,
 		/// The quorum is zero.
 		ZeroQuorum,
 		/// The quorum is larger than `MaxQuorum`.
@@ -426,10 +435,12 @@ pub mod pallet {
 				.map(|_| ())
 		}
 
-		/// Freezes a project: it takes no proposals and no trades until unfrozen.
+		/// Freezes a project: it takes no new proposals and no trades until unfrozen; the
+		/// proposals committed before the freeze go on and are settled on their merit.
 		///
-		/// Origin: the project's creator (signed) or `AdminOrigin`.
-		/// Errors: `UnknownProject`, `NotCreatorOrAdmin`, `AlreadyFrozen`.
+		/// Origin: the project's creator (signed, at least `StatusChangeDelay` blocks after
+		/// its last status change) or `AdminOrigin`.
+		/// Errors: `UnknownProject`, `NotCreatorOrAdmin`, `AlreadyFrozen`, `StatusChangeTooSoon`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::freeze_project())]
 		pub fn freeze_project(origin: OriginFor<T>, project: ProjectId) -> DispatchResult {
@@ -438,8 +449,9 @@ pub mod pallet {
 
 		/// Opens a frozen project again.
 		///
-		/// Origin: the project's creator (signed) or `AdminOrigin`.
-		/// Errors: `UnknownProject`, `NotCreatorOrAdmin`, `NotFrozen`.
+		/// Origin: the project's creator (signed, at least `StatusChangeDelay` blocks after
+		/// its last status change) or `AdminOrigin`.
+		/// Errors: `UnknownProject`, `NotCreatorOrAdmin`, `NotFrozen`, `StatusChangeTooSoon`.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::unfreeze_project())]
 		pub fn unfreeze_project(origin: OriginFor<T>, project: ProjectId) -> DispatchResult {

@@ -454,3 +454,29 @@ fn try_state_catches_an_unheld_deposit() {
 		assert!(Registry::do_try_state().is_err());
 	});
 }
+
+#[test]
+fn a_creator_waits_the_status_change_delay_between_freezes_and_unfreezes() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(create(ALICE));
+		let delay: u64 =
+			<<Test as Config>::StatusChangeDelay as frame_support::traits::Get<u64>>::get();
+		// The first change is free.
+		assert_ok!(Registry::freeze_project(RuntimeOrigin::signed(ALICE), 0));
+		let frozen_at = System::block_number();
+		System::set_block_number(frozen_at + delay - 1);
+		assert_noop!(
+			Registry::unfreeze_project(RuntimeOrigin::signed(ALICE), 0),
+			Error::<Test>::StatusChangeTooSoon
+		);
+		System::set_block_number(frozen_at + delay);
+		assert_ok!(Registry::unfreeze_project(RuntimeOrigin::signed(ALICE), 0));
+		assert_noop!(
+			Registry::freeze_project(RuntimeOrigin::signed(ALICE), 0),
+			Error::<Test>::StatusChangeTooSoon
+		);
+		// Root is never held back (an emergency freeze).
+		assert_ok!(Registry::freeze_project(RuntimeOrigin::root(), 0));
+		assert_ok!(Registry::unfreeze_project(RuntimeOrigin::root(), 0));
+	});
+}

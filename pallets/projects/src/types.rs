@@ -424,6 +424,8 @@ pub struct ProjectInfo<
 	pub next_node: NodeId,
 	/// When it was created.
 	pub created: BlockNumber,
+	/// When its creator or the admin last froze or unfroze it (`None`: never).
+	pub status_changed: Option<BlockNumber>,
 }
 
 /// A node of a project's lineage DAG: a measured state of the code.

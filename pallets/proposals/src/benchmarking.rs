@@ -108,9 +108,11 @@ fn round<T: Config>(
 	NextProposalId::<T>::put(id.saturating_add(1));
 	Commitments::<T>::remove(commitment);
 	Candidates::<T>::insert(project, H256::repeat_byte(1), id);
-	ProjectProposals::<T>::insert(project, id, ());
+	Props::<T>::list_proposal(project, id)?;
 	let fee = T::VerifierFee::get().saturating_mul(q.into());
 	T::Currency::hold(&HoldReason::VerificationFee.into(), &miner, fee)?;
+	let deposit = T::ProposalDeposit::get();
+	T::Currency::hold(&HoldReason::ProposalDeposit.into(), &miner, deposit)?;
 	Proposals::<T>::insert(
 		id,
 		Proposal {
@@ -121,6 +123,7 @@ fn round<T: Config>(
 			claim: Claim::Hidden(claim),
 			stake: stake::<T>(project),
 			fee,
+			deposit,
 			committed_at: Zero::zero(),
 			revealed_at: frame_system::Pallet::<T>::block_number(),
 			verified_score: None,

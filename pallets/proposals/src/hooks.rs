@@ -16,7 +16,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_bonding_curve::TokenRewards;
 use pallet_projects::Lineage;
 use pallet_verifiers::VerifierRegistry;
-use sp_runtime::traits::{BlakeTwo256, Hash, One, Saturating};
+use sp_runtime::traits::{BlakeTwo256, Hash, One, SaturatedConversion, Saturating};
 
 /// The most empty blocks one lane's cursor walks past in one hook (it walks one a block
 /// when it keeps up; more only while it catches up after a backlog).
@@ -93,16 +93,15 @@ impl<T: Config> Pallet<T> {
 		match item {
 			Deadline::Reveal(commitment) => {
 				let Some(record) = Commitments::<T>::get(commitment) else { return Ok(()) };
-				if T::Projects::is_active(record.project) {
-					Self::forfeit(commitment, record, ForfeitReason::NotRevealed)
-				} else {
-					Commitments::<T>::remove(commitment);
-					if !Self::give_back(record.project, &record.who, record.stake) {
-						T::Tokens::burn(record.project, &Self::account_id(), record.stake)?;
-					}
-					Self::deposit_event(Event::CommitmentReturned { who: record.who, commitment });
-					Ok(())
+				// A freeze does not stop a reveal, so it excuses none.
+				Self::forfeit(commitment, record, ForfeitReason::NotRevealed)
+			},
+			Deadline::Unreserve(id) => {
+				let Some(p) = Proposals::<T>::get(id) else { return Ok(()) };
+				if Reservations::<T>::get(p.project, p.code.digest).is_some_and(|(r, _)| r == id) {
+					Reservations::<T>::remove(p.project, p.code.digest);
 				}
+				Ok(())
 			},
 			Deadline::Draw(id) => {
 				let Some(round) = Rounds::<T>::get(id) else { return Ok(()) };
@@ -142,7 +141,7 @@ impl<T: Config> Pallet<T> {
 					p.status,
 					ProposalStatus::Approved {
 						challenged: false,
-						reward: RewardState::Pending,
+						reward: RewardState::Escrowed { .. },
 						..
 					}
 				) {
@@ -162,18 +161,20 @@ impl<T: Config> Pallet<T> {
 	/// released (`NoQuorum`). A challenge round draws `min(2 * quorum + 1, MaxQuorum)`, never
 	/// the proposer, the challenger or the approvers, or as many as are eligible if that is at
 	/// least the project's quorum; when fewer are, the challenge is released (the bond
-	/// returned). A frozen project's initial
-	/// round is released (`ProjectFrozen`) instead of drawn.
+	/// returned). Only verifiers whose active bond is worth at least the reward an approval
+	/// releases are drawn (priced now for an initial round, at the approval for a challenge).
+	/// A freeze since the reveal changes nothing.
 	pub(crate) fn draw_round(id: ProposalId, mut round: RoundOf<T>) -> DispatchResult {
 		let mut p = Proposals::<T>::get(id).ok_or(Error::<T>::UnknownProposal)?;
 		let (random, _) = T::Randomness::random(&(b"poi/draw", id, round.kind).encode());
 		let seed = BlakeTwo256::hash_of(&(random, p.code.digest));
 		let terms = T::Projects::round_terms(p.project).ok_or(Error::<T>::ProjectNotActive)?;
-		if round.kind == RoundKind::Initial && !T::Projects::is_active(p.project) {
-			// Frozen since the reveal: nobody is put to work for it.
-			Rounds::<T>::remove(id);
-			return Self::release(id, &mut p, ReleaseReason::ProjectFrozen);
-		}
+		// An approver's bond at risk covers the reward its approval releases.
+		let at_risk = match &p.status {
+			ProposalStatus::Approved { reward, .. } => reward.value(),
+			_ => T::Tokens::reward_value(p.project).unwrap_or_default(),
+		};
+		let min_bond = at_risk.saturated_into::<u128>();
 		let drawn = match round.kind {
 			RoundKind::Initial => T::Verifiers::select(
 				seed.as_fixed_bytes(),
@@ -181,6 +182,7 @@ impl<T: Config> Pallet<T> {
 				terms.quorum,
 				core::slice::from_ref(&p.proposer),
 				terms.evaluator,
+				min_bond,
 			),
 			RoundKind::Challenge => {
 				let quorum = terms
@@ -204,6 +206,7 @@ impl<T: Config> Pallet<T> {
 					terms.quorum,
 					&exclude,
 					terms.evaluator,
+					min_bond,
 				)
 			},
 		};

@@ -72,12 +72,31 @@ impl<T: Config> Pallet<T> {
 		)
 	}
 
-	/// The proposals of `project`, oldest first (for the runtime API).
-	pub fn proposals_of(project: ProjectId) -> alloc::vec::Vec<(ProposalId, ProposalOf<T>)> {
-		let mut ids: alloc::vec::Vec<ProposalId> =
-			ProjectProposals::<T>::iter_key_prefix(project).collect();
-		ids.sort_unstable();
-		ids.into_iter().filter_map(|id| Proposals::<T>::get(id).map(|p| (id, p))).collect()
+	/// Adds proposal `id` to the end of `project`'s list.
+	pub(crate) fn list_proposal(project: ProjectId, id: ProposalId) -> DispatchResult {
+		let index = ProjectProposalCount::<T>::get(project);
+		let next = index.checked_add(1).ok_or(ArithmeticError::Overflow)?;
+		ProjectProposals::<T>::insert(project, index, id);
+		ProjectProposalCount::<T>::insert(project, next);
+		Ok(())
+	}
+
+	/// A page of `project`'s proposals, oldest first: those with indices `start` to
+	/// `start + limit - 1` in the project's list, at most [`MAX_PAGE`] (for the runtime API).
+	/// A shorter page than asked for is the last one.
+	pub fn proposals_of(
+		project: ProjectId,
+		start: u32,
+		limit: u32,
+	) -> alloc::vec::Vec<(ProposalId, ProposalOf<T>)> {
+		let end =
+			start.saturating_add(limit.min(MAX_PAGE)).min(ProjectProposalCount::<T>::get(project));
+		(start..end)
+			.filter_map(|index| {
+				let id = ProjectProposals::<T>::get(project, index)?;
+				Proposals::<T>::get(id).map(|p| (id, p))
+			})
+			.collect()
 	}
 
 	/// The running rounds `who` is assigned to, oldest first (for the runtime API).
@@ -231,7 +250,8 @@ impl<T: Config> Pallet<T> {
 		if Self::commitment_of(project, parent, &code, &claim, &who) != commitment {
 			return Self::forfeit(commitment, record, ForfeitReason::RevealMismatch);
 		}
-		ensure!(T::Projects::is_active(project), Error::<T>::ProjectNotActive);
+		// A project frozen since the commit still takes the reveal: a freeze stops new
+		// commitments, not the ones made before it.
 		ensure!(T::Projects::has_node(project, parent), Error::<T>::UnknownParent);
 		let terms = T::Projects::round_terms(project).ok_or(Error::<T>::ProjectNotActive)?;
 		ensure!(terms.quorum <= T::MaxQuorum::get(), Error::<T>::QuorumTooLarge);
@@ -241,9 +261,12 @@ impl<T: Config> Pallet<T> {
 
 		let id = NextProposalId::<T>::get();
 		NextProposalId::<T>::put(id.checked_add(1).ok_or(ArithmeticError::Overflow)?);
-		Self::claim_candidate(project, code.digest, record.block, id)?;
+		Self::claim_candidate(project, code.digest, record.block, id, &who)?;
 		T::Currency::hold(&HoldReason::VerificationFee.into(), &who, fee)
 			.map_err(|_| Error::<T>::CannotPayFee)?;
+		let deposit = T::ProposalDeposit::get();
+		T::Currency::hold(&HoldReason::ProposalDeposit.into(), &who, deposit)
+			.map_err(|_| Error::<T>::CannotPayDeposit)?;
 		Commitments::<T>::remove(commitment);
 		Proposals::<T>::insert(
 			id,
@@ -255,13 +278,14 @@ impl<T: Config> Pallet<T> {
 				claim: Claim::Hidden(claim),
 				stake: record.stake,
 				fee,
+				deposit,
 				committed_at: record.block,
 				revealed_at: now,
 				verified_score: None,
 				status: ProposalStatus::Verifying,
 			},
 		);
-		ProjectProposals::<T>::insert(project, id, ());
+		Self::list_proposal(project, id)?;
 		Self::deposit_event(Event::Revealed {
 			proposal: id,
 			proposer: who,
@@ -306,16 +330,26 @@ impl<T: Config> Pallet<T> {
 		round.assignments.iter().all(|a| a.commitment.is_none() || a.verdict.is_some())
 	}
 
-	/// Records that proposal `id`, committed in block `committed_at`, holds candidate `digest`
-	/// in `project`. The earliest commitment of a candidate holds its place: a later one (a
-	/// copy) is refused, or, if it revealed first and is still verifying, rejected at its
-	/// settlement ([`RejectReason::Copied`]).
+	/// Records that proposal `id` of `who`, committed in block `committed_at`, holds candidate
+	/// `digest` in `project`. The earliest commitment of a candidate holds its place: a later
+	/// one (a copy) is refused, or, if it revealed first and is still verifying, rejected at
+	/// its settlement ([`RejectReason::Copied`]). A released candidate stays reserved for its
+	/// miner ([`Reservations`]): anyone else who committed to it later is refused.
 	fn claim_candidate(
 		project: ProjectId,
 		digest: H256,
 		committed_at: BlockNumberFor<T>,
 		id: ProposalId,
+		who: &T::AccountId,
 	) -> DispatchResult {
+		if let Some((released, until)) = Reservations::<T>::get(project, digest) {
+			let now = frame_system::Pallet::<T>::block_number();
+			let owner = Proposals::<T>::get(released).map(|p| (p.proposer, p.committed_at));
+			let reserved = now <= until
+				&& owner.is_some_and(|(miner, first)| miner != *who && committed_at > first);
+			ensure!(!reserved, Error::<T>::CandidateReserved);
+			Reservations::<T>::remove(project, digest);
+		}
 		if let Some(other) = Candidates::<T>::get(project, digest) {
 			let earlier = Proposals::<T>::get(other).is_some_and(|p| {
 				p.committed_at <= committed_at || p.status != ProposalStatus::Verifying
@@ -504,7 +538,7 @@ impl<T: Config> Pallet<T> {
 		let ProposalStatus::Approved {
 			challenge_until,
 			ref mut challenged,
-			reward: RewardState::Pending,
+			reward: RewardState::Escrowed { .. },
 			..
 		} = p.status
 		else {

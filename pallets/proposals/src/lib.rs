@@ -202,6 +202,9 @@ pub mod pallet {
 		/// A proposal's verification fee, until its initial round settles.
 		#[codec(index = 1)]
 		VerificationFee,
+		/// A proposal's storage deposit (see [`Proposal::deposit`]).
+		#[codec(index = 2)]
+		ProposalDeposit,
 	}
 
 	#[pallet::config]
@@ -252,6 +255,17 @@ pub mod pallet {
 		/// gets its share when the round settles, the rest goes back to the miner.
 		#[pallet::constant]
 		type VerifierFee: Get<BalanceOf<Self>>;
+
+		/// The storage deposit a revealed proposal holds from its miner, in the native
+		/// currency: it pays for the proposal's record and, if it becomes one, its lineage
+		/// node (see [`Proposal::deposit`]).
+		#[pallet::constant]
+		type ProposalDeposit: Get<BalanceOf<Self>>;
+
+		/// Blocks a released candidate stays reserved for its miner: nobody else may reveal
+		/// it, unless they committed to it before the miner did.
+		#[pallet::constant]
+		type ReservationPeriod: Get<BlockNumberFor<Self>>;
 
 		/// The fewest blocks between a commit and its reveal (at least 1).
 		#[pallet::constant]
@@ -312,10 +326,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Proposals<T: Config> = StorageMap<_, Twox64Concat, ProposalId, ProposalOf<T>>;
 
-	/// The proposals of each project.
+	/// The proposals of each project, by their index in it (0 for its first, in reveal
+	/// order), so that they can be read a page at a time.
 	#[pallet::storage]
 	pub type ProjectProposals<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, ProjectId, Twox64Concat, ProposalId, ()>;
+		StorageDoubleMap<_, Twox64Concat, ProjectId, Twox64Concat, u32, ProposalId>;
+
+	/// How many proposals each project has (the index its next one gets).
+	#[pallet::storage]
+	pub type ProjectProposalCount<T: Config> =
+		StorageMap<_, Twox64Concat, ProjectId, u32, ValueQuery>;
 
 	/// Running rounds.
 	#[pallet::storage]
@@ -331,6 +351,18 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Candidates<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, ProjectId, Identity, H256, ProposalId>;
+
+	/// Released candidates reserved for their miners: the released proposal and the last
+	/// block of the reservation.
+	#[pallet::storage]
+	pub type Reservations<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		ProjectId,
+		Identity,
+		H256,
+		(ProposalId, BlockNumberFor<T>),
+	>;
 
 	/// The approving proposal of each approved node, to walk back on an overturn.
 	#[pallet::storage]
@@ -384,13 +416,6 @@ pub mod pallet {
 			amount: BalanceOf<T>,
 			/// Why.
 			reason: ForfeitReason,
-		},
-		/// A commitment was not revealed but its project was frozen: its stake returned.
-		CommitmentReturned {
-			/// The miner.
-			who: T::AccountId,
-			/// The commitment.
-			commitment: H256,
 		},
 		/// A proposal was revealed (its claimed score still hidden) and its fee held.
 		Revealed {
@@ -504,9 +529,23 @@ pub mod pallet {
 			proposal: ProposalId,
 			/// The miner.
 			miner: T::AccountId,
-			/// How many tokens were minted (possibly fewer than the reward per approval, or
-			/// none, when the pool cap or the escrow ran out).
-			minted: BalanceOf<T>,
+			/// How many tokens it paid: those minted at the approval (possibly fewer than the
+			/// reward per approval, or none, when the pool cap or the escrow ran out).
+			amount: BalanceOf<T>,
+		},
+		/// An overturned approval's reward, minted at the approval, was burned.
+		RewardBurned {
+			/// The proposal.
+			proposal: ProposalId,
+			/// How many tokens.
+			amount: BalanceOf<T>,
+		},
+		/// A released candidate is reserved for its miner.
+		CandidateReserved {
+			/// The released proposal.
+			proposal: ProposalId,
+			/// The last block of the reservation.
+			until: BlockNumberFor<T>,
 		},
 		/// An approval was challenged.
 		Challenged {
@@ -617,6 +656,10 @@ pub mod pallet {
 		ClaimRevealed,
 		/// The score and salt do not hash to the proposal's claim.
 		ClaimMismatch,
+		/// The candidate was released lately and is reserved for its miner.
+		CandidateReserved,
+		/// The account cannot hold the proposal's storage deposit.
+		CannotPayDeposit,
 	}
 
 	#[pallet::hooks]
@@ -642,6 +685,10 @@ pub mod pallet {
 			assert!(
 				T::DrawDelay::get() >= 2u32.into(),
 				"DrawDelay below 2 lets a round's randomness come from its reveal's block"
+			);
+			assert!(
+				T::ReservationPeriod::get() > T::RevealDelay::get(),
+				"ReservationPeriod too short for a miner to commit and reveal again"
 			);
 			assert!(!T::VerdictCommitPeriod::get().is_zero(), "VerdictCommitPeriod 0");
 			assert!(!T::VerdictRevealPeriod::get().is_zero(), "VerdictRevealPeriod 0");
@@ -775,3 +822,6 @@ pub mod pallet {
 }
 
 use sp_core::H256;
+
+/// The most proposals one page of [`runtime_api::ProposalsApi::project_proposals`] holds.
+pub const MAX_PAGE: u32 = 100;

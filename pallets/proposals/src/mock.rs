@@ -88,6 +88,7 @@ impl pallet_projects::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type ProjectDeposit = ProjectDeposit;
+	type StatusChangeDelay = frame_support::traits::ConstU64<10>;
 	type MaxCidLen = ConstU32<64>;
 	type MaxNameLen = ConstU32<16>;
 	type MaxSymbolLen = ConstU32<8>;
@@ -219,6 +220,8 @@ impl pallet_proposals::Config for Test {
 	type MinStake = frame_support::traits::ConstU64<10>;
 	type MinStakeValue = frame_support::traits::ConstU64<100>;
 	type VerifierFee = frame_support::traits::ConstU64<30>;
+	type ProposalDeposit = frame_support::traits::ConstU64<50>;
+	type ReservationPeriod = frame_support::traits::ConstU64<20>;
 	type RevealDelay = frame_support::traits::ConstU64<1>;
 	type DrawDelay = frame_support::traits::ConstU64<2>;
 	type RevealWindow = frame_support::traits::ConstU64<5>;

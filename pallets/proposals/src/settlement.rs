@@ -11,12 +11,20 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_bonding_curve::TokenRewards;
 use pallet_projects::Lineage;
 use pallet_verifiers::VerifierDuties;
-use sp_runtime::traits::{SaturatedConversion, Saturating, Zero};
+use sp_runtime::traits::{One, SaturatedConversion, Saturating, Zero};
 
 use crate::tally::{beats, below_claim, tally, Tally};
 
 /// The most overturned approvals a revert walks past.
 pub(crate) const MAX_REVERT_WALK: u32 = 64;
+
+/// What becomes of a settled proposal's storage deposit that is not kept.
+pub(crate) enum DepositFate {
+	/// Back to the miner: settled without fault.
+	Return,
+	/// Burned: a fault (rejected, overturned).
+	Burn,
+}
 
 /// What a challenge round found. The approval carries the burden of proof: anything but a
 /// confirming score overturns it.
@@ -95,12 +103,22 @@ impl<T: Config> Pallet<T> {
 			tally.agreeing.iter().chain(tally.undecided.iter()).cloned().collect();
 		Self::pay_fee(id, p, share, &paid)?;
 		match status {
-			ProposalStatus::Rejected(_) => Self::slash_stake(id, p, &tally.agreeing, None)?,
+			ProposalStatus::Rejected(_) => {
+				Self::slash_stake(id, p, &tally.agreeing, None)?;
+				Self::settle_deposit(p, DepositFate::Burn)?;
+			},
 			ProposalStatus::Approved { .. } => {},
-			_ => Self::return_stake(id, p)?,
+			ProposalStatus::Superseded { .. } => Self::return_stake(id, p)?,
+			_ => {
+				Self::return_stake(id, p)?;
+				Self::settle_deposit(p, DepositFate::Return)?;
+			},
 		}
-		if !matches!(status, ProposalStatus::Approved { .. }) && !copied {
-			Candidates::<T>::remove(p.project, p.code.digest);
+		if !matches!(status, ProposalStatus::Approved { .. }) {
+			// A copy holds nothing; a candidate released without fault stays its miner's a
+			// while.
+			let reserve = matches!(status, ProposalStatus::Released(_) | ProposalStatus::Expired);
+			Self::give_up_candidate(id, p, reserve)?;
 		}
 		p.status = status;
 		Self::deposit_event(Event::Settled {
@@ -112,12 +130,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The outcome of an initial round that settled on `score` (the miner claimed `claimed`),
-	/// and what it writes: a frozen project releases it; a score below the claim rejects it;
-	/// otherwise the score becomes a lineage node under the proposal's parent (released when
-	/// the lineage has no room), and when it beats the best by the project's threshold, the
-	/// node becomes the best, is recorded in [`ApprovedNodes`], and the approval's challenge
-	/// window is scheduled (its reward is paid when the window closes unchallenged);
-	/// otherwise the node is `Superseded`.
+	/// and what it writes: a score below the claim rejects it; otherwise the score becomes a
+	/// lineage node under the proposal's parent (released when the lineage has no room), and
+	/// when it beats the best by the project's threshold, the node becomes the best, is
+	/// recorded in [`ApprovedNodes`], the reward is minted into the pallet's account at
+	/// today's price ([`RewardState::Escrowed`]), and the approval's challenge window is
+	/// scheduled (the reward is paid when the window closes unchallenged); otherwise the node
+	/// is `Superseded`. A project frozen during the round changes none of this.
 	fn record_scored_outcome(
 		id: ProposalId,
 		p: &ProposalOf<T>,
@@ -126,9 +145,6 @@ impl<T: Config> Pallet<T> {
 		agreeing: &[T::AccountId],
 		terms: pallet_projects::RoundTerms,
 	) -> Result<StatusOf<T>, DispatchError> {
-		if !T::Projects::is_active(p.project) {
-			return Ok(ProposalStatus::Released(ReleaseReason::ProjectFrozen));
-		}
 		if below_claim(score, claimed, terms.tolerance_bps) {
 			return Ok(ProposalStatus::Rejected(RejectReason::Misclaimed));
 		}
@@ -149,6 +165,14 @@ impl<T: Config> Pallet<T> {
 		}
 		T::Projects::set_best(p.project, node)?;
 		ApprovedNodes::<T>::insert(p.project, node, id);
+		// Priced and minted now, not when the window closes: nobody can move the price
+		// between a public approval and a mint at a known block.
+		let amount = T::Tokens::mint_reward(p.project, &Self::account_id()).unwrap_or_default();
+		let value = if amount.is_zero() {
+			Zero::zero()
+		} else {
+			T::Tokens::value(p.project, amount).unwrap_or_default()
+		};
 		let due = Self::after(T::ChallengeWindow::get())?;
 		Self::schedule(due, Deadline::ChallengeWindow(id))?;
 		Ok(ProposalStatus::Approved {
@@ -159,22 +183,21 @@ impl<T: Config> Pallet<T> {
 			challenge_until: due.saturating_sub(1u32.into()),
 			challenged: false,
 			approvers: BoundedVec::truncate_from(agreeing.to_vec()),
-			reward: RewardState::Pending,
+			reward: RewardState::Escrowed { amount, value },
 		})
 	}
 
-	/// Releases a proposal whose initial round could not be drawn: its stake and its fee
-	/// returned, its candidate's place given up.
+	/// Releases a proposal whose initial round could not be drawn: its stake, its fee and
+	/// its deposit returned, its candidate reserved for it.
 	pub(crate) fn release(
 		id: ProposalId,
 		p: &mut ProposalOf<T>,
 		reason: ReleaseReason,
 	) -> DispatchResult {
-		if Candidates::<T>::get(p.project, p.code.digest) == Some(id) {
-			Candidates::<T>::remove(p.project, p.code.digest);
-		}
+		Self::give_up_candidate(id, p, true)?;
 		Self::return_stake(id, p)?;
 		Self::pay_fee(id, p, Zero::zero(), &[])?;
+		Self::settle_deposit(p, DepositFate::Return)?;
 		p.status = ProposalStatus::Released(reason);
 		Self::deposit_event(Event::Settled {
 			proposal: id,
@@ -203,14 +226,70 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Returns an approval's stake and mints its reward.
+	/// Returns an approval's stake and pays its escrowed reward (a miner account that can no
+	/// longer take it loses it: it is burned).
 	pub(crate) fn pay_reward(id: ProposalId, p: &mut ProposalOf<T>) -> DispatchResult {
 		Self::return_stake(id, p)?;
-		let minted = T::Tokens::mint_reward(p.project, &p.proposer).unwrap_or_default();
-		if let ProposalStatus::Approved { ref mut reward, .. } = p.status {
-			*reward = RewardState::Paid(minted);
+		let ProposalStatus::Approved { ref mut reward, .. } = p.status else { return Ok(()) };
+		let RewardState::Escrowed { amount, .. } = *reward else { return Ok(()) };
+		let mut paid = amount;
+		if !Self::give_back(p.project, &p.proposer, amount) {
+			T::Tokens::burn(p.project, &Self::account_id(), amount)?;
+			paid = Zero::zero();
 		}
-		Self::deposit_event(Event::RewardPaid { proposal: id, miner: p.proposer.clone(), minted });
+		*reward = RewardState::Paid(paid);
+		Self::deposit_event(Event::RewardPaid {
+			proposal: id,
+			miner: p.proposer.clone(),
+			amount: paid,
+		});
+		Ok(())
+	}
+
+	/// Gives up proposal `id`'s hold on its candidate (nothing when it holds none, as a
+	/// copy); when `reserve`, the candidate stays reserved for its miner for
+	/// `ReservationPeriod` blocks ([`Reservations`]).
+	pub(crate) fn give_up_candidate(
+		id: ProposalId,
+		p: &ProposalOf<T>,
+		reserve: bool,
+	) -> DispatchResult {
+		if Candidates::<T>::get(p.project, p.code.digest) != Some(id) {
+			return Ok(());
+		}
+		Candidates::<T>::remove(p.project, p.code.digest);
+		if reserve {
+			let due = Self::after(T::ReservationPeriod::get())?;
+			Self::schedule(due, Deadline::Unreserve(id))?;
+			// `due` is after now (qed).
+			let until = due.saturating_sub(One::one());
+			Reservations::<T>::insert(p.project, p.code.digest, (id, until));
+			Self::deposit_event(Event::CandidateReserved { proposal: id, until });
+		}
+		Ok(())
+	}
+
+	/// Returns or burns what is left of a proposal's storage deposit, or keeps it held.
+	pub(crate) fn settle_deposit(p: &mut ProposalOf<T>, fate: DepositFate) -> DispatchResult {
+		let reason: T::RuntimeHoldReason = HoldReason::ProposalDeposit.into();
+		if p.deposit.is_zero() {
+			return Ok(());
+		}
+		match fate {
+			DepositFate::Return => {
+				T::Currency::release(&reason, &p.proposer, p.deposit, Precision::Exact)?;
+			},
+			DepositFate::Burn => {
+				T::Currency::burn_held(
+					&reason,
+					&p.proposer,
+					p.deposit,
+					Precision::Exact,
+					frame_support::traits::tokens::Fortitude::Force,
+				)?;
+			},
+		}
+		p.deposit = Zero::zero();
 		Ok(())
 	}
 
@@ -228,6 +307,7 @@ impl<T: Config> Pallet<T> {
 			previous_score,
 			challenge_until,
 			ref approvers,
+			reward,
 			..
 		} = p.status
 		else {
@@ -271,15 +351,21 @@ impl<T: Config> Pallet<T> {
 		p.status = ProposalStatus::Overturned { node, previous_best };
 		p.verified_score = score.or(p.verified_score);
 		Self::slash_stake(id, p, &tally.agreeing, Some(&challenger))?;
+		Self::settle_deposit(p, DepositFate::Burn)?;
+		if let RewardState::Escrowed { amount, .. } = reward {
+			if !amount.is_zero() {
+				T::Tokens::burn(p.project, &Self::account_id(), amount)?;
+				Self::deposit_event(Event::RewardBurned { proposal: id, amount });
+			}
+		}
 		if approvers_wrong {
+			// Each approver risks at least the reward its approval would have released.
 			for v in approvers.iter() {
-				T::Verifiers::note_deviant(v);
+				T::Verifiers::note_wrong_approval(v, reward.value());
 			}
 		}
 		T::Currency::release(&reason, &challenger, bond, Precision::Exact)?;
-		if Candidates::<T>::get(p.project, p.code.digest) == Some(id) {
-			Candidates::<T>::remove(p.project, p.code.digest);
-		}
+		Self::give_up_candidate(id, p, false)?;
 		Self::deposit_event(Event::Overturned { proposal: id, best: now_best });
 		Ok(())
 	}

@@ -15,6 +15,7 @@ mod arithmetic;
 mod attacks;
 mod challenges;
 mod commit_reveal;
+mod fair_play;
 mod fees;
 mod happy_path;
 mod offchain;
@@ -29,6 +30,8 @@ const STAKE: u64 = 100;
 const MINER: u8 = 2;
 const RIVAL: u8 = 3;
 const CHALLENGER: u8 = 4;
+/// Blocks a released candidate stays reserved for its miner (`ReservationPeriod`).
+const RESERVATION: u64 = 20;
 
 fn curve() -> CurveParams<u64> {
 	CurveParams {
@@ -46,7 +49,8 @@ fn runner(n: u8) -> sr25519::Pair {
 }
 
 /// A project by account 1 (quorum 3, tolerance 1 %, threshold 0.5 %, baseline -997 900),
-/// `verifiers` verifiers (accounts 10, 11, ...) with bonds of 1 000, and 300 tokens each for
+/// `verifiers` verifiers (accounts 10, 11, ...) with bonds of 100 000 (worth more than the
+/// reward), and 300 tokens each for
 /// the miner and the rival.
 fn setup(verifiers: u8) -> ProjectId {
 	let project = pallet_projects::NextProjectId::<Test>::get();
@@ -61,7 +65,7 @@ fn setup(verifiers: u8) -> ProjectId {
 	for n in 10..10 + verifiers {
 		assert_ok!(Verifiers::register(
 			RuntimeOrigin::signed(account(n)),
-			1_000,
+			100_000,
 			runner(n).public(),
 			Evaluators::ALL
 		));

@@ -4,11 +4,11 @@
 use super::*;
 use frame_support::{
 	ensure,
-	traits::{fungible::InspectHold, fungibles::Inspect},
+	traits::{fungible::InspectHold, fungibles::Inspect, Get},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_projects::Lineage;
-use sp_runtime::traits::{CheckedAdd, Convert, One, Saturating};
+use sp_runtime::traits::{CheckedAdd, Convert, One, Saturating, Zero};
 
 type Check = Result<(), sp_runtime::TryRuntimeError>;
 
@@ -24,7 +24,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The stake account holds every stake it owes (commitments, verifying proposals,
-	/// approvals whose reward is pending), each project's token separately.
+	/// approvals whose reward is pending) and every escrowed reward, each project's token
+	/// separately.
 	fn check_stakes() -> Check {
 		let mut owed = alloc::vec::Vec::<(ProjectId, BalanceOf<T>)>::new();
 		let mut owe = |project: ProjectId, amount: BalanceOf<T>| -> Result<(), &'static str> {
@@ -37,8 +38,16 @@ impl<T: Config> Pallet<T> {
 		for (_, record) in Commitments::<T>::iter() {
 			owe(record.project, record.stake)?;
 		}
+		// Every proposal is listed once, under its project, below the project's count.
+		let mut listed = 0u32;
+		let mut seen = alloc::collections::BTreeSet::new();
+		for (project, index, id) in ProjectProposals::<T>::iter() {
+			ensure!(index < ProjectProposalCount::<T>::get(project), "listed past the count");
+			let p = Proposals::<T>::get(id).ok_or("a listed proposal that does not exist")?;
+			ensure!(p.project == project && seen.insert(id), "a proposal listed wrongly");
+		}
 		for (id, p) in Proposals::<T>::iter() {
-			ensure!(ProjectProposals::<T>::contains_key(p.project, id), "proposal not listed");
+			listed = listed.checked_add(1).ok_or("proposals overflow")?;
 			let held = match &p.status {
 				ProposalStatus::Verifying => {
 					ensure!(
@@ -57,7 +66,12 @@ impl<T: Config> Pallet<T> {
 							== Rounds::<T>::get(id).is_some_and(|r| r.kind == RoundKind::Challenge),
 						"challenged flag differs from a running challenge round"
 					);
-					*reward == RewardState::Pending
+					if let RewardState::Escrowed { amount, .. } = reward {
+						owe(p.project, *amount)?;
+						true
+					} else {
+						false
+					}
 				},
 				_ => {
 					ensure!(!Rounds::<T>::contains_key(id), "a settled proposal has a round");
@@ -68,6 +82,7 @@ impl<T: Config> Pallet<T> {
 				owe(p.project, p.stake)?;
 			}
 		}
+		ensure!(listed as usize == seen.len(), "a proposal that is not listed");
 		let account = Self::account_id();
 		for (project, sum) in owed {
 			let has = T::Assets::balance(T::ProjectAssetId::convert(project), &account);
@@ -76,13 +91,30 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Each miner's verification-fee hold is the sum of the fees of its verifying proposals;
-	/// no claim is visible before its round's commit phase is over, and every proposal that
-	/// settled on its merit has its claim revealed.
+	/// Each miner's verification-fee hold is the sum of the fees of its verifying proposals,
+	/// and its deposit hold the sum of its proposals' deposits; a deposit is held exactly
+	/// while its proposal verifies or has a lineage node that is not overturned; no claim is
+	/// visible before its round's commit phase is over, and every proposal that settled on
+	/// its merit has its claim revealed.
 	fn check_fees_and_claims() -> Check {
 		let now = frame_system::Pallet::<T>::block_number();
 		let mut fees = alloc::vec::Vec::<(T::AccountId, BalanceOf<T>)>::new();
+		let mut deposits = alloc::vec::Vec::<(T::AccountId, BalanceOf<T>)>::new();
 		for (id, p) in Proposals::<T>::iter() {
+			let keeps_deposit = matches!(
+				p.status,
+				ProposalStatus::Verifying
+					| ProposalStatus::Approved { .. }
+					| ProposalStatus::Superseded { .. }
+			);
+			ensure!(
+				keeps_deposit != p.deposit.is_zero() || T::ProposalDeposit::get().is_zero(),
+				"a deposit held by a proposal that should not hold one, or the reverse"
+			);
+			match deposits.iter_mut().find(|(w, _)| *w == p.proposer) {
+				Some((_, sum)) => *sum = sum.checked_add(&p.deposit).ok_or("deposits overflow")?,
+				None => deposits.push((p.proposer.clone(), p.deposit)),
+			}
 			match &p.status {
 				ProposalStatus::Verifying => {
 					match fees.iter_mut().find(|(w, _)| *w == p.proposer) {
@@ -107,6 +139,10 @@ impl<T: Config> Pallet<T> {
 		for (who, sum) in fees.iter() {
 			let held = T::Currency::balance_on_hold(&HoldReason::VerificationFee.into(), who);
 			ensure!(held == *sum, "a miner's fee hold differs from its verifying fees");
+		}
+		for (who, sum) in deposits.iter() {
+			let held = T::Currency::balance_on_hold(&HoldReason::ProposalDeposit.into(), who);
+			ensure!(held == *sum, "a miner's deposit hold differs from its proposals' deposits");
 		}
 		Ok(())
 	}
@@ -146,8 +182,22 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Each candidate is held by a verifying or approved proposal of its project.
+	/// Each candidate is held by a verifying or approved proposal of its project, and each
+	/// reservation by a released (or expired) proposal of its project whose candidate nobody
+	/// holds.
 	fn check_candidates() -> Check {
+		for (project, digest, (id, _)) in Reservations::<T>::iter() {
+			let p = Proposals::<T>::get(id).ok_or("a reservation of no proposal")?;
+			ensure!(p.project == project && p.code.digest == digest, "reservation mismatch");
+			ensure!(
+				matches!(p.status, ProposalStatus::Released(_) | ProposalStatus::Expired),
+				"a reservation of a proposal that was not released"
+			);
+			ensure!(
+				!Candidates::<T>::contains_key(project, digest),
+				"a reserved candidate that a proposal holds"
+			);
+		}
 		for (project, digest, id) in Candidates::<T>::iter() {
 			let p = Proposals::<T>::get(id).ok_or("a candidate of no proposal")?;
 			ensure!(p.project == project && p.code.digest == digest, "candidate mismatch");
@@ -222,7 +272,7 @@ impl<T: Config> Pallet<T> {
 			if let ProposalStatus::Approved {
 				challenge_until,
 				challenged: false,
-				reward: RewardState::Pending,
+				reward: RewardState::Escrowed { .. },
 				..
 			} = p.status
 			{
@@ -234,6 +284,15 @@ impl<T: Config> Pallet<T> {
 					"a pending approval without its challenge window's end"
 				);
 			}
+		}
+		for (_, _, (id, until)) in Reservations::<T>::iter() {
+			ensure!(
+				live(
+					Deadline::Unreserve(id),
+					Some(until.saturating_add(BlockNumberFor::<T>::one()))
+				),
+				"a reservation without its end"
+			);
 		}
 		Ok(())
 	}

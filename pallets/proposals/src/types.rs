@@ -215,8 +215,6 @@ pub enum ReleaseReason {
 	NoAgreement,
 	/// Fewer verifiers were eligible than the project's quorum.
 	NoQuorum,
-	/// The project was frozen while the proposal was verified.
-	ProjectFrozen,
 	/// The project's lineage has no room for the node (`MaxPathLen`).
 	LineageFull,
 }
@@ -235,10 +233,28 @@ pub enum ReleaseReason {
 	MaxEncodedLen,
 )]
 pub enum RewardState<Balance> {
-	/// The challenge window is open (or a challenge is running): stake still held.
-	Pending,
-	/// Paid: the stake returned and this many tokens minted.
+	/// The challenge window is open (or a challenge is running): the stake is held, and the
+	/// reward was minted at the approval into the pallet's account, priced then: `amount`
+	/// tokens, which cost the project's escrow `value` in the native currency. It is paid
+	/// when the window closes, burned if the approval is overturned.
+	Escrowed {
+		/// The tokens minted.
+		amount: Balance,
+		/// What their mint cost the escrow: each approver's bond at risk is at least this.
+		value: Balance,
+	},
+	/// Paid: the stake returned and this many tokens moved to the miner.
 	Paid(Balance),
+}
+
+impl<Balance: Copy + Default> RewardState<Balance> {
+	/// The native worth of the reward as priced at the approval (zero once paid).
+	pub fn value(&self) -> Balance {
+		match self {
+			RewardState::Escrowed { value, .. } => *value,
+			RewardState::Paid(_) => Balance::default(),
+		}
+	}
 }
 
 /// Where a proposal is.
@@ -336,6 +352,11 @@ pub struct Proposal<
 	/// The verification fee held from the miner in the native currency until the initial
 	/// round settles (then paid to the verifiers that earned it, the rest returned).
 	pub fee: Balance,
+	/// The storage deposit still held from the miner in the native currency: held at the
+	/// reveal, returned when the proposal settles without fault and without a lineage node,
+	/// kept held for as long as its lineage node exists (forever), burned on a fault
+	/// (rejected, overturned). Zero once returned or burned.
+	pub deposit: Balance,
 	/// When it was committed.
 	pub committed_at: BlockNumber,
 	/// When it was revealed.
@@ -436,6 +457,8 @@ pub enum Deadline {
 	ChallengeWindow(pallet_projects::ProposalId),
 	/// A round's draw: its seed and verifiers.
 	Draw(pallet_projects::ProposalId),
+	/// A released candidate's reservation for its miner ends.
+	Unreserve(pallet_projects::ProposalId),
 }
 
 impl Deadline {

@@ -127,6 +127,13 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// `reap`: `who`'s slot, once it has no active bond and its unbonding delay has passed.
+	pub(crate) fn do_reap(who: T::AccountId) -> DispatchResult {
+		let info = Verifiers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+		ensure!(info.bond.is_zero(), Error::<T>::StillBonded);
+		Self::do_withdraw_unbonded(who)
+	}
+
 	/// `rejoin`.
 	pub(crate) fn do_rejoin(who: T::AccountId) -> DispatchResult {
 		Verifiers::<T>::try_mutate(&who, |info| -> DispatchResult {
@@ -174,14 +181,15 @@ impl<T: Config> Pallet<T> {
 		T::PalletId::get().into_account_truncating()
 	}
 
-	/// Burns `SlashShare` of `who`'s held bond (active bond first, then unbonding) and returns
-	/// how much. An active bond left below the minimum starts unbonding in full.
-	fn slash(who: &T::AccountId, reason: SlashReason) -> BalanceOf<T> {
+	/// Burns `SlashShare` of `who`'s held bond, or `at_least` if that is more (all of it at
+	/// most), active bond first, then unbonding, and returns how much. An active bond left
+	/// below the minimum starts unbonding in full.
+	fn slash(who: &T::AccountId, reason: SlashReason, at_least: BalanceOf<T>) -> BalanceOf<T> {
 		let Some(mut info) = Verifiers::<T>::get(who) else { return Zero::zero() };
 		let unbonding = info.unbonding.map_or(Zero::zero(), |u| u.amount);
 		// bond + unbonding is what is held (a `try_state` invariant), so it fits (qed).
 		let held = info.bond.saturating_add(unbonding);
-		let due = T::SlashShare::get().mul_floor(held);
+		let due = T::SlashShare::get().mul_floor(held).max(at_least).min(held);
 		let burned = T::Currency::burn_held(
 			&HoldReason::VerifierBond.into(),
 			who,
@@ -231,16 +239,19 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Draws `quorum` verifiers for a round from `seed`: without replacement, each draw
-	/// weighted by active bond, among the active verifiers with a bond that are not in
-	/// `exclude` (the proposer, a challenger). The same seed and registry give the same verifiers in the same order.
-	/// Walks every verifier once per draw: at most `MaxVerifiers * quorum` steps.
+	/// weighted by active bond, among the active verifiers whose runners have the evaluator
+	/// `needs`, whose active bond is non-zero and at least `min_bond`, and that are not in
+	/// `exclude` (the proposer, a challenger). The same seed and registry give the same
+	/// verifiers in the same order. Walks every verifier once per draw: at most
+	/// `MaxVerifiers * quorum` steps.
 	pub fn select_verifiers(
 		seed: &[u8; 32],
 		quorum: u32,
 		exclude: &[T::AccountId],
 		needs: EvaluatorKind,
+		min_bond: u128,
 	) -> Result<alloc::vec::Vec<T::AccountId>, Error<T>> {
-		Self::select_at_least(seed, quorum, quorum, exclude, needs)
+		Self::select_at_least(seed, quorum, quorum, exclude, needs, min_bond)
 	}
 
 	/// Draws like [`Pallet::select_verifiers`], but when fewer than `quorum` verifiers are
@@ -252,12 +263,14 @@ impl<T: Config> Pallet<T> {
 		minimum: u32,
 		exclude: &[T::AccountId],
 		needs: EvaluatorKind,
+		min_bond: u128,
 	) -> Result<alloc::vec::Vec<T::AccountId>, Error<T>> {
 		let mut eligible: alloc::vec::Vec<(T::AccountId, u128)> = Verifiers::<T>::iter()
 			.filter(|(who, info)| {
 				!exclude.contains(who)
 					&& info.status == VerifierStatus::Active
 					&& !info.bond.is_zero()
+					&& info.bond.saturated_into::<u128>() >= min_bond
 					&& info.evaluators.has(needs)
 			})
 			.map(|(who, info)| (who, info.bond.saturated_into::<u128>()))
@@ -351,8 +364,9 @@ impl<T: Config> VerifierRegistry<T::AccountId> for Pallet<T> {
 		minimum: u32,
 		exclude: &[T::AccountId],
 		needs: EvaluatorKind,
+		min_bond: u128,
 	) -> Result<alloc::vec::Vec<T::AccountId>, DispatchError> {
-		Self::select_at_least(seed, quorum, minimum, exclude, needs).map_err(Into::into)
+		Self::select_at_least(seed, quorum, minimum, exclude, needs, min_bond).map_err(Into::into)
 	}
 
 	fn runner_key(who: &T::AccountId) -> Option<RunnerKey> {
@@ -420,7 +434,7 @@ impl<T: Config> VerifierDuties<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			info.stats.deviant = info.stats.deviant.saturating_add(1);
 			info.missed_in_row = 0;
 		});
-		Self::slash(who, SlashReason::Deviant)
+		Self::slash(who, SlashReason::Deviant, Zero::zero())
 	}
 
 	fn note_missed(who: &T::AccountId) -> BalanceOf<T> {
@@ -438,6 +452,14 @@ impl<T: Config> VerifierDuties<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		if chilled {
 			Self::deposit_event(Event::Chilled { who: who.clone() });
 		}
-		Self::slash(who, SlashReason::Missed)
+		Self::slash(who, SlashReason::Missed, Zero::zero())
+	}
+
+	fn note_wrong_approval(who: &T::AccountId, at_least: BalanceOf<T>) -> BalanceOf<T> {
+		Self::update(who, |info| {
+			info.stats.deviant = info.stats.deviant.saturating_add(1);
+			info.missed_in_row = 0;
+		});
+		Self::slash(who, SlashReason::WrongApproval, at_least)
 	}
 }

@@ -88,19 +88,24 @@ pub trait VerifierDuties<AccountId, Balance> {
 	/// `who` did not do its duty in time: slashes like `note_deviant`, and chills it after
 	/// `MaxMissedInRow` in a row. Returns how much was slashed.
 	fn note_missed(who: &AccountId) -> Balance;
+	/// `who` approved a proposal that a challenge round proved wrong: counts as deviant and
+	/// slashes (burns) `SlashShare` of its bond or `at_least`, whichever is more (all of its
+	/// bond at most). Returns how much was slashed.
+	fn note_wrong_approval(who: &AccountId, at_least: Balance) -> Balance;
 }
 
 /// What the proposals pallet asks of the verifier registry for a round.
 pub trait VerifierRegistry<AccountId> {
-	/// Draws `quorum` verifiers whose runners have the evaluator `needs` from `seed`, none of
-	/// `exclude`; when fewer are eligible, all of them if they are at least `minimum` (see
-	/// [`Pallet::select_at_least`]).
+	/// Draws `quorum` verifiers whose runners have the evaluator `needs` and whose active
+	/// bond is at least `min_bond` from `seed`, none of `exclude`; when fewer are eligible,
+	/// all of them if they are at least `minimum` (see [`Pallet::select_at_least`]).
 	fn select(
 		seed: &[u8; 32],
 		quorum: u32,
 		minimum: u32,
 		exclude: &[AccountId],
 		needs: pallet_projects::EvaluatorKind,
+		min_bond: u128,
 	) -> Result<alloc::vec::Vec<AccountId>, sp_runtime::DispatchError>;
 	/// The runner key `who` registered, if it is a verifier.
 	fn runner_key(who: &AccountId) -> Option<RunnerKey>;
@@ -426,6 +431,8 @@ pub mod pallet {
 		AmountAboveBond,
 		/// Nothing is unbonding.
 		NothingUnbonding,
+		/// The verifier still has an active bond: only the verifier itself may unbond it.
+		StillBonded,
 		/// The unbonding delay has not passed.
 		StillUnbonding,
 		/// `MaxVerifiers` verifiers are registered already.
@@ -534,6 +541,20 @@ pub mod pallet {
 		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_withdraw_unbonded(who)
+		}
+
+		/// Frees the slot of `who`, a verifier with no active bond whose unbonding delay has
+		/// passed: its unbonded funds go back to it and it is removed. Anyone may call it, so
+		/// that a verifier that walked away does not keep its slot (`MaxVerifiers`) or its
+		/// runner key. It does what `withdraw_unbonded` does, so it is weighed like it.
+		///
+		/// Origin: signed, anyone. Errors: `NotRegistered`, `StillBonded`,
+		/// `NothingUnbonding`, `StillUnbonding`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		pub fn reap(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_reap(who)
 		}
 
 		/// Asks to be picked for rounds again after being chilled; the count of missed duties

@@ -254,10 +254,10 @@ fn selection_is_deterministic_distinct_and_never_the_proposer() {
 			assert_ok!(register(who, 100 * who, who as u8));
 		}
 		let seed = [7u8; 32];
-		let picked = Registry::select_verifiers(&seed, 3, &[1], EvaluatorKind::Wasm).unwrap();
+		let picked = Registry::select_verifiers(&seed, 3, &[1], EvaluatorKind::Wasm, 0).unwrap();
 		assert_eq!(picked.len(), 3);
 		assert_eq!(
-			Registry::select_verifiers(&seed, 3, &[1], EvaluatorKind::Wasm).unwrap(),
+			Registry::select_verifiers(&seed, 3, &[1], EvaluatorKind::Wasm, 0).unwrap(),
 			picked
 		);
 		assert!(!picked.contains(&1));
@@ -267,20 +267,20 @@ fn selection_is_deterministic_distinct_and_never_the_proposer() {
 		assert_eq!(unique.len(), 3);
 		// Other seeds give other draws.
 		let draws: std::collections::BTreeSet<Vec<u64>> = (0..20u8)
-			.map(|s| Registry::select_verifiers(&[s; 32], 3, &[1], EvaluatorKind::Wasm).unwrap())
+			.map(|s| Registry::select_verifiers(&[s; 32], 3, &[1], EvaluatorKind::Wasm, 0).unwrap())
 			.collect();
 		assert!(draws.len() > 1);
 		// All four others when the quorum asks for all; an error when it asks for more.
 		assert_eq!(
-			Registry::select_verifiers(&seed, 4, &[1], EvaluatorKind::Wasm).unwrap().len(),
+			Registry::select_verifiers(&seed, 4, &[1], EvaluatorKind::Wasm, 0).unwrap().len(),
 			4
 		);
 		assert!(matches!(
-			Registry::select_verifiers(&seed, 5, &[1], EvaluatorKind::Wasm),
+			Registry::select_verifiers(&seed, 5, &[1], EvaluatorKind::Wasm, 0),
 			Err(Error::<Test>::NotEnoughVerifiers)
 		));
 		assert_eq!(
-			Registry::select_verifiers(&seed, 5, &[99], EvaluatorKind::Wasm).unwrap().len(),
+			Registry::select_verifiers(&seed, 5, &[99], EvaluatorKind::Wasm, 0).unwrap().len(),
 			5
 		);
 	});
@@ -312,16 +312,17 @@ fn only_verifiers_whose_runners_have_the_evaluator_are_drawn() {
 		// However large their bonds, runners without candle-gpt are never drawn for it.
 		for s in 0..=255u8 {
 			assert_eq!(
-				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::CandleGpt).unwrap(),
+				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::CandleGpt, 0)
+					.unwrap(),
 				vec![2]
 			);
 		}
 		assert!(matches!(
-			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::CandleGpt),
+			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::CandleGpt, 0),
 			Err(Error::<Test>::NotEnoughVerifiers)
 		));
 		assert_eq!(
-			Registry::select_verifiers(&[0; 32], 3, &[99], EvaluatorKind::Wasm).unwrap().len(),
+			Registry::select_verifiers(&[0; 32], 3, &[99], EvaluatorKind::Wasm, 0).unwrap().len(),
 			3
 		);
 		// A verifier adds an evaluator to its runner and says so.
@@ -339,7 +340,9 @@ fn only_verifiers_whose_runners_have_the_evaluator_are_drawn() {
 		assert_ok!(Registry::set_evaluators(RuntimeOrigin::signed(1), Evaluators::ALL));
 		assert_eq!(Verifiers::<Test>::get(1).unwrap().evaluators, Evaluators::ALL);
 		assert_eq!(
-			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::CandleGpt).unwrap().len(),
+			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::CandleGpt, 0)
+				.unwrap()
+				.len(),
 			2
 		);
 		check();
@@ -356,12 +359,12 @@ fn selection_skips_chilled_and_fully_unbonded_verifiers() {
 		Verifiers::<Test>::mutate(3, |i| i.as_mut().unwrap().status = VerifierStatus::Chilled);
 		for s in 0..10u8 {
 			assert_eq!(
-				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm).unwrap(),
+				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm, 0).unwrap(),
 				vec![1]
 			);
 		}
 		assert!(matches!(
-			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::Wasm),
+			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::Wasm, 0),
 			Err(Error::<Test>::NotEnoughVerifiers)
 		));
 	});
@@ -374,7 +377,7 @@ fn selection_is_weighted_by_bond() {
 		assert_ok!(register(2, 9_900, 2));
 		let big_first = (0..=255u8)
 			.filter(|s| {
-				Registry::select_verifiers(&[*s; 32], 1, &[99], EvaluatorKind::Wasm).unwrap()
+				Registry::select_verifiers(&[*s; 32], 1, &[99], EvaluatorKind::Wasm, 0).unwrap()
 					== vec![2]
 			})
 			.count();
@@ -435,7 +438,7 @@ fn missing_duties_in_a_row_chills_until_the_verifier_rejoins() {
 		// Chilled: not picked.
 		for s in 0..10u8 {
 			assert_eq!(
-				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm).unwrap(),
+				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm, 0).unwrap(),
 				vec![2]
 			);
 		}
@@ -450,7 +453,7 @@ fn missing_duties_in_a_row_chills_until_the_verifier_rejoins() {
 		let info = Verifiers::<Test>::get(1).unwrap();
 		assert_eq!((info.status, info.missed_in_row), (VerifierStatus::Active, 0));
 		assert_eq!(
-			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::Wasm).unwrap().len(),
+			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::Wasm, 0).unwrap().len(),
 			2
 		);
 		check();
@@ -517,7 +520,7 @@ fn a_slash_that_leaves_the_bond_below_the_minimum_unbonds_the_rest() {
 		// No longer picked.
 		for s in 0..10u8 {
 			assert_eq!(
-				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm).unwrap(),
+				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm, 0).unwrap(),
 				vec![2]
 			);
 		}
@@ -620,4 +623,51 @@ fn a_genesis_verifier_below_the_minimum_bond_fails_the_genesis() {
 #[should_panic(expected = "cannot register")]
 fn genesis_verifiers_share_no_runner_key() {
 	genesis_ext(Admission::Permissionless, vec![], vec![(1, 100, key(1)), (2, 100, key(1))]);
+}
+
+#[test]
+fn a_verifier_with_no_active_bond_gives_up_its_slot_after_the_unbonding_delay() {
+	open_ext().execute_with(|| {
+		// The registry is full (5 slots); verifier 1 unbonds everything and walks away.
+		for who in [1, 2, 3, 5, 6] {
+			assert_ok!(register(who, 500, who as u8));
+		}
+		assert_noop!(register(7, 500, 7), Error::<Test>::TooManyVerifiers);
+		assert_ok!(Registry::unbond(RuntimeOrigin::signed(1), 500));
+		let reap = |by: u64, who: u64| Registry::reap(RuntimeOrigin::signed(by), who);
+		// Not before the delay, never a bonded verifier, never a stranger's empty record.
+		assert_noop!(reap(6, 1), Error::<Test>::StillUnbonding);
+		assert_noop!(reap(6, 2), Error::<Test>::StillBonded);
+		assert_noop!(reap(6, 9), Error::<Test>::NotRegistered);
+		assert_noop!(Registry::reap(RuntimeOrigin::none(), 1), DispatchError::BadOrigin);
+		run_to_block(11);
+		// Anyone frees the slot; the funds go back to their owner.
+		let free = Balances::balance(&1);
+		assert_ok!(reap(6, 1));
+		assert_eq!(Balances::balance(&1), free + 500);
+		assert_eq!(held(1), 0);
+		assert!(Verifiers::<Test>::get(1).is_none());
+		assert!(RunnerKeys::<Test>::get(key(1)).is_none());
+		assert_eq!(last_event(), Event::Deregistered { who: 1 });
+		assert_ok!(register(7, 500, 7));
+		check();
+	});
+}
+
+#[test]
+fn only_verifiers_whose_bond_covers_the_stakes_at_risk_are_drawn() {
+	open_ext().execute_with(|| {
+		for who in [1, 2, 3, 5] {
+			assert_ok!(register(who, 100 * who, who as u8));
+		}
+		for s in 0..20u8 {
+			let picked =
+				Registry::select_verifiers(&[s; 32], 2, &[99], EvaluatorKind::Wasm, 300).unwrap();
+			assert!(picked.iter().all(|who| *who >= 3), "{picked:?}");
+		}
+		assert!(matches!(
+			Registry::select_verifiers(&[0; 32], 3, &[99], EvaluatorKind::Wasm, 300),
+			Err(Error::<Test>::NotEnoughVerifiers)
+		));
+	});
 }

@@ -158,4 +158,6 @@ pub enum SlashReason {
 	Deviant,
 	/// It did not commit or reveal its verdict in time.
 	Missed,
+	/// It approved a proposal that a challenge round proved wrong.
+	WrongApproval,
 }

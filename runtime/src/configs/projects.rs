@@ -4,7 +4,7 @@
 use frame_support::{parameter_types, traits::ConstU32};
 use frame_system::EnsureRoot;
 
-use crate::{AccountId, Balance, Balances, BondingCurve, Runtime, RuntimeHoldReason, UNIT};
+use crate::{AccountId, Balance, Balances, BondingCurve, Runtime, RuntimeHoldReason, HOURS, UNIT};
 
 parameter_types! {
 	/// Held from a project's creator while the project exists.
@@ -25,6 +25,9 @@ impl pallet_projects::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type ProjectDeposit = ProjectDeposit;
+	// An hour between a creator's freezes and unfreezes: longer than a round's phases, so
+	// that a creator cannot time its project's status around them.
+	type StatusChangeDelay = ConstU32<{ HOURS }>;
 	// A CIDv1 in base32 is 59 characters; room for longer multihashes.
 	type MaxCidLen = ConstU32<128>;
 	// Both stay within pallet-assets' `StringLimit` (50), which stores them as metadata.

@@ -26,6 +26,13 @@ parameter_types! {
 	/// `tests/polkadot-js/proposals.test.mjs`). A proposal holds `quorum` times this from its
 	/// reveal to its settlement.
 	pub const VerifierFee: Balance = UNIT / 10;
+	/// A revealed proposal's storage deposit: its record (under 1 KiB at most, with the
+	/// largest committee) and its lineage node (about 200 bytes) at 0.1 POI. Returned when
+	/// it settles without fault and without a node; held for as long as its node exists.
+	pub const ProposalDeposit: Balance = UNIT / 10;
+	/// A candidate released without fault stays reserved for its miner for ten minutes:
+	/// time to commit and reveal it again.
+	pub const ReservationPeriod: BlockNumber = 10 * MINUTES;
 	/// A reveal comes at least one block after its commit.
 	pub const RevealDelay: BlockNumber = 1;
 	/// And at most ten minutes after it.
@@ -72,6 +79,8 @@ impl pallet_proposals::Config for Runtime {
 	type MinStake = MinStake;
 	type MinStakeValue = MinStakeValue;
 	type VerifierFee = VerifierFee;
+	type ProposalDeposit = ProposalDeposit;
+	type ReservationPeriod = ReservationPeriod;
 	type RevealDelay = RevealDelay;
 	type DrawDelay = DrawDelay;
 	type RevealWindow = RevealWindow;

@@ -34,10 +34,28 @@ fn the_runtime_api_lists_a_project_s_proposals_and_a_verifier_s_jobs() {
 		let project = setup(4);
 		let a = propose(MINER, project, 0, 1, -990_000);
 		let b = propose(RIVAL, project, 0, 2, -991_000);
-		let listed: Vec<ProposalId> =
-			Props::proposals_of(project).into_iter().map(|(id, _)| id).collect();
-		assert_eq!(listed, vec![a, b]);
-		assert!(Props::proposals_of(project + 1).is_empty());
+		let page = |start, limit| -> Vec<ProposalId> {
+			Props::proposals_of(project, start, limit).into_iter().map(|(id, _)| id).collect()
+		};
+		assert_eq!(page(0, 10), vec![a, b]);
+		// Pages: one, then the last (shorter) one, then nothing.
+		assert_eq!(page(0, 1), vec![a]);
+		assert_eq!(page(1, 5), vec![b]);
+		assert!(page(2, 2).is_empty());
+		assert!(page(u32::MAX, u32::MAX).is_empty());
+		assert!(page(0, 0).is_empty());
+		assert!(Props::proposals_of(project + 1, 0, 10).is_empty());
+		// A page never holds more than `MAX_PAGE`.
+		let count = ProjectProposalCount::<Test>::get(project);
+		ProjectProposalCount::<Test>::insert(project, u32::MAX);
+		for index in 2..MAX_PAGE + 5 {
+			ProjectProposals::<Test>::insert(project, index, a);
+		}
+		assert_eq!(page(0, u32::MAX).len(), MAX_PAGE as usize);
+		ProjectProposalCount::<Test>::insert(project, count);
+		for index in 2..MAX_PAGE + 5 {
+			ProjectProposals::<Test>::remove(project, index);
+		}
 		let v = assigned(a)[0].clone();
 		let jobs = Props::jobs_of(&v);
 		let job = jobs.iter().find(|j| j.proposal == a).expect("a job for a");

@@ -162,7 +162,7 @@ fn a_flood_of_two_thousand_commits_does_not_stop_an_honest_proposal() {
 		run_to_block(18);
 		assert!(matches!(
 			status(id),
-			ProposalStatus::Approved { reward: RewardState::Pending, .. }
+			ProposalStatus::Approved { reward: RewardState::Escrowed { .. }, .. }
 		));
 		run_to_block(19);
 		assert!(matches!(
@@ -525,7 +525,7 @@ fn a_runner_without_the_project_s_evaluator_is_never_drawn_for_it() {
 		// A third capable runner makes the quorum; the wasm-only ones stay out of it.
 		assert_ok!(Verifiers::register(
 			RuntimeOrigin::signed(account(14)),
-			1_000,
+			100_000,
 			runner(14).public(),
 			Evaluators::ALL
 		));

@@ -50,23 +50,6 @@ fn a_commitment_not_revealed_in_the_window_loses_its_stake() {
 }
 
 #[test]
-fn a_commitment_to_a_project_frozen_before_its_reveal_gets_its_stake_back() {
-	new_test_ext().execute_with(|| {
-		let project = setup(4);
-		let c = commit(MINER, project, 0, 1, -990_000);
-		assert_ok!(Registry::freeze_project(RuntimeOrigin::signed(account(1)), project));
-		next_block();
-		assert_noop!(try_reveal(MINER, c, 0, 1, -990_000, MINER), Error::<Test>::ProjectNotActive);
-		run_to_block(7);
-		assert!(
-			events().contains(&Event::CommitmentReturned { who: account(MINER), commitment: c })
-		);
-		assert_eq!(tokens(project, &account(MINER)), 300);
-		check();
-	});
-}
-
-#[test]
 fn commit_refuses_bad_origin_unknown_or_frozen_projects_small_stakes_repeats_and_the_tokenless() {
 	new_test_ext().execute_with(|| {
 		let project = setup(4);

@@ -6,6 +6,13 @@ use super::*;
 /// The fee of the test project (quorum 3, `VerifierFee` 30).
 const FEE: u64 = 90;
 
+/// The storage deposit of a proposal (`ProposalDeposit`).
+const DEPOSIT: u64 = 50;
+
+fn held_deposit(who: u8) -> u64 {
+	Balances::balance_on_hold(&HoldReason::ProposalDeposit.into(), &account(who))
+}
+
 fn held_fee(who: u8) -> u64 {
 	Balances::balance_on_hold(&HoldReason::VerificationFee.into(), &account(who))
 }
@@ -17,7 +24,8 @@ fn an_honest_round_pays_each_agreeing_verifier_its_share_and_nothing_to_the_devi
 		let before = Balances::free_balance(account(MINER));
 		let id = propose(MINER, project, 0, 1, -990_000);
 		assert_eq!(held_fee(MINER), FEE);
-		assert_eq!(Balances::free_balance(account(MINER)), before - FEE);
+		assert_eq!(held_deposit(MINER), DEPOSIT);
+		assert_eq!(Balances::free_balance(account(MINER)), before - FEE - DEPOSIT);
 		let verifiers = run_round(id, &[scored(-990_000), scored(-990_500), scored(-900_000)]);
 		assert!(matches!(status(id), ProposalStatus::Approved { .. }));
 		assert_eq!(pending_native(&verifiers[0]), Some(30));
@@ -29,9 +37,11 @@ fn an_honest_round_pays_each_agreeing_verifier_its_share_and_nothing_to_the_devi
 			verifiers: 2,
 			returned: 30
 		}));
-		// The deviant's share went back to the miner: it paid for two verdicts.
+		// The deviant's share went back to the miner: it paid for two verdicts. Its deposit
+		// stays held with its lineage node.
 		assert_eq!(held_fee(MINER), 0);
-		assert_eq!(Balances::free_balance(account(MINER)), before - 60);
+		assert_eq!(held_deposit(MINER), DEPOSIT);
+		assert_eq!(Balances::free_balance(account(MINER)), before - 60 - DEPOSIT);
 		assert_eq!(Balances::free_balance(Verifiers::pot()), 60);
 		// A verifier takes its fee from the pot.
 		let paid = Balances::free_balance(&verifiers[0]);
@@ -61,7 +71,7 @@ fn a_silent_verifier_earns_nothing_and_a_round_nobody_answers_returns_the_fee() 
 		run_to_block(now() + 4);
 		assert!(matches!(status(id), ProposalStatus::Approved { .. }));
 		assert_eq!(pending_native(&verifiers[2]), None);
-		assert_eq!(Balances::free_balance(account(MINER)), before - 60);
+		assert_eq!(Balances::free_balance(account(MINER)), before - 60 - DEPOSIT);
 
 		// Nobody answers the next one: all of its fee comes back.
 		let best = Registry::best(project).unwrap().0;
@@ -70,6 +80,8 @@ fn a_silent_verifier_earns_nothing_and_a_round_nobody_answers_returns_the_fee() 
 		assert_eq!(held_fee(RIVAL), FEE);
 		run_to_block(now() + 10);
 		assert_eq!(status(id), ProposalStatus::Expired);
+		// Expired without fault: the fee and the deposit come back.
+		assert_eq!(held_deposit(RIVAL), 0);
 		assert_eq!((held_fee(RIVAL), Balances::free_balance(account(RIVAL))), (0, before));
 		check();
 	});

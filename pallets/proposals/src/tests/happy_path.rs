@@ -42,7 +42,8 @@ fn a_revealed_proposal_s_round_is_drawn_later_never_with_the_proposer() {
 			assert!(Assignments::<Test>::contains_key(&v, id));
 			assert_eq!(stats(&v).rounds, 1);
 		}
-		assert!(ProjectProposals::<Test>::contains_key(project, id));
+		assert_eq!(ProjectProposals::<Test>::get(project, 0), Some(id));
+		assert_eq!(Props::proposals_of(project, 0, 10), vec![(id, Proposals::<Test>::get(id).unwrap())]);
 		assert_eq!(Candidates::<Test>::get(project, code(1).digest), Some(id));
 		assert!(!Commitments::<Test>::contains_key(commitment(MINER, project, 0, 1, -990_000)));
 		assert!(events().iter().any(|e| matches!(e, Event::RoundStarted { proposal, seed, .. } if *proposal == id && *seed == round.seed)));
@@ -71,7 +72,11 @@ fn a_reproduced_improvement_is_approved_and_paid_after_the_challenge_window() {
 			panic!("not approved: {:?}", p.status)
 		};
 		assert_eq!((node, previous_best, previous_score), (1, 0, BASELINE));
-		assert_eq!((challenge_until, challenged, reward), (14, false, RewardState::Pending));
+		// The reward was minted at the approval, priced then, into the pallet's account.
+		let RewardState::Escrowed { amount: 100, value } = reward else { panic!("{reward:?}") };
+		assert_eq!((challenge_until, challenged), (14, false));
+		assert_eq!(tokens(project, &stake_account()), STAKE + 100);
+		assert_eq!(Some(value), Curve::quote_sell(project, 100));
 		assert_eq!(approvers.len(), 3);
 		assert_eq!(Registry::best(project), Some((1, -990_000)));
 		assert_eq!(ApprovedNodes::<Test>::get(project, 1), Some(id));
@@ -80,8 +85,7 @@ fn a_reproduced_improvement_is_approved_and_paid_after_the_challenge_window() {
 			(n.parent, n.score, n.miner, n.proposal),
 			(Some(0), -990_000, Some(account(MINER)), Some(id))
 		);
-		// The stake stays held through the challenge window.
-		assert_eq!(tokens(project, &stake_account()), STAKE);
+		// The stake stays held through the challenge window, beside the escrowed reward.
 		assert!(!Rounds::<Test>::contains_key(id));
 		for v in &verifiers {
 			assert!(!Assignments::<Test>::contains_key(v, id));
@@ -89,7 +93,7 @@ fn a_reproduced_improvement_is_approved_and_paid_after_the_challenge_window() {
 				stats(v),
 				pallet_verifiers::Stats { rounds: 1, agreed: 1, deviant: 0, missed: 0 }
 			);
-			assert_eq!(bond(v), 1_000);
+			assert_eq!(bond(v), 100_000);
 		}
 		check();
 
@@ -113,7 +117,7 @@ fn a_reproduced_improvement_is_approved_and_paid_after_the_challenge_window() {
 		assert!(events().contains(&Event::RewardPaid {
 			proposal: id,
 			miner: account(MINER),
-			minted: 100
+			amount: 100
 		}));
 		check();
 	});
@@ -129,7 +133,7 @@ fn the_median_is_the_lower_middle_score_and_outliers_are_deviant() {
 		assert_eq!(Proposals::<Test>::get(id).unwrap().verified_score, Some(-980_000));
 		assert!(matches!(status(id), ProposalStatus::Approved { .. }));
 		assert_eq!(stats(&verifiers[0]).deviant, 1);
-		assert_eq!(bond(&verifiers[0]), 900, "a deviant loses 10 % of its bond");
+		assert_eq!(bond(&verifiers[0]), 90_000, "a deviant loses 10 % of its bond");
 		assert_eq!(stats(&verifiers[1]).agreed, 1);
 		assert_eq!(stats(&verifiers[2]).deviant, 1);
 		check();

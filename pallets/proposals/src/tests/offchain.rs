@@ -82,11 +82,11 @@ fn the_offchain_worker_takes_a_round_from_reveal_to_settlement() {
 		assert_ok!(Balances::transfer_allow_death(
 			RuntimeOrigin::signed(account(1)),
 			verifier.clone(),
-			10_000
+			200_000
 		));
 		assert_ok!(Verifiers::register(
 			RuntimeOrigin::signed(verifier.clone()),
-			1_000,
+			100_000,
 			runner(42).public(),
 			pallet_verifiers::Evaluators::ALL
 		));

@@ -54,7 +54,7 @@ fn a_majority_of_invalid_verdicts_rejects_and_pays_those_who_found_it() {
 		assert_eq!(pending(&verifiers[0], project), Some(25));
 		assert_eq!(pending(&verifiers[2], project), Some(25));
 		assert_eq!(pending(&verifiers[1], project), None);
-		assert_eq!(bond(&verifiers[1]), 900, "the lone score is deviant");
+		assert_eq!(bond(&verifiers[1]), 90_000, "the lone score is deviant");
 		check();
 	});
 }
