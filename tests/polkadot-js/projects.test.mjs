@@ -200,8 +200,14 @@ test('a frozen project trades nothing; quotes for unknown projects are None', as
   assert.equal((await overview()).active.isFalse, true);
   const notCreator = await sendAndFinalize(api.tx.projects.unfreezeProject(project), bob, included);
   assert.equal(errorName(api, notCreator.dispatchError), 'projects.NotCreatorOrAdmin');
-  const opened = await sendAndFinalize(api.tx.projects.unfreezeProject(project), alice, included);
+  // The creator waits `statusChangeDelay` blocks before it may unfreeze; root does not.
+  assert.equal(api.consts.projects.statusChangeDelay.toNumber(), 600);
+  const tooSoon = await sendAndFinalize(api.tx.projects.unfreezeProject(project), alice, included);
+  assert.equal(errorName(api, tooSoon.dispatchError), 'projects.StatusChangeTooSoon');
+  const opened = await sendAndFinalize(
+    api.tx.sudo.sudo(api.tx.projects.unfreezeProject(project)), alice, included);
   assert.equal(opened.dispatchError, null);
+  assert.ok(opened.events.some(({ event }) => event.section === 'projects' && event.method === 'ProjectUnfrozen'));
   assert.equal((await api.call.bondingCurveApi.quoteBuy(999, 1)).isNone, true);
   assert.equal((await api.call.bondingCurveApi.overview(999)).isNone, true);
 });

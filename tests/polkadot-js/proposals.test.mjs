@@ -191,7 +191,7 @@ test('the metadata shows both pallets and the ProposalsApi runtime API', async (
   for (const call of ['commit', 'reveal', 'commitVerdict', 'revealClaim', 'revealVerdict', 'challenge']) {
     assert.ok(api.tx.proposals[call], `proposals.${call}`);
   }
-  for (const call of ['register', 'setRunnerKey', 'unbond', 'withdrawUnbonded', 'claimRewards', 'rejoin']) {
+  for (const call of ['register', 'setRunnerKey', 'unbond', 'withdrawUnbonded', 'reap', 'claimRewards', 'rejoin']) {
     assert.ok(api.tx.verifiers[call], `verifiers.${call}`);
   }
   const apis = api.runtimeMetadata.asLatest.apis.map((a) => a.name.toString());
@@ -260,7 +260,15 @@ test('a reproduced improvement is approved and becomes the best', async () => {
   assert.ok(proposal.status.isApproved);
   assert.equal(proposal.status.asApproved.node.toNumber(), 1);
   assert.equal(proposal.status.asApproved.previousScore.toBigInt(), BASELINE);
-  assert.ok(proposal.status.asApproved.reward.isPending, 'paid when the challenge window closes');
+  // The reward was minted at the approval, priced then, and waits in the stake account
+  // until the challenge window closes.
+  const reward = proposal.status.asApproved.reward;
+  assert.ok(reward.isEscrowed, 'paid when the challenge window closes');
+  assert.equal(reward.asEscrowed.amount.toBigInt(), 10n);
+  assert.ok(reward.asEscrowed.value.toBigInt() > 0n);
+  // The proposal's storage deposit stays held with its lineage node.
+  const deposit = api.consts.proposals.proposalDeposit.toBigInt();
+  assert.equal(proposal.deposit.toBigInt(), deposit);
   const overview = (await api.call.bondingCurveApi.overview(project)).unwrap();
   assert.equal(overview.bestNode.toNumber(), 1);
   assert.equal(overview.bestScore.toBigInt(), claim);
@@ -275,8 +283,9 @@ test('a reproduced improvement is approved and becomes the best', async () => {
     assert.equal(earned.unwrap().toBigInt(), fee, 'each agreeing verifier earned its share of the fee');
   }
   assert.equal((await api.call.proposalsApi.assignments(verifiers[0].account.address)).length, 0);
-  const listed = await api.call.proposalsApi.projectProposals(project);
+  const listed = await api.call.proposalsApi.projectProposals(project, 0, 100);
   assert.deepEqual(listed.map(([pid]) => pid.toNumber()), [id]);
+  assert.equal((await api.call.proposalsApi.projectProposals(project, 1, 100)).length, 0, 'one page');
 });
 
 test('an inflated claim is rejected, its stake slashed, and the verifiers claim their share', async () => {

@@ -297,6 +297,34 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The last reveal of a round of `q` that approves the proposal: every verdict agrees on
+	/// a score above the claim; a lineage node, the new best, the reward minted at today's
+	/// price into the pallet's account, the fee credited to all `q`.
+	#[benchmark]
+	fn reveal_verdict_approve(q: Linear<1, { T::MaxQuorum::get() }>) -> Result<(), BenchmarkError> {
+		let (id, miner, verifiers) = round::<T>(q)?;
+		let verdict = scored::<T>(1_000);
+		for v in verifiers.iter() {
+			commit_verdict_of::<T>(id, v, &verdict);
+		}
+		reveal_claim_of::<T>(id, &miner);
+		let (last, others) = verifiers.split_last().expect("q >= 1");
+		for v in others {
+			let sig = signature::<T>(id, v, &verdict);
+			Props::<T>::do_reveal_verdict(v.clone(), id, verdict.clone(), H256::zero(), sig)?;
+		}
+		let sig = signature::<T>(id, last, &verdict);
+
+		#[extrinsic_call]
+		reveal_verdict(RawOrigin::Signed(last.clone()), id, verdict, H256::zero(), sig);
+
+		assert!(matches!(
+			Proposals::<T>::get(id).map(|p| p.status),
+			Some(ProposalStatus::Approved { reward: RewardState::Escrowed { .. }, .. })
+		));
+		Ok(())
+	}
+
 	/// The claim's reveal after every verdict of a round of `q`, settling it as
 	/// `reveal_verdict` does: a majority below the claim (rejected), the others deviant.
 	#[benchmark]
@@ -412,7 +440,7 @@ mod benchmarks {
 	}
 
 	/// One due deadline that closes an approval's challenge window: the stake returned and the
-	/// reward minted through the bonding curve.
+	/// reward (minted at the approval) paid.
 	#[benchmark]
 	fn on_initialize_reward() -> Result<(), BenchmarkError> {
 		let id = approved::<T>()?;

@@ -42,6 +42,7 @@ impl<T: Config> Pallet<T> {
 			// challenge round, and the payment of a reward.
 			Lane::Rounds => T::WeightInfo::on_initialize_item(T::MaxQuorum::get())
 				.max(T::WeightInfo::reveal_verdict_overturn(T::MaxQuorum::get()))
+				.max(T::WeightInfo::reveal_verdict_approve(T::MaxQuorum::get()))
 				.max(T::WeightInfo::on_initialize_draw(T::Verifiers::max_verifiers()))
 				.max(T::WeightInfo::on_initialize_reward()),
 			// A forfeit (or a return) of one commitment's stake.

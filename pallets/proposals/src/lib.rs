@@ -771,6 +771,7 @@ pub mod pallet {
 		#[pallet::weight(
 			T::WeightInfo::reveal_verdict(T::MaxQuorum::get())
 				.max(T::WeightInfo::reveal_verdict_overturn(T::MaxQuorum::get()))
+				.max(T::WeightInfo::reveal_verdict_approve(T::MaxQuorum::get()))
 		)]
 		pub fn reveal_verdict(
 			origin: OriginFor<T>,
@@ -808,7 +809,10 @@ pub mod pallet {
 		/// Origin: signed, the miner. Errors: `UnknownProposal`, `NotProposer`, `NoRound`,
 		/// `NotClaimPhase`, `ClaimRevealed`, `ClaimMismatch`.
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::reveal_claim(T::MaxQuorum::get()))]
+		#[pallet::weight(
+			T::WeightInfo::reveal_claim(T::MaxQuorum::get())
+				.max(T::WeightInfo::reveal_verdict_approve(T::MaxQuorum::get()))
+		)]
 		pub fn reveal_claim(
 			origin: OriginFor<T>,
 			proposal: ProposalId,

@@ -18,6 +18,9 @@ pub trait WeightInfo {
 	fn reveal_verdict(q: u32) -> Weight;
 	/// `reveal_verdict` in a challenge round of `q`, settling it with an overturn.
 	fn reveal_verdict_overturn(q: u32) -> Weight;
+	/// `reveal_verdict` in a round of `q`, settling it with an approval (a lineage node, the
+	/// new best, the reward minted).
+	fn reveal_verdict_approve(q: u32) -> Weight;
 	/// `challenge` with `v` registered verifiers.
 	fn challenge(v: u32) -> Weight;
 	/// `reveal_claim` in a round of `q` whose verdicts are all revealed, settling it.
@@ -49,6 +52,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn reveal_verdict_overturn(_q: u32) -> Weight {
+		Weight::zero()
+	}
+	fn reveal_verdict_approve(_q: u32) -> Weight {
 		Weight::zero()
 	}
 	fn on_initialize_reward() -> Weight {

@@ -313,6 +313,21 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(q.into())))
 			.saturating_add(Weight::from_parts(0, 2615).saturating_mul(q.into()))
 	}
+	fn reveal_verdict_approve(q: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `3381 + q * (403 ±0)`
+		//  Estimated: `11658 + q * (2615 ±0)`
+		// Minimum execution time: 339_235_000 picoseconds.
+		Weight::from_parts(360_259_576, 0)
+			.saturating_add(Weight::from_parts(0, 11658))
+			// Standard Error: 430_442
+			.saturating_add(Weight::from_parts(18_624_339, 0).saturating_mul(q.into()))
+			.saturating_add(T::DbWeight::get().reads(16))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(q.into())))
+			.saturating_add(T::DbWeight::get().writes(11))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(q.into())))
+			.saturating_add(Weight::from_parts(0, 2615).saturating_mul(q.into()))
+	}
 	/// Storage: `Proposals::DeadlineCursor` (r:2 w:2)
 	/// Proof: `Proposals::DeadlineCursor` (`max_values`: None, `max_size`: Some(17), added: 2492, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::DeadlineCount` (r:2 w:2)
