@@ -65,6 +65,11 @@ enum Command {
 		/// Jobs evaluated at once.
 		#[arg(long, default_value_t = 1)]
 		workers: u32,
+		/// How long a job may take from the moment it is accepted (queueing included), in
+		/// seconds; a job that cannot finish by then is answered with a signed harness error.
+		/// Keep it inside the chain's verdict commit period (10 minutes on poi's testnets).
+		#[arg(long, default_value_t = 480)]
+		job_seconds: u64,
 	},
 	/// Prints the runner's public key (creating the key file on first use), for
 	/// `verifiers.register`.
@@ -87,7 +92,7 @@ enum Command {
 		/// The evaluator.
 		#[arg(long, value_enum, default_value = "wasm")]
 		evaluator: EvaluatorArg,
-		/// The budget: fuel for `wasm`, seconds for `candle-gpt`.
+		/// The budget: fuel for `wasm`, training steps per trial for `candle-gpt`.
 		#[arg(long)]
 		budget: u64,
 		/// The benchmark (a wasm harness, or a candle-gpt corpus).
@@ -166,7 +171,9 @@ impl Common {
 fn main() -> Result<()> {
 	env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
 	match Cli::parse().command {
-		Command::Serve { common, listen, queue, workers } => serve(common, listen, queue, workers),
+		Command::Serve { common, listen, queue, workers, job_seconds } => {
+			serve(common, listen, queue, workers, Duration::from_secs(job_seconds.max(1)))
+		},
 		Command::Key { common } => {
 			let key = common.key()?;
 			println!("{}", hex_public(&key.public()));
@@ -204,7 +211,7 @@ fn main() -> Result<()> {
 			let evaluator = match evaluator {
 				EvaluatorArg::Wasm => EvaluatorSpec::Wasm { fuel: budget },
 				EvaluatorArg::CandleGpt => EvaluatorSpec::CandleGpt {
-					seconds: u32::try_from(budget).context("--budget: seconds fit a u32")?,
+					steps: u32::try_from(budget).context("--budget: steps fit a u32")?,
 				},
 			};
 			let job = JobRequest {
@@ -228,7 +235,12 @@ fn main() -> Result<()> {
 				code: put(&candidate)?,
 			};
 			let key = common.key()?;
-			let evaluation = evaluate::evaluate_with(&job, &*store, common.trainer().as_deref());
+			let evaluation = evaluate::evaluate_with(
+				&job,
+				&*store,
+				common.trainer().as_deref(),
+				evaluate::DEFAULT_JOB_LIMIT,
+			);
 			if log {
 				eprint!("{}", evaluation.log);
 			}
@@ -246,7 +258,13 @@ fn hex_public(public: &sr25519::Public) -> String {
 	format!("0x{}", hex::encode(public.0))
 }
 
-fn serve(common: Common, listen: SocketAddr, queue: u32, workers: u32) -> Result<()> {
+fn serve(
+	common: Common,
+	listen: SocketAddr,
+	queue: u32,
+	workers: u32,
+	job_limit: Duration,
+) -> Result<()> {
 	let key = common.key()?;
 	let base = common.base_path();
 	let store = common.store()?;
@@ -258,7 +276,8 @@ fn serve(common: Common, listen: SocketAddr, queue: u32, workers: u32) -> Result
 			log::warn!("no poi-gpt trainer (--gpt-bin or POI_GPT_BIN): candle-gpt jobs are refused")
 		},
 	}
-	let service = Service::start(key, store, base.join("results"), queue, workers, trainer)?;
+	let service =
+		Service::start(key, store, base.join("results"), queue, workers, trainer, job_limit)?;
 	let runtime = tokio::runtime::Runtime::new()?;
 	runtime.block_on(async move {
 		let public = service.public();

@@ -97,9 +97,16 @@ mod tests {
 	fn the_worker_protocol_over_http() {
 		let dir = tempfile::tempdir().unwrap();
 		let store = Arc::new(BlobStore::open(&dir.path().join("blobs")).unwrap());
-		let service =
-			Service::start(crate::keys::dev_key(), store.clone(), dir.path().join("r"), 2, 1, None)
-				.unwrap();
+		let service = Service::start(
+			crate::keys::dev_key(),
+			store.clone(),
+			dir.path().join("r"),
+			2,
+			1,
+			None,
+			crate::evaluate::DEFAULT_JOB_LIMIT,
+		)
+		.unwrap();
 		let runtime = tokio::runtime::Runtime::new().unwrap();
 		let (addr, _handle) =
 			runtime.block_on(serve(service, "127.0.0.1:0".parse().unwrap())).unwrap();
@@ -134,7 +141,7 @@ mod tests {
 
 		// Bad requests get JSON-RPC errors, not a crash.
 		let mut unsupported = job.clone();
-		unsupported.evaluator = poi_offchain::wire::EvaluatorSpec::CandleGpt { seconds: 1 };
+		unsupported.evaluator = poi_offchain::wire::EvaluatorSpec::CandleGpt { steps: 1 };
 		unsupported.proposal = 99;
 		match parse_response::<JobStatus>(&post(
 			addr,

@@ -17,6 +17,7 @@ use std::{
 	path::PathBuf,
 	sync::{mpsc, Arc, Mutex},
 	thread,
+	time::{Duration, Instant},
 };
 
 /// Why a job was refused.
@@ -52,15 +53,17 @@ pub struct Service {
 	results: PathBuf,
 	capacity: u32,
 	jobs: Mutex<HashMap<H256, Slot>>,
-	queue: mpsc::SyncSender<JobRequest>,
+	queue: mpsc::SyncSender<(JobRequest, Instant)>,
 	trainer: Option<PathBuf>,
 	devices: Vec<String>,
+	job_limit: Duration,
 }
 
 impl Service {
 	/// Starts a service with `workers` worker threads, a queue of `capacity` jobs, results kept
-	/// under `results`, and candle-gpt jobs trained by `trainer` (`poi-gpt`; without one the
-	/// runner refuses them).
+	/// under `results`, candle-gpt jobs trained by `trainer` (`poi-gpt`; without one the
+	/// runner refuses them), and `job_limit` for each job from its acceptance to its verdict
+	/// (a job that cannot finish by then is answered with a signed harness error).
 	pub fn start(
 		key: sr25519::Pair,
 		store: Arc<dyn Store>,
@@ -68,6 +71,7 @@ impl Service {
 		capacity: u32,
 		workers: u32,
 		trainer: Option<PathBuf>,
+		job_limit: Duration,
 	) -> Result<Arc<Self>> {
 		fs::create_dir_all(&results)
 			.with_context(|| format!("creating results directory {}", results.display()))?;
@@ -81,6 +85,7 @@ impl Service {
 			queue,
 			devices: evaluate::gpt::devices(trainer.as_deref()),
 			trainer,
+			job_limit,
 		});
 		let receiver = Arc::new(Mutex::new(receiver));
 		for n in 0..workers.max(1) {
@@ -91,7 +96,7 @@ impl Service {
 				.spawn(move || loop {
 					let next = receiver.lock().expect("no worker panics holding it; qed").recv();
 					match next {
-						Ok(job) => service.execute(job),
+						Ok((job, accepted)) => service.execute(job, accepted),
 						Err(_) => break,
 					}
 				})
@@ -124,7 +129,9 @@ impl Service {
 			return Err(SubmitError::QueueFull(self.capacity));
 		}
 		let (proposal, evaluator) = (job.proposal, job.evaluator.name());
-		self.queue.try_send(job).map_err(|_| SubmitError::QueueFull(self.capacity))?;
+		self.queue
+			.try_send((job, Instant::now()))
+			.map_err(|_| SubmitError::QueueFull(self.capacity))?;
 		jobs.insert(id, Slot::Queued);
 		log::info!("job {id:?} queued: proposal {proposal}, evaluator {evaluator}");
 		Ok(JobStatus { id, state: JobState::Queued })
@@ -184,7 +191,7 @@ impl Service {
 		};
 	}
 
-	fn execute(&self, job: JobRequest) {
+	fn execute(&self, job: JobRequest, accepted: Instant) {
 		let id = job.id();
 		self.set(id, Some(Slot::Running));
 		log::info!(
@@ -192,14 +199,26 @@ impl Service {
 			job.proposal,
 			job.code.digest
 		);
-		let started = std::time::Instant::now();
-		let evaluation = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-			evaluate::evaluate_with(&job, &*self.store, self.trainer.as_deref())
-		}))
-		.unwrap_or_else(|_| evaluate::Evaluation {
-			finding: Finding::HarnessError,
-			log: "the evaluator panicked\n".into(),
-		});
+		let started = Instant::now();
+		let time_left = self.job_limit.saturating_sub(accepted.elapsed());
+		let evaluation = if time_left.is_zero() {
+			// It waited its whole time in the queue: the verifier still gets a verdict.
+			evaluate::Evaluation {
+				finding: Finding::HarnessError,
+				log: format!(
+					"job {id:?}: waited in the queue past the runner's job limit of {} s\n",
+					self.job_limit.as_secs()
+				),
+			}
+		} else {
+			std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+				evaluate::evaluate_with(&job, &*self.store, self.trainer.as_deref(), time_left)
+			}))
+			.unwrap_or_else(|_| evaluate::Evaluation {
+				finding: Finding::HarnessError,
+				log: "the evaluator panicked\n".into(),
+			})
+		};
 		let status = self.seal(&job, evaluation);
 		if let JobState::Done { verdict, .. } = &status.state {
 			log::info!(
@@ -295,8 +314,16 @@ pub(crate) mod tests {
 
 	fn start(dir: &std::path::Path, capacity: u32) -> Arc<Service> {
 		let store = Arc::new(BlobStore::open(&dir.join("blobs")).unwrap());
-		Service::start(crate::keys::dev_key(), store, dir.join("results"), capacity, 1, None)
-			.unwrap()
+		Service::start(
+			crate::keys::dev_key(),
+			store,
+			dir.join("results"),
+			capacity,
+			1,
+			None,
+			evaluate::DEFAULT_JOB_LIMIT,
+		)
+		.unwrap()
 	}
 
 	#[test]
@@ -372,11 +399,53 @@ pub(crate) mod tests {
 	}
 
 	#[test]
+	fn a_job_that_cannot_finish_in_time_is_answered_with_a_signed_harness_error() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = Arc::new(BlobStore::open(&dir.path().join("blobs")).unwrap());
+		let limit = Duration::from_secs(2);
+		let service = Service::start(
+			crate::keys::dev_key(),
+			store,
+			dir.path().join("results"),
+			4,
+			1,
+			None,
+			limit,
+		)
+		.unwrap();
+		let began = Instant::now();
+		// A job that spins: its document allows 20 s, the runner's job limit 2 s.
+		let mut slow = job_with(service.store(), &candidate(1, 0, "", "(loop $l (br $l))"), 20);
+		slow.evaluator = EvaluatorSpec::Wasm { fuel: u64::MAX / 2 };
+		service.submit(slow.clone()).unwrap();
+		// And one that waits behind it until its own time is over.
+		let mut next = job_with(service.store(), &candidate(1, 0, "", ""), 20);
+		next.proposal = 8;
+		service.submit(next.clone()).unwrap();
+		for job in [&slow, &next] {
+			let done = wait_done(&service, job.id());
+			let JobState::Done { verdict, signature } = &done.state else { unreachable!() };
+			let Verdict::HarnessError { log } = verdict else { panic!("{verdict:?}") };
+			assert!(sr25519::Pair::verify(
+				&sr25519::Signature::from_raw(signature.0),
+				runner_payload(job, verdict),
+				&service.public()
+			));
+			let text = String::from_utf8(service.store().fetch(log).unwrap()).unwrap();
+			assert!(
+				text.contains("harness error") || text.contains("waited in the queue"),
+				"{text}"
+			);
+		}
+		assert!(began.elapsed() < Duration::from_secs(10), "the 20 s of the document counted");
+	}
+
+	#[test]
 	fn jobs_for_missing_evaluators_are_refused() {
 		let dir = tempfile::tempdir().unwrap();
 		let service = start(dir.path(), 4);
 		let mut job = job_with(service.store(), &candidate(1, 0, "", ""), 20);
-		job.evaluator = EvaluatorSpec::CandleGpt { seconds: 60 };
+		job.evaluator = EvaluatorSpec::CandleGpt { steps: 60 };
 		assert_eq!(service.submit(job.clone()), Err(SubmitError::Unsupported("candle-gpt")));
 		assert_eq!(service.status(job.id()).state, JobState::Unknown);
 		let info = service.info();
@@ -401,11 +470,12 @@ pub(crate) mod tests {
 			2,
 			1,
 			Some(trainer),
+			evaluate::DEFAULT_JOB_LIMIT,
 		)
 		.unwrap();
 		assert_eq!(service.info().evaluators, vec!["wasm".to_string(), "candle-gpt".to_string()]);
 		let mut job = job_with(service.store(), &candidate(1, 0, "", ""), 20);
-		job.evaluator = EvaluatorSpec::CandleGpt { seconds: 60 };
+		job.evaluator = EvaluatorSpec::CandleGpt { steps: 60 };
 		job.scale_exponent = 2;
 		service.submit(job.clone()).unwrap();
 		let JobState::Done { verdict: Verdict::Score { score, .. }, .. } =

@@ -126,10 +126,10 @@ pub enum EvaluatorSpec {
 		/// Fuel units per run.
 		fuel: u64,
 	},
-	/// A small GPT trained with candle; the budget is training seconds per trial.
+	/// A small GPT trained with candle; the budget is training steps per trial.
 	CandleGpt {
-		/// Training time per trial, in seconds.
-		seconds: u32,
+		/// The most training steps of a trial: the same on every runner, however fast.
+		steps: u32,
 	},
 }
 

@@ -179,7 +179,7 @@ impl_runtime_apis! {
 		Block,
 		AccountId,
 		pallet_proposals::ProposalOf<Runtime>,
-		pallet_proposals::JobOf<Runtime>,
+		pallet_proposals::AssignedRoundOf<Runtime>,
 	> for Runtime {
 		fn project_proposals(
 			project: pallet_projects::ProjectId,
@@ -195,8 +195,8 @@ impl_runtime_apis! {
 			pallet_proposals::Proposals::<Runtime>::get(id)
 		}
 
-		fn assignments(who: AccountId) -> Vec<pallet_proposals::JobOf<Runtime>> {
-			Proposals::jobs_of(&who)
+		fn assignments(who: AccountId) -> Vec<pallet_proposals::AssignedRoundOf<Runtime>> {
+			Proposals::assignments_of(&who)
 		}
 	}
 

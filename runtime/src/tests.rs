@@ -266,10 +266,10 @@ fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
 			},
 		};
 		// The round is drawn two blocks later, in the hook, from that block's randomness.
-		assert!(Proposals::jobs_of(&judges[0].to_account_id()).is_empty(), "not drawn yet");
+		assert!(Proposals::assignments_of(&judges[0].to_account_id()).is_empty(), "not drawn yet");
 		System::set_block_number(4);
 		<Proposals as frame_support::traits::Hooks<BlockNumber>>::on_initialize(4);
-		let assigned = Proposals::jobs_of(&judges[0].to_account_id());
+		let assigned = Proposals::assignments_of(&judges[0].to_account_id());
 		assert_eq!(assigned.len(), 1, "a quorum of three from three verifiers takes everyone");
 		for k in &judges {
 			let who = k.to_account_id();

@@ -97,7 +97,8 @@ test('a malformed project is refused with a named error and creates nothing', as
   // tolerance honest runs cannot meet, a baseline whose sign contradicts its direction.
   const refused = [
     [{ evaluator: { Wasm: { fuel: api.consts.projects.maxWasmFuel.toBigInt() + 1n } } }, 'projects.BudgetTooLarge'],
-    [{ evaluator: { CandleGpt: { seconds: 300 } }, toleranceBps: 0 }, 'projects.ToleranceTooSmall'],
+    [{ evaluator: { CandleGpt: { steps: api.consts.projects.maxCandleGptSteps.toNumber() + 1 } } }, 'projects.BudgetTooLarge'],
+    [{ evaluator: { CandleGpt: { steps: 1_000 } }, toleranceBps: 0 }, 'projects.ToleranceTooSmall'],
     [{ baselineScore: 997_900 }, 'projects.BaselineSignMismatch'],
   ];
   for (const [overrides, error] of refused) {

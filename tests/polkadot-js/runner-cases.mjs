@@ -28,7 +28,8 @@ const included = { finalized: false };
 const EXAMPLE = new URL('../../examples/wasm-sort/', import.meta.url).pathname;
 const FUEL = JSON.parse(readFileSync(join(EXAMPLE, 'protocol.json'))).fuel;
 const GPT = new URL('../../examples/candle-gpt/', import.meta.url).pathname;
-const GPT_SECONDS = 120;
+/** The candle-gpt example's budget: training steps per trial (its recipes train 200 and 300). */
+const GPT_STEPS = 1_000;
 
 /** Defines the cases: with the IPFS daemon (`ipfs`) or the embedded store, with or without
  * the candle-gpt case. */
@@ -74,7 +75,7 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
 
   /** The candle-gpt example's `recipe`, trained locally (val_bpb at scale 10^6, negated). */
   const train = (recipe) => runEval([
-    '--evaluator', 'candle-gpt', '--gpt-bin', GPT_BIN, '--budget', String(GPT_SECONDS), '--scale', '6',
+    '--evaluator', 'candle-gpt', '--gpt-bin', GPT_BIN, '--budget', String(GPT_STEPS), '--scale', '6',
     '--benchmark', join(GPT, 'corpus.txt'),
     '--candidate', join(GPT, `${recipe}.json`),
     '--document', join(GPT, 'protocol.json'),
@@ -312,7 +313,7 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
       minImprovementBps: 200,
       toleranceBps: 500,
       quorum: 1,
-      evaluator: { CandleGpt: { seconds: GPT_SECONDS } },
+      evaluator: { CandleGpt: { steps: GPT_STEPS } },
     }, 'tiny shakespeare', 'BARD');
     // The claim: 10 % worse than measured, still 2 % better than the baseline.
     const claim = better + better / 10n;

@@ -12,8 +12,10 @@
 //!
 //! Each trial starts from weights drawn from its own seed (derived from the round's seed and
 //! the trial's number, never from candle's generator, so a trial is the same on every run) and
-//! trains for the recipe's steps or the protocol's seconds, whichever ends first. The score is
-//! the median of the trials' `val_bpb = mean cross-entropy / ln 2`.
+//! trains for the recipe's steps, which may not exceed the protocol's budget of steps: the
+//! same training on every machine, however fast (a budget in seconds would let a faster
+//! runner train more and score differently). The score is the median of the trials'
+//! `val_bpb = mean cross-entropy / ln 2`.
 
 pub mod model;
 
@@ -21,7 +23,6 @@ pub use model::{
 	Decay, ModelShape, OptimizerSpec, Recipe, Schedule, Settings, Surface, Validation,
 };
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 /// What a job came to, as `poi-gpt train` prints it (one JSON line on stdout).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,8 +70,6 @@ pub struct TrialReport {
 	pub val_bpb: f64,
 	/// Steps trained.
 	pub steps: u32,
-	/// Whether the protocol's seconds ended the training before the recipe's steps.
-	pub out_of_time: bool,
 	/// Training time in seconds.
 	pub train_seconds: f64,
 	/// Training throughput: bytes predicted per second.
@@ -102,14 +101,15 @@ pub fn trial_seed(seed: &[u8; 32], n: u32) -> u64 {
 	mixed
 }
 
-/// Evaluates `recipe` (the candidate's bytes) on `corpus` under `document`'s settings, for at
-/// most `seconds` of training per trial, on `device`. `log` receives progress lines.
+/// Evaluates `recipe` (the candidate's bytes) on `corpus` under `document`'s settings, on
+/// `device`; a recipe of more than `steps` training steps (the protocol's budget per trial) is
+/// invalid. `log` receives progress lines.
 pub fn evaluate(
 	document: &[u8],
 	corpus: &[u8],
 	recipe: &[u8],
 	seed: &[u8; 32],
-	seconds: u32,
+	steps: u32,
 	device: &candle_core::Device,
 	log: &mut dyn FnMut(String),
 ) -> Finding {
@@ -120,14 +120,21 @@ pub fn evaluate(
 	let recipe = match serde_json::from_slice::<Recipe>(recipe)
 		.map_err(|e| format!("the recipe does not parse: {e}"))
 		.and_then(|r| r.check(&settings).map(|()| r))
-	{
+		.and_then(|r| match r.steps <= steps {
+			true => Ok(r),
+			false => Err(format!(
+				"the recipe trains {} steps, more than the protocol's budget of {steps}",
+				r.steps
+			)),
+		}) {
 		Ok(recipe) => recipe,
 		Err(reason) => return Finding::Invalid { reason },
 	};
 	log(format!("recipe: {recipe:?}"));
 	log(format!(
-		"parameters: {}, budget {seconds} s per trial, {} trial(s)",
+		"parameters: {}, {} steps per trial (budget {steps}), {} trial(s)",
 		model::parameters(&recipe.model).unwrap_or_default(),
+		recipe.steps,
 		settings.trials
 	));
 	let mut split_rng = model::Rng::new(trial_seed(seed, u32::MAX));
@@ -153,7 +160,6 @@ pub fn evaluate(
 			&split,
 			&settings.validation,
 			trial_seed(seed, n),
-			Duration::from_secs(seconds.into()),
 			device,
 		) {
 			Ok(trial) => trial,
@@ -162,10 +168,9 @@ pub fn evaluate(
 			},
 		};
 		log(format!(
-			"trial {}: {} steps{} in {:.2} s ({:.0} tokens/s), last loss {:.4}, val_bpb {:.6} over {} bytes",
+			"trial {}: {} steps in {:.2} s ({:.0} tokens/s), last loss {:.4}, val_bpb {:.6} over {} bytes",
 			n + 1,
 			trial.steps,
-			if trial.out_of_time { " (out of time)" } else { "" },
 			trial.train_time.as_secs_f64(),
 			trial.tokens_per_second(),
 			trial.last_loss,
@@ -178,7 +183,6 @@ pub fn evaluate(
 		trials.push(TrialReport {
 			val_bpb: trial.val_bpb,
 			steps: trial.steps,
-			out_of_time: trial.out_of_time,
 			train_seconds: trial.train_time.as_secs_f64(),
 			tokens_per_second: trial.tokens_per_second(),
 		});

@@ -1,4 +1,4 @@
-//! `poi-gpt train --document F --corpus F --recipe F --seed 0x.. --seconds N`: runs one
+//! `poi-gpt train --document F --corpus F --recipe F --seed 0x.. --steps N`: runs one
 //! candle-gpt job and prints its [`poi_gpt::Report`] as one JSON line on stdout (progress goes
 //! to stderr). Exit status 0 whenever a report was printed, whatever its finding; 2 for bad
 //! arguments. `poi-gpt device` prints the device a job would train on.
@@ -7,7 +7,7 @@ use poi_gpt::{model, Finding, Report};
 use std::{collections::HashMap, path::PathBuf, process::ExitCode};
 
 const USAGE: &str = "usage: poi-gpt train --document FILE --corpus FILE --recipe FILE \
-                     --seed 0x<64 hex digits> --seconds N\n       poi-gpt device";
+                     --seed 0x<64 hex digits> --steps N\n       poi-gpt device";
 
 fn parse_seed(text: &str) -> Result<[u8; 32], String> {
 	let digits = text.strip_prefix("0x").unwrap_or(text);
@@ -26,7 +26,7 @@ fn train(args: &[String]) -> Result<Report, String> {
 	let mut rest = args.iter();
 	while let Some(flag) = rest.next() {
 		let name = flag.strip_prefix("--").ok_or_else(|| format!("unexpected {flag:?}"))?;
-		if !["document", "corpus", "recipe", "seed", "seconds"].contains(&name) {
+		if !["document", "corpus", "recipe", "seed", "steps"].contains(&name) {
 			return Err(format!("unknown option {flag}"));
 		}
 		let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -39,12 +39,12 @@ fn train(args: &[String]) -> Result<Report, String> {
 	};
 	let (document, corpus, recipe) = (read("document")?, read("corpus")?, read("recipe")?);
 	let seed = parse_seed(option("seed")?)?;
-	let seconds: u32 =
-		option("seconds")?.parse().map_err(|e| format!("--seconds: a whole number: {e}"))?;
+	let steps: u32 =
+		option("steps")?.parse().map_err(|e| format!("--steps: a whole number: {e}"))?;
 	let device = model::device();
 	eprintln!("device: {}", model::device_name(&device));
 	let finding =
-		poi_gpt::evaluate(&document, &corpus, &recipe, &seed, seconds, &device, &mut |line| {
+		poi_gpt::evaluate(&document, &corpus, &recipe, &seed, steps, &device, &mut |line| {
 			eprintln!("{line}")
 		});
 	Ok(Report {

@@ -21,7 +21,7 @@ pub struct Recipe {
 	pub schedule: Schedule,
 	/// Sequences per step.
 	pub batch: u32,
-	/// Training steps (fewer when the protocol's seconds run out first).
+	/// Training steps: at most the protocol's budget.
 	pub steps: u32,
 	/// The standard deviation of the initial weights.
 	#[serde(default = "default_init_std")]
@@ -582,10 +582,8 @@ impl Optim {
 pub struct Trial {
 	/// Validation bits per byte (not finite when training diverged).
 	pub val_bpb: f64,
-	/// Steps trained.
+	/// Steps trained (the recipe's, unless training diverged first).
 	pub steps: u32,
-	/// Whether the protocol's seconds ended the training before the recipe's steps.
-	pub out_of_time: bool,
 	/// Training time.
 	pub train_time: Duration,
 	/// Bytes predicted while training.
@@ -622,13 +620,13 @@ pub fn device_name(device: &Device) -> &'static str {
 	}
 }
 
-/// Trains one model with `recipe` on `split` for at most `budget`, and measures it.
+/// Trains one model with `recipe` on `split` for the recipe's steps (the same number on every
+/// machine, however fast), and measures it.
 pub fn trial(
 	recipe: &Recipe,
 	split: &Split,
 	validation: &Validation,
 	seed: u64,
-	budget: Duration,
 	device: &Device,
 ) -> Res<Trial> {
 	let mut rng = Rng::new(seed);
@@ -646,14 +644,9 @@ pub fn trial(
 	let started = Instant::now();
 	let mut steps = 0;
 	let mut last_loss = f32::NAN;
-	let mut out_of_time = false;
 	let mut diverged = false;
 	let mut windows = Vec::with_capacity(recipe.batch as usize);
 	while steps < recipe.steps {
-		if started.elapsed() >= budget {
-			out_of_time = true;
-			break;
-		}
 		windows.clear();
 		for _ in 0..recipe.batch {
 			let chunk = split.train[rng.below(split.train.len())];
@@ -700,7 +693,7 @@ pub fn trial(
 	} else {
 		f64::NAN
 	};
-	Ok(Trial { val_bpb, steps, out_of_time, train_time, train_tokens, valid_tokens, last_loss })
+	Ok(Trial { val_bpb, steps, train_time, train_tokens, valid_tokens, last_loss })
 }
 
 /// The median of `values` (the mean of the middle two for an even count).

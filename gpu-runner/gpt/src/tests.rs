@@ -20,7 +20,7 @@ fn recipe(steps: u32, lr: f64) -> String {
 }
 
 fn run(document: &[u8], recipe: &str, seed: u8) -> Finding {
-	evaluate(document, &corpus(), recipe.as_bytes(), &[seed; 32], 600, &Device::Cpu, &mut |_| {})
+	evaluate(document, &corpus(), recipe.as_bytes(), &[seed; 32], 1_000, &Device::Cpu, &mut |_| {})
 }
 
 fn bpb(finding: &Finding) -> f64 {
@@ -54,24 +54,31 @@ fn the_median_of_the_trials_is_the_score() {
 	assert_eq!(val_bpb, values[1]);
 	// Trials start from different weights.
 	assert!(values[0] < values[2]);
-	assert!(trials.iter().all(|t| t.steps == 10 && !t.out_of_time && t.tokens_per_second > 0.0));
+	assert!(trials.iter().all(|t| t.steps == 10 && t.tokens_per_second > 0.0));
 	assert_eq!(model::median(&[3.0, 1.0, 2.0, 10.0]), 2.5);
 }
 
 #[test]
-fn the_budget_ends_training() {
-	let finding = evaluate(
-		DOCUMENT,
-		&corpus(),
-		recipe(1_000_000, 0.01).replace("1000000", "100000").as_bytes(),
-		&[1; 32],
-		0,
-		&Device::Cpu,
-		&mut |_| {},
-	);
-	let Finding::Measured { trials, .. } = finding else { panic!("measured: {finding:?}") };
-	assert!(trials[0].out_of_time);
-	assert_eq!(trials[0].steps, 0);
+fn a_recipe_trains_its_steps_and_may_not_exceed_the_budget() {
+	let with_budget = |steps: u32, budget: u32| {
+		evaluate(
+			DOCUMENT,
+			&corpus(),
+			recipe(steps, 0.01).as_bytes(),
+			&[1; 32],
+			budget,
+			&Device::Cpu,
+			&mut |_| {},
+		)
+	};
+	// Exactly the recipe's steps, whatever the machine: the budget only bounds them.
+	let Finding::Measured { trials, val_bpb } = with_budget(12, 12) else { panic!("measured") };
+	assert_eq!(trials[0].steps, 12);
+	assert_eq!(bpb(&with_budget(12, 1_000)), val_bpb, "a larger budget changes nothing");
+	match with_budget(13, 12) {
+		Finding::Invalid { reason } => assert!(reason.contains("budget of 12"), "{reason}"),
+		other => panic!("{other:?}"),
+	}
 }
 
 #[test]
@@ -125,7 +132,7 @@ fn bad_project_settings_or_corpus_are_harness_errors() {
 		corpus,
 		recipe(5, 0.01).as_bytes(),
 		&[1; 32],
-		60,
+		100,
 		&Device::Cpu,
 		&mut |_| {},
 	) {

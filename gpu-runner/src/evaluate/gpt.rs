@@ -1,6 +1,7 @@
 //! The `candle-gpt` evaluator's runner side: each job runs the trainer program `poi-gpt`
 //! (`gpu-runner/gpt/`, candle) as a child process, so that a job's memory, time and crashes stay
-//! apart from the runner; a trainer past its deadline is killed. The trainer reads the protocol
+//! apart from the runner; a trainer past the job's deadline is killed (a harness error). The
+//! trainer trains the recipe's steps, at most the protocol's budget. It reads the protocol
 //! document, the corpus and the recipe from files and prints one JSON report; see its crate
 //! documentation for the recipe, the settings and how val_bpb is measured.
 
@@ -46,18 +47,6 @@ pub fn devices(trainer: Option<&Path>) -> Vec<String> {
 	devices
 }
 
-/// How long a job may take: each trial's training budget, plus two minutes per trial and one
-/// more for building, measuring and starting. The trials are read from the document
-/// (`candleGpt.trials`, 1 when absent; the trainer checks the value).
-pub fn deadline(document: &[u8], seconds: u32) -> Duration {
-	let trials = serde_json::from_slice::<serde_json::Value>(document)
-		.ok()
-		.and_then(|d| d.get("candleGpt")?.get("trials")?.as_u64())
-		.unwrap_or(1)
-		.clamp(1, 9);
-	Duration::from_secs(trials * (u64::from(seconds) + 120) + 60)
-}
-
 /// What the trainer found.
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
@@ -95,12 +84,13 @@ fn collect(reader: &mpsc::Receiver<Vec<u8>>) -> Vec<u8> {
 	reader.recv_timeout(Duration::from_secs(2)).unwrap_or_default()
 }
 
-/// Runs `program` on one job; `Err` is a failure of the trainer or the machine.
+/// Runs `program` on one job with a budget of `steps` training steps per trial, killing it
+/// after `deadline`; `Err` is a failure of the trainer or the machine, or the deadline.
 #[allow(clippy::too_many_arguments)]
 pub fn train(
 	program: &Path,
 	job: &JobRequest,
-	seconds: u32,
+	steps: u32,
 	document: &[u8],
 	corpus: &[u8],
 	recipe: &[u8],
@@ -128,8 +118,8 @@ pub fn train(
 		.arg(file("recipe.json", recipe)?)
 		.arg("--seed")
 		.arg(format!("{:?}", job.seed))
-		.arg("--seconds")
-		.arg(seconds.to_string())
+		.arg("--steps")
+		.arg(steps.to_string())
 		.stdin(Stdio::null())
 		.stdout(Stdio::piped())
 		.stderr(Stdio::piped())
@@ -145,8 +135,8 @@ pub fn train(
 				let _ = child.kill();
 				let _ = child.wait();
 				break Err(format!(
-					"the trainer ran past its deadline of {} s",
-					deadline.as_secs()
+					"the trainer ran past the job's deadline of {:.1} s",
+					deadline.as_secs_f64()
 				));
 			},
 			Ok(None) => thread::sleep(Duration::from_millis(50)),

@@ -82,14 +82,26 @@ fn default_wall_seconds() -> u32 {
 /// The largest memory cap a document may ask for, in MiB.
 const MAX_MEMORY_MIB: u32 = 4096;
 
-/// Evaluates `job` with artifacts from `store`. Never panics on bad input: every failure is a
-/// finding with its reason in the log.
+/// How long a job may take by default, from the moment the runner accepts it to its verdict:
+/// 8 minutes, inside a round's 10-minute verdict commit period with time to commit.
+pub const DEFAULT_JOB_LIMIT: Duration = Duration::from_secs(480);
+
+/// Evaluates `job` with artifacts from `store`, within [`DEFAULT_JOB_LIMIT`]. Never panics on
+/// bad input: every failure is a finding with its reason in the log.
 pub fn evaluate(job: &JobRequest, store: &dyn Store) -> Evaluation {
-	evaluate_with(job, store, gpt::program().as_deref())
+	evaluate_with(job, store, gpt::program().as_deref(), DEFAULT_JOB_LIMIT)
 }
 
-/// [`evaluate`] with candle-gpt jobs trained by `trainer` (none: they are harness errors).
-pub fn evaluate_with(job: &JobRequest, store: &dyn Store, trainer: Option<&Path>) -> Evaluation {
+/// [`evaluate`] with candle-gpt jobs trained by `trainer` (none: they are harness errors), in
+/// at most `time_left`: a run that cannot finish by then is stopped and is a harness error,
+/// so that the verifier still has a signed verdict to reveal (it releases the proposal and
+/// slashes nobody).
+pub fn evaluate_with(
+	job: &JobRequest,
+	store: &dyn Store,
+	trainer: Option<&Path>,
+	time_left: Duration,
+) -> Evaluation {
 	let mut log = String::new();
 	let _ = writeln!(
 		log,
@@ -106,7 +118,7 @@ pub fn evaluate_with(job: &JobRequest, store: &dyn Store, trainer: Option<&Path>
 		job.round
 	);
 	let _ = writeln!(log, "seed {:?}", job.seed);
-	let finding = run(job, store, trainer, &mut log);
+	let finding = run(job, store, trainer, time_left, &mut log);
 	let _ = match &finding {
 		Finding::Score(score) => writeln!(log, "verdict: score {score}"),
 		Finding::Invalid => writeln!(log, "verdict: invalid"),
@@ -115,7 +127,14 @@ pub fn evaluate_with(job: &JobRequest, store: &dyn Store, trainer: Option<&Path>
 	Evaluation { finding, log }
 }
 
-fn run(job: &JobRequest, store: &dyn Store, trainer: Option<&Path>, log: &mut String) -> Finding {
+fn run(
+	job: &JobRequest,
+	store: &dyn Store,
+	trainer: Option<&Path>,
+	time_left: Duration,
+	log: &mut String,
+) -> Finding {
+	let started = std::time::Instant::now();
 	// The project's own files: when they cannot be had the candidate is not at fault.
 	let project_file = |what: &str, a: &Artifact, log: &mut String| match store.fetch(a) {
 		Ok(bytes) => Some(bytes),
@@ -160,16 +179,19 @@ fn run(job: &JobRequest, store: &dyn Store, trainer: Option<&Path>, log: &mut St
 					return Finding::HarnessError;
 				},
 			};
+			// The document's wall clock, or the job's time left if that is shorter.
+			let wall = Duration::from_secs(settings.wall_seconds.max(1).into())
+				.min(time_left.saturating_sub(started.elapsed()));
 			let limits = wasm::Limits {
 				fuel,
 				memory_bytes: (settings.memory_mib.min(MAX_MEMORY_MIB) as usize) << 20,
-				wall: Duration::from_secs(settings.wall_seconds.max(1).into()),
+				wall,
 			};
 			let _ = writeln!(
 				log,
-				"limits: {fuel} fuel, {} MiB per memory, {} s",
+				"limits: {fuel} fuel, {} MiB per memory, {:.1} s",
 				settings.memory_mib.min(MAX_MEMORY_MIB),
-				settings.wall_seconds.max(1)
+				wall.as_secs_f64()
 			);
 			let run = wasm::run(&benchmark, &candidate, job.seed.0, limits);
 			for line in &run.log {
@@ -192,15 +214,18 @@ fn run(job: &JobRequest, store: &dyn Store, trainer: Option<&Path>, log: &mut St
 				},
 			}
 		},
-		EvaluatorSpec::CandleGpt { seconds } => {
-			candle_gpt(job, seconds, &document, &benchmark, &candidate, trainer, log)
+		EvaluatorSpec::CandleGpt { steps } => {
+			let deadline = time_left.saturating_sub(started.elapsed());
+			candle_gpt(job, steps, deadline, &document, &benchmark, &candidate, trainer, log)
 		},
 	}
 }
 
+#[allow(clippy::too_many_arguments)]
 fn candle_gpt(
 	job: &JobRequest,
-	seconds: u32,
+	steps: u32,
+	deadline: Duration,
 	document: &[u8],
 	corpus: &[u8],
 	candidate: &[u8],
@@ -211,9 +236,13 @@ fn candle_gpt(
 		let _ = writeln!(log, "harness error: no poi-gpt trainer (set POI_GPT_BIN)");
 		return Finding::HarnessError;
 	};
-	let deadline = gpt::deadline(document, seconds);
-	let _ = writeln!(log, "trainer {} (deadline {} s)", program.display(), deadline.as_secs());
-	match gpt::train(program, job, seconds, document, corpus, candidate, deadline, log) {
+	let _ = writeln!(
+		log,
+		"trainer {} ({steps} steps at most, deadline {:.1} s)",
+		program.display(),
+		deadline.as_secs_f64()
+	);
+	match gpt::train(program, job, steps, document, corpus, candidate, deadline, log) {
 		Ok(gpt::Outcome::Measured(val_bpb)) => {
 			let score = score_of_real(val_bpb, job.direction, job.scale_exponent);
 			finding_of(score, val_bpb, job, log)

@@ -103,7 +103,11 @@ mod benchmarks {
 
 		#[block]
 		{
-			minted = <Curve<T> as TokenRewards<_, _>>::mint_reward(project, &miner)?;
+			minted = <Curve<T> as TokenRewards<_, _>>::mint_reward(
+				project,
+				&miner,
+				BalanceOf::<T>::max_value(),
+			)?;
 		}
 
 		assert!(!minted.is_zero());

@@ -191,22 +191,17 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `mint_reward` of [`TokenRewards`], inside its storage layer.
-	/// The reward an approval would mint now and its cost to the escrow: the reward per
-	/// approval, or less when the miner-pool cap or the escrow would be exceeded.
-	fn next_reward(project: ProjectId, token: &TokenInfoOf<T>) -> (BalanceOf<T>, BalanceOf<T>) {
-		let left_in_pool = token.miner_pool_cap.checked_sub(&token.pool_minted).unwrap_or_default();
-		let want = token.reward_per_approval.min(left_in_pool);
-		let escrow = Self::escrow_account(project);
-		Self::affordable(token, Self::supply(token), want, Self::spendable(&escrow))
-	}
-
 	fn mint_reward_inner(
 		project: ProjectId,
 		to: &T::AccountId,
+		max_cost: BalanceOf<T>,
 	) -> Result<BalanceOf<T>, DispatchError> {
 		let mut token = Tokens::<T>::get(project).ok_or(Error::<T>::UnknownProject)?;
+		let left_in_pool = token.miner_pool_cap.checked_sub(&token.pool_minted).unwrap_or_default();
+		let want = token.reward_per_approval.min(left_in_pool);
 		let escrow = Self::escrow_account(project);
-		let (amount, cost) = Self::next_reward(project, &token);
+		let budget = Self::spendable(&escrow).min(max_cost);
+		let (amount, cost) = Self::affordable(&token, Self::supply(&token), want, budget);
 		if amount.is_zero() {
 			return Ok(amount);
 		}
@@ -360,13 +355,14 @@ impl<T: Config> ProjectTokens<T::AccountId, BalanceOf<T>> for Pallet<T> {
 
 impl<T: Config> TokenRewards<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	/// All or nothing, also when called from a hook.
-	fn mint_reward(project: ProjectId, to: &T::AccountId) -> Result<BalanceOf<T>, DispatchError> {
-		frame_support::storage::with_storage_layer(|| Self::mint_reward_inner(project, to))
-	}
-
-	fn reward_value(project: ProjectId) -> Option<BalanceOf<T>> {
-		let token = Tokens::<T>::get(project)?;
-		Some(Self::next_reward(project, &token).1)
+	fn mint_reward(
+		project: ProjectId,
+		to: &T::AccountId,
+		max_cost: BalanceOf<T>,
+	) -> Result<BalanceOf<T>, DispatchError> {
+		frame_support::storage::with_storage_layer(|| {
+			Self::mint_reward_inner(project, to, max_cost)
+		})
 	}
 
 	fn burn(project: ProjectId, who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {

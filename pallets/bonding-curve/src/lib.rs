@@ -70,19 +70,18 @@ pub type ProjectOverviewOf<T> = ProjectOverview<<T as Config>::AssetId, BalanceO
 pub trait TokenRewards<AccountId, Balance> {
 	/// Mints `project`'s reward per approval to `to`, paying its curve cost from the escrow
 	/// into the reserve. Mints less when the miner-pool cap or the escrow would be exceeded,
-	/// possibly nothing; returns how many tokens it minted.
+	/// or when the reward would cost more than `max_cost`, possibly nothing; returns how many
+	/// tokens it minted.
 	fn mint_reward(
 		project: ProjectId,
 		to: &AccountId,
+		max_cost: Balance,
 	) -> Result<Balance, sp_runtime::DispatchError>;
 	/// Burns `amount` of `project`'s tokens from `who`; their backing stays in the reserve.
 	fn burn(project: ProjectId, who: &AccountId, amount: Balance) -> sp_runtime::DispatchResult;
 	/// What selling `amount` of `project`'s tokens back to its curve would pay now, in the
 	/// native currency; `None` for an unknown project, a zero amount, or more than the supply.
 	fn value(project: ProjectId, amount: Balance) -> Option<Balance>;
-	/// What the reward an approval would mint now costs its escrow, in the native currency
-	/// (what the minted tokens are worth); `None` for an unknown project.
-	fn reward_value(project: ProjectId) -> Option<Balance>;
 }
 
 #[frame_support::pallet]

@@ -410,7 +410,7 @@ fn a_reward_pays_its_curve_cost_from_the_escrow_into_the_reserve() {
 		let project = create(1, curve());
 		assert_ok!(buy(2, project, 5));
 		// 10 tokens from supply 5: 10 * 10 + (10 * 5 + 45) = 195.
-		assert_eq!(Curve::mint_reward(project, &account(4)), Ok(10));
+		assert_eq!(Curve::mint_reward(project, &account(4), u64::MAX), Ok(10));
 		assert_eq!(tokens(project, 4), 10);
 		assert_eq!(Curve::escrow_of(project), 10_000 - 195);
 		assert_eq!(Curve::reserve_of(project), 60 + 195);
@@ -427,13 +427,26 @@ fn a_reward_pays_its_curve_cost_from_the_escrow_into_the_reserve() {
 fn rewards_stop_at_the_miner_pool_cap() {
 	new_test_ext().execute_with(|| {
 		let project = create(1, CurveParams { miner_pool_cap: 25, ..curve() });
-		assert_eq!(Curve::mint_reward(project, &account(4)), Ok(10));
-		assert_eq!(Curve::mint_reward(project, &account(4)), Ok(10));
-		assert_eq!(Curve::mint_reward(project, &account(4)), Ok(5));
+		assert_eq!(Curve::mint_reward(project, &account(4), u64::MAX), Ok(10));
+		assert_eq!(Curve::mint_reward(project, &account(4), u64::MAX), Ok(10));
+		assert_eq!(Curve::mint_reward(project, &account(4), u64::MAX), Ok(5));
 		let escrow = Curve::escrow_of(project);
-		assert_eq!(Curve::mint_reward(project, &account(4)), Ok(0));
+		assert_eq!(Curve::mint_reward(project, &account(4), u64::MAX), Ok(0));
 		assert_eq!(Curve::escrow_of(project), escrow);
 		assert_eq!(tokens(project, 4), 25);
+		check_invariants();
+	});
+}
+
+#[test]
+fn a_reward_costs_at_most_what_the_caller_allows() {
+	new_test_ext().execute_with(|| {
+		// Tokens at 10, 11, 12, ...: 7 of them cost 91, 8 cost 108; 10 would cost 145.
+		let project = create(1, curve());
+		assert_eq!(Curve::mint_reward(project, &account(4), 100), Ok(7));
+		assert_eq!(Curve::escrow_of(project), 10_000 - 91);
+		assert_eq!(Curve::mint_reward(project, &account(4), 16), Ok(0), "the next costs 17");
+		assert_eq!(Curve::escrow_of(project), 10_000 - 91);
 		check_invariants();
 	});
 }
@@ -443,14 +456,14 @@ fn rewards_stop_when_the_escrow_runs_out() {
 	new_test_ext().execute_with(|| {
 		// An escrow of 100 pays tokens at 10, 11, 12, ... : 7 of them cost 91, 8 cost 108.
 		let project = create(1, CurveParams { initial_escrow: 100, ..curve() });
-		assert_eq!(Curve::mint_reward(project, &account(4)), Ok(7));
+		assert_eq!(Curve::mint_reward(project, &account(4), u64::MAX), Ok(7));
 		assert_eq!(Curve::escrow_of(project), 9);
 		assert_eq!(Curve::reserve_of(project), 91);
 		// 9 left, the next token costs 17: nothing more.
-		assert_eq!(Curve::mint_reward(project, &account(4)), Ok(0));
+		assert_eq!(Curve::mint_reward(project, &account(4), u64::MAX), Ok(0));
 		// Funding the escrow again lets rewards continue.
 		assert_ok!(Curve::fund_rewards(RuntimeOrigin::signed(account(3)), project, 1_000));
-		assert_eq!(Curve::mint_reward(project, &account(4)), Ok(10));
+		assert_eq!(Curve::mint_reward(project, &account(4), u64::MAX), Ok(10));
 		check_invariants();
 	});
 }
@@ -459,11 +472,14 @@ fn rewards_stop_when_the_escrow_runs_out() {
 fn a_reward_for_an_unknown_project_or_a_miner_who_cannot_hold_it_changes_nothing() {
 	new_test_ext().execute_with(|| {
 		let project = create(1, curve());
-		assert_noop!(Curve::mint_reward(project + 1, &account(4)), Error::<Test>::UnknownProject);
+		assert_noop!(
+			Curve::mint_reward(project + 1, &account(4), u64::MAX),
+			Error::<Test>::UnknownProject
+		);
 		// Account 9 has no native balance, so it cannot hold a non-sufficient asset: the
 		// escrow's payment is rolled back with the failed mint.
 		let escrow = Curve::escrow_of(project);
-		assert!(Curve::mint_reward(project, &account(9)).is_err());
+		assert!(Curve::mint_reward(project, &account(9), u64::MAX).is_err());
 		assert_eq!(Curve::escrow_of(project), escrow);
 		assert_eq!(Curve::reserve_of(project), 0);
 		assert_eq!(Tokens::<Test>::get(project).unwrap().pool_minted, 0);
@@ -522,7 +538,7 @@ fn the_overview_shows_token_pool_and_best() {
 	new_test_ext().execute_with(|| {
 		let project = create(1, curve());
 		assert_ok!(buy(2, project, 5));
-		assert_eq!(Curve::mint_reward(project, &account(4)), Ok(10));
+		assert_eq!(Curve::mint_reward(project, &account(4), u64::MAX), Ok(10));
 		freeze(project);
 		assert_eq!(
 			Curve::overview(project),
@@ -556,7 +572,7 @@ fn a_huge_slope_is_an_error_not_a_panic() {
 		assert_eq!(Curve::quote_buy(project, 3), None);
 		assert_ok!(buy(2, project, 1));
 		// A reward at this price is not affordable: nothing is minted.
-		assert_eq!(Curve::mint_reward(project, &account(4)), Ok(0));
+		assert_eq!(Curve::mint_reward(project, &account(4), u64::MAX), Ok(0));
 		check_invariants();
 	});
 }
@@ -580,7 +596,7 @@ fn a_supply_near_the_maximum_is_an_error_not_a_panic() {
 			Curve::sell(RuntimeOrigin::signed(account(2)), project, 1, 0),
 			Error::<Test>::ReserveShortfall
 		);
-		assert_eq!(Curve::mint_reward(project, &account(4)), Ok(0));
+		assert_eq!(Curve::mint_reward(project, &account(4), u64::MAX), Ok(0));
 		assert_eq!(Curve::do_try_state(), Err("supply beyond the curve".into()));
 	});
 }

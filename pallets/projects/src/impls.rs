@@ -35,8 +35,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(baseline_sign_fits, Error::<T>::BaselineSignMismatch);
 		let (budget, max_budget) = match protocol.evaluator {
 			Evaluator::Wasm { fuel } => (fuel, T::MaxWasmFuel::get()),
-			Evaluator::CandleGpt { seconds } => {
-				(u64::from(seconds), u64::from(T::MaxCandleGptSeconds::get()))
+			Evaluator::CandleGpt { steps } => {
+				(u64::from(steps), u64::from(T::MaxCandleGptSteps::get()))
 			},
 		};
 		ensure!(budget > 0, Error::<T>::ZeroBudget);

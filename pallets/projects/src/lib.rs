@@ -217,11 +217,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxWasmFuel: Get<u64>;
 
-		/// The largest training budget of a candle-gpt project, in seconds per trial: one
-		/// trial, with the runner's allowance for loading and evaluation, must fit a round's
-		/// verdict commit period.
+		/// The largest training budget of a candle-gpt project, in steps per trial. How long a
+		/// step takes depends on the model the protocol's surface allows; a runner that cannot
+		/// finish a job inside a round's verdict commit period answers a signed harness error,
+		/// which releases the proposal and slashes nobody.
 		#[pallet::constant]
-		type MaxCandleGptSeconds: Get<u32>;
+		type MaxCandleGptSteps: Get<u32>;
 
 		/// The smallest tolerance of an evaluator whose runs are not bit-for-bit reproducible
 		/// (candle-gpt training): below it honest verifiers would disagree, and be slashed.
@@ -350,7 +351,7 @@ pub mod pallet {
 		/// The quorum is below the chain's `MinQuorum`.
 		QuorumTooSmall,
 		/// The evaluator's budget is above the runtime's bound for it (`MaxWasmFuel`,
-		/// `MaxCandleGptSeconds`).
+		/// `MaxCandleGptSteps`).
 		BudgetTooLarge,
 		/// The tolerance is below `MinNondeterministicToleranceBps` for an evaluator whose runs
 		/// are not reproducible bit for bit.

@@ -123,9 +123,9 @@ fn malformed_protocols_are_refused_by_name_and_write_nothing() {
 		(|p| p.metric.scale_exponent = 19, Error::ScaleTooLarge),
 		(|p| p.metric.name = BoundedVec::new(), Error::EmptyMetricName),
 		(|p| p.evaluator = Evaluator::Wasm { fuel: 0 }, Error::ZeroBudget),
-		(|p| p.evaluator = Evaluator::CandleGpt { seconds: 0 }, Error::ZeroBudget),
+		(|p| p.evaluator = Evaluator::CandleGpt { steps: 0 }, Error::ZeroBudget),
 		(|p| p.evaluator = Evaluator::Wasm { fuel: 10_000_000_001 }, Error::BudgetTooLarge),
-		(|p| p.evaluator = Evaluator::CandleGpt { seconds: 301 }, Error::BudgetTooLarge),
+		(|p| p.evaluator = Evaluator::CandleGpt { steps: 5_001 }, Error::BudgetTooLarge),
 		// Candle-gpt training is not reproducible bit for bit: a tolerance below the floor
 		// would slash honest verifiers.
 		(|p| p.tolerance_bps = 99, Error::ToleranceTooSmall),
@@ -155,7 +155,7 @@ fn edge_values_of_the_protocol_are_accepted() {
 		p.quorum = 7;
 		p.min_improvement_bps = 10_000;
 		p.tolerance_bps = 100;
-		p.evaluator = Evaluator::CandleGpt { seconds: 300 };
+		p.evaluator = Evaluator::CandleGpt { steps: 5_000 };
 		p.metric.scale_exponent = 18;
 		p.baseline_score = i128::MIN;
 		assert_ok!(create_with(ALICE, p.clone(), curve()));

@@ -128,10 +128,12 @@ pub enum Evaluator {
 		/// Fuel units per run.
 		fuel: u64,
 	},
-	/// A small GPT trained with candle; the budget is training seconds.
+	/// A small GPT trained with candle; the budget is training steps, which every runner
+	/// trains alike however fast it is (a budget in seconds would let a faster runner train
+	/// more, and score differently).
 	CandleGpt {
-		/// Training time per run, in seconds.
-		seconds: u32,
+		/// The most training steps of a trial (a recipe asking for more is invalid).
+		steps: u32,
 	},
 }
 
@@ -305,7 +307,7 @@ impl<MaxCidLen: Get<u32>> Protocol<MaxCidLen> {
 			min_improvement_bps: 50,
 			tolerance_bps: 100,
 			quorum: 3,
-			evaluator: Evaluator::CandleGpt { seconds: 300 },
+			evaluator: Evaluator::CandleGpt { steps: 1_000 },
 		}
 	}
 }

@@ -107,7 +107,11 @@ fn round<T: Config>(
 	let id = NextProposalId::<T>::get();
 	NextProposalId::<T>::put(id.saturating_add(1));
 	Commitments::<T>::remove(commitment);
-	Candidates::<T>::insert(project, H256::repeat_byte(1), id);
+	Candidates::<T>::insert(
+		project,
+		H256::repeat_byte(1),
+		CandidateHold { proposal: id, priority: Zero::zero() },
+	);
 	Props::<T>::list_proposal(project, id)?;
 	let fee = T::VerifierFee::get().saturating_mul(q.into());
 	T::Currency::hold(&HoldReason::VerificationFee.into(), &miner, fee)?;

@@ -13,10 +13,9 @@
 use super::*;
 use frame_support::{pallet_prelude::*, traits::Randomness};
 use frame_system::pallet_prelude::BlockNumberFor;
-use pallet_bonding_curve::TokenRewards;
 use pallet_projects::Lineage;
 use pallet_verifiers::VerifierRegistry;
-use sp_runtime::traits::{BlakeTwo256, Hash, One, SaturatedConversion, Saturating};
+use sp_runtime::traits::{BlakeTwo256, Hash, One, Saturating};
 
 /// The most empty blocks one lane's cursor walks past in one hook (it walks one a block
 /// when it keeps up; more only while it catches up after a backlog).
@@ -99,10 +98,18 @@ impl<T: Config> Pallet<T> {
 			},
 			Deadline::Unreserve(id) => {
 				let Some(p) = Proposals::<T>::get(id) else { return Ok(()) };
-				if Reservations::<T>::get(p.project, p.code.digest).is_some_and(|(r, _)| r == id) {
+				let Some(reservation) = Reservations::<T>::get(p.project, p.code.digest)
+					.filter(|r| r.proposal == id && r.until.saturating_add(One::one()) == due)
+				else {
+					return Ok(());
+				};
+				if T::Projects::is_active(p.project) {
 					Reservations::<T>::remove(p.project, p.code.digest);
+					Ok(())
+				} else {
+					// Its miner cannot commit to a frozen project: the reservation waits.
+					Self::reserve(id, &p, reservation.priority)
 				}
-				Ok(())
 			},
 			Deadline::Draw(id) => {
 				let Some(round) = Rounds::<T>::get(id) else { return Ok(()) };
@@ -162,20 +169,12 @@ impl<T: Config> Pallet<T> {
 	/// released (`NoQuorum`). A challenge round draws `min(2 * quorum + 1, MaxQuorum)`, never
 	/// the proposer, the challenger or the approvers, or as many as are eligible if that is at
 	/// least the project's quorum; when fewer are, the challenge is released (the bond
-	/// returned). Only verifiers whose active bond is worth at least the reward an approval
-	/// releases are drawn (priced now for an initial round, at the approval for a challenge).
-	/// A freeze since the reveal changes nothing.
+	/// returned). A freeze since the reveal changes nothing.
 	pub(crate) fn draw_round(id: ProposalId, mut round: RoundOf<T>) -> DispatchResult {
 		let mut p = Proposals::<T>::get(id).ok_or(Error::<T>::UnknownProposal)?;
 		let (random, _) = T::Randomness::random(&(b"poi/draw", id, round.kind).encode());
 		let seed = BlakeTwo256::hash_of(&(random, p.code.digest));
 		let terms = T::Projects::round_terms(p.project).ok_or(Error::<T>::ProjectNotActive)?;
-		// An approver's bond at risk covers the reward its approval releases.
-		let at_risk = match &p.status {
-			ProposalStatus::Approved { reward, .. } => reward.value(),
-			_ => T::Tokens::reward_value(p.project).unwrap_or_default(),
-		};
-		let min_bond = at_risk.saturated_into::<u128>();
 		let drawn = match round.kind {
 			RoundKind::Initial => T::Verifiers::select(
 				seed.as_fixed_bytes(),
@@ -183,7 +182,6 @@ impl<T: Config> Pallet<T> {
 				terms.quorum,
 				core::slice::from_ref(&p.proposer),
 				terms.evaluator,
-				min_bond,
 			),
 			RoundKind::Challenge => {
 				let quorum = terms
@@ -207,7 +205,6 @@ impl<T: Config> Pallet<T> {
 					terms.quorum,
 					&exclude,
 					terms.evaluator,
-					min_bond,
 				)
 			},
 		};

@@ -83,7 +83,7 @@ impl<T: Config> Pallet<T> {
 
 	/// A page of `project`'s proposals, oldest first: those with indices `start` to
 	/// `start + limit - 1` in the project's list, at most [`MAX_PAGE`] (for the runtime API).
-	/// A shorter page than asked for is the last one.
+	/// A page shorter than `min(limit, MAX_PAGE)` is the last one.
 	pub fn proposals_of(
 		project: ProjectId,
 		start: u32,
@@ -100,7 +100,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The running rounds `who` is assigned to, oldest first (for the runtime API).
-	pub fn jobs_of(who: &T::AccountId) -> alloc::vec::Vec<JobOf<T>> {
+	pub fn assignments_of(who: &T::AccountId) -> alloc::vec::Vec<AssignedRoundOf<T>> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let mut ids: alloc::vec::Vec<ProposalId> = Assignments::<T>::iter_key_prefix(who).collect();
 		ids.sort_unstable();
@@ -112,7 +112,7 @@ impl<T: Config> Pallet<T> {
 				// commit phase is over even if the hook is behind.
 				let phase = round.phase_at(&now);
 				let mine = round.assignments.iter().find(|a| a.verifier == *who)?;
-				Some(Job {
+				Some(AssignedRound {
 					proposal: id,
 					project: p.project,
 					kind: round.kind,
@@ -342,21 +342,26 @@ impl<T: Config> Pallet<T> {
 		id: ProposalId,
 		who: &T::AccountId,
 	) -> DispatchResult {
-		if let Some((released, until)) = Reservations::<T>::get(project, digest) {
+		let mut priority = committed_at;
+		if let Some(r) = Reservations::<T>::get(project, digest) {
 			let now = frame_system::Pallet::<T>::block_number();
-			let owner = Proposals::<T>::get(released).map(|p| (p.proposer, p.committed_at));
-			let reserved = now <= until
-				&& owner.is_some_and(|(miner, first)| miner != *who && committed_at > first);
-			ensure!(!reserved, Error::<T>::CandidateReserved);
+			if now <= r.until {
+				if Proposals::<T>::get(r.proposal).is_some_and(|p| p.proposer == *who) {
+					// Its miner proposes it again, with the priority of its first claim.
+					priority = priority.min(r.priority);
+				} else {
+					ensure!(committed_at < r.priority, Error::<T>::CandidateReserved);
+				}
+			}
 			Reservations::<T>::remove(project, digest);
 		}
 		if let Some(other) = Candidates::<T>::get(project, digest) {
-			let earlier = Proposals::<T>::get(other).is_some_and(|p| {
-				p.committed_at <= committed_at || p.status != ProposalStatus::Verifying
+			let earlier = Proposals::<T>::get(other.proposal).is_some_and(|p| {
+				other.priority <= priority || p.status != ProposalStatus::Verifying
 			});
 			ensure!(!earlier, Error::<T>::DuplicateCandidate);
 		}
-		Candidates::<T>::insert(project, digest, id);
+		Candidates::<T>::insert(project, digest, CandidateHold { proposal: id, priority });
 		Ok(())
 	}
 

@@ -21,19 +21,25 @@
 //!    least [`Config::MinStakeValue`] on the project's curve) into the pallet's account.
 //!    Nobody can copy a proposal from the transaction pool: the pool only shows a hash.
 //! 2. [`Pallet::reveal`], at least [`Config::RevealDelay`] blocks later and at most
-//!    [`Config::RevealWindow`] blocks after the commit, shows the proposal but only the hash
-//!    of its claim, and holds the verification fee ([`Config::VerifierFee`] for each verifier
-//!    of the project's quorum) from the miner's native balance. A reveal that does
-//!    not match its commitment loses the stake (burned); a commitment not revealed in time
-//!    loses it (unless its project was frozen meanwhile: then the stake is returned). A reveal
-//!    repeating a candidate (same code digest) that an earlier commitment already revealed is
-//!    refused with `DuplicateCandidate`; if the earlier commitment reveals *after* the copy,
-//!    the copy is rejected at its settlement ([`RejectReason::Copied`]).
+//!    [`Config::RevealWindow`] blocks after the commit (even if the project was frozen since),
+//!    shows the proposal but only the hash of its claim, and holds the verification fee
+//!    ([`Config::VerifierFee`] for each verifier of the project's quorum) and the storage
+//!    deposit ([`Config::ProposalDeposit`], see [`Proposal::deposit`]) from the miner's
+//!    native balance. A reveal that does not match its commitment loses the stake (burned);
+//!    so does a commitment not revealed in time. A reveal repeating a candidate (same code
+//!    digest) that an earlier commitment already revealed is refused with
+//!    `DuplicateCandidate`; if the earlier commitment reveals *after* the copy, the copy is
+//!    rejected at its settlement ([`RejectReason::Copied`]). A candidate released without
+//!    fault stays reserved for its miner for [`Config::ReservationPeriod`] blocks
+//!    ([`Reservations`], extended while the project is frozen): anyone else who committed to
+//!    it later is refused (`CandidateReserved`), and the miner's next proposal of it keeps
+//!    its first commitment's priority ([`CandidateHold`]).
 //! 3. The round is **drawn** in the hook of the block [`Config::DrawDelay`] blocks after the
 //!    reveal, from [`Config::Randomness`] of that block mixed with the candidate's digest:
 //!    randomness that did not exist when the miner revealed, so it can neither pick its
 //!    committee nor its seed by timing. The project's `quorum` verifiers are drawn by bond,
-//!    never the proposer; too few eligible verifiers release the proposal (`NoQuorum`).
+//!    never the proposer, among those whose runners have the project's evaluator; too few
+//!    eligible verifiers release the proposal (`NoQuorum`).
 //! 4. Assigned verifiers [`Pallet::commit_verdict`] within [`Config::VerdictCommitPeriod`]
 //!    blocks of the draw; the reveal phase starts when all have committed or the period ends;
 //!    [`Pallet::reveal_verdict`] within [`Config::VerdictRevealPeriod`] blocks, with the
@@ -55,7 +61,9 @@
 //!      outside the project's tolerance of it, and non-score verdicts, are deviant;
 //!    - verified score below the claim by more than the tolerance: `Rejected(Misclaimed)`;
 //!    - beating the best at settlement by the project's threshold: `Approved`, a new lineage
-//!      node and the new best;
+//!      node and the new best; the reward is minted now, at today's price, into the pallet's
+//!      account, costing at most what the least-bonded approver has at risk
+//!      ([`RewardState::Escrowed`]);
 //!    - otherwise `Superseded`: a lineage node that is not the best, the stake returned.
 //!
 //!    A rejected stake is slashed: half (rounded down, split equally, the remainder burned)
@@ -63,8 +71,9 @@
 //!    burned. The fee pays `fee / quorum` to each verifier whose verdict counted (agreeing
 //!    with a decisive result, or any revealed verdict when there was none); the rest goes
 //!    back to the miner. Verifiers that did not reveal are penalised as missed, deviant ones as deviant
-//!    (pallet-verifiers burns a share of their bond). A frozen project's rounds end
-//!    `Released(ProjectFrozen)`.
+//!    (pallet-verifiers burns a share of their bond). A project frozen during the round
+//!    changes nothing: the round is decided on its merit. The deposit is returned when the
+//!    proposal is released or expires, kept with its lineage node, burned on a rejection.
 //! 6. An approval's stake stays held during [`Config::ChallengeWindow`] blocks; anyone may
 //!    [`Pallet::challenge`] it with a native bond of at least [`Config::MinChallengeBond`].
 //!    A challenge round is drawn like an initial one, of `min(2 * quorum + 1, MaxQuorum)`
@@ -76,11 +85,11 @@
 //!    verifiers, in the native currency). Anything else **overturns** it: the best reverts to
 //!    the last approval that still stands, the miner's stake is slashed (half to the
 //!    challenge round's agreeing verifiers, half of the rest to the challenger), the
-//!    challenger gets its bond back, and the
-//!    original approvers are penalised as deviant when the round contradicted them (an
-//!    invalid verdict or a non-confirming score).
-//! 7. When the window has closed and no challenge runs, the stake is returned and the miner's
-//!    reward is minted through pallet-bonding-curve ([`pallet_bonding_curve::TokenRewards`]).
+//!    challenger gets its bond back, the escrowed reward and the deposit are burned, and the
+//!    original approvers lose at least the reward's value from their bonds when the round
+//!    contradicted them (an invalid verdict or a non-confirming score).
+//! 7. When the window has closed and no challenge runs, the stake is returned and the miner
+//!    is paid the reward minted at the approval.
 //!
 //! Every proposal stays in [`Proposals`] with its outcome and verified score.
 //!
@@ -91,8 +100,8 @@
 //! over; scheduling never refuses, a failed deadline is retried in the next block, and a
 //! flood of commitments cannot delay a round (see the `hooks` module).
 //!
-//! The runtime API [`runtime_api::ProposalsApi`] lists a project's proposals and a verifier's
-//! running assignments ([`Job`]s).
+//! The runtime API [`runtime_api::ProposalsApi`] lists a project's proposals a page at a time
+//! and a verifier's running assignments ([`AssignedRound`]s).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -168,8 +177,9 @@ pub type RoundOf<T> = Round<
 	MaxCidLenOf<T>,
 >;
 
-/// A verifier's job with this runtime's types.
-pub type JobOf<T> = Job<frame_system::pallet_prelude::BlockNumberFor<T>, MaxCidLenOf<T>>;
+/// A verifier's assigned round with this runtime's types.
+pub type AssignedRoundOf<T> =
+	AssignedRound<frame_system::pallet_prelude::BlockNumberFor<T>, MaxCidLenOf<T>>;
 
 /// A commitment with this runtime's types.
 pub type CommitRecordOf<T> = CommitRecord<
@@ -349,11 +359,16 @@ pub mod pallet {
 	/// Which proposal holds a candidate (by code digest) in a project: the earliest commitment
 	/// among those verifying or approved.
 	#[pallet::storage]
-	pub type Candidates<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, ProjectId, Identity, H256, ProposalId>;
+	pub type Candidates<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		ProjectId,
+		Identity,
+		H256,
+		CandidateHold<BlockNumberFor<T>>,
+	>;
 
-	/// Released candidates reserved for their miners: the released proposal and the last
-	/// block of the reservation.
+	/// Released candidates reserved for their miners.
 	#[pallet::storage]
 	pub type Reservations<T: Config> = StorageDoubleMap<
 		_,
@@ -361,7 +376,7 @@ pub mod pallet {
 		ProjectId,
 		Identity,
 		H256,
-		(ProposalId, BlockNumberFor<T>),
+		Reservation<BlockNumberFor<T>>,
 	>;
 
 	/// The approving proposal of each approved node, to walk back on an overturn.
@@ -687,8 +702,12 @@ pub mod pallet {
 				"DrawDelay below 2 lets a round's randomness come from its reveal's block"
 			);
 			assert!(
-				T::ReservationPeriod::get() > T::RevealDelay::get(),
-				"ReservationPeriod too short for a miner to commit and reveal again"
+				sp_runtime::traits::Saturating::saturating_add(
+					T::ReservationPeriod::get(),
+					T::DrawDelay::get()
+				)
+					>= T::RevealWindow::get(),
+				"ReservationPeriod ends before a copy committed at the original's reveal must reveal"
 			);
 			assert!(!T::VerdictCommitPeriod::get().is_zero(), "VerdictCommitPeriod 0");
 			assert!(!T::VerdictRevealPeriod::get().is_zero(), "VerdictRevealPeriod 0");
@@ -728,8 +747,9 @@ pub mod pallet {
 		/// stake (and succeeds, so that the burn stays).
 		///
 		/// Origin: signed, the committer. Errors: `UnknownCommitment`, `NotCommitter`,
-		/// `RevealTooEarly`, `ProjectNotActive`, `UnknownParent`, `DuplicateCandidate`,
-		/// `QuorumTooLarge`, `CannotPayFee`, `TooManyDeadlines`.
+		/// `RevealTooEarly`, `UnknownParent`, `ProjectNotActive` (an unknown project),
+		/// `CandidateReserved`, `DuplicateCandidate`, `QuorumTooLarge`, `CannotPayFee`,
+		/// `CannotPayDeposit`, `TooManyDeadlines`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::reveal(T::Verifiers::max_verifiers()))]
 		pub fn reveal(

@@ -94,7 +94,7 @@ impl pallet_projects::Config for Test {
 	type MaxSymbolLen = ConstU32<8>;
 	type MaxQuorum = ConstU32<5>;
 	type MaxWasmFuel = frame_support::traits::ConstU64<10_000_000_000>;
-	type MaxCandleGptSeconds = ConstU32<300>;
+	type MaxCandleGptSteps = ConstU32<5_000>;
 	type MinNondeterministicToleranceBps = ConstU32<100>;
 	type MaxPathLen = ConstU32<8>;
 	type Tokens = Curve;

@@ -73,7 +73,7 @@ impl<T: Config> Pallet<T> {
 	/// `who`'s running rounds as jobs for its runner, oldest first.
 	pub fn local_jobs(who: &T::AccountId) -> Vec<LocalJob> {
 		let genesis = Self::genesis_hash();
-		Self::jobs_of(who)
+		Self::assignments_of(who)
 			.into_iter()
 			.filter_map(|job| {
 				let protocol = T::Projects::protocol(job.project)?;
@@ -86,7 +86,7 @@ impl<T: Config> Pallet<T> {
 					verifier: account_to_wire::<T>(who),
 					evaluator: match protocol.evaluator {
 						Evaluator::Wasm { fuel } => EvaluatorSpec::Wasm { fuel },
-						Evaluator::CandleGpt { seconds } => EvaluatorSpec::CandleGpt { seconds },
+						Evaluator::CandleGpt { steps } => EvaluatorSpec::CandleGpt { steps },
 					},
 					direction: match protocol.metric.direction {
 						ChainDirection::Maximize => Direction::Maximize,
@@ -100,7 +100,7 @@ impl<T: Config> Pallet<T> {
 				Some(LocalJob {
 					request,
 					phase: match job.phase {
-						// `jobs_of` lists drawn rounds only.
+						// `assignments_of` lists drawn rounds only.
 						ChainPhase::Draw => return None,
 						ChainPhase::Commit => Phase::Commit,
 						ChainPhase::Reveal => Phase::Reveal,

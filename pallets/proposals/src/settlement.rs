@@ -77,7 +77,8 @@ impl<T: Config> Pallet<T> {
 		quorum: u32,
 		terms: pallet_projects::RoundTerms,
 	) -> DispatchResult {
-		let copied = Candidates::<T>::get(p.project, p.code.digest) != Some(id);
+		let copied =
+			Candidates::<T>::get(p.project, p.code.digest).is_none_or(|c| c.proposal != id);
 		let mut verified = None;
 		let status = match (tally.result, p.claim.score()) {
 			(result, _) if copied && result != TallyResult::Silent => {
@@ -134,7 +135,8 @@ impl<T: Config> Pallet<T> {
 	/// lineage node under the proposal's parent (released when the lineage has no room), and
 	/// when it beats the best by the project's threshold, the node becomes the best, is
 	/// recorded in [`ApprovedNodes`], the reward is minted into the pallet's account at
-	/// today's price ([`RewardState::Escrowed`]), and the approval's challenge window is
+	/// today's price, at most what the approver with the least bond has at risk
+	/// ([`RewardState::Escrowed`]), and the approval's challenge window is
 	/// scheduled (the reward is paid when the window closes unchallenged); otherwise the node
 	/// is `Superseded`. A project frozen during the round changes none of this.
 	fn record_scored_outcome(
@@ -166,8 +168,12 @@ impl<T: Config> Pallet<T> {
 		T::Projects::set_best(p.project, node)?;
 		ApprovedNodes::<T>::insert(p.project, node, id);
 		// Priced and minted now, not when the window closes: nobody can move the price
-		// between a public approval and a mint at a known block.
-		let amount = T::Tokens::mint_reward(p.project, &Self::account_id()).unwrap_or_default();
+		// between a public approval and a mint at a known block. It costs at most what each
+		// approver has at risk, so that approving oneself under other names cannot pay.
+		let at_risk =
+			agreeing.iter().map(T::Verifiers::bond_at_risk).min().unwrap_or_else(Zero::zero);
+		let amount =
+			T::Tokens::mint_reward(p.project, &Self::account_id(), at_risk).unwrap_or_default();
 		let value = if amount.is_zero() {
 			Zero::zero()
 		} else {
@@ -248,24 +254,41 @@ impl<T: Config> Pallet<T> {
 
 	/// Gives up proposal `id`'s hold on its candidate (nothing when it holds none, as a
 	/// copy); when `reserve`, the candidate stays reserved for its miner for
-	/// `ReservationPeriod` blocks ([`Reservations`]).
+	/// `ReservationPeriod` blocks ([`Reservations`]) with the hold's priority.
 	pub(crate) fn give_up_candidate(
 		id: ProposalId,
 		p: &ProposalOf<T>,
 		reserve: bool,
 	) -> DispatchResult {
-		if Candidates::<T>::get(p.project, p.code.digest) != Some(id) {
+		let Some(held) =
+			Candidates::<T>::get(p.project, p.code.digest).filter(|c| c.proposal == id)
+		else {
 			return Ok(());
-		}
+		};
 		Candidates::<T>::remove(p.project, p.code.digest);
 		if reserve {
-			let due = Self::after(T::ReservationPeriod::get())?;
-			Self::schedule(due, Deadline::Unreserve(id))?;
-			// `due` is after now (qed).
-			let until = due.saturating_sub(One::one());
-			Reservations::<T>::insert(p.project, p.code.digest, (id, until));
-			Self::deposit_event(Event::CandidateReserved { proposal: id, until });
+			Self::reserve(id, p, held.priority)?;
 		}
+		Ok(())
+	}
+
+	/// Reserves proposal `id`'s candidate for its miner for `ReservationPeriod` blocks from
+	/// now, keeping `priority` (the earliest commit block of the miner's claim to it).
+	pub(crate) fn reserve(
+		id: ProposalId,
+		p: &ProposalOf<T>,
+		priority: BlockNumberFor<T>,
+	) -> DispatchResult {
+		let due = Self::after(T::ReservationPeriod::get())?;
+		Self::schedule(due, Deadline::Unreserve(id))?;
+		// `due` is after now (qed).
+		let until = due.saturating_sub(One::one());
+		Reservations::<T>::insert(
+			p.project,
+			p.code.digest,
+			Reservation { proposal: id, until, priority },
+		);
+		Self::deposit_event(Event::CandidateReserved { proposal: id, until });
 		Ok(())
 	}
 

@@ -186,8 +186,9 @@ impl<T: Config> Pallet<T> {
 	/// reservation by a released (or expired) proposal of its project whose candidate nobody
 	/// holds.
 	fn check_candidates() -> Check {
-		for (project, digest, (id, _)) in Reservations::<T>::iter() {
-			let p = Proposals::<T>::get(id).ok_or("a reservation of no proposal")?;
+		for (project, digest, r) in Reservations::<T>::iter() {
+			let p = Proposals::<T>::get(r.proposal).ok_or("a reservation of no proposal")?;
+			ensure!(r.priority <= p.committed_at, "a reservation later than its commitment");
 			ensure!(p.project == project && p.code.digest == digest, "reservation mismatch");
 			ensure!(
 				matches!(p.status, ProposalStatus::Released(_) | ProposalStatus::Expired),
@@ -198,8 +199,9 @@ impl<T: Config> Pallet<T> {
 				"a reserved candidate that a proposal holds"
 			);
 		}
-		for (project, digest, id) in Candidates::<T>::iter() {
-			let p = Proposals::<T>::get(id).ok_or("a candidate of no proposal")?;
+		for (project, digest, hold) in Candidates::<T>::iter() {
+			let p = Proposals::<T>::get(hold.proposal).ok_or("a candidate of no proposal")?;
+			ensure!(hold.priority <= p.committed_at, "a candidate's priority after its commit");
 			ensure!(p.project == project && p.code.digest == digest, "candidate mismatch");
 			ensure!(
 				matches!(p.status, ProposalStatus::Verifying | ProposalStatus::Approved { .. }),
@@ -285,12 +287,10 @@ impl<T: Config> Pallet<T> {
 				);
 			}
 		}
-		for (_, _, (id, until)) in Reservations::<T>::iter() {
+		for (_, _, r) in Reservations::<T>::iter() {
+			let end = r.until.saturating_add(BlockNumberFor::<T>::one());
 			ensure!(
-				live(
-					Deadline::Unreserve(id),
-					Some(until.saturating_add(BlockNumberFor::<T>::one()))
-				),
+				live(Deadline::Unreserve(r.proposal), Some(end)),
 				"a reservation without its end"
 			);
 		}

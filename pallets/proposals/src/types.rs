@@ -535,7 +535,8 @@ pub enum TallyResult {
 	Scored(Score),
 }
 
-/// A verifier's part in a running round, as its off-chain worker needs it.
+/// A running round a verifier is assigned to, with what its off-chain worker needs (the runtime
+/// API's `assignments`; the worker turns it into a runner job).
 #[derive(
 	CloneNoBound,
 	PartialEqNoBound,
@@ -548,7 +549,7 @@ pub enum TallyResult {
 	MaxEncodedLen,
 )]
 #[scale_info(skip_type_params(MaxCidLen))]
-pub struct Job<BlockNumber: Clone + PartialEq + Eq + Debug, MaxCidLen: Get<u32>> {
+pub struct AssignedRound<BlockNumber: Clone + PartialEq + Eq + Debug, MaxCidLen: Get<u32>> {
 	/// The proposal.
 	pub proposal: pallet_projects::ProposalId,
 	/// Its project (whose protocol says how to evaluate).
@@ -571,4 +572,49 @@ pub struct Job<BlockNumber: Clone + PartialEq + Eq + Debug, MaxCidLen: Get<u32>>
 	pub committed: bool,
 	/// Whether it revealed it.
 	pub revealed: bool,
+}
+
+/// Which proposal holds a candidate (a code digest) in a project.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct CandidateHold<BlockNumber> {
+	/// The proposal.
+	pub proposal: pallet_projects::ProposalId,
+	/// The block of its miner's earliest commitment to the candidate: its own, or, when the
+	/// miner proposes a released candidate again, the first one's. Anyone else's commitment
+	/// must be earlier to take the candidate over.
+	pub priority: BlockNumber,
+}
+
+/// A released candidate reserved for its miner.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Reservation<BlockNumber> {
+	/// The released proposal (its miner is the one the candidate is reserved for).
+	pub proposal: pallet_projects::ProposalId,
+	/// The last block of the reservation (extended while the project is frozen).
+	pub until: BlockNumber,
+	/// The priority its hold had ([`CandidateHold::priority`]), which the miner's next
+	/// proposal of it keeps.
+	pub priority: BlockNumber,
 }

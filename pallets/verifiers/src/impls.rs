@@ -239,19 +239,17 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Draws `quorum` verifiers for a round from `seed`: without replacement, each draw
-	/// weighted by active bond, among the active verifiers whose runners have the evaluator
-	/// `needs`, whose active bond is non-zero and at least `min_bond`, and that are not in
-	/// `exclude` (the proposer, a challenger). The same seed and registry give the same
-	/// verifiers in the same order. Walks every verifier once per draw: at most
-	/// `MaxVerifiers * quorum` steps.
+	/// weighted by active bond, among the active verifiers with a bond whose runners have the
+	/// evaluator `needs` and that are not in `exclude` (the proposer, a challenger). The same
+	/// seed and registry give the same verifiers in the same order. Walks every verifier once
+	/// per draw: at most `MaxVerifiers * quorum` steps.
 	pub fn select_verifiers(
 		seed: &[u8; 32],
 		quorum: u32,
 		exclude: &[T::AccountId],
 		needs: EvaluatorKind,
-		min_bond: u128,
 	) -> Result<alloc::vec::Vec<T::AccountId>, Error<T>> {
-		Self::select_at_least(seed, quorum, quorum, exclude, needs, min_bond)
+		Self::select_at_least(seed, quorum, quorum, exclude, needs)
 	}
 
 	/// Draws like [`Pallet::select_verifiers`], but when fewer than `quorum` verifiers are
@@ -263,14 +261,12 @@ impl<T: Config> Pallet<T> {
 		minimum: u32,
 		exclude: &[T::AccountId],
 		needs: EvaluatorKind,
-		min_bond: u128,
 	) -> Result<alloc::vec::Vec<T::AccountId>, Error<T>> {
 		let mut eligible: alloc::vec::Vec<(T::AccountId, u128)> = Verifiers::<T>::iter()
 			.filter(|(who, info)| {
 				!exclude.contains(who)
 					&& info.status == VerifierStatus::Active
 					&& !info.bond.is_zero()
-					&& info.bond.saturated_into::<u128>() >= min_bond
 					&& info.evaluators.has(needs)
 			})
 			.map(|(who, info)| (who, info.bond.saturated_into::<u128>()))
@@ -364,9 +360,8 @@ impl<T: Config> VerifierRegistry<T::AccountId> for Pallet<T> {
 		minimum: u32,
 		exclude: &[T::AccountId],
 		needs: EvaluatorKind,
-		min_bond: u128,
 	) -> Result<alloc::vec::Vec<T::AccountId>, DispatchError> {
-		Self::select_at_least(seed, quorum, minimum, exclude, needs, min_bond).map_err(Into::into)
+		Self::select_at_least(seed, quorum, minimum, exclude, needs).map_err(Into::into)
 	}
 
 	fn runner_key(who: &T::AccountId) -> Option<RunnerKey> {
@@ -453,6 +448,12 @@ impl<T: Config> VerifierDuties<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			Self::deposit_event(Event::Chilled { who: who.clone() });
 		}
 		Self::slash(who, SlashReason::Missed, Zero::zero())
+	}
+
+	fn bond_at_risk(who: &T::AccountId) -> BalanceOf<T> {
+		Verifiers::<T>::get(who).map_or(Zero::zero(), |info| {
+			info.bond.saturating_add(info.unbonding.map_or(Zero::zero(), |u| u.amount))
+		})
 	}
 
 	fn note_wrong_approval(who: &T::AccountId, at_least: BalanceOf<T>) -> BalanceOf<T> {

@@ -15,16 +15,20 @@
 //!   amount that stays held for [`Config::UnbondingDelay`] blocks (a later `unbond` adds to it
 //!   and restarts the wait); what stays bonded must be zero or at least the minimum.
 //!   [`Pallet::withdraw_unbonded`] releases it afterwards; a verifier with no bond left is
-//!   removed then.
+//!   removed then. A verifier with no active bond that does not withdraw gives up its slot
+//!   anyway: once its delay has passed anyone may [`Pallet::reap`] it.
 //! - **Duties**: pallet-proposals reports through [`VerifierDuties`] who was picked, who
 //!   agreed, who deviated and who missed a duty; the counts are in [`Stats`]. After
 //!   [`Config::MaxMissedInRow`] missed duties in a row a verifier is **chilled**: not picked
 //!   until it calls [`Pallet::rejoin`].
 //! - **Selection** ([`Pallet::select_verifiers`]): a round's `quorum` verifiers are drawn
 //!   without replacement, each draw weighted by active bond, from a seed (deterministic for a
-//!   given seed), among the active verifiers with a bond, never the proposer.
+//!   given seed), among the active verifiers with a bond whose runners have the round's
+//!   evaluator, never the proposer.
 //! - **Penalties**: a deviant verdict and a missed duty each slash [`Config::SlashShare`] of
-//!   the verifier's held bond (active first, then unbonding). Slashed bonds are **burned**:
+//!   the verifier's held bond (active first, then unbonding); an approval that a challenge
+//!   proves wrong slashes at least the reward it would have released
+//!   ([`VerifierDuties::note_wrong_approval`]). Slashed bonds are **burned**:
 //!   nobody profits from making another verifier look deviant. An active bond that a slash
 //!   leaves below the minimum starts unbonding in full (the verifier stops being picked).
 //! - **Rewards**: pallet-proposals pays verifiers their share of slashed stakes and lost
@@ -88,6 +92,9 @@ pub trait VerifierDuties<AccountId, Balance> {
 	/// `who` did not do its duty in time: slashes like `note_deviant`, and chills it after
 	/// `MaxMissedInRow` in a row. Returns how much was slashed.
 	fn note_missed(who: &AccountId) -> Balance;
+	/// What `who` has at risk: its held bond, active and unbonding (zero for an account that
+	/// is not a verifier).
+	fn bond_at_risk(who: &AccountId) -> Balance;
 	/// `who` approved a proposal that a challenge round proved wrong: counts as deviant and
 	/// slashes (burns) `SlashShare` of its bond or `at_least`, whichever is more (all of its
 	/// bond at most). Returns how much was slashed.
@@ -96,16 +103,15 @@ pub trait VerifierDuties<AccountId, Balance> {
 
 /// What the proposals pallet asks of the verifier registry for a round.
 pub trait VerifierRegistry<AccountId> {
-	/// Draws `quorum` verifiers whose runners have the evaluator `needs` and whose active
-	/// bond is at least `min_bond` from `seed`, none of `exclude`; when fewer are eligible,
-	/// all of them if they are at least `minimum` (see [`Pallet::select_at_least`]).
+	/// Draws `quorum` verifiers whose runners have the evaluator `needs` from `seed`, none of
+	/// `exclude`; when fewer are eligible, all of them if they are at least `minimum` (see
+	/// [`Pallet::select_at_least`]).
 	fn select(
 		seed: &[u8; 32],
 		quorum: u32,
 		minimum: u32,
 		exclude: &[AccountId],
 		needs: pallet_projects::EvaluatorKind,
-		min_bond: u128,
 	) -> Result<alloc::vec::Vec<AccountId>, sp_runtime::DispatchError>;
 	/// The runner key `who` registered, if it is a verifier.
 	fn runner_key(who: &AccountId) -> Option<RunnerKey>;

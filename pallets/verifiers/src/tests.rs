@@ -254,10 +254,10 @@ fn selection_is_deterministic_distinct_and_never_the_proposer() {
 			assert_ok!(register(who, 100 * who, who as u8));
 		}
 		let seed = [7u8; 32];
-		let picked = Registry::select_verifiers(&seed, 3, &[1], EvaluatorKind::Wasm, 0).unwrap();
+		let picked = Registry::select_verifiers(&seed, 3, &[1], EvaluatorKind::Wasm).unwrap();
 		assert_eq!(picked.len(), 3);
 		assert_eq!(
-			Registry::select_verifiers(&seed, 3, &[1], EvaluatorKind::Wasm, 0).unwrap(),
+			Registry::select_verifiers(&seed, 3, &[1], EvaluatorKind::Wasm).unwrap(),
 			picked
 		);
 		assert!(!picked.contains(&1));
@@ -267,20 +267,20 @@ fn selection_is_deterministic_distinct_and_never_the_proposer() {
 		assert_eq!(unique.len(), 3);
 		// Other seeds give other draws.
 		let draws: std::collections::BTreeSet<Vec<u64>> = (0..20u8)
-			.map(|s| Registry::select_verifiers(&[s; 32], 3, &[1], EvaluatorKind::Wasm, 0).unwrap())
+			.map(|s| Registry::select_verifiers(&[s; 32], 3, &[1], EvaluatorKind::Wasm).unwrap())
 			.collect();
 		assert!(draws.len() > 1);
 		// All four others when the quorum asks for all; an error when it asks for more.
 		assert_eq!(
-			Registry::select_verifiers(&seed, 4, &[1], EvaluatorKind::Wasm, 0).unwrap().len(),
+			Registry::select_verifiers(&seed, 4, &[1], EvaluatorKind::Wasm).unwrap().len(),
 			4
 		);
 		assert!(matches!(
-			Registry::select_verifiers(&seed, 5, &[1], EvaluatorKind::Wasm, 0),
+			Registry::select_verifiers(&seed, 5, &[1], EvaluatorKind::Wasm),
 			Err(Error::<Test>::NotEnoughVerifiers)
 		));
 		assert_eq!(
-			Registry::select_verifiers(&seed, 5, &[99], EvaluatorKind::Wasm, 0).unwrap().len(),
+			Registry::select_verifiers(&seed, 5, &[99], EvaluatorKind::Wasm).unwrap().len(),
 			5
 		);
 	});
@@ -312,17 +312,16 @@ fn only_verifiers_whose_runners_have_the_evaluator_are_drawn() {
 		// However large their bonds, runners without candle-gpt are never drawn for it.
 		for s in 0..=255u8 {
 			assert_eq!(
-				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::CandleGpt, 0)
-					.unwrap(),
+				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::CandleGpt).unwrap(),
 				vec![2]
 			);
 		}
 		assert!(matches!(
-			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::CandleGpt, 0),
+			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::CandleGpt),
 			Err(Error::<Test>::NotEnoughVerifiers)
 		));
 		assert_eq!(
-			Registry::select_verifiers(&[0; 32], 3, &[99], EvaluatorKind::Wasm, 0).unwrap().len(),
+			Registry::select_verifiers(&[0; 32], 3, &[99], EvaluatorKind::Wasm).unwrap().len(),
 			3
 		);
 		// A verifier adds an evaluator to its runner and says so.
@@ -340,9 +339,7 @@ fn only_verifiers_whose_runners_have_the_evaluator_are_drawn() {
 		assert_ok!(Registry::set_evaluators(RuntimeOrigin::signed(1), Evaluators::ALL));
 		assert_eq!(Verifiers::<Test>::get(1).unwrap().evaluators, Evaluators::ALL);
 		assert_eq!(
-			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::CandleGpt, 0)
-				.unwrap()
-				.len(),
+			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::CandleGpt).unwrap().len(),
 			2
 		);
 		check();
@@ -359,12 +356,12 @@ fn selection_skips_chilled_and_fully_unbonded_verifiers() {
 		Verifiers::<Test>::mutate(3, |i| i.as_mut().unwrap().status = VerifierStatus::Chilled);
 		for s in 0..10u8 {
 			assert_eq!(
-				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm, 0).unwrap(),
+				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm).unwrap(),
 				vec![1]
 			);
 		}
 		assert!(matches!(
-			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::Wasm, 0),
+			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::Wasm),
 			Err(Error::<Test>::NotEnoughVerifiers)
 		));
 	});
@@ -377,7 +374,7 @@ fn selection_is_weighted_by_bond() {
 		assert_ok!(register(2, 9_900, 2));
 		let big_first = (0..=255u8)
 			.filter(|s| {
-				Registry::select_verifiers(&[*s; 32], 1, &[99], EvaluatorKind::Wasm, 0).unwrap()
+				Registry::select_verifiers(&[*s; 32], 1, &[99], EvaluatorKind::Wasm).unwrap()
 					== vec![2]
 			})
 			.count();
@@ -438,7 +435,7 @@ fn missing_duties_in_a_row_chills_until_the_verifier_rejoins() {
 		// Chilled: not picked.
 		for s in 0..10u8 {
 			assert_eq!(
-				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm, 0).unwrap(),
+				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm).unwrap(),
 				vec![2]
 			);
 		}
@@ -453,7 +450,7 @@ fn missing_duties_in_a_row_chills_until_the_verifier_rejoins() {
 		let info = Verifiers::<Test>::get(1).unwrap();
 		assert_eq!((info.status, info.missed_in_row), (VerifierStatus::Active, 0));
 		assert_eq!(
-			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::Wasm, 0).unwrap().len(),
+			Registry::select_verifiers(&[0; 32], 2, &[99], EvaluatorKind::Wasm).unwrap().len(),
 			2
 		);
 		check();
@@ -520,7 +517,7 @@ fn a_slash_that_leaves_the_bond_below_the_minimum_unbonds_the_rest() {
 		// No longer picked.
 		for s in 0..10u8 {
 			assert_eq!(
-				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm, 0).unwrap(),
+				Registry::select_verifiers(&[s; 32], 1, &[99], EvaluatorKind::Wasm).unwrap(),
 				vec![2]
 			);
 		}
@@ -651,23 +648,5 @@ fn a_verifier_with_no_active_bond_gives_up_its_slot_after_the_unbonding_delay() 
 		assert_eq!(last_event(), Event::Deregistered { who: 1 });
 		assert_ok!(register(7, 500, 7));
 		check();
-	});
-}
-
-#[test]
-fn only_verifiers_whose_bond_covers_the_stakes_at_risk_are_drawn() {
-	open_ext().execute_with(|| {
-		for who in [1, 2, 3, 5] {
-			assert_ok!(register(who, 100 * who, who as u8));
-		}
-		for s in 0..20u8 {
-			let picked =
-				Registry::select_verifiers(&[s; 32], 2, &[99], EvaluatorKind::Wasm, 300).unwrap();
-			assert!(picked.iter().all(|who| *who >= 3), "{picked:?}");
-		}
-		assert!(matches!(
-			Registry::select_verifiers(&[0; 32], 3, &[99], EvaluatorKind::Wasm, 300),
-			Err(Error::<Test>::NotEnoughVerifiers)
-		));
 	});
 }

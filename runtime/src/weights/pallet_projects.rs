@@ -46,11 +46,11 @@ impl<T: frame_system::Config> pallet_projects::WeightInfo for WeightInfo<T> {
 	/// Storage: `Projects::MinQuorum` (r:1 w:0)
 	/// Proof: `Projects::MinQuorum` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Projects::Projects` (r:1 w:1)
-	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(932), added: 3407, mode: `MaxEncodedLen`)
+	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(937), added: 3412, mode: `MaxEncodedLen`)
 	/// Storage: `Projects::NextProjectId` (r:1 w:1)
 	/// Proof: `Projects::NextProjectId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `BondingCurve::Tokens` (r:1 w:1)
 	/// Proof: `BondingCurve::Tokens` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -65,33 +65,33 @@ impl<T: frame_system::Config> pallet_projects::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `583`
 		//  Estimated: `6196`
-		// Minimum execution time: 206_137_000 picoseconds.
-		Weight::from_parts(299_565_000, 0)
+		// Minimum execution time: 204_715_000 picoseconds.
+		Weight::from_parts(299_245_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(9))
 	}
 	/// Storage: `Projects::Projects` (r:1 w:1)
-	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(932), added: 3407, mode: `MaxEncodedLen`)
+	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(937), added: 3412, mode: `MaxEncodedLen`)
 	fn freeze_project() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1037`
-		//  Estimated: `4397`
-		// Minimum execution time: 16_935_000 picoseconds.
-		Weight::from_parts(29_774_000, 0)
-			.saturating_add(Weight::from_parts(0, 4397))
+		//  Measured:  `1038`
+		//  Estimated: `4402`
+		// Minimum execution time: 17_526_000 picoseconds.
+		Weight::from_parts(27_591_000, 0)
+			.saturating_add(Weight::from_parts(0, 4402))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Projects::Projects` (r:1 w:1)
-	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(932), added: 3407, mode: `MaxEncodedLen`)
+	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(937), added: 3412, mode: `MaxEncodedLen`)
 	fn unfreeze_project() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1037`
-		//  Estimated: `4397`
-		// Minimum execution time: 16_595_000 picoseconds.
-		Weight::from_parts(24_576_000, 0)
-			.saturating_add(Weight::from_parts(0, 4397))
+		//  Measured:  `1042`
+		//  Estimated: `4402`
+		// Minimum execution time: 16_925_000 picoseconds.
+		Weight::from_parts(26_870_000, 0)
+			.saturating_add(Weight::from_parts(0, 4402))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}

@@ -44,7 +44,7 @@ use core::marker::PhantomData;
 pub struct WeightInfo<T>(PhantomData<T>);
 impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Storage: `Projects::Projects` (r:1 w:0)
-	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(932), added: 3407, mode: `MaxEncodedLen`)
+	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(937), added: 3412, mode: `MaxEncodedLen`)
 	/// Storage: `BondingCurve::Tokens` (r:1 w:0)
 	/// Proof: `BondingCurve::Tokens` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -63,26 +63,30 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Proof: `Proposals::Deadlines` (`max_values`: None, `max_size`: Some(70), added: 2545, mode: `MaxEncodedLen`)
 	fn commit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1537`
+		//  Measured:  `1538`
 		//  Estimated: `6208`
-		// Minimum execution time: 93_139_000 picoseconds.
-		Weight::from_parts(143_163_000, 0)
+		// Minimum execution time: 94_350_000 picoseconds.
+		Weight::from_parts(136_994_000, 0)
 			.saturating_add(Weight::from_parts(0, 6208))
 			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(7))
 	}
 	/// Storage: `Proposals::Commitments` (r:1 w:1)
 	/// Proof: `Proposals::Commitments` (`max_values`: None, `max_size`: Some(88), added: 2563, mode: `MaxEncodedLen`)
-	/// Storage: `Projects::Projects` (r:1 w:0)
-	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(932), added: 3407, mode: `MaxEncodedLen`)
 	/// Storage: `Projects::Nodes` (r:1 w:0)
 	/// Proof: `Projects::Nodes` (`max_values`: None, `max_size`: Some(265), added: 2740, mode: `MaxEncodedLen`)
+	/// Storage: `Projects::Projects` (r:1 w:0)
+	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(937), added: 3412, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::NextProposalId` (r:1 w:1)
 	/// Proof: `Proposals::NextProposalId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Proposals::Reservations` (r:1 w:0)
+	/// Proof: `Proposals::Reservations` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Candidates` (r:1 w:1)
 	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Proposals::ProjectProposalCount` (r:1 w:1)
+	/// Proof: `Proposals::ProjectProposalCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::DeadlineCursor` (r:1 w:0)
 	/// Proof: `Proposals::DeadlineCursor` (`max_values`: None, `max_size`: Some(17), added: 2492, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::DeadlineCount` (r:1 w:1)
@@ -92,24 +96,24 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Storage: `Proposals::Rounds` (r:0 w:1)
 	/// Proof: `Proposals::Rounds` (`max_values`: None, `max_size`: Some(8193), added: 10668, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Proposals` (r:0 w:1)
-	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1412), added: 3887, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1444), added: 3919, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::ProjectProposals` (r:0 w:1)
-	/// Proof: `Proposals::ProjectProposals` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::ProjectProposals` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 128]`.
 	fn reveal(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1697 + v * (3 ±0)`
-		//  Estimated: `4397`
-		// Minimum execution time: 141_961_000 picoseconds.
-		Weight::from_parts(198_014_865, 0)
-			.saturating_add(Weight::from_parts(0, 4397))
-			// Standard Error: 34_703
-			.saturating_add(Weight::from_parts(231_012, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(8))
-			.saturating_add(T::DbWeight::get().writes(9))
+		//  Measured:  `1698 + v * (3 ±0)`
+		//  Estimated: `4402`
+		// Minimum execution time: 183_953_000 picoseconds.
+		Weight::from_parts(212_858_788, 0)
+			.saturating_add(Weight::from_parts(0, 4402))
+			// Standard Error: 42_183
+			.saturating_add(Weight::from_parts(647_404, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(10))
+			.saturating_add(T::DbWeight::get().writes(10))
 	}
 	/// Storage: `Proposals::Proposals` (r:1 w:0)
-	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1412), added: 3887, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1444), added: 3919, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Rounds` (r:1 w:1)
 	/// Proof: `Proposals::Rounds` (`max_values`: None, `max_size`: Some(8193), added: 10668, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::DeadlineCursor` (r:1 w:0)
@@ -121,18 +125,18 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// The range of component `q` is `[1, 33]`.
 	fn commit_verdict(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `362 + q * (66 ±0)`
+		//  Measured:  `374 + q * (66 ±0)`
 		//  Estimated: `11658`
-		// Minimum execution time: 43_054_000 picoseconds.
-		Weight::from_parts(78_768_256, 0)
+		// Minimum execution time: 40_500_000 picoseconds.
+		Weight::from_parts(65_261_253, 0)
 			.saturating_add(Weight::from_parts(0, 11658))
-			// Standard Error: 52_817
-			.saturating_add(Weight::from_parts(229_400, 0).saturating_mul(q.into()))
+			// Standard Error: 49_133
+			.saturating_add(Weight::from_parts(1_127_856, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `Proposals::Proposals` (r:1 w:1)
-	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1412), added: 3887, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1444), added: 3919, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Rounds` (r:1 w:1)
 	/// Proof: `Proposals::Rounds` (`max_values`: None, `max_size`: Some(8193), added: 10668, mode: `MaxEncodedLen`)
 	/// Storage: `Verifiers::Verifiers` (r:33 w:33)
@@ -140,11 +144,11 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Projects::Projects` (r:1 w:0)
-	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(932), added: 3407, mode: `MaxEncodedLen`)
+	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(937), added: 3412, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:19 w:19)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:17 w:17)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Candidates` (r:1 w:1)
 	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Verifiers::PendingRewards` (r:17 w:17)
@@ -160,13 +164,13 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// The range of component `q` is `[1, 33]`.
 	fn reveal_verdict(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2568 + q * (470 ±0)`
+		//  Measured:  `2617 + q * (470 ±0)`
 		//  Estimated: `11658 + q * (2615 ±9)`
-		// Minimum execution time: 261_028_000 picoseconds.
-		Weight::from_parts(302_062_134, 0)
+		// Minimum execution time: 295_009_000 picoseconds.
+		Weight::from_parts(448_768_656, 0)
 			.saturating_add(Weight::from_parts(0, 11658))
-			// Standard Error: 699_285
-			.saturating_add(Weight::from_parts(52_096_911, 0).saturating_mul(q.into()))
+			// Standard Error: 748_015
+			.saturating_add(Weight::from_parts(44_350_128, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(q.into())))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -174,17 +178,67 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 			.saturating_add(Weight::from_parts(0, 2615).saturating_mul(q.into()))
 	}
 	/// Storage: `Proposals::Proposals` (r:1 w:1)
-	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1412), added: 3887, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1444), added: 3919, mode: `MaxEncodedLen`)
+	/// Storage: `Proposals::Rounds` (r:1 w:1)
+	/// Proof: `Proposals::Rounds` (`max_values`: None, `max_size`: Some(8193), added: 10668, mode: `MaxEncodedLen`)
+	/// Storage: `Verifiers::Verifiers` (r:33 w:33)
+	/// Proof: `Verifiers::Verifiers` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Projects::Projects` (r:1 w:1)
+	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(937), added: 3412, mode: `MaxEncodedLen`)
+	/// Storage: `Proposals::Candidates` (r:1 w:0)
+	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Projects::Nodes` (r:1 w:1)
+	/// Proof: `Projects::Nodes` (`max_values`: None, `max_size`: Some(265), added: 2740, mode: `MaxEncodedLen`)
+	/// Storage: `BondingCurve::Tokens` (r:1 w:0)
+	/// Proof: `BondingCurve::Tokens` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:0)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:3 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Proposals::DeadlineCursor` (r:1 w:0)
+	/// Proof: `Proposals::DeadlineCursor` (`max_values`: None, `max_size`: Some(17), added: 2492, mode: `MaxEncodedLen`)
+	/// Storage: `Proposals::DeadlineCount` (r:1 w:1)
+	/// Proof: `Proposals::DeadlineCount` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Verifiers::PendingRewards` (r:33 w:33)
+	/// Proof: `Verifiers::PendingRewards` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Storage: `Proposals::Deadlines` (r:0 w:1)
+	/// Proof: `Proposals::Deadlines` (`max_values`: None, `max_size`: Some(70), added: 2545, mode: `MaxEncodedLen`)
+	/// Storage: `Proposals::Assignments` (r:0 w:33)
+	/// Proof: `Proposals::Assignments` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Proposals::ApprovedNodes` (r:0 w:1)
+	/// Proof: `Proposals::ApprovedNodes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// The range of component `q` is `[1, 33]`.
+	fn reveal_verdict_approve(q: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `2855 + q * (394 ±0)`
+		//  Estimated: `11658 + q * (2615 ±0)`
+		// Minimum execution time: 335_649_000 picoseconds.
+		Weight::from_parts(398_059_985, 0)
+			.saturating_add(Weight::from_parts(0, 11658))
+			// Standard Error: 624_273
+			.saturating_add(Weight::from_parts(25_403_917, 0).saturating_mul(q.into()))
+			.saturating_add(T::DbWeight::get().reads(14))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(q.into())))
+			.saturating_add(T::DbWeight::get().writes(10))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(q.into())))
+			.saturating_add(Weight::from_parts(0, 2615).saturating_mul(q.into()))
+	}
+	/// Storage: `Proposals::Proposals` (r:1 w:1)
+	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1444), added: 3919, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Rounds` (r:1 w:1)
 	/// Proof: `Proposals::Rounds` (`max_values`: None, `max_size`: Some(8193), added: 10668, mode: `MaxEncodedLen`)
 	/// Storage: `Projects::Projects` (r:1 w:0)
-	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(932), added: 3407, mode: `MaxEncodedLen`)
+	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(937), added: 3412, mode: `MaxEncodedLen`)
 	/// Storage: `Verifiers::Verifiers` (r:33 w:33)
 	/// Proof: `Verifiers::Verifiers` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:19 w:19)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:17 w:17)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Candidates` (r:1 w:1)
 	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Verifiers::PendingRewards` (r:17 w:17)
@@ -200,13 +254,13 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// The range of component `q` is `[1, 33]`.
 	fn reveal_claim(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2709 + q * (470 ±0)`
+		//  Measured:  `2757 + q * (470 ±0)`
 		//  Estimated: `11658 + q * (2615 ±9)`
-		// Minimum execution time: 205_035_000 picoseconds.
-		Weight::from_parts(411_220_287, 0)
+		// Minimum execution time: 219_486_000 picoseconds.
+		Weight::from_parts(348_023_613, 0)
 			.saturating_add(Weight::from_parts(0, 11658))
-			// Standard Error: 781_139
-			.saturating_add(Weight::from_parts(38_833_539, 0).saturating_mul(q.into()))
+			// Standard Error: 759_465
+			.saturating_add(Weight::from_parts(43_963_527, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(q.into())))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -214,9 +268,9 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 			.saturating_add(Weight::from_parts(0, 2615).saturating_mul(q.into()))
 	}
 	/// Storage: `Proposals::Proposals` (r:1 w:1)
-	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1412), added: 3887, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1444), added: 3919, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::DeadlineCursor` (r:1 w:0)
 	/// Proof: `Proposals::DeadlineCursor` (`max_values`: None, `max_size`: Some(17), added: 2492, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::DeadlineCount` (r:1 w:1)
@@ -226,13 +280,15 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Storage: `Proposals::Rounds` (r:0 w:1)
 	/// Proof: `Proposals::Rounds` (`max_values`: None, `max_size`: Some(8193), added: 10668, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 128]`.
-	fn challenge(_v: u32, ) -> Weight {
+	fn challenge(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1154 + v * (2 ±0)`
-		//  Estimated: `4877`
-		// Minimum execution time: 120_369_000 picoseconds.
-		Weight::from_parts(231_826_642, 0)
-			.saturating_add(Weight::from_parts(0, 4877))
+		//  Measured:  `1214 + v * (2 ±0)`
+		//  Estimated: `4909`
+		// Minimum execution time: 118_587_000 picoseconds.
+		Weight::from_parts(163_900_573, 0)
+			.saturating_add(Weight::from_parts(0, 4909))
+			// Standard Error: 26_333
+			.saturating_add(Weight::from_parts(246_152, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -245,11 +301,11 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Storage: `Proposals::Rounds` (r:1 w:1)
 	/// Proof: `Proposals::Rounds` (`max_values`: None, `max_size`: Some(8193), added: 10668, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Proposals` (r:1 w:0)
-	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1412), added: 3887, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1444), added: 3919, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Projects::Projects` (r:1 w:0)
-	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(932), added: 3407, mode: `MaxEncodedLen`)
+	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(937), added: 3412, mode: `MaxEncodedLen`)
 	/// Storage: `Verifiers::Verifiers` (r:129 w:33)
 	/// Proof: `Verifiers::Verifiers` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Assignments` (r:0 w:33)
@@ -257,20 +313,20 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// The range of component `v` is `[1, 128]`.
 	fn on_initialize_draw(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2262 + v * (127 ±0)`
+		//  Measured:  `2323 + v * (127 ±0)`
 		//  Estimated: `45415 + v * (2152 ±65)`
-		// Minimum execution time: 635_996_000 picoseconds.
-		Weight::from_parts(622_608_862, 0)
+		// Minimum execution time: 650_738_000 picoseconds.
+		Weight::from_parts(767_050_656, 0)
 			.saturating_add(Weight::from_parts(0, 45415))
-			// Standard Error: 225_164
-			.saturating_add(Weight::from_parts(7_473_454, 0).saturating_mul(v.into()))
+			// Standard Error: 181_697
+			.saturating_add(Weight::from_parts(6_580_026, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(28))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(75))
 			.saturating_add(Weight::from_parts(0, 2152).saturating_mul(v.into()))
 	}
 	/// Storage: `Proposals::Proposals` (r:1 w:1)
-	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1412), added: 3887, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1444), added: 3919, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Rounds` (r:1 w:1)
 	/// Proof: `Proposals::Rounds` (`max_values`: None, `max_size`: Some(8193), added: 10668, mode: `MaxEncodedLen`)
 	/// Storage: `Verifiers::Verifiers` (r:34 w:34)
@@ -278,7 +334,7 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Projects::Projects` (r:1 w:1)
-	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(932), added: 3407, mode: `MaxEncodedLen`)
+	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(937), added: 3412, mode: `MaxEncodedLen`)
 	/// Storage: `Projects::Nodes` (r:2 w:0)
 	/// Proof: `Projects::Nodes` (`max_values`: None, `max_size`: Some(265), added: 2740, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::ApprovedNodes` (r:1 w:0)
@@ -289,10 +345,10 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:1 w:1)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:2 w:2)
+	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:3 w:3)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Candidates` (r:1 w:1)
 	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Assignments` (r:0 w:33)
@@ -300,31 +356,16 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// The range of component `q` is `[1, 33]`.
 	fn reveal_verdict_overturn(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3381 + q * (403 ±0)`
+		//  Measured:  `3660 + q * (406 ±0)`
 		//  Estimated: `11658 + q * (2615 ±0)`
-		// Minimum execution time: 339_235_000 picoseconds.
-		Weight::from_parts(360_259_576, 0)
+		// Minimum execution time: 346_716_000 picoseconds.
+		Weight::from_parts(494_048_641, 0)
 			.saturating_add(Weight::from_parts(0, 11658))
-			// Standard Error: 430_442
-			.saturating_add(Weight::from_parts(18_624_339, 0).saturating_mul(q.into()))
-			.saturating_add(T::DbWeight::get().reads(16))
+			// Standard Error: 492_701
+			.saturating_add(Weight::from_parts(12_720_575, 0).saturating_mul(q.into()))
+			.saturating_add(T::DbWeight::get().reads(18))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(q.into())))
-			.saturating_add(T::DbWeight::get().writes(11))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(q.into())))
-			.saturating_add(Weight::from_parts(0, 2615).saturating_mul(q.into()))
-	}
-	fn reveal_verdict_approve(q: u32, ) -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `3381 + q * (403 ±0)`
-		//  Estimated: `11658 + q * (2615 ±0)`
-		// Minimum execution time: 339_235_000 picoseconds.
-		Weight::from_parts(360_259_576, 0)
-			.saturating_add(Weight::from_parts(0, 11658))
-			// Standard Error: 430_442
-			.saturating_add(Weight::from_parts(18_624_339, 0).saturating_mul(q.into()))
-			.saturating_add(T::DbWeight::get().reads(16))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(q.into())))
-			.saturating_add(T::DbWeight::get().writes(11))
+			.saturating_add(T::DbWeight::get().writes(13))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(q.into())))
 			.saturating_add(Weight::from_parts(0, 2615).saturating_mul(q.into()))
 	}
@@ -337,23 +378,21 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Storage: `Proposals::Rounds` (r:1 w:0)
 	/// Proof: `Proposals::Rounds` (`max_values`: None, `max_size`: Some(8193), added: 10668, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Proposals` (r:1 w:1)
-	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1412), added: 3887, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1444), added: 3919, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:2 w:1)
+	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `BondingCurve::Tokens` (r:1 w:0)
-	/// Proof: `BondingCurve::Tokens` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	fn on_initialize_reward() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1670`
+		//  Measured:  `1453`
 		//  Estimated: `11658`
-		// Minimum execution time: 142_693_000 picoseconds.
-		Weight::from_parts(204_985_000, 0)
+		// Minimum execution time: 124_896_000 picoseconds.
+		Weight::from_parts(160_760_000, 0)
 			.saturating_add(Weight::from_parts(0, 11658))
-			.saturating_add(T::DbWeight::get().reads(14))
+			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().writes(11))
 	}
 	/// Storage: `Proposals::DeadlineCursor` (r:2 w:2)
@@ -364,8 +403,6 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Proof: `Proposals::Deadlines` (`max_values`: None, `max_size`: Some(70), added: 2545, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Commitments` (r:1 w:1)
 	/// Proof: `Proposals::Commitments` (`max_values`: None, `max_size`: Some(88), added: 2563, mode: `MaxEncodedLen`)
-	/// Storage: `Projects::Projects` (r:1 w:0)
-	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(932), added: 3407, mode: `MaxEncodedLen`)
 	/// Storage: `BondingCurve::Tokens` (r:1 w:0)
 	/// Proof: `BondingCurve::Tokens` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -376,12 +413,12 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn on_initialize_forfeit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1933`
+		//  Measured:  `927`
 		//  Estimated: `5990`
-		// Minimum execution time: 97_184_000 picoseconds.
-		Weight::from_parts(110_875_000, 0)
+		// Minimum execution time: 88_993_000 picoseconds.
+		Weight::from_parts(125_497_000, 0)
 			.saturating_add(Weight::from_parts(0, 5990))
-			.saturating_add(T::DbWeight::get().reads(11))
+			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(9))
 	}
 	/// Storage: `Proposals::DeadlineCursor` (r:2 w:2)
@@ -392,30 +429,30 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `5990`
-		// Minimum execution time: 15_363_000 picoseconds.
-		Weight::from_parts(16_444_000, 0)
+		// Minimum execution time: 15_523_000 picoseconds.
+		Weight::from_parts(18_017_000, 0)
 			.saturating_add(Weight::from_parts(0, 5990))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage: `Proposals::DeadlineCursor` (r:2 w:2)
 	/// Proof: `Proposals::DeadlineCursor` (`max_values`: None, `max_size`: Some(17), added: 2492, mode: `MaxEncodedLen`)
-	/// Storage: `Proposals::DeadlineCount` (r:2 w:2)
+	/// Storage: `Proposals::DeadlineCount` (r:3 w:3)
 	/// Proof: `Proposals::DeadlineCount` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
-	/// Storage: `Proposals::Deadlines` (r:1 w:1)
+	/// Storage: `Proposals::Deadlines` (r:1 w:2)
 	/// Proof: `Proposals::Deadlines` (`max_values`: None, `max_size`: Some(70), added: 2545, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Rounds` (r:1 w:1)
 	/// Proof: `Proposals::Rounds` (`max_values`: None, `max_size`: Some(8193), added: 10668, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Proposals` (r:1 w:1)
-	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1412), added: 3887, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Proposals` (`max_values`: None, `max_size`: Some(1444), added: 3919, mode: `MaxEncodedLen`)
 	/// Storage: `Projects::Projects` (r:1 w:0)
-	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(932), added: 3407, mode: `MaxEncodedLen`)
+	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(937), added: 3412, mode: `MaxEncodedLen`)
 	/// Storage: `Verifiers::Verifiers` (r:33 w:33)
 	/// Proof: `Verifiers::Verifiers` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:35 w:35)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:34 w:34)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Candidates` (r:1 w:1)
 	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -424,19 +461,21 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Assignments` (r:0 w:33)
 	/// Proof: `Proposals::Assignments` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Proposals::Reservations` (r:0 w:1)
+	/// Proof: `Proposals::Reservations` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// The range of component `q` is `[1, 33]`.
 	fn on_initialize_item(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2890 + q * (353 ±0)`
+		//  Measured:  `2938 + q * (353 ±0)`
 		//  Estimated: `11658 + q * (2615 ±0)`
-		// Minimum execution time: 228_971_000 picoseconds.
-		Weight::from_parts(275_649_724, 0)
+		// Minimum execution time: 279_716_000 picoseconds.
+		Weight::from_parts(392_381_584, 0)
 			.saturating_add(Weight::from_parts(0, 11658))
-			// Standard Error: 918_165
-			.saturating_add(Weight::from_parts(58_214_661, 0).saturating_mul(q.into()))
-			.saturating_add(T::DbWeight::get().reads(15))
+			// Standard Error: 914_764
+			.saturating_add(Weight::from_parts(53_187_280, 0).saturating_mul(q.into()))
+			.saturating_add(T::DbWeight::get().reads(16))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(q.into())))
-			.saturating_add(T::DbWeight::get().writes(14))
+			.saturating_add(T::DbWeight::get().writes(17))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(q.into())))
 			.saturating_add(Weight::from_parts(0, 2615).saturating_mul(q.into()))
 	}

@@ -54,13 +54,13 @@ impl<T: frame_system::Config> pallet_verifiers::WeightInfo for WeightInfo<T> {
 	/// Storage: `Verifiers::CounterForVerifiers` (r:1 w:1)
 	/// Proof: `Verifiers::CounterForVerifiers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2481`
 		//  Estimated: `3605`
-		// Minimum execution time: 106_248_000 picoseconds.
-		Weight::from_parts(170_244_000, 0)
+		// Minimum execution time: 114_901_000 picoseconds.
+		Weight::from_parts(181_269_000, 0)
 			.saturating_add(Weight::from_parts(0, 3605))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -73,8 +73,8 @@ impl<T: frame_system::Config> pallet_verifiers::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `323`
 		//  Estimated: `3605`
-		// Minimum execution time: 20_290_000 picoseconds.
-		Weight::from_parts(29_214_000, 0)
+		// Minimum execution time: 20_520_000 picoseconds.
+		Weight::from_parts(36_865_000, 0)
 			.saturating_add(Weight::from_parts(0, 3605))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -86,7 +86,7 @@ impl<T: frame_system::Config> pallet_verifiers::WeightInfo for WeightInfo<T> {
 		//  Measured:  `288`
 		//  Estimated: `3605`
 		// Minimum execution time: 14_342_000 picoseconds.
-		Weight::from_parts(23_996_000, 0)
+		Weight::from_parts(27_200_000, 0)
 			.saturating_add(Weight::from_parts(0, 3605))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -94,7 +94,7 @@ impl<T: frame_system::Config> pallet_verifiers::WeightInfo for WeightInfo<T> {
 	/// Storage: `Verifiers::Verifiers` (r:1 w:1)
 	/// Proof: `Verifiers::Verifiers` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Verifiers::CounterForVerifiers` (r:1 w:1)
 	/// Proof: `Verifiers::CounterForVerifiers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Verifiers::RunnerKeys` (r:0 w:1)
@@ -103,8 +103,8 @@ impl<T: frame_system::Config> pallet_verifiers::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `381`
 		//  Estimated: `3605`
-		// Minimum execution time: 59_599_000 picoseconds.
-		Weight::from_parts(65_688_000, 0)
+		// Minimum execution time: 62_002_000 picoseconds.
+		Weight::from_parts(102_142_000, 0)
 			.saturating_add(Weight::from_parts(0, 3605))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -115,8 +115,8 @@ impl<T: frame_system::Config> pallet_verifiers::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `268`
 		//  Estimated: `3605`
-		// Minimum execution time: 13_510_000 picoseconds.
-		Weight::from_parts(19_239_000, 0)
+		// Minimum execution time: 13_911_000 picoseconds.
+		Weight::from_parts(23_155_000, 0)
 			.saturating_add(Weight::from_parts(0, 3605))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -127,8 +127,8 @@ impl<T: frame_system::Config> pallet_verifiers::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_138_000 picoseconds.
-		Weight::from_parts(8_162_000, 0)
+		// Minimum execution time: 5_187_000 picoseconds.
+		Weight::from_parts(8_713_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -138,8 +138,8 @@ impl<T: frame_system::Config> pallet_verifiers::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_499_000 picoseconds.
-		Weight::from_parts(10_786_000, 0)
+		// Minimum execution time: 6_830_000 picoseconds.
+		Weight::from_parts(13_370_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -155,8 +155,8 @@ impl<T: frame_system::Config> pallet_verifiers::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `717`
 		//  Estimated: `6208`
-		// Minimum execution time: 66_489_000 picoseconds.
-		Weight::from_parts(99_107_000, 0)
+		// Minimum execution time: 67_009_000 picoseconds.
+		Weight::from_parts(106_789_000, 0)
 			.saturating_add(Weight::from_parts(0, 6208))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(5))

@@ -60,7 +60,9 @@ fn apply(op: &Op, flows: &mut BTreeMap<ProjectId, Flows>) {
 		Op::Sell { who, project, amount } => {
 			Curve::sell(RuntimeOrigin::signed(account(who)), project, amount, 0)
 		},
-		Op::MintReward { to, project } => Curve::mint_reward(project, &account(to)).map(|_| ()),
+		Op::MintReward { to, project } => {
+			Curve::mint_reward(project, &account(to), u64::MAX).map(|_| ())
+		},
 		Op::Burn { who, project, amount } => Curve::burn(project, &account(who), amount),
 		Op::Fund { who, project, amount } => {
 			Curve::fund_rewards(RuntimeOrigin::signed(account(who)), project, amount)
@@ -175,7 +177,7 @@ proptest! {
 				let _ = Curve::quote_buy(project, amount);
 				let _ = Curve::quote_sell(project, amount);
 				let _ = buy(2, project, amount);
-				let _ = Curve::mint_reward(project, &account(3));
+				let _ = Curve::mint_reward(project, &account(3), u64::MAX);
 				let _ = Curve::sell(RuntimeOrigin::signed(account(2)), project, amount, 0);
 				check_invariants();
 			}

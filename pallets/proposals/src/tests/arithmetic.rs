@@ -29,7 +29,7 @@ fn integrity_test_passes_for_the_mock() {
 }
 
 #[test]
-fn the_runtime_api_lists_a_project_s_proposals_and_a_verifier_s_jobs() {
+fn the_runtime_api_lists_a_project_s_proposals_and_a_verifier_s_assignments() {
 	new_test_ext().execute_with(|| {
 		let project = setup(4);
 		let a = propose(MINER, project, 0, 1, -990_000);
@@ -57,8 +57,8 @@ fn the_runtime_api_lists_a_project_s_proposals_and_a_verifier_s_jobs() {
 			ProjectProposals::<Test>::remove(project, index);
 		}
 		let v = assigned(a)[0].clone();
-		let jobs = Props::jobs_of(&v);
-		let job = jobs.iter().find(|j| j.proposal == a).expect("a job for a");
+		let assigned = Props::assignments_of(&v);
+		let job = assigned.iter().find(|j| j.proposal == a).expect("an assignment for a");
 		assert_eq!((job.project, job.kind, job.parent), (project, RoundKind::Initial, 0));
 		assert_eq!(
 			(job.code.clone(), job.seed, job.phase),
@@ -66,9 +66,12 @@ fn the_runtime_api_lists_a_project_s_proposals_and_a_verifier_s_jobs() {
 		);
 		assert_eq!((job.committed, job.revealed), (false, false));
 		commit_verdict(a, &v, &scored(-990_000));
-		assert!(Props::jobs_of(&v).iter().any(|j| j.proposal == a && j.committed));
+		assert!(Props::assignments_of(&v).iter().any(|j| j.proposal == a && j.committed));
 		run_round(b, &vec![scored(-991_000); 3]);
-		assert!(Props::jobs_of(&v).iter().all(|j| j.proposal != b), "a settled round is no job");
-		assert!(Props::jobs_of(&account(MINER)).is_empty());
+		assert!(
+			Props::assignments_of(&v).iter().all(|j| j.proposal != b),
+			"a settled round is no assignment"
+		);
+		assert!(Props::assignments_of(&account(MINER)).is_empty());
 	});
 }

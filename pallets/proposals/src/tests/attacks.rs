@@ -40,7 +40,7 @@ fn at_the_reveal_block_the_committee_is_not_in_state_and_not_yet_determined() {
 				draw_at: now() + DRAW_DELAY,
 			}));
 			for n in 10..18 {
-				assert!(Props::jobs_of(&account(n)).is_empty());
+				assert!(Props::assignments_of(&account(n)).is_empty());
 			}
 			check();
 			// Everything up to here is the same in every run; only the blocks after the
@@ -384,7 +384,7 @@ fn a_verifier_s_job_shows_the_reveal_phase_by_the_clock_when_the_hook_is_behind(
 		// still Commit, but the off-chain worker is told to reveal.
 		System::set_block_number(commit_until + 1);
 		assert_eq!(Rounds::<Test>::get(id).unwrap().phase, Phase::Commit);
-		let job = Props::jobs_of(&v).into_iter().find(|j| j.proposal == id).unwrap();
+		let job = Props::assignments_of(&v).into_iter().find(|j| j.proposal == id).unwrap();
 		assert_eq!(job.phase, Phase::Reveal);
 		reveal_verdict(id, &v, &scored(-990_000));
 	});
@@ -402,7 +402,7 @@ fn everything_a_verifier_can_read(verifiers: &[AccountId]) -> Vec<Vec<u8>> {
 	}
 	seen.extend(System::events().iter().map(|e| e.encode()));
 	for v in verifiers {
-		seen.push(Props::jobs_of(v).encode());
+		seen.push(Props::assignments_of(v).encode());
 		seen.extend(Props::local_jobs(v).iter().map(|j| format!("{j:?}").into_bytes()));
 	}
 	seen

@@ -1,6 +1,6 @@
 //! Fair settlement and no self-dealing: a freeze that cannot change running rounds, a released
-//! candidate reserved for its miner, a reward nobody can sandwich, and approvers whose bonds
-//! at risk cover the reward their approval releases.
+//! candidate reserved for its miner, a reward nobody can sandwich, and a reward that never
+//! exceeds what each approver has at risk.
 
 use super::*;
 
@@ -52,12 +52,66 @@ fn a_released_candidate_stays_reserved_for_its_miner() {
 		next_block();
 		assert_ok!(try_reveal(MINER, again, 0, 1, -990_100, MINER));
 		check();
-		// Released again, reserved again; once the reservation lapses, anyone may.
+		// Released again, reserved again, with the priority of the first claim.
+		assert_eq!(
+			status(NextProposalId::<Test>::get() - 1),
+			ProposalStatus::Verifying,
+			"its draw is still to come"
+		);
+		draw();
+		let first = Reservations::<Test>::get(project, code(1).digest).expect("reserved again");
+		assert_eq!(first.priority, 1, "the first commit's block");
+		check();
+		// Once the reservation lapses, anyone may.
 		run_to_block(until + RESERVATION + 4);
 		assert_eq!(Reservations::<Test>::iter().count(), 0, "a lapsed reservation is removed");
 		let c = commit(RIVAL, project, 0, 1, -990_000);
 		next_block();
 		assert_ok!(try_reveal(RIVAL, c, 0, 1, -990_000, RIVAL));
+		check();
+	});
+}
+
+#[test]
+fn a_copier_who_waits_for_the_miner_to_propose_again_is_still_refused() {
+	new_test_ext().execute_with(|| {
+		// Released at its draw (two verifiers for a quorum of three).
+		let project = setup(2);
+		let id = propose(MINER, project, 0, 1, -990_000);
+		assert_eq!(status(id), ProposalStatus::Released(ReleaseReason::NoQuorum));
+		// A rival commits to the public candidate, and waits.
+		let copy = commit(RIVAL, project, 0, 1, -990_000);
+		next_block();
+		// The miner proposes it again: its new commitment is later than the rival's.
+		let again = commit(MINER, project, 0, 1, -990_100);
+		next_block();
+		assert_ok!(try_reveal(MINER, again, 0, 1, -990_100, MINER));
+		// The rival's earlier commitment does not take the candidate over.
+		assert_noop!(
+			try_reveal(RIVAL, copy, 0, 1, -990_000, RIVAL),
+			Error::<Test>::DuplicateCandidate
+		);
+		check();
+	});
+}
+
+#[test]
+fn a_freeze_does_not_run_a_reservation_out() {
+	new_test_ext().execute_with(|| {
+		let project = setup(2);
+		let id = propose(MINER, project, 0, 1, -990_000);
+		assert_eq!(status(id), ProposalStatus::Released(ReleaseReason::NoQuorum));
+		let until = Reservations::<Test>::get(project, code(1).digest).unwrap().until;
+		// The creator freezes: the miner cannot commit again while it lasts.
+		assert_ok!(Registry::freeze_project(RuntimeOrigin::signed(account(1)), project));
+		run_to_block(until + 2 * RESERVATION);
+		let r = Reservations::<Test>::get(project, code(1).digest).expect("still reserved");
+		assert!(r.until > now());
+		check();
+		// Open again, the reservation runs out at its next end.
+		assert_ok!(Registry::unfreeze_project(RuntimeOrigin::root(), project));
+		run_to_block(r.until + 1);
+		assert!(Reservations::<Test>::get(project, code(1).digest).is_none());
 		check();
 	});
 }
@@ -90,10 +144,10 @@ fn nobody_can_sandwich_the_reward_mint() {
 }
 
 #[test]
-fn verifiers_whose_bond_is_worth_less_than_the_reward_are_not_drawn() {
+fn the_reward_costs_at_most_what_the_least_bonded_approver_has_at_risk() {
 	new_test_ext().execute_with(|| {
-		// Two verifiers with bonds above the reward's worth, three with the minimum bond.
-		let project = setup(2);
+		// Three verifiers whose bonds (1 000) are worth less than the reward (about 65 000).
+		let project = setup(0);
 		for n in 20..23 {
 			assert_ok!(Verifiers::register(
 				RuntimeOrigin::signed(account(n)),
@@ -104,7 +158,17 @@ fn verifiers_whose_bond_is_worth_less_than_the_reward_are_not_drawn() {
 		}
 		assert!(Curve::quote_buy(project, 100).unwrap() > 1_000);
 		let id = propose(MINER, project, 0, 1, -990_000);
-		assert_eq!(status(id), ProposalStatus::Released(ReleaseReason::NoQuorum));
+		run_round(id, &vec![scored(-990_000); 3]);
+		let ProposalStatus::Approved { reward: RewardState::Escrowed { amount, value }, .. } =
+			status(id)
+		else {
+			panic!("{:?}", status(id))
+		};
+		// As many tokens as 1 000 pays for at today's price: one, not a hundred.
+		assert_eq!(amount, 1);
+		assert!(value <= 1_000 && value == Curve::quote_sell(project, 1).unwrap(), "{value}");
+		run_to_block(now() + 11);
+		assert_eq!(tokens(project, &account(MINER)), 301);
 		check();
 	});
 }

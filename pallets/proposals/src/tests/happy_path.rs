@@ -44,7 +44,7 @@ fn a_revealed_proposal_s_round_is_drawn_later_never_with_the_proposer() {
 		}
 		assert_eq!(ProjectProposals::<Test>::get(project, 0), Some(id));
 		assert_eq!(Props::proposals_of(project, 0, 10), vec![(id, Proposals::<Test>::get(id).unwrap())]);
-		assert_eq!(Candidates::<Test>::get(project, code(1).digest), Some(id));
+		assert_eq!(Candidates::<Test>::get(project, code(1).digest).map(|c| c.proposal), Some(id));
 		assert!(!Commitments::<Test>::contains_key(commitment(MINER, project, 0, 1, -990_000)));
 		assert!(events().iter().any(|e| matches!(e, Event::RoundStarted { proposal, seed, .. } if *proposal == id && *seed == round.seed)));
 		check();

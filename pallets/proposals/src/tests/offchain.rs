@@ -103,7 +103,7 @@ fn the_offchain_worker_takes_a_round_from_reveal_to_settlement() {
 			round: wire::RoundKind::Initial,
 			seed: round.seed,
 			verifier: crate::offchain::account_to_wire::<Test>(&verifier),
-			evaluator: wire::EvaluatorSpec::CandleGpt { seconds: 300 },
+			evaluator: wire::EvaluatorSpec::CandleGpt { steps: 1_000 },
 			direction: wire::Direction::Minimize,
 			scale_exponent: 6,
 			document: artifact_to_wire::<Test>(&protocol.document),

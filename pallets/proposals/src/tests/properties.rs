@@ -1,8 +1,9 @@
 //! Property tests: random sequences of commits, reveals (honest and not), verdict commits and
 //! reveals (agreeing, noisy, invalid, harness errors), claims revealed (or withheld, or tried
-//! too early), challenges, registrations, unbondings
-//! and block advances, with every pallet's `try_state` after every block; at the end, after
-//! every deadline has passed, nothing is left running and no stake is left behind.
+//! too early), challenges, registrations, unbondings and reaps, freezes and unfreezes, trades
+//! on the project's curve, and block advances, with every pallet's `try_state` after every
+//! block; at the end, after every deadline has passed, nothing is left running, no stake,
+//! fee or reservation is left behind, and only lineage nodes keep deposits.
 
 use super::*;
 use proptest::prelude::*;
@@ -39,6 +40,13 @@ enum Op {
 	Register { n: u8 },
 	/// Verifier `n` unbonds all.
 	Unbond { n: u8 },
+	/// Anyone reaps verifier `n` (refused while it is bonded or unbonding).
+	Reap { n: u8 },
+	/// The creator (or, when `root`, root) freezes the project, or unfreezes it if it is
+	/// frozen (the creator is refused within `StatusChangeDelay` of its last change).
+	ToggleFreeze { root: bool },
+	/// A trader buys (or sells back) `amount` of the project's tokens.
+	Trade { buy: bool, amount: u64 },
 	/// Blocks pass.
 	Advance { blocks: u64 },
 }
@@ -62,6 +70,9 @@ fn op() -> impl Strategy<Value = Op> {
 		6 => (0usize..4).prop_map(|index| Op::RevealClaim { index }),
 		1 => (18u8..=21).prop_map(|n| Op::Register { n }),
 		1 => (10u8..=21).prop_map(|n| Op::Unbond { n }),
+		1 => (10u8..=21).prop_map(|n| Op::Reap { n }),
+		1 => any::<bool>().prop_map(|root| Op::ToggleFreeze { root }),
+		2 => (any::<bool>(), 1u64..200).prop_map(|(buy, amount)| Op::Trade { buy, amount }),
 		4 => (1u64..4).prop_map(|blocks| Op::Advance { blocks }),
 	]
 }
@@ -213,13 +224,32 @@ fn apply(project: ProjectId, op: &Op, memory: &mut Memory) {
 		Op::Register { n } => {
 			let _ = Verifiers::register(
 				RuntimeOrigin::signed(account(n)),
-				1_000,
+				100_000,
 				runner(n).public(),
 				Evaluators::ALL,
 			);
 		},
 		Op::Unbond { n } => {
-			let _ = Verifiers::unbond(RuntimeOrigin::signed(account(n)), 1_000);
+			let bonded = pallet_verifiers::Verifiers::<Test>::get(account(n)).map_or(0, |i| i.bond);
+			let _ = Verifiers::unbond(RuntimeOrigin::signed(account(n)), bonded);
+		},
+		Op::Reap { n } => {
+			let _ = Verifiers::reap(RuntimeOrigin::signed(account(5)), account(n));
+		},
+		Op::ToggleFreeze { root } => {
+			let origin =
+				if root { RuntimeOrigin::root() } else { RuntimeOrigin::signed(account(1)) };
+			let _ = match <Registry as pallet_projects::Lineage<AccountId>>::is_active(project) {
+				true => Registry::freeze_project(origin, project),
+				false => Registry::unfreeze_project(origin, project),
+			};
+		},
+		Op::Trade { buy, amount } => {
+			let trader = RuntimeOrigin::signed(account(6));
+			let _ = match buy {
+				true => Curve::buy(trader, project, amount, u64::MAX),
+				false => Curve::sell(trader, project, amount, 0),
+			};
 		},
 		Op::Advance { blocks } => advance(blocks),
 	}
@@ -239,18 +269,36 @@ proptest! {
 				apply(project, op, &mut memory);
 				check();
 			}
-			// Every reveal window, round and challenge window ends within 40 blocks.
+			// Open again (a frozen project's reservations wait), every reveal window, round,
+			// challenge window and reservation ends within 40 blocks.
+			if !<Registry as pallet_projects::Lineage<AccountId>>::is_active(project) {
+				assert_ok!(Registry::unfreeze_project(RuntimeOrigin::root(), project));
+			}
 			advance(40);
 			prop_assert_eq!(Commitments::<Test>::iter().count(), 0);
 			prop_assert_eq!(Rounds::<Test>::iter().count(), 0);
 			prop_assert_eq!(Assignments::<Test>::iter().count(), 0);
 			prop_assert_eq!(tokens(project, &stake_account()), 0, "a stake was left behind");
+			prop_assert_eq!(Reservations::<Test>::iter().count(), 0, "a reservation outlived its period");
 			for miner in [MINER, RIVAL] {
 				let held = Balances::balance_on_hold(
 					&HoldReason::VerificationFee.into(),
 					&account(miner),
 				);
 				prop_assert_eq!(held, 0, "a fee was left held");
+				// Deposits stay held only with lineage nodes (approved and superseded).
+				let nodes = Proposals::<Test>::iter()
+					.filter(|(_, p)| p.proposer == account(miner))
+					.filter(|(_, p)| matches!(
+						p.status,
+						ProposalStatus::Approved { .. } | ProposalStatus::Superseded { .. }
+					))
+					.count() as u64;
+				let deposits = Balances::balance_on_hold(
+					&HoldReason::ProposalDeposit.into(),
+					&account(miner),
+				);
+				prop_assert_eq!(deposits, nodes * 50, "a deposit held without a node");
 			}
 			for (_, p) in Proposals::<Test>::iter() {
 				match p.status {

@@ -62,7 +62,7 @@ fn a_front_runner_who_reveals_first_cannot_take_the_original_s_place() {
 		next_block();
 		let f = reveal(RIVAL, copy, 0, 1, -990_000);
 		let o = reveal(MINER, original, 0, 1, -990_000);
-		assert_eq!(Candidates::<Test>::get(project, code(1).digest), Some(o));
+		assert_eq!(Candidates::<Test>::get(project, code(1).digest).map(|c| c.proposal), Some(o));
 		run_round(f, &vec![scored(-990_000); 3]);
 		assert_eq!(status(f), ProposalStatus::Rejected(RejectReason::Copied));
 		assert_eq!(tokens(project, &account(RIVAL)), 200, "the copier's stake is slashed");
