@@ -65,8 +65,8 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1538`
 		//  Estimated: `6208`
-		// Minimum execution time: 94_350_000 picoseconds.
-		Weight::from_parts(136_994_000, 0)
+		// Minimum execution time: 94_380_000 picoseconds.
+		Weight::from_parts(103_164_000, 0)
 			.saturating_add(Weight::from_parts(0, 6208))
 			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(7))
@@ -80,9 +80,9 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Storage: `Proposals::NextProposalId` (r:1 w:1)
 	/// Proof: `Proposals::NextProposalId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Reservations` (r:1 w:0)
-	/// Proof: `Proposals::Reservations` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Reservations` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Candidates` (r:1 w:1)
-	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::ProjectProposalCount` (r:1 w:1)
@@ -104,11 +104,11 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1698 + v * (3 ±0)`
 		//  Estimated: `4402`
-		// Minimum execution time: 183_953_000 picoseconds.
-		Weight::from_parts(212_858_788, 0)
+		// Minimum execution time: 180_198_000 picoseconds.
+		Weight::from_parts(220_700_966, 0)
 			.saturating_add(Weight::from_parts(0, 4402))
-			// Standard Error: 42_183
-			.saturating_add(Weight::from_parts(647_404, 0).saturating_mul(v.into()))
+			// Standard Error: 48_054
+			.saturating_add(Weight::from_parts(724_344, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(10))
 	}
@@ -127,11 +127,11 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `374 + q * (66 ±0)`
 		//  Estimated: `11658`
-		// Minimum execution time: 40_500_000 picoseconds.
-		Weight::from_parts(65_261_253, 0)
+		// Minimum execution time: 41_221_000 picoseconds.
+		Weight::from_parts(58_731_465, 0)
 			.saturating_add(Weight::from_parts(0, 11658))
-			// Standard Error: 49_133
-			.saturating_add(Weight::from_parts(1_127_856, 0).saturating_mul(q.into()))
+			// Standard Error: 65_800
+			.saturating_add(Weight::from_parts(1_197_849, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -150,7 +150,7 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Storage: `Balances::Holds` (r:17 w:17)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Candidates` (r:1 w:1)
-	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Verifiers::PendingRewards` (r:17 w:17)
 	/// Proof: `Verifiers::PendingRewards` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `BondingCurve::Tokens` (r:1 w:0)
@@ -164,13 +164,13 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// The range of component `q` is `[1, 33]`.
 	fn reveal_verdict(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2617 + q * (470 ±0)`
+		//  Measured:  `2621 + q * (470 ±0)`
 		//  Estimated: `11658 + q * (2615 ±9)`
-		// Minimum execution time: 295_009_000 picoseconds.
-		Weight::from_parts(448_768_656, 0)
+		// Minimum execution time: 289_611_000 picoseconds.
+		Weight::from_parts(342_221_184, 0)
 			.saturating_add(Weight::from_parts(0, 11658))
-			// Standard Error: 748_015
-			.saturating_add(Weight::from_parts(44_350_128, 0).saturating_mul(q.into()))
+			// Standard Error: 777_583
+			.saturating_add(Weight::from_parts(47_388_619, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(q.into())))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -188,15 +188,15 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Storage: `Projects::Projects` (r:1 w:1)
 	/// Proof: `Projects::Projects` (`max_values`: None, `max_size`: Some(937), added: 3412, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Candidates` (r:1 w:0)
-	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Projects::Nodes` (r:1 w:1)
 	/// Proof: `Projects::Nodes` (`max_values`: None, `max_size`: Some(265), added: 2740, mode: `MaxEncodedLen`)
 	/// Storage: `BondingCurve::Tokens` (r:1 w:0)
 	/// Proof: `BondingCurve::Tokens` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:1 w:0)
-	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:3 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:0)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::DeadlineCursor` (r:1 w:0)
 	/// Proof: `Proposals::DeadlineCursor` (`max_values`: None, `max_size`: Some(17), added: 2492, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::DeadlineCount` (r:1 w:1)
@@ -214,13 +214,13 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// The range of component `q` is `[1, 33]`.
 	fn reveal_verdict_approve(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2855 + q * (394 ±0)`
+		//  Measured:  `2859 + q * (394 ±0)`
 		//  Estimated: `11658 + q * (2615 ±0)`
-		// Minimum execution time: 335_649_000 picoseconds.
-		Weight::from_parts(398_059_985, 0)
+		// Minimum execution time: 284_454_000 picoseconds.
+		Weight::from_parts(395_912_574, 0)
 			.saturating_add(Weight::from_parts(0, 11658))
-			// Standard Error: 624_273
-			.saturating_add(Weight::from_parts(25_403_917, 0).saturating_mul(q.into()))
+			// Standard Error: 502_986
+			.saturating_add(Weight::from_parts(30_277_406, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(14))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(q.into())))
 			.saturating_add(T::DbWeight::get().writes(10))
@@ -240,7 +240,7 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Storage: `Balances::Holds` (r:17 w:17)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Candidates` (r:1 w:1)
-	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Verifiers::PendingRewards` (r:17 w:17)
 	/// Proof: `Verifiers::PendingRewards` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `BondingCurve::Tokens` (r:1 w:0)
@@ -254,13 +254,13 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// The range of component `q` is `[1, 33]`.
 	fn reveal_claim(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2757 + q * (470 ±0)`
+		//  Measured:  `2761 + q * (470 ±0)`
 		//  Estimated: `11658 + q * (2615 ±9)`
-		// Minimum execution time: 219_486_000 picoseconds.
-		Weight::from_parts(348_023_613, 0)
+		// Minimum execution time: 218_875_000 picoseconds.
+		Weight::from_parts(436_440_036, 0)
 			.saturating_add(Weight::from_parts(0, 11658))
-			// Standard Error: 759_465
-			.saturating_add(Weight::from_parts(43_963_527, 0).saturating_mul(q.into()))
+			// Standard Error: 747_143
+			.saturating_add(Weight::from_parts(40_798_271, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(q.into())))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -284,11 +284,11 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1214 + v * (2 ±0)`
 		//  Estimated: `4909`
-		// Minimum execution time: 118_587_000 picoseconds.
-		Weight::from_parts(163_900_573, 0)
+		// Minimum execution time: 121_550_000 picoseconds.
+		Weight::from_parts(144_248_271, 0)
 			.saturating_add(Weight::from_parts(0, 4909))
-			// Standard Error: 26_333
-			.saturating_add(Weight::from_parts(246_152, 0).saturating_mul(v.into()))
+			// Standard Error: 29_660
+			.saturating_add(Weight::from_parts(469_864, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -315,11 +315,11 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2323 + v * (127 ±0)`
 		//  Estimated: `45415 + v * (2152 ±65)`
-		// Minimum execution time: 650_738_000 picoseconds.
-		Weight::from_parts(767_050_656, 0)
+		// Minimum execution time: 645_250_000 picoseconds.
+		Weight::from_parts(896_918_739, 0)
 			.saturating_add(Weight::from_parts(0, 45415))
-			// Standard Error: 181_697
-			.saturating_add(Weight::from_parts(6_580_026, 0).saturating_mul(v.into()))
+			// Standard Error: 188_679
+			.saturating_add(Weight::from_parts(6_696_398, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(28))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(75))
@@ -350,19 +350,19 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Storage: `Balances::Holds` (r:3 w:3)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Candidates` (r:1 w:1)
-	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Assignments` (r:0 w:33)
 	/// Proof: `Proposals::Assignments` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `q` is `[1, 33]`.
 	fn reveal_verdict_overturn(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3660 + q * (406 ±0)`
+		//  Measured:  `3664 + q * (406 ±0)`
 		//  Estimated: `11658 + q * (2615 ±0)`
-		// Minimum execution time: 346_716_000 picoseconds.
-		Weight::from_parts(494_048_641, 0)
+		// Minimum execution time: 339_174_000 picoseconds.
+		Weight::from_parts(476_600_343, 0)
 			.saturating_add(Weight::from_parts(0, 11658))
-			// Standard Error: 492_701
-			.saturating_add(Weight::from_parts(12_720_575, 0).saturating_mul(q.into()))
+			// Standard Error: 554_258
+			.saturating_add(Weight::from_parts(17_365_583, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(18))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(q.into())))
 			.saturating_add(T::DbWeight::get().writes(13))
@@ -389,8 +389,8 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1453`
 		//  Estimated: `11658`
-		// Minimum execution time: 124_896_000 picoseconds.
-		Weight::from_parts(160_760_000, 0)
+		// Minimum execution time: 126_939_000 picoseconds.
+		Weight::from_parts(186_197_000, 0)
 			.saturating_add(Weight::from_parts(0, 11658))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().writes(11))
@@ -415,8 +415,8 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `927`
 		//  Estimated: `5990`
-		// Minimum execution time: 88_993_000 picoseconds.
-		Weight::from_parts(125_497_000, 0)
+		// Minimum execution time: 88_572_000 picoseconds.
+		Weight::from_parts(131_977_000, 0)
 			.saturating_add(Weight::from_parts(0, 5990))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -429,8 +429,8 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `5990`
-		// Minimum execution time: 15_523_000 picoseconds.
-		Weight::from_parts(18_017_000, 0)
+		// Minimum execution time: 15_543_000 picoseconds.
+		Weight::from_parts(23_605_000, 0)
 			.saturating_add(Weight::from_parts(0, 5990))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -454,7 +454,7 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Storage: `Balances::Holds` (r:34 w:34)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Candidates` (r:1 w:1)
-	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Candidates` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -462,17 +462,17 @@ impl<T: frame_system::Config> pallet_proposals::WeightInfo for WeightInfo<T> {
 	/// Storage: `Proposals::Assignments` (r:0 w:33)
 	/// Proof: `Proposals::Assignments` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Proposals::Reservations` (r:0 w:1)
-	/// Proof: `Proposals::Reservations` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Proof: `Proposals::Reservations` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	/// The range of component `q` is `[1, 33]`.
 	fn on_initialize_item(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2938 + q * (353 ±0)`
+		//  Measured:  `2942 + q * (353 ±0)`
 		//  Estimated: `11658 + q * (2615 ±0)`
-		// Minimum execution time: 279_716_000 picoseconds.
-		Weight::from_parts(392_381_584, 0)
+		// Minimum execution time: 280_067_000 picoseconds.
+		Weight::from_parts(288_921_429, 0)
 			.saturating_add(Weight::from_parts(0, 11658))
-			// Standard Error: 914_764
-			.saturating_add(Weight::from_parts(53_187_280, 0).saturating_mul(q.into()))
+			// Standard Error: 991_857
+			.saturating_add(Weight::from_parts(63_244_423, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(16))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(q.into())))
 			.saturating_add(T::DbWeight::get().writes(17))
