@@ -102,10 +102,27 @@ impl<T: Config> Pallet<T> {
 		let share = p.fee / BalanceOf::<T>::from(quorum.max(1));
 		let paid: alloc::vec::Vec<_> =
 			tally.agreeing.iter().chain(tally.undecided.iter()).cloned().collect();
-		Self::pay_fee(id, p, share, &paid)?;
+		Self::conclude(id, p, status, share, &paid, &tally.agreeing)
+	}
+
+	/// Ends a proposal's initial round with `status`, and what follows from it, whether the
+	/// round settled or could not be drawn: `share` of the fee to each of `paid` (the rest
+	/// back to the miner); a rejection slashes the stake (half to `agreeing`) and burns the
+	/// deposit; a lineage node keeps the deposit held (an approval also its stake, until its
+	/// window closes); anything else returns both; every outcome but an approval gives up the
+	/// candidate, which stays reserved for its miner after a release or an expiry.
+	fn conclude(
+		id: ProposalId,
+		p: &mut ProposalOf<T>,
+		status: StatusOf<T>,
+		share: BalanceOf<T>,
+		paid: &[T::AccountId],
+		agreeing: &[T::AccountId],
+	) -> DispatchResult {
+		Self::pay_fee(id, p, share, paid)?;
 		match status {
 			ProposalStatus::Rejected(_) => {
-				Self::slash_stake(id, p, &tally.agreeing, None)?;
+				Self::slash_stake(id, p, agreeing, None)?;
 				Self::settle_deposit(p, DepositFate::Burn)?;
 			},
 			ProposalStatus::Approved { .. } => {},
@@ -125,7 +142,7 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::Settled {
 			proposal: id,
 			status: p.status.clone(),
-			verified_score: verified,
+			verified_score: p.verified_score,
 		});
 		Ok(())
 	}
@@ -194,22 +211,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Releases a proposal whose initial round could not be drawn: its stake, its fee and
-	/// its deposit returned, its candidate reserved for it.
+	/// its deposit returned, its candidate reserved for it ([`Pallet::conclude`]).
 	pub(crate) fn release(
 		id: ProposalId,
 		p: &mut ProposalOf<T>,
 		reason: ReleaseReason,
 	) -> DispatchResult {
-		Self::give_up_candidate(id, p, true)?;
-		Self::return_stake(id, p)?;
-		Self::pay_fee(id, p, Zero::zero(), &[])?;
-		Self::settle_deposit(p, DepositFate::Return)?;
-		p.status = ProposalStatus::Released(reason);
-		Self::deposit_event(Event::Settled {
-			proposal: id,
-			status: p.status.clone(),
-			verified_score: None,
-		});
+		Self::conclude(id, p, ProposalStatus::Released(reason), Zero::zero(), &[], &[])?;
 		Proposals::<T>::insert(id, p.clone());
 		Ok(())
 	}

@@ -12,6 +12,21 @@ use sp_runtime::traits::{CheckedAdd, Convert, One, Saturating, Zero};
 
 type Check = Result<(), sp_runtime::TryRuntimeError>;
 
+/// Adds `amount` to `key`'s sum in `sums` (a new entry when it has none); `what` names the sum
+/// in the error when it overflows.
+fn add_to<K: PartialEq, B: CheckedAdd>(
+	sums: &mut alloc::vec::Vec<(K, B)>,
+	key: K,
+	amount: B,
+	what: &'static str,
+) -> Result<(), &'static str> {
+	match sums.iter_mut().find(|(k, _)| *k == key) {
+		Some((_, sum)) => *sum = sum.checked_add(&amount).ok_or(what)?,
+		None => sums.push((key, amount)),
+	}
+	Ok(())
+}
+
 impl<T: Config> Pallet<T> {
 	/// Checks every invariant of the pallet.
 	pub fn do_try_state() -> Check {
@@ -28,12 +43,8 @@ impl<T: Config> Pallet<T> {
 	/// separately.
 	fn check_stakes() -> Check {
 		let mut owed = alloc::vec::Vec::<(ProjectId, BalanceOf<T>)>::new();
-		let mut owe = |project: ProjectId, amount: BalanceOf<T>| -> Result<(), &'static str> {
-			match owed.iter_mut().find(|(p, _)| *p == project) {
-				Some((_, sum)) => *sum = sum.checked_add(&amount).ok_or("stakes overflow")?,
-				None => owed.push((project, amount)),
-			}
-			Ok(())
+		let mut owe = |project: ProjectId, amount: BalanceOf<T>| {
+			add_to(&mut owed, project, amount, "stakes overflow")
 		};
 		for (_, record) in Commitments::<T>::iter() {
 			owe(record.project, record.stake)?;
@@ -111,16 +122,10 @@ impl<T: Config> Pallet<T> {
 				keeps_deposit != p.deposit.is_zero() || T::ProposalDeposit::get().is_zero(),
 				"a deposit held by a proposal that should not hold one, or the reverse"
 			);
-			match deposits.iter_mut().find(|(w, _)| *w == p.proposer) {
-				Some((_, sum)) => *sum = sum.checked_add(&p.deposit).ok_or("deposits overflow")?,
-				None => deposits.push((p.proposer.clone(), p.deposit)),
-			}
+			add_to(&mut deposits, p.proposer.clone(), p.deposit, "deposits overflow")?;
 			match &p.status {
 				ProposalStatus::Verifying => {
-					match fees.iter_mut().find(|(w, _)| *w == p.proposer) {
-						Some((_, sum)) => *sum = sum.checked_add(&p.fee).ok_or("fees overflow")?,
-						None => fees.push((p.proposer.clone(), p.fee)),
-					}
+					add_to(&mut fees, p.proposer.clone(), p.fee, "fees overflow")?;
 					let round = Rounds::<T>::get(id).ok_or("a verifying proposal without round")?;
 					ensure!(
 						round.phase_at(&now) == Phase::Reveal || p.claim.score().is_none(),
@@ -168,10 +173,7 @@ impl<T: Config> Pallet<T> {
 				"challenger of a round that is not a challenge"
 			);
 			if let Some((who, bond)) = round.challenger {
-				match bonds.iter_mut().find(|(w, _)| *w == who) {
-					Some((_, sum)) => *sum = sum.checked_add(&bond).ok_or("bonds overflow")?,
-					None => bonds.push((who, bond)),
-				}
+				add_to(&mut bonds, who, bond, "bonds overflow")?;
 			}
 		}
 		ensure!(Assignments::<T>::iter().count() == assigned, "stale assignments");

@@ -186,9 +186,8 @@ impl<T: Config> Pallet<T> {
 	/// below the minimum starts unbonding in full.
 	fn slash(who: &T::AccountId, reason: SlashReason, at_least: BalanceOf<T>) -> BalanceOf<T> {
 		let Some(mut info) = Verifiers::<T>::get(who) else { return Zero::zero() };
-		let unbonding = info.unbonding.map_or(Zero::zero(), |u| u.amount);
 		// bond + unbonding is what is held (a `try_state` invariant), so it fits (qed).
-		let held = info.bond.saturating_add(unbonding);
+		let held = info.held();
 		let due = T::SlashShare::get().mul_floor(held).max(at_least).min(held);
 		let burned = T::Currency::burn_held(
 			&HoldReason::VerifierBond.into(),
@@ -228,6 +227,16 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::Slashed { who: who.clone(), amount: burned, reason });
 		}
 		burned
+	}
+
+	/// Counts a deviant verdict of `who` (its run of missed duties ends) and slashes it for
+	/// `reason`, at least `at_least`.
+	fn deviant(who: &T::AccountId, reason: SlashReason, at_least: BalanceOf<T>) -> BalanceOf<T> {
+		Self::update(who, |info| {
+			info.stats.deviant = info.stats.deviant.saturating_add(1);
+			info.missed_in_row = 0;
+		});
+		Self::slash(who, reason, at_least)
 	}
 
 	/// Applies `f` to `who`'s record if it is a verifier.
@@ -425,11 +434,7 @@ impl<T: Config> VerifierDuties<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	}
 
 	fn note_deviant(who: &T::AccountId) -> BalanceOf<T> {
-		Self::update(who, |info| {
-			info.stats.deviant = info.stats.deviant.saturating_add(1);
-			info.missed_in_row = 0;
-		});
-		Self::slash(who, SlashReason::Deviant, Zero::zero())
+		Self::deviant(who, SlashReason::Deviant, Zero::zero())
 	}
 
 	fn note_missed(who: &T::AccountId) -> BalanceOf<T> {
@@ -451,16 +456,10 @@ impl<T: Config> VerifierDuties<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	}
 
 	fn bond_at_risk(who: &T::AccountId) -> BalanceOf<T> {
-		Verifiers::<T>::get(who).map_or(Zero::zero(), |info| {
-			info.bond.saturating_add(info.unbonding.map_or(Zero::zero(), |u| u.amount))
-		})
+		Verifiers::<T>::get(who).map_or(Zero::zero(), |info| info.held())
 	}
 
 	fn note_wrong_approval(who: &T::AccountId, at_least: BalanceOf<T>) -> BalanceOf<T> {
-		Self::update(who, |info| {
-			info.stats.deviant = info.stats.deviant.saturating_add(1);
-			info.missed_in_row = 0;
-		});
-		Self::slash(who, SlashReason::WrongApproval, at_least)
+		Self::deviant(who, SlashReason::WrongApproval, at_least)
 	}
 }

@@ -120,6 +120,13 @@ pub struct VerifierInfo<Balance, BlockNumber> {
 	pub missed_in_row: u32,
 }
 
+impl<Balance: sp_runtime::Saturating + Copy, BlockNumber> VerifierInfo<Balance, BlockNumber> {
+	/// What is held for it: the active bond plus what is unbonding (what a slash can take).
+	pub fn held(&self) -> Balance {
+		self.unbonding.as_ref().map_or(self.bond, |u| self.bond.saturating_add(u.amount))
+	}
+}
+
 /// What a verifier is paid in: the chain's currency or a project's token.
 #[derive(
 	Clone,

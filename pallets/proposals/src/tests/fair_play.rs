@@ -34,14 +34,19 @@ fn a_commitment_made_before_a_freeze_is_revealed_and_settled_on_merit() {
 	});
 }
 
+/// A project with two verifiers for a quorum of three, and the miner's proposal of candidate
+/// 1, released at its draw (`NoQuorum`): its candidate is public now. Returns the project.
+fn released_candidate() -> ProjectId {
+	let project = setup(2);
+	let id = propose(MINER, project, 0, 1, -990_000);
+	assert_eq!(status(id), ProposalStatus::Released(ReleaseReason::NoQuorum));
+	project
+}
+
 #[test]
 fn a_released_candidate_stays_reserved_for_its_miner() {
 	new_test_ext().execute_with(|| {
-		// Two verifiers for a quorum of three: the proposal is released at its draw, and its
-		// candidate is public.
-		let project = setup(2);
-		let id = propose(MINER, project, 0, 1, -990_000);
-		assert_eq!(status(id), ProposalStatus::Released(ReleaseReason::NoQuorum));
+		let project = released_candidate();
 		let until = now() + RESERVATION;
 		// A rival who copies it is refused while it is reserved.
 		let c = commit(RIVAL, project, 0, 1, -990_000);
@@ -75,10 +80,7 @@ fn a_released_candidate_stays_reserved_for_its_miner() {
 #[test]
 fn a_copier_who_waits_for_the_miner_to_propose_again_is_still_refused() {
 	new_test_ext().execute_with(|| {
-		// Released at its draw (two verifiers for a quorum of three).
-		let project = setup(2);
-		let id = propose(MINER, project, 0, 1, -990_000);
-		assert_eq!(status(id), ProposalStatus::Released(ReleaseReason::NoQuorum));
+		let project = released_candidate();
 		// A rival commits to the public candidate, and waits.
 		let copy = commit(RIVAL, project, 0, 1, -990_000);
 		next_block();
@@ -98,9 +100,7 @@ fn a_copier_who_waits_for_the_miner_to_propose_again_is_still_refused() {
 #[test]
 fn a_freeze_does_not_run_a_reservation_out() {
 	new_test_ext().execute_with(|| {
-		let project = setup(2);
-		let id = propose(MINER, project, 0, 1, -990_000);
-		assert_eq!(status(id), ProposalStatus::Released(ReleaseReason::NoQuorum));
+		let project = released_candidate();
 		let until = Reservations::<Test>::get(project, code(1).digest).unwrap().until;
 		// The creator freezes: the miner cannot commit again while it lasts.
 		assert_ok!(Registry::freeze_project(RuntimeOrigin::signed(account(1)), project));
