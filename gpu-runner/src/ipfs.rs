@@ -11,7 +11,7 @@ use crate::store::{FetchError, Store};
 use anyhow::{anyhow, Context, Result};
 use futures::TryStreamExt;
 use ipfs_api_backend_hyper::{request::Add, Error, IpfsApi, IpfsClient, TryFromUri};
-use poi_offchain::wire::{digest_of, Artifact};
+use poi_primitives::{digest_of, ArtifactRef};
 use std::{future::Future, io::Cursor, sync::mpsc, time::Duration};
 
 /// The largest artifact fetched (an evaluator's input; the RPC server takes 32 MiB).
@@ -116,7 +116,7 @@ impl Store for IpfsStore {
 		})
 	}
 
-	fn put(&self, bytes: &[u8]) -> Result<Artifact> {
+	fn put(&self, bytes: &[u8]) -> Result<ArtifactRef> {
 		let digest = digest_of(bytes);
 		let client = self.client.clone();
 		let data = bytes.to_vec();
@@ -136,7 +136,7 @@ impl Store for IpfsStore {
 		if cid_text(added.hash.as_bytes()).is_none() {
 			return Err(anyhow!("IPFS add answered a CID we cannot use: {:?}", added.hash));
 		}
-		Ok(Artifact::new(digest, added.hash.into_bytes()))
+		Ok(ArtifactRef::new(digest, added.hash.into_bytes())?)
 	}
 }
 

@@ -2,7 +2,8 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use poi_offchain::wire::{Artifact, Direction, EvaluatorSpec, JobRequest, JobState, RoundKind};
+use poi_offchain::wire::{JobRequest, JobState};
+use poi_primitives::{ArtifactRef, Direction, Evaluator, RoundKind};
 use poi_runner::{
 	evaluate,
 	ipfs::IpfsStore,
@@ -203,14 +204,14 @@ fn main() -> Result<()> {
 			log,
 		} => {
 			let store = common.store()?;
-			let put = |path: &PathBuf| -> Result<Artifact> {
+			let put = |path: &PathBuf| -> Result<ArtifactRef> {
 				let bytes =
 					std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
 				store.put(&bytes)
 			};
 			let evaluator = match evaluator {
-				EvaluatorArg::Wasm => EvaluatorSpec::Wasm { fuel: budget },
-				EvaluatorArg::CandleGpt => EvaluatorSpec::CandleGpt {
+				EvaluatorArg::Wasm => Evaluator::Wasm { fuel: budget },
+				EvaluatorArg::CandleGpt => Evaluator::CandleGpt {
 					steps: u32::try_from(budget).context("--budget: steps fit a u32")?,
 				},
 			};

@@ -128,20 +128,20 @@ mod tests {
 			assert!(std::time::Instant::now() < deadline);
 			std::thread::sleep(std::time::Duration::from_millis(20));
 		};
-		let JobState::Done { verdict: poi_offchain::wire::Verdict::Score { .. }, .. } = done.state
+		let JobState::Done { verdict: poi_primitives::Verdict::Score { .. }, .. } = done.state
 		else {
 			panic!("{done:?}")
 		};
 
 		// Artifacts go into the embedded store over RPC.
-		let put: poi_offchain::wire::Artifact =
+		let put: poi_primitives::ArtifactRef =
 			parse_response(&post(addr, &request_body(4, "put_artifact", ("0x68656c6c6f",))))
 				.unwrap();
 		assert_eq!(store.fetch(&put).unwrap(), b"hello");
 
 		// Bad requests get JSON-RPC errors, not a crash.
 		let mut unsupported = job.clone();
-		unsupported.evaluator = poi_offchain::wire::EvaluatorSpec::CandleGpt { steps: 1 };
+		unsupported.evaluator = poi_primitives::Evaluator::CandleGpt { steps: 1 };
 		unsupported.proposal = 99;
 		match parse_response::<JobStatus>(&post(
 			addr,

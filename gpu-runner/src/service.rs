@@ -6,10 +6,8 @@ use crate::{
 	store::Store,
 };
 use anyhow::{Context, Result};
-use poi_offchain::wire::{
-	digest_of, runner_payload, Artifact, JobRequest, JobState, JobStatus, RunnerInfo, Signature,
-	Verdict,
-};
+use poi_offchain::wire::{runner_payload, JobRequest, JobState, JobStatus, RunnerInfo, Signature};
+use poi_primitives::{digest_of, ArtifactRef, Verdict};
 use sp_core::{sr25519, Pair, H256};
 use std::{
 	collections::HashMap,
@@ -256,7 +254,7 @@ pub fn seal(
 ) -> JobStatus {
 	let log = store.put(evaluation.log.as_bytes()).unwrap_or_else(|e| {
 		log::error!("storing the log of job {:?} failed: {e:#}", job.id());
-		Artifact::new(digest_of(evaluation.log.as_bytes()), Vec::new())
+		ArtifactRef { digest: digest_of(evaluation.log.as_bytes()), cid: Default::default() }
 	});
 	let verdict = match evaluation.finding {
 		Finding::Score(score) => Verdict::Score { score, log },
@@ -282,7 +280,7 @@ pub(crate) mod tests {
 		evaluate::tests::{candidate, HARNESS},
 		store::BlobStore,
 	};
-	use poi_offchain::wire::EvaluatorSpec;
+	use poi_primitives::Evaluator;
 	use std::time::{Duration, Instant};
 
 	/// A job on a fresh store: the byte-sum harness and a candidate.
@@ -350,7 +348,7 @@ pub(crate) mod tests {
 		));
 		for change in [
 			|j: &mut JobRequest| j.proposal = 8,
-			|j: &mut JobRequest| j.round = poi_offchain::wire::RoundKind::Challenge,
+			|j: &mut JobRequest| j.round = poi_primitives::RoundKind::Challenge,
 			|j: &mut JobRequest| j.seed = H256::repeat_byte(0xee),
 			|j: &mut JobRequest| j.verifier = H256::repeat_byte(0xee),
 		] {
@@ -379,7 +377,7 @@ pub(crate) mod tests {
 		let service = start(dir.path(), 1);
 		// A job that spins until its 2 s wall clock runs out (its fuel would last far longer).
 		let mut slow = job_with(service.store(), &candidate(1, 0, "", "(loop $l (br $l))"), 2);
-		slow.evaluator = EvaluatorSpec::Wasm { fuel: u64::MAX / 2 };
+		slow.evaluator = Evaluator::Wasm { fuel: u64::MAX / 2 };
 		service.submit(slow.clone()).unwrap();
 		let mut next = job_with(service.store(), &candidate(1, 0, "", ""), 20);
 		next.proposal = 8;
@@ -416,7 +414,7 @@ pub(crate) mod tests {
 		let began = Instant::now();
 		// A job that spins: its document allows 20 s, the runner's job limit 2 s.
 		let mut slow = job_with(service.store(), &candidate(1, 0, "", "(loop $l (br $l))"), 20);
-		slow.evaluator = EvaluatorSpec::Wasm { fuel: u64::MAX / 2 };
+		slow.evaluator = Evaluator::Wasm { fuel: u64::MAX / 2 };
 		service.submit(slow.clone()).unwrap();
 		// And one that waits behind it until its own time is over.
 		let mut next = job_with(service.store(), &candidate(1, 0, "", ""), 20);
@@ -445,7 +443,7 @@ pub(crate) mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let service = start(dir.path(), 4);
 		let mut job = job_with(service.store(), &candidate(1, 0, "", ""), 20);
-		job.evaluator = EvaluatorSpec::CandleGpt { steps: 60 };
+		job.evaluator = Evaluator::CandleGpt { steps: 60 };
 		assert_eq!(service.submit(job.clone()), Err(SubmitError::Unsupported("candle-gpt")));
 		assert_eq!(service.status(job.id()).state, JobState::Unknown);
 		let info = service.info();
@@ -475,7 +473,7 @@ pub(crate) mod tests {
 		.unwrap();
 		assert_eq!(service.info().evaluators, vec!["wasm".to_string(), "candle-gpt".to_string()]);
 		let mut job = job_with(service.store(), &candidate(1, 0, "", ""), 20);
-		job.evaluator = EvaluatorSpec::CandleGpt { steps: 60 };
+		job.evaluator = Evaluator::CandleGpt { steps: 60 };
 		job.scale_exponent = 2;
 		service.submit(job.clone()).unwrap();
 		let JobState::Done { verdict: Verdict::Score { score, .. }, .. } =

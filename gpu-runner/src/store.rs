@@ -8,7 +8,7 @@
 //! - IPFS through the kubo RPC API is the store for more than one machine (not built yet).
 
 use anyhow::{Context, Result};
-use poi_offchain::wire::{digest_of, Artifact};
+use poi_primitives::{digest_of, ArtifactRef};
 use std::{
 	fs,
 	io::Write,
@@ -48,10 +48,10 @@ pub trait Store: Send + Sync {
 	fn get_raw(&self, cid: &[u8]) -> Result<Vec<u8>, FetchError>;
 
 	/// Adds `bytes` and returns the artifact naming them.
-	fn put(&self, bytes: &[u8]) -> Result<Artifact>;
+	fn put(&self, bytes: &[u8]) -> Result<ArtifactRef>;
 
 	/// The bytes of `artifact`, checked against its digest.
-	fn fetch(&self, artifact: &Artifact) -> Result<Vec<u8>, FetchError> {
+	fn fetch(&self, artifact: &ArtifactRef) -> Result<Vec<u8>, FetchError> {
 		let bytes = self.get_raw(&artifact.cid)?;
 		if artifact.matches(&bytes) {
 			Ok(bytes)
@@ -98,7 +98,7 @@ impl Store for BlobStore {
 		}
 	}
 
-	fn put(&self, bytes: &[u8]) -> Result<Artifact> {
+	fn put(&self, bytes: &[u8]) -> Result<ArtifactRef> {
 		let digest = digest_of(bytes);
 		let cid = hex::encode(digest.as_bytes());
 		let path = self.dir.join(&cid);
@@ -110,7 +110,7 @@ impl Store for BlobStore {
 			fs::rename(&tmp.0, &path)
 				.with_context(|| format!("storing blob {}", path.display()))?;
 		}
-		Ok(Artifact::new(digest, cid.into_bytes()))
+		Ok(ArtifactRef::new(digest, cid.into_bytes())?)
 	}
 }
 
@@ -144,7 +144,7 @@ mod tests {
 
 		// An artifact naming other bytes under an existing CID.
 		let b = store.put(b"other").unwrap();
-		let lying = Artifact::new(H256::repeat_byte(1), b.cid.clone());
+		let lying = ArtifactRef { digest: H256::repeat_byte(1), cid: b.cid.clone() };
 		assert!(matches!(store.fetch(&lying), Err(FetchError::Mismatch)));
 	}
 
@@ -152,10 +152,11 @@ mod tests {
 	fn missing_and_malformed_cids() {
 		let dir = tempfile::tempdir().unwrap();
 		let store = BlobStore::open(dir.path()).unwrap();
-		let absent = Artifact::new(digest_of(b"x"), hex::encode(digest_of(b"x")).into_bytes());
+		let absent =
+			ArtifactRef::new(digest_of(b"x"), hex::encode(digest_of(b"x")).into_bytes()).unwrap();
 		assert!(matches!(store.fetch(&absent), Err(FetchError::NotFound)));
 		for cid in [&b"../../etc/passwd"[..], b"", b"QmSomeIpfsCid", &[b'A'; 64][..]] {
-			let a = Artifact::new(H256::zero(), cid.to_vec());
+			let a = ArtifactRef::new(H256::zero(), cid.to_vec()).unwrap();
 			assert!(matches!(store.fetch(&a), Err(FetchError::BadCid)), "{cid:?}");
 		}
 	}

@@ -1,7 +1,8 @@
 //! The repository's wasm example (examples/wasm-sort), built from source and scored by the
 //! evaluator: the faster candidate beats the baseline, every runner counts the same fuel.
 
-use poi_offchain::wire::{Direction, EvaluatorSpec, JobRequest, RoundKind};
+use poi_offchain::wire::JobRequest;
+use poi_primitives::{Direction, Evaluator, RoundKind};
 use poi_runner::{
 	evaluate::{evaluate, Finding},
 	store::{BlobStore, Store},
@@ -30,7 +31,7 @@ fn score(store: &BlobStore, out: &std::path::Path, candidate: &str, seed: u8) ->
 		round: RoundKind::Initial,
 		seed: H256::repeat_byte(seed),
 		verifier: H256::zero(),
-		evaluator: EvaluatorSpec::Wasm { fuel: protocol["fuel"].as_u64().unwrap() },
+		evaluator: Evaluator::Wasm { fuel: protocol["fuel"].as_u64().unwrap() },
 		direction: Direction::Minimize,
 		scale_exponent: 0,
 		document: put(example().join("protocol.json")),

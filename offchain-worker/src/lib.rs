@@ -1,8 +1,9 @@
 //! `poi-offchain`: the logic that the verifiers pallet's off-chain worker runs, and the job wire
 //! types it shares with the runner (`poi-runner`).
 //!
-//! - [`wire`]: the jobs, statuses and verdicts that travel between worker and runner, and
-//!   what a runner signs ([`wire::runner_payload`]).
+//! - [`wire`]: the jobs and statuses that travel between worker and runner, and what a runner
+//!   signs for a job ([`wire::runner_payload`]); the types inside them (verdicts, artifacts,
+//!   evaluators) are `poi_primitives`'.
 //! - [`rpc`]: JSON-RPC 2.0 request bodies and response parsing (no_std).
 //! - [`worker`]: the round loop the verifiers pallet's `offchain_worker` hook runs: dispatch,
 //!   polling, verdict commit and reveal, offchain-storage bookkeeping.

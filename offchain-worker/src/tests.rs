@@ -1,12 +1,12 @@
 use crate::{rpc::*, wire::*};
-use codec::Encode;
+use poi_primitives::{ArtifactRef, Evaluator, RoundKind, Verdict};
 use sp_core::H256;
 
 fn job() -> JobRequest {
 	JobRequest {
 		proposal: 3,
 		project: 1,
-		evaluator: EvaluatorSpec::Wasm { fuel: 1_000_000 },
+		evaluator: Evaluator::Wasm { fuel: 1_000_000 },
 		..JobRequest::example()
 	}
 }
@@ -21,7 +21,7 @@ fn job_id_depends_on_chain_proposal_round_seed_and_verifier_only() {
 	let a = job();
 	assert_eq!(a.id(), job().id());
 	let mut b = job();
-	b.code = Artifact::new(H256::zero(), "other");
+	b.code = ArtifactRef::new(H256::zero(), "other").unwrap();
 	assert_eq!(a.id(), b.id(), "the id names the round, not what is in it");
 	for change in [
 		|j: &mut JobRequest| j.genesis = H256::zero(),
@@ -46,25 +46,12 @@ fn job_round_trips_through_json_with_hex_hashes() {
 }
 
 #[test]
-fn scores_travel_as_decimal_strings_and_keep_i128_range() {
-	for score in [i128::MIN, -997_900, 0, i128::MAX] {
-		let v = Verdict::Score { score, log: Artifact::new(H256::zero(), "log") };
-		let text = serde_json::to_string(&v).unwrap();
-		assert!(text.contains(&format!("\"score\":\"{score}\"")), "{text}");
-		assert!(text.contains("\"kind\":\"score\""), "{text}");
-		assert_eq!(serde_json::from_str::<Verdict>(&text).unwrap(), v);
-	}
-	let bad = r#"{"kind":"score","score":"1e3","log":{"digest":"0x00","cid":""}}"#;
-	assert!(serde_json::from_str::<Verdict>(bad).is_err());
-}
-
-#[test]
 fn status_states_parse() {
 	let id = job().id();
 	let done = JobStatus {
 		id,
 		state: JobState::Done {
-			verdict: Verdict::Invalid { log: Artifact::new(H256::repeat_byte(1), "l") },
+			verdict: Verdict::Invalid { log: ArtifactRef::new(H256::repeat_byte(1), "l").unwrap() },
 			signature: Signature([5; 64]),
 		},
 	};
@@ -81,30 +68,20 @@ fn status_states_parse() {
 }
 
 #[test]
-fn verdict_scale_encoding_is_variant_then_fields() {
-	let log = Artifact::new(H256::repeat_byte(2), "ab");
-	let v = Verdict::HarnessError { log: log.clone() };
-	let mut expected = vec![1u8];
-	expected.extend_from_slice(&[2u8; 32]);
-	expected.extend_from_slice(&[8, b'a', b'b']); // compact length 2, then the bytes
-	assert_eq!(v.encode(), expected);
+fn the_runner_signs_the_payload_of_its_job() {
+	let v = Verdict::HarnessError { log: ArtifactRef::new(H256::repeat_byte(2), "ab").unwrap() };
 	let job = JobRequest { round: RoundKind::Challenge, ..job() };
-	let payload = runner_payload(&job, &v);
-	// genesis, proposal, round kind, seed, verifier, verdict hash.
-	assert_eq!(payload.len(), 32 + 8 + 1 + 32 + 32 + 32);
-	assert_eq!(&payload[..32], &[7u8; 32]);
-	assert_eq!(&payload[32..40], &3u64.to_le_bytes());
-	assert_eq!(payload[40], 1, "a challenge round");
-	assert_eq!(&payload[41..73], &[9u8; 32]);
-	assert_eq!(&payload[73..105], &[4u8; 32]);
-	assert_eq!(&payload[105..], &sp_crypto_hashing::blake2_256(&expected));
-}
-
-#[test]
-fn artifacts_check_their_digest() {
-	let a = Artifact::new(digest_of(b"bytes"), "cid");
-	assert!(a.matches(b"bytes"));
-	assert!(!a.matches(b"bytes "));
+	assert_eq!(
+		runner_payload(&job, &v),
+		poi_primitives::runner_payload(
+			&H256::repeat_byte(7),
+			3,
+			RoundKind::Challenge,
+			&H256::repeat_byte(9),
+			&H256::repeat_byte(4),
+			&v
+		)
+	);
 }
 
 #[test]

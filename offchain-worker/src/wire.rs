@@ -12,145 +12,29 @@
 //! proposal, round kind, seed, verifier), so both sides compute it and a restarted worker
 //! finds the job it dispatched before.
 //!
-//! A verdict is SCALE-encoded exactly as pallet-proposals' `Verdict` is, so that the runner's
-//! signature over [`runner_payload`] verifies on chain.
+//! The types inside a job ([`ArtifactRef`], [`Verdict`], [`Evaluator`], ...) are
+//! `poi_primitives`', the chain's own, so the runner signs ([`runner_payload`]) exactly the
+//! bytes the chain checks.
 
 use alloc::{string::String, vec::Vec};
 use codec::{Decode, Encode};
+use poi_primitives::{
+	digest_of, ArtifactRef, Direction, Evaluator, ProjectId, ProposalId, RoundKind, Verdict,
+};
 use serde::{Deserialize, Serialize};
 use sp_core::H256;
 
-/// A content-addressed artifact: the BLAKE2-256 digest of its bytes and where to find it.
-/// Encodes like pallet-projects' `ArtifactRef` (its CID is a bounded vector there).
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, Serialize, Deserialize)]
-pub struct Artifact {
-	/// BLAKE2-256 of the bytes.
-	pub digest: H256,
-	/// The CID (IPFS) or blob name (the runner's embedded store), as bytes.
-	#[serde(with = "cid_text")]
-	pub cid: Vec<u8>,
-}
-
-impl Artifact {
-	/// The artifact naming `bytes` by their digest, found under `cid`.
-	pub fn new(digest: H256, cid: impl Into<Vec<u8>>) -> Self {
-		Artifact { digest, cid: cid.into() }
-	}
-
-	/// Whether `bytes` are this artifact's bytes.
-	pub fn matches(&self, bytes: &[u8]) -> bool {
-		digest_of(bytes) == self.digest
-	}
-}
-
-/// The BLAKE2-256 digest of an artifact's bytes.
-pub fn digest_of(bytes: &[u8]) -> H256 {
-	H256(sp_crypto_hashing::blake2_256(bytes))
-}
-
-/// A runner's verdict on a candidate. The SCALE encoding is pallet-proposals' `Verdict`.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
-pub enum Verdict {
-	/// The benchmark ran: the score it measured (scaled, larger is better) and the run's log.
-	Score {
-		/// The measured score (a decimal string in JSON: it is an `i128`).
-		#[serde(with = "score_text")]
-		score: i128,
-		/// The run's log.
-		log: Artifact,
-	},
-	/// The harness failed for reasons that are not the candidate's.
-	HarnessError {
-		/// What the runner saw.
-		log: Artifact,
-	},
-	/// The candidate is invalid: it broke the rules, failed the harness's checks, ran out of
-	/// its budget, or its bytes do not match its digest.
-	Invalid {
-		/// Why.
-		log: Artifact,
-	},
-}
-
-impl Verdict {
-	/// The log artifact of any verdict.
-	pub fn log(&self) -> &Artifact {
-		match self {
-			Verdict::Score { log, .. }
-			| Verdict::HarnessError { log }
-			| Verdict::Invalid { log } => log,
-		}
-	}
-}
-
-/// What a runner signs for `verdict` on `job`: [`signed_payload`] of the job's chain,
-/// proposal, round kind, seed and verifier, and BLAKE2-256 of the verdict's SCALE encoding.
+/// What a runner signs for `verdict` on `job`: [`poi_primitives::runner_payload`] of the
+/// job's chain, proposal, round kind, seed and verifier.
 pub fn runner_payload(job: &JobRequest, verdict: &Verdict) -> Vec<u8> {
-	let verdict = H256(sp_crypto_hashing::blake2_256(&verdict.encode()));
-	signed_payload(&job.genesis, job.proposal, job.round, &job.seed, &job.verifier, &verdict)
-}
-
-/// The bytes a runner's signature covers, for the runner and for the chain that checks it:
-/// SCALE `(genesis, proposal, round kind, seed, verifier, verdict hash)`. A signature is
-/// good for one verdict of one verifier in one round (with its seed) of one proposal on one
-/// chain: it cannot be replayed in a challenge round, with another seed, or by another
-/// verifier.
-pub fn signed_payload(
-	genesis: &H256,
-	proposal: u64,
-	round: RoundKind,
-	seed: &H256,
-	verifier: &H256,
-	verdict_hash: &H256,
-) -> Vec<u8> {
-	(genesis, proposal, round, seed, verifier, verdict_hash).encode()
-}
-
-/// Which kind of round a job belongs to.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum RoundKind {
-	/// The round started at the proposal's reveal.
-	Initial,
-	/// A larger round started by a challenge.
-	Challenge,
-}
-
-/// The evaluator a project's protocol names, with its budget.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum EvaluatorSpec {
-	/// WebAssembly harness and candidate under wasmtime; the budget is fuel per run.
-	Wasm {
-		/// Fuel units per run.
-		fuel: u64,
-	},
-	/// A small GPT trained with candle; the budget is training steps per trial.
-	CandleGpt {
-		/// The most training steps of a trial: the same on every runner, however fast.
-		steps: u32,
-	},
-}
-
-impl EvaluatorSpec {
-	/// The evaluator's name, as [`RunnerInfo::evaluators`] lists it.
-	pub fn name(&self) -> &'static str {
-		match self {
-			EvaluatorSpec::Wasm { .. } => "wasm",
-			EvaluatorSpec::CandleGpt { .. } => "candle-gpt",
-		}
-	}
-}
-
-/// Whether larger or smaller raw metric values are better.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Direction {
-	/// Larger is better: the score is the scaled value.
-	Maximize,
-	/// Smaller is better: the score is the negated scaled value.
-	Minimize,
+	poi_primitives::runner_payload(
+		&job.genesis,
+		job.proposal,
+		job.round,
+		&job.seed,
+		&job.verifier,
+		verdict,
+	)
 }
 
 /// One job: re-run a proposal's candidate with its project's evaluator.
@@ -160,9 +44,9 @@ pub struct JobRequest {
 	/// The chain's genesis hash (part of what the runner signs).
 	pub genesis: H256,
 	/// The proposal.
-	pub proposal: u64,
+	pub proposal: ProposalId,
 	/// Its project.
-	pub project: u32,
+	pub project: ProjectId,
 	/// Initial or challenge round.
 	pub round: RoundKind,
 	/// The round's evaluation seed.
@@ -170,17 +54,17 @@ pub struct JobRequest {
 	/// The account id (32 bytes) of the verifier the job is run for: the runner signs for it.
 	pub verifier: H256,
 	/// The project's evaluator and budget.
-	pub evaluator: EvaluatorSpec,
+	pub evaluator: Evaluator,
 	/// The metric's direction.
 	pub direction: Direction,
 	/// Scores are the raw metric times `10^scale_exponent`.
 	pub scale_exponent: u8,
 	/// The project's protocol document (rules, allowed surface).
-	pub document: Artifact,
+	pub document: ArtifactRef,
 	/// The project's benchmark (a wasm harness, or a candle-gpt corpus).
-	pub benchmark: Artifact,
+	pub benchmark: ArtifactRef,
 	/// The candidate (a wasm module, or a candle-gpt recipe).
-	pub code: Artifact,
+	pub code: ArtifactRef,
 }
 
 impl JobRequest {
@@ -188,6 +72,8 @@ impl JobRequest {
 	/// `0x09..09`, for verifier `0x04..04`, the wasm evaluator with 1 000 fuel, fuel minimised at scale 0, and artifacts
 	/// named by the digests of `doc`, `harness` and `candidate`.
 	pub fn example() -> Self {
+		let artifact =
+			|bytes: &[u8], cid: &str| ArtifactRef::new(digest_of(bytes), cid).expect("a short CID");
 		JobRequest {
 			genesis: H256::repeat_byte(7),
 			proposal: 5,
@@ -195,12 +81,12 @@ impl JobRequest {
 			round: RoundKind::Initial,
 			seed: H256::repeat_byte(9),
 			verifier: H256::repeat_byte(4),
-			evaluator: EvaluatorSpec::Wasm { fuel: 1_000 },
+			evaluator: Evaluator::Wasm { fuel: 1_000 },
 			direction: Direction::Minimize,
 			scale_exponent: 0,
-			document: Artifact::new(digest_of(b"doc"), &b"doc-cid"[..]),
-			benchmark: Artifact::new(digest_of(b"harness"), &b"harness-cid"[..]),
-			code: Artifact::new(digest_of(b"candidate"), &b"candidate-cid"[..]),
+			document: artifact(b"doc", "doc-cid"),
+			benchmark: artifact(b"harness", "harness-cid"),
+			code: artifact(b"candidate", "candidate-cid"),
 		}
 	}
 
@@ -257,7 +143,7 @@ pub struct RunnerInfo {
 	pub version: String,
 	/// The compute devices evaluators use (`cpu`, `cuda:0`, ...).
 	pub devices: Vec<String>,
-	/// The evaluators it runs ([`EvaluatorSpec::name`]).
+	/// The evaluators it runs ([`Evaluator::name`]).
 	pub evaluators: Vec<String>,
 	/// Where artifacts come from: `embedded` or `ipfs`.
 	pub store: String,
@@ -271,34 +157,6 @@ pub struct RunnerInfo {
 pub const QUEUE_FULL: i32 = -32001;
 /// The error code for a job the runner cannot take (unsupported evaluator, bad fields).
 pub const BAD_JOB: i32 = -32002;
-
-mod score_text {
-	use alloc::string::{String, ToString};
-	use serde::{de::Error, Deserialize, Deserializer, Serializer};
-
-	pub fn serialize<S: Serializer>(score: &i128, s: S) -> Result<S::Ok, S::Error> {
-		s.serialize_str(&score.to_string())
-	}
-
-	pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i128, D::Error> {
-		let text = String::deserialize(d)?;
-		text.parse().map_err(|_| D::Error::custom("a score is a decimal i128 in a string"))
-	}
-}
-
-mod cid_text {
-	use alloc::{string::String, vec::Vec};
-	use serde::{Deserialize, Deserializer, Serializer};
-
-	// CIDs are ASCII; bytes that are not UTF-8 travel lossily and then fail their fetch.
-	pub fn serialize<S: Serializer>(cid: &[u8], s: S) -> Result<S::Ok, S::Error> {
-		s.serialize_str(&String::from_utf8_lossy(cid))
-	}
-
-	pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-		Ok(String::deserialize(d)?.into_bytes())
-	}
-}
 
 mod hex64 {
 	use alloc::string::String;

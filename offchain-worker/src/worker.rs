@@ -20,10 +20,11 @@
 
 use crate::{
 	rpc::{parse_response, request_body, CallError},
-	wire::{JobRequest, JobState, JobStatus, Signature, Verdict},
+	wire::{JobRequest, JobState, JobStatus, Signature},
 };
 use alloc::{string::String, vec::Vec};
 use codec::{Decode, Encode};
+use poi_primitives::{verdict_commitment, Phase, ProposalId, Verdict};
 use serde::{de::DeserializeOwned, Serialize};
 use sp_core::H256;
 use sp_runtime::offchain::{
@@ -48,21 +49,12 @@ pub const LOCK_MS: u64 = 30_000;
 const RECORD_PREFIX: &[u8] = b"poi::job::";
 const INDEX_KEY: &[u8] = b"poi::jobs";
 
-/// A round's phase, as the chain says.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Phase {
-	/// Verdict hashes are committed.
-	Commit,
-	/// Verdicts are revealed.
-	Reveal,
-}
-
 /// One round a local verifier is assigned to.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct LocalJob {
 	/// What the runner is asked to do.
 	pub request: JobRequest,
-	/// The round's phase.
+	/// The round's phase by the clock ([`Phase::Draw`] rounds have no job yet).
 	pub phase: Phase,
 	/// Whether this verifier's verdict hash is on chain.
 	pub committed: bool,
@@ -81,22 +73,13 @@ pub trait Chain {
 	fn local_verifiers(&self) -> Vec<Self::Account>;
 	/// The running rounds `who` is assigned to.
 	fn jobs(&self, who: &Self::Account) -> Vec<LocalJob>;
-	/// The commitment of `verdict` with `salt` by `who`, as the chain computes it; `None` when
-	/// the verdict cannot go on chain (a log CID longer than the chain's bound).
-	fn commitment(
-		&self,
-		who: &Self::Account,
-		proposal: u64,
-		verdict: &Verdict,
-		salt: &H256,
-	) -> Option<H256>;
 	/// Submits `commit_verdict` signed by `who`; whether the pool took it.
-	fn submit_commit(&self, who: &Self::Account, proposal: u64, commitment: H256) -> bool;
+	fn submit_commit(&self, who: &Self::Account, proposal: ProposalId, commitment: H256) -> bool;
 	/// Submits `reveal_verdict` signed by `who`; whether the pool took it.
 	fn submit_reveal(
 		&self,
 		who: &Self::Account,
-		proposal: u64,
+		proposal: ProposalId,
 		verdict: &Verdict,
 		salt: H256,
 		signature: &Signature,
@@ -272,17 +255,14 @@ fn step<C: Chain>(
 					salt
 				},
 			};
-			match chain.commitment(who, proposal, verdict, &salt) {
-				Some(commitment) if chain.submit_commit(who, proposal, commitment) => {
-					record.commit_sent = Some(now);
-					report.commits += 1;
-				},
-				Some(_) => report
+			let commitment = verdict_commitment(proposal, verdict, &salt, who);
+			if chain.submit_commit(who, proposal, commitment) {
+				record.commit_sent = Some(now);
+				report.commits += 1;
+			} else {
+				report
 					.problems
-					.push(alloc::format!("proposal {proposal}: the pool refused commit_verdict")),
-				None => report.problems.push(alloc::format!(
-					"proposal {proposal}: the runner's verdict does not fit on chain"
-				)),
+					.push(alloc::format!("proposal {proposal}: the pool refused commit_verdict"));
 			}
 		},
 		(Phase::Reveal, true) => {
@@ -305,7 +285,8 @@ fn step<C: Chain>(
 			}
 		},
 		// Committed: wait for the reveal phase. Reveal phase without a commitment: too late.
-		(Phase::Commit, true) | (Phase::Reveal, false) => {},
+		// Not drawn yet: nothing to run.
+		(Phase::Commit, true) | (Phase::Reveal, false) | (Phase::Draw, _) => {},
 	}
 }
 

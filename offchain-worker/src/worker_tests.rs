@@ -3,6 +3,7 @@
 
 use crate::{rpc::request_body, wire::*, worker::*};
 use codec::Encode;
+use poi_primitives::{digest_of, verdict_commitment, ArtifactRef, Phase, Verdict};
 use sp_core::{
 	offchain::{
 		testing::{OffchainState, PendingRequest, TestOffchainExt},
@@ -40,9 +41,6 @@ impl Chain for FakeChain {
 		assert_eq!(*who, 1);
 		self.jobs.clone()
 	}
-	fn commitment(&self, who: &u64, proposal: u64, verdict: &Verdict, salt: &H256) -> Option<H256> {
-		Some(H256(sp_crypto_hashing::blake2_256(&(proposal, verdict, salt, who).encode())))
-	}
 	fn submit_commit(&self, _: &u64, proposal: u64, commitment: H256) -> bool {
 		self.commits.borrow_mut().push((proposal, commitment));
 		self.pool_accepts
@@ -79,7 +77,7 @@ fn chain(block: u64, jobs: Vec<LocalJob>) -> FakeChain {
 }
 
 fn verdict() -> Verdict {
-	Verdict::Score { score: -42, log: Artifact::new(digest_of(b"log"), "log-cid") }
+	Verdict::Score { score: -42, log: ArtifactRef::new(digest_of(b"log"), "log-cid").unwrap() }
 }
 
 fn expect(state: &State, url: &str, params: Vec<u8>, answer: String) {
@@ -157,7 +155,7 @@ fn a_round_from_dispatch_to_reveal() {
 		let record = record_of(&1u64, &request()).unwrap();
 		let salt = record.salt.expect("a salt is kept");
 		assert_eq!(record.result, Some((verdict(), Signature([4; 64]))));
-		assert_eq!(c.commits.borrow()[0], (5, c.commitment(&1, 5, &verdict(), &salt).unwrap()));
+		assert_eq!(c.commits.borrow()[0], (5, verdict_commitment(5, &verdict(), &salt, &1u64)));
 
 		// Block 15: the commitment has not landed yet: no runner call, no second commit.
 		let c = chain(15, vec![job(Phase::Commit, false, false)]);
@@ -165,7 +163,7 @@ fn a_round_from_dispatch_to_reveal() {
 		// Block 18: still not on chain: sent again, with the same salt.
 		let c = chain(18, vec![job(Phase::Commit, false, false)]);
 		assert_eq!(run(&c).commits, 1);
-		assert_eq!(c.commits.borrow()[0].1, c.commitment(&1, 5, &verdict(), &salt).unwrap());
+		assert_eq!(c.commits.borrow()[0].1, verdict_commitment(5, &verdict(), &salt, &1u64));
 
 		// Committed: nothing to do until the reveal phase.
 		assert_eq!(run(&chain(19, vec![job(Phase::Commit, true, false)])), Report::default());
@@ -257,5 +255,15 @@ fn a_reveal_without_the_verdict_is_reported_not_invented() {
 		assert_eq!(report.reveals, 0);
 		assert!(report.problems[0].contains("no verdict or salt"), "{report:?}");
 		assert!(c.reveals.borrow().is_empty());
+	});
+}
+
+#[test]
+fn a_round_waiting_for_its_draw_is_left_alone() {
+	let (mut ext, state) = ext();
+	ext.execute_with(|| {
+		// No expected request: a call to the runner would fail the run.
+		assert_eq!(run(&chain(3, vec![job(Phase::Draw, false, false)])), Report::default());
+		assert!(state.read().requests.is_empty());
 	});
 }

@@ -156,20 +156,20 @@ impl_runtime_apis! {
 	}
 
 	impl pallet_bonding_curve::runtime_api::BondingCurveApi<Block, u32, Balance> for Runtime {
-		fn quote_buy(project: pallet_projects::ProjectId, amount: Balance) -> Option<Balance> {
+		fn quote_buy(project: poi_primitives::ProjectId, amount: Balance) -> Option<Balance> {
 			BondingCurve::quote_buy(project, amount)
 		}
 
-		fn quote_sell(project: pallet_projects::ProjectId, amount: Balance) -> Option<Balance> {
+		fn quote_sell(project: poi_primitives::ProjectId, amount: Balance) -> Option<Balance> {
 			BondingCurve::quote_sell(project, amount)
 		}
 
-		fn price(project: pallet_projects::ProjectId) -> Option<Balance> {
+		fn price(project: poi_primitives::ProjectId) -> Option<Balance> {
 			BondingCurve::price(project)
 		}
 
 		fn overview(
-			project: pallet_projects::ProjectId,
+			project: poi_primitives::ProjectId,
 		) -> Option<pallet_bonding_curve::ProjectOverview<u32, Balance>> {
 			BondingCurve::overview(project)
 		}
@@ -182,15 +182,15 @@ impl_runtime_apis! {
 		pallet_proposals::AssignedRoundOf<Runtime>,
 	> for Runtime {
 		fn project_proposals(
-			project: pallet_projects::ProjectId,
+			project: poi_primitives::ProjectId,
 			start: u32,
 			limit: u32,
-		) -> Vec<(pallet_projects::ProposalId, pallet_proposals::ProposalOf<Runtime>)> {
+		) -> Vec<(poi_primitives::ProposalId, pallet_proposals::ProposalOf<Runtime>)> {
 			Proposals::proposals_of(project, start, limit)
 		}
 
 		fn proposal(
-			id: pallet_projects::ProposalId,
+			id: poi_primitives::ProposalId,
 		) -> Option<pallet_proposals::ProposalOf<Runtime>> {
 			pallet_proposals::Proposals::<Runtime>::get(id)
 		}

@@ -22,7 +22,7 @@ pub const PUBLIC_TESTNET_RUNTIME_PRESET: &str = "poi_testnet";
 pub const BENCHMARK_RUNTIME_PRESET: &str = "benchmark";
 
 /// The project of the benchmark preset.
-pub const BENCHMARK_PROJECT: pallet_projects::ProjectId = 0;
+pub const BENCHMARK_PROJECT: poi_primitives::ProjectId = 0;
 
 /// The tokens of it Ferdie holds in the benchmark preset.
 pub const BENCHMARK_HOLDING: Balance = 10_000;
@@ -148,8 +148,7 @@ pub fn public_testnet_config_genesis() -> Value {
 /// `proposals.commit` on (its builders sign from accounts that sent nothing at genesis).
 pub fn benchmark_config_genesis() -> Value {
 	use pallet_projects::{CurveParams, Protocol};
-	type MaxCidLen = <crate::Runtime as pallet_projects::Config>::MaxCidLen;
-	let project = pallet_projects::GenesisProject::<AccountId, Balance, MaxCidLen> {
+	let project = pallet_projects::GenesisProject::<AccountId, Balance> {
 		creator: Sr25519Keyring::Alice.to_account_id(),
 		protocol: Protocol::example(59),
 		token_name: b"benchmark".to_vec(),

@@ -208,7 +208,8 @@ fn a_project_created_in_the_runtime_launches_its_token() {
 
 #[test]
 fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
-	use pallet_proposals::{ProposalStatus, Verdict};
+	use pallet_proposals::ProposalStatus;
+	use poi_primitives::{claim_hash, proposal_commitment, verdict_commitment, Verdict};
 	use sp_core::{Pair, H256};
 	let mut ext = build_preset("development");
 	ext.execute_with(|| {
@@ -234,16 +235,16 @@ fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
 				RuntimeOrigin::signed(k.to_account_id()),
 				100 * UNIT,
 				runner(k).public(),
-				pallet_projects::Evaluators::ALL
+				poi_primitives::Evaluators::ALL
 			));
 		}
-		let code = pallet_projects::ArtifactRef {
+		let code = poi_primitives::ArtifactRef {
 			digest: H256::repeat_byte(7),
 			cid: frame_support::BoundedVec::truncate_from(b"bafy-candidate".to_vec()),
 		};
 		let salt = H256::repeat_byte(1);
-		let claim = Proposals::claim_hash(-990_000, &salt);
-		let commitment = Proposals::commitment_of(0, 0, &code, &claim, &bob);
+		let claim = claim_hash(-990_000, &salt);
+		let commitment = proposal_commitment(0, 0, &code, &claim, &bob);
 		frame_support::assert_ok!(Proposals::commit(
 			RuntimeOrigin::signed(bob.clone()),
 			0,
@@ -260,7 +261,7 @@ fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
 		));
 		let verdict = Verdict::Score {
 			score: -990_000,
-			log: pallet_projects::ArtifactRef {
+			log: poi_primitives::ArtifactRef {
 				digest: H256::repeat_byte(8),
 				cid: frame_support::BoundedVec::truncate_from(b"bafy-log".to_vec()),
 			},
@@ -273,7 +274,7 @@ fn a_proposal_settles_through_a_round_of_three_verifiers_in_the_runtime() {
 		assert_eq!(assigned.len(), 1, "a quorum of three from three verifiers takes everyone");
 		for k in &judges {
 			let who = k.to_account_id();
-			let c = Proposals::verdict_commitment(0, &verdict, &salt, &who);
+			let c = verdict_commitment(0, &verdict, &salt, &who);
 			frame_support::assert_ok!(Proposals::commit_verdict(RuntimeOrigin::signed(who), 0, c));
 		}
 		// Every verdict is committed: Bob reveals his claim.

@@ -107,6 +107,15 @@ test('a malformed project is refused with a named error and creates nothing', as
     );
     assert.equal(errorName(api, r.dispatchError), error);
   }
+  // A CID longer than the bound that chain, runners and clients share does not even decode:
+  // the pool's validation refuses the transaction (a verification error, not a module error).
+  const maxCid = api.consts.projects.maxCidLen.toNumber();
+  assert.equal(maxCid, 128);
+  const longCid = protocol({ document: artifact('01', 'Q'.repeat(maxCid + 1)) });
+  await assert.rejects(
+    sendAndFinalize(api.tx.projects.createProject(longCid, 'nanogpt speedrun', 'NANO', curve, null), alice, included),
+    /1002: Verification Error/,
+  );
   assert.equal((await api.query.projects.minQuorum()).toNumber(), 1, 'the dev chain allows a quorum of one');
   assert.equal((await api.query.projects.nextProjectId()).toNumber(), next);
 });

@@ -4,7 +4,8 @@ pub mod gpt;
 pub mod wasm;
 
 use crate::store::{FetchError, Store};
-use poi_offchain::wire::{Artifact, Direction, EvaluatorSpec, JobRequest};
+use poi_offchain::wire::JobRequest;
+use poi_primitives::{ArtifactRef, Direction, Evaluator};
 use serde::Deserialize;
 use std::{fmt::Write, path::Path, time::Duration};
 
@@ -28,7 +29,7 @@ pub struct Evaluation {
 	pub log: String,
 }
 
-/// The evaluators a runner has, by [`EvaluatorSpec::name`]: `wasm` always, `candle-gpt` when
+/// The evaluators a runner has, by [`Evaluator::name`]: `wasm` always, `candle-gpt` when
 /// it has a `trainer` (`poi-gpt`).
 pub fn evaluators(trainer: Option<&Path>) -> Vec<&'static str> {
 	let mut names = vec!["wasm"];
@@ -136,7 +137,7 @@ fn run(
 ) -> Finding {
 	let started = std::time::Instant::now();
 	// The project's own files: when they cannot be had the candidate is not at fault.
-	let project_file = |what: &str, a: &Artifact, log: &mut String| match store.fetch(a) {
+	let project_file = |what: &str, a: &ArtifactRef, log: &mut String| match store.fetch(a) {
 		Ok(bytes) => Some(bytes),
 		Err(e) => {
 			let _ = writeln!(log, "{what} {}: {e}", String::from_utf8_lossy(&a.cid));
@@ -171,7 +172,7 @@ fn run(
 	);
 
 	match job.evaluator {
-		EvaluatorSpec::Wasm { fuel } => {
+		Evaluator::Wasm { fuel } => {
 			let settings = match settings::<WasmSettings>(&document, "wasm") {
 				Ok(settings) => settings,
 				Err(why) => {
@@ -214,7 +215,7 @@ fn run(
 				},
 			}
 		},
-		EvaluatorSpec::CandleGpt { steps } => {
+		Evaluator::CandleGpt { steps } => {
 			let deadline = time_left.saturating_sub(started.elapsed());
 			candle_gpt(job, steps, deadline, &document, &benchmark, &candidate, trainer, log)
 		},

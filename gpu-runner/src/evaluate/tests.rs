@@ -3,7 +3,7 @@
 
 use super::{wasm, *};
 use crate::store::BlobStore;
-use poi_offchain::wire::{digest_of, RoundKind};
+use poi_primitives::{digest_of, ArtifactRef, Evaluator, RoundKind};
 use sp_core::H256;
 
 /// The harness: hands the 32-byte seed to the candidate, expects the sum of its bytes back as
@@ -174,7 +174,7 @@ pub(crate) fn job(
 		round: RoundKind::Initial,
 		seed: H256::repeat_byte(3),
 		verifier: H256::repeat_byte(5),
-		evaluator: EvaluatorSpec::Wasm { fuel: 1_000_000 },
+		evaluator: Evaluator::Wasm { fuel: 1_000_000 },
 		direction: Direction::Minimize,
 		scale_exponent: 0,
 		document: store.put(document).unwrap(),
@@ -215,7 +215,7 @@ fn evaluate_scores_and_checks_artifacts() {
 	assert!(e.log.contains("do not match its digest"), "{}", e.log);
 	// A candidate nobody can fetch: invalid.
 	let mut missing = j.clone();
-	missing.code = Artifact::new(digest_of(b"x"), hex::encode(digest_of(b"x")));
+	missing.code = ArtifactRef::new(digest_of(b"x"), hex::encode(digest_of(b"x"))).unwrap();
 	assert_eq!(evaluate(&missing, &store).finding, Finding::Invalid);
 	// The project's benchmark cannot be had: not the miner's fault.
 	let mut no_benchmark = j.clone();
@@ -223,7 +223,7 @@ fn evaluate_scores_and_checks_artifacts() {
 	assert_eq!(evaluate(&no_benchmark, &store).finding, Finding::HarnessError);
 	// A candle-gpt job on a runner without the trainer.
 	let mut candle = j.clone();
-	candle.evaluator = EvaluatorSpec::CandleGpt { steps: 1 };
+	candle.evaluator = Evaluator::CandleGpt { steps: 1 };
 	let e = evaluate_with(&candle, &store, None, DEFAULT_JOB_LIMIT);
 	assert_eq!(e.finding, Finding::HarnessError);
 	assert!(e.log.contains("no poi-gpt trainer"), "{}", e.log);
@@ -279,7 +279,7 @@ fn candle_gpt_jobs_run_the_trainer_and_read_its_report() {
 	let store = BlobStore::open(&dir.path().join("blobs")).unwrap();
 	let mut j =
 		job(&store, br#"{"candleGpt": {"trials": 2}}"#, b"corpus bytes", br#"{"recipe": 1}"#);
-	j.evaluator = EvaluatorSpec::CandleGpt { steps: 30 };
+	j.evaluator = Evaluator::CandleGpt { steps: 30 };
 	j.scale_exponent = 6;
 	let with = |body: &str| {
 		let program = trainer(dir.path(), "poi-gpt", body);
@@ -325,7 +325,7 @@ fn a_trainer_past_the_job_s_deadline_is_killed_and_the_job_is_a_harness_error() 
 	let dir = tempfile::tempdir().unwrap();
 	let store = BlobStore::open(&dir.path().join("blobs")).unwrap();
 	let mut j = job(&store, b"{}", b"corpus", b"{}");
-	j.evaluator = EvaluatorSpec::CandleGpt { steps: 1 };
+	j.evaluator = Evaluator::CandleGpt { steps: 1 };
 	let program = trainer(dir.path(), "slow", "sleep 30");
 	let started = std::time::Instant::now();
 	let mut log = String::new();

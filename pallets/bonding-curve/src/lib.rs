@@ -53,7 +53,7 @@ pub use types::*;
 pub use weights::WeightInfo;
 
 use frame_support::traits::fungible;
-use pallet_projects::ProjectId;
+use poi_primitives::ProjectId;
 
 /// The balance type of the native currency (and of the project tokens).
 pub type BalanceOf<T> =

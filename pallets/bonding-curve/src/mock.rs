@@ -75,7 +75,6 @@ impl pallet_projects::Config for Test {
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type ProjectDeposit = ProjectDeposit;
 	type StatusChangeDelay = frame_support::traits::ConstU64<10>;
-	type MaxCidLen = ConstU32<64>;
 	type MaxNameLen = ConstU32<16>;
 	type MaxSymbolLen = ConstU32<8>;
 	type MaxQuorum = ConstU32<7>;

@@ -4,7 +4,7 @@
 
 use crate::ProjectOverview;
 use codec::Codec;
-use pallet_projects::ProjectId;
+use poi_primitives::ProjectId;
 
 sp_api::decl_runtime_apis! {
 	/// Quotes and state of projects' tokens.

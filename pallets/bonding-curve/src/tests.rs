@@ -17,7 +17,7 @@ mod properties;
 const NAME: &[u8] = b"nanogpt";
 const SYMBOL: &[u8] = b"NANO";
 
-pub(crate) fn protocol() -> Protocol<<Test as pallet_projects::Config>::MaxCidLen> {
+pub(crate) fn protocol() -> Protocol {
 	Protocol::example(46)
 }
 

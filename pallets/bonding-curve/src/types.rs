@@ -2,7 +2,7 @@
 
 use crate::curve::Linear;
 use codec::{Decode, Encode, MaxEncodedLen};
-use pallet_projects::{NodeId, Score};
+use poi_primitives::{NodeId, Score};
 use scale_info::TypeInfo;
 
 /// A project's token: its asset, its curve and its reward pool.

@@ -17,8 +17,8 @@ use sp_runtime::traits::Saturating;
 
 /// A valid protocol whose CIDs and metric name are as long as the configuration allows, with
 /// the largest quorum.
-pub fn benchmark_protocol<T: Config>() -> Protocol<T::MaxCidLen> {
-	let mut protocol = Protocol::example(T::MaxCidLen::get() as usize);
+pub fn benchmark_protocol<T: Config>() -> Protocol {
+	let mut protocol = Protocol::example(poi_primitives::MAX_CID_LEN as usize);
 	protocol.metric.name = BoundedVec::truncate_from(vec![b'm'; 32]);
 	protocol.quorum = T::MaxQuorum::get();
 	protocol

@@ -17,7 +17,7 @@ use sp_runtime::{
 
 impl<T: Config> Pallet<T> {
 	/// Checks the protocol against the project rules (see `create_project`'s errors).
-	pub(crate) fn ensure_valid_protocol(protocol: &Protocol<T::MaxCidLen>) -> DispatchResult {
+	pub(crate) fn ensure_valid_protocol(protocol: &Protocol) -> DispatchResult {
 		ensure!(protocol.quorum > 0, Error::<T>::ZeroQuorum);
 		ensure!(protocol.quorum <= T::MaxQuorum::get(), Error::<T>::QuorumTooLarge);
 		ensure!(protocol.quorum >= MinQuorum::<T>::get().max(1), Error::<T>::QuorumTooSmall);
@@ -74,7 +74,7 @@ impl<T: Config> Pallet<T> {
 	/// `create_project`: validates everything, then holds the deposit and writes.
 	pub(crate) fn do_create_project(
 		creator: T::AccountId,
-		protocol: Protocol<T::MaxCidLen>,
+		protocol: Protocol,
 		token_name: alloc::vec::Vec<u8>,
 		token_symbol: alloc::vec::Vec<u8>,
 		curve: CurveParams<BalanceOf<T>>,
@@ -239,8 +239,6 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> Lineage<T::AccountId> for Pallet<T> {
-	type MaxCidLen = T::MaxCidLen;
-
 	fn is_active(project: ProjectId) -> bool {
 		Projects::<T>::get(project).is_some_and(|info| info.status == ProjectStatus::Active)
 	}
@@ -261,7 +259,7 @@ impl<T: Config> Lineage<T::AccountId> for Pallet<T> {
 		})
 	}
 
-	fn protocol(project: ProjectId) -> Option<Protocol<T::MaxCidLen>> {
+	fn protocol(project: ProjectId) -> Option<Protocol> {
 		Projects::<T>::get(project).map(|info| info.protocol)
 	}
 
@@ -272,7 +270,7 @@ impl<T: Config> Lineage<T::AccountId> for Pallet<T> {
 	fn append_node(
 		project: ProjectId,
 		parent: NodeId,
-		code: ArtifactRef<T::MaxCidLen>,
+		code: ArtifactRef,
 		score: Score,
 		miner: T::AccountId,
 		proposal: ProposalId,

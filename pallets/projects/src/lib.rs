@@ -46,6 +46,7 @@ pub use types::*;
 pub use weights::WeightInfo;
 
 use frame_support::traits::fungible;
+use poi_primitives::{ArtifactRef, Direction, Evaluator, NodeId, ProjectId, ProposalId, Score};
 
 /// The balance type of the currency deposits are held in.
 pub type BalanceOf<T> =
@@ -56,7 +57,6 @@ pub type ProjectInfoOf<T> = ProjectInfo<
 	<T as frame_system::Config>::AccountId,
 	BalanceOf<T>,
 	frame_system::pallet_prelude::BlockNumberFor<T>,
-	<T as Config>::MaxCidLen,
 	<T as Config>::MaxNameLen,
 	<T as Config>::MaxSymbolLen,
 >;
@@ -65,16 +65,10 @@ pub type ProjectInfoOf<T> = ProjectInfo<
 pub type LineageNodeOf<T> = LineageNode<
 	<T as frame_system::Config>::AccountId,
 	frame_system::pallet_prelude::BlockNumberFor<T>,
-	<T as Config>::MaxCidLen,
 >;
-
-/// An artifact reference, with this runtime's CID bound.
-pub type ArtifactOf<T> = ArtifactRef<<T as Config>::MaxCidLen>;
 
 /// What other pallets (proposals, bonding curve) may ask of and do to a project.
 pub trait Lineage<AccountId> {
-	/// The bound on artifact CIDs.
-	type MaxCidLen: frame_support::traits::Get<u32>;
 	/// Whether the project exists and is not frozen.
 	fn is_active(project: ProjectId) -> bool;
 	/// The project's best node and its score.
@@ -82,14 +76,14 @@ pub trait Lineage<AccountId> {
 	/// What a verification round of the project needs from its protocol.
 	fn round_terms(project: ProjectId) -> Option<RoundTerms>;
 	/// The project's protocol (what a verifier's runner needs to re-run a proposal).
-	fn protocol(project: ProjectId) -> Option<Protocol<Self::MaxCidLen>>;
+	fn protocol(project: ProjectId) -> Option<Protocol>;
 	/// Whether `node` is in the project's lineage.
 	fn has_node(project: ProjectId, node: NodeId) -> bool;
 	/// Appends a node under `parent` and returns its id. It does not become the best.
 	fn append_node(
 		project: ProjectId,
 		parent: NodeId,
-		code: ArtifactRef<Self::MaxCidLen>,
+		code: ArtifactRef,
 		score: Score,
 		miner: AccountId,
 		proposal: ProposalId,
@@ -192,10 +186,6 @@ pub mod pallet {
 		#[pallet::constant]
 		type StatusChangeDelay: Get<BlockNumberFor<Self>>;
 
-		/// The longest CID of an artifact, in bytes.
-		#[pallet::constant]
-		type MaxCidLen: Get<u32>;
-
 		/// The longest token name, in bytes.
 		#[pallet::constant]
 		type MaxNameLen: Get<u32>;
@@ -259,7 +249,7 @@ pub mod pallet {
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// Projects created in the genesis block, in order (ids from 0 on).
-		pub projects: alloc::vec::Vec<GenesisProject<T::AccountId, BalanceOf<T>, T::MaxCidLen>>,
+		pub projects: alloc::vec::Vec<GenesisProject<T::AccountId, BalanceOf<T>>>,
 		/// [`MinQuorum`]; 0 reads as 1.
 		pub min_quorum: u32,
 	}
@@ -390,6 +380,16 @@ pub mod pallet {
 		LineageTooDeep,
 	}
 
+	#[pallet::extra_constants]
+	impl<T: Config> Pallet<T> {
+		/// The longest CID of an artifact, in bytes: the same on every chain
+		/// ([`poi_primitives::MAX_CID_LEN`]), since runners and clients build artifacts too.
+		#[pallet::constant_name(MaxCidLen)]
+		fn max_cid_len() -> u32 {
+			poi_primitives::MAX_CID_LEN
+		}
+	}
+
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		#[cfg(feature = "try-runtime")]
@@ -400,7 +400,6 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::MaxQuorum::get() > 0, "MaxQuorum must allow a quorum");
 			assert!(T::MaxNameLen::get() > 0 && T::MaxSymbolLen::get() > 0);
-			assert!(T::MaxCidLen::get() >= 32, "a CID needs at least 32 bytes");
 		}
 	}
 
@@ -425,7 +424,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::create_project())]
 		pub fn create_project(
 			origin: OriginFor<T>,
-			protocol: Protocol<T::MaxCidLen>,
+			protocol: Protocol,
 			token_name: alloc::vec::Vec<u8>,
 			token_symbol: alloc::vec::Vec<u8>,
 			curve: CurveParams<BalanceOf<T>>,

@@ -10,11 +10,11 @@ const BOB: u64 = 2;
 const CHARLIE: u64 = 3;
 const DAVE: u64 = 4;
 
-fn artifact(tag: u8) -> ArtifactOf<Test> {
+fn artifact(tag: u8) -> ArtifactRef {
 	ArtifactRef { digest: H256::repeat_byte(tag), cid: BoundedVec::truncate_from(vec![b'Q'; 46]) }
 }
 
-fn protocol() -> Protocol<<Test as Config>::MaxCidLen> {
+fn protocol() -> Protocol {
 	Protocol::example(46)
 }
 
@@ -32,11 +32,7 @@ fn create(who: u64) -> DispatchResult {
 	create_with(who, protocol(), curve())
 }
 
-fn create_with(
-	who: u64,
-	protocol: Protocol<<Test as Config>::MaxCidLen>,
-	curve: CurveParams<u64>,
-) -> DispatchResult {
+fn create_with(who: u64, protocol: Protocol, curve: CurveParams<u64>) -> DispatchResult {
 	Registry::create_project(
 		RuntimeOrigin::signed(who),
 		protocol,
@@ -113,7 +109,7 @@ fn create_project_requires_a_signed_origin() {
 
 #[test]
 fn malformed_protocols_are_refused_by_name_and_write_nothing() {
-	type P = Protocol<<Test as Config>::MaxCidLen>;
+	type P = Protocol;
 	let cases: Vec<(fn(&mut P), Error<Test>)> = vec![
 		(|p| p.quorum = 0, Error::ZeroQuorum),
 		(|p| p.quorum = 8, Error::QuorumTooLarge),

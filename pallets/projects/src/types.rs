@@ -10,20 +10,11 @@ use frame_support::{
 	pallet_prelude::ConstU32, traits::Get, BoundedVec, CloneNoBound, DebugNoBound, Deserialize,
 	EqNoBound, PartialEqNoBound, Serialize,
 };
+use poi_primitives::{
+	ArtifactRef, Direction, Evaluator, EvaluatorKind, NodeId, ProjectId, ProposalId, Score,
+};
 use scale_info::TypeInfo;
 use sp_core::H256;
-
-/// Identifier of a project: assigned in order from 0.
-pub type ProjectId = u32;
-
-/// Identifier of a node in a project's lineage DAG; the baseline is node 0.
-pub type NodeId = u32;
-
-/// Identifier of a proposal (assigned by the proposals pallet).
-pub type ProposalId = u64;
-
-/// A score: scaled, and larger is always better (a minimised metric is stored negated).
-pub type Score = i128;
 
 /// The parts of a project's protocol a verification round uses.
 #[derive(
@@ -59,166 +50,6 @@ pub const MAX_BASIS_POINTS: BasisPoints = 10_000;
 /// The largest metric scale, as a power of ten: scores are `i128`, which holds 38 digits.
 pub const MAX_SCALE_EXPONENT: u8 = 18;
 
-/// A content-addressed artifact: the BLAKE2-256 digest of its bytes, which whoever fetches it
-/// checks, and a bounded CID (IPFS or the runner's blob store) to find it by.
-#[derive(
-	CloneNoBound,
-	PartialEqNoBound,
-	EqNoBound,
-	DebugNoBound,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	TypeInfo,
-	MaxEncodedLen,
-	Serialize,
-	Deserialize,
-)]
-#[serde(crate = "frame_support::__private::serde", bound = "", rename_all = "camelCase")]
-#[scale_info(skip_type_params(MaxCidLen))]
-pub struct ArtifactRef<MaxCidLen: Get<u32>> {
-	/// BLAKE2-256 of the artifact's bytes.
-	pub digest: H256,
-	/// Where to fetch it.
-	pub cid: BoundedVec<u8, MaxCidLen>,
-}
-
-/// Whether a larger or a smaller raw metric is better.
-#[derive(
-	Clone,
-	Copy,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Eq,
-	PartialEq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-	Serialize,
-	Deserialize,
-)]
-#[serde(crate = "frame_support::__private::serde")]
-pub enum Direction {
-	/// Larger raw values are better (accuracy); scores are the scaled value.
-	Maximize,
-	/// Smaller raw values are better (loss, time); scores are the negated scaled value.
-	Minimize,
-}
-
-/// Which evaluator re-runs a project's benchmark, and its budget.
-#[derive(
-	Clone,
-	Copy,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Eq,
-	PartialEq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-	Serialize,
-	Deserialize,
-)]
-#[serde(crate = "frame_support::__private::serde")]
-pub enum Evaluator {
-	/// Candidate and harness are WebAssembly modules run under wasmtime; the budget is fuel.
-	Wasm {
-		/// Fuel units per run.
-		fuel: u64,
-	},
-	/// A small GPT trained with candle; the budget is training steps, which every runner
-	/// trains alike however fast it is (a budget in seconds would let a faster runner train
-	/// more, and score differently).
-	CandleGpt {
-		/// The most training steps of a trial (a recipe asking for more is invalid).
-		steps: u32,
-	},
-}
-
-/// An evaluator without its budget: what a verifier's runner must have to re-run a project.
-#[derive(
-	Clone,
-	Copy,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Eq,
-	PartialEq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-	Serialize,
-	Deserialize,
-)]
-#[serde(crate = "frame_support::__private::serde")]
-pub enum EvaluatorKind {
-	/// [`Evaluator::Wasm`].
-	Wasm,
-	/// [`Evaluator::CandleGpt`].
-	CandleGpt,
-}
-
-/// The evaluators a verifier's runner has, declared when the verifier registers: it is drawn
-/// only for projects whose evaluator is among them.
-#[derive(
-	Clone,
-	Copy,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Eq,
-	PartialEq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-	Serialize,
-	Deserialize,
-)]
-#[serde(crate = "frame_support::__private::serde", rename_all = "camelCase")]
-pub struct Evaluators {
-	/// The wasm evaluator (wasmtime).
-	pub wasm: bool,
-	/// The candle-gpt evaluator (the `poi-gpt` trainer).
-	pub candle_gpt: bool,
-}
-
-impl Evaluators {
-	/// Every evaluator.
-	pub const ALL: Self = Self { wasm: true, candle_gpt: true };
-
-	/// Whether `kind` is among them.
-	pub fn has(&self, kind: EvaluatorKind) -> bool {
-		match kind {
-			EvaluatorKind::Wasm => self.wasm,
-			EvaluatorKind::CandleGpt => self.candle_gpt,
-		}
-	}
-
-	/// Whether there is none.
-	pub fn is_empty(&self) -> bool {
-		!self.wasm && !self.candle_gpt
-	}
-}
-
-impl Evaluator {
-	/// Its kind, without the budget.
-	pub fn kind(&self) -> EvaluatorKind {
-		match self {
-			Evaluator::Wasm { .. } => EvaluatorKind::Wasm,
-			Evaluator::CandleGpt { .. } => EvaluatorKind::CandleGpt,
-		}
-	}
-
-	/// Whether two honest runs of the same candidate with the same seed give the same score
-	/// bit for bit: wasm (fuel is exact) yes, candle-gpt training (floating point on
-	/// different hardware, wall-clock budgets) no.
-	pub fn is_deterministic(&self) -> bool {
-		matches!(self, Evaluator::Wasm { .. })
-	}
-}
-
 /// The metric a project optimises.
 #[derive(
 	Clone,
@@ -246,10 +77,10 @@ pub struct Metric {
 /// The immutable protocol of a project: what is measured, how, and what counts as better.
 /// Never changed after creation: a changed protocol is a new project naming its origin.
 #[derive(
-	CloneNoBound,
-	PartialEqNoBound,
-	EqNoBound,
-	DebugNoBound,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
 	Encode,
 	Decode,
 	DecodeWithMemTracking,
@@ -258,17 +89,16 @@ pub struct Metric {
 	Serialize,
 	Deserialize,
 )]
-#[serde(crate = "frame_support::__private::serde", bound = "", rename_all = "camelCase")]
-#[scale_info(skip_type_params(MaxCidLen))]
-pub struct Protocol<MaxCidLen: Get<u32>> {
+#[serde(crate = "frame_support::__private::serde", rename_all = "camelCase")]
+pub struct Protocol {
 	/// The protocol document: rules, allowed surface, data.
-	pub document: ArtifactRef<MaxCidLen>,
+	pub document: ArtifactRef,
 	/// The repository snapshot candidates are diffs against.
-	pub repository: ArtifactRef<MaxCidLen>,
+	pub repository: ArtifactRef,
 	/// The benchmark harness.
-	pub benchmark: ArtifactRef<MaxCidLen>,
+	pub benchmark: ArtifactRef,
 	/// The baseline's measured metrics (the log of the baseline run).
-	pub baseline_metrics: ArtifactRef<MaxCidLen>,
+	pub baseline_metrics: ArtifactRef,
 	/// The metric, its direction and scale.
 	pub metric: Metric,
 	/// The baseline's score: the root of the lineage DAG.
@@ -283,11 +113,11 @@ pub struct Protocol<MaxCidLen: Get<u32>> {
 	pub evaluator: Evaluator,
 }
 
-impl<MaxCidLen: Get<u32>> Protocol<MaxCidLen> {
+impl Protocol {
 	/// A valid protocol for tests, benchmarks and the `benchmark` preset: artifacts whose digests are bytes 1 to 4
 	/// repeated and whose CIDs are `cid_len` bytes (cut to the bound), the metric `val_bpb`
 	/// minimised at scale 10^6, baseline -997 900, threshold 50 and tolerance 100 basis points,
-	/// quorum 3, five minutes of candle-gpt training.
+	/// quorum 3, candle-gpt training of at most 1 000 steps.
 	pub fn example(cid_len: usize) -> Self {
 		let artifact = |tag: u8| ArtifactRef {
 			digest: H256::repeat_byte(tag),
@@ -399,12 +229,11 @@ pub enum ProjectStatus {
 	TypeInfo,
 	MaxEncodedLen,
 )]
-#[scale_info(skip_type_params(MaxCidLen, MaxNameLen, MaxSymbolLen))]
+#[scale_info(skip_type_params(MaxNameLen, MaxSymbolLen))]
 pub struct ProjectInfo<
 	AccountId: Clone + PartialEq + Eq + Debug,
 	Balance: Clone + PartialEq + Eq + Debug,
 	BlockNumber: Clone + PartialEq + Eq + Debug,
-	MaxCidLen: Get<u32>,
 	MaxNameLen: Get<u32>,
 	MaxSymbolLen: Get<u32>,
 > {
@@ -413,7 +242,7 @@ pub struct ProjectInfo<
 	/// The creation deposit held from the creator.
 	pub deposit: Balance,
 	/// The immutable protocol.
-	pub protocol: Protocol<MaxCidLen>,
+	pub protocol: Protocol,
 	/// The token and curve parameters.
 	pub token: TokenSpec<Balance, MaxNameLen, MaxSymbolLen>,
 	/// The project this one was forked from, if any.
@@ -442,18 +271,16 @@ pub struct ProjectInfo<
 	TypeInfo,
 	MaxEncodedLen,
 )]
-#[scale_info(skip_type_params(MaxCidLen))]
 pub struct LineageNode<
 	AccountId: Clone + PartialEq + Eq + Debug,
 	BlockNumber: Clone + PartialEq + Eq + Debug,
-	MaxCidLen: Get<u32>,
 > {
 	/// The node it improves on; `None` for the baseline (the root).
 	pub parent: Option<NodeId>,
 	/// Distance from the root (the root is 0).
 	pub depth: u32,
 	/// The code of this state (for the root: the repository snapshot).
-	pub code: ArtifactRef<MaxCidLen>,
+	pub code: ArtifactRef,
 	/// Its verified score.
 	pub score: Score,
 	/// Who proposed it; `None` for the baseline.
@@ -471,12 +298,11 @@ pub struct LineageNode<
 pub struct GenesisProject<
 	AccountId: Clone + PartialEq + Eq + Debug + Serialize + for<'a> Deserialize<'a>,
 	Balance: Clone + PartialEq + Eq + Debug + Serialize + for<'a> Deserialize<'a>,
-	MaxCidLen: Get<u32>,
 > {
 	/// Who creates it.
 	pub creator: AccountId,
 	/// Its protocol.
-	pub protocol: Protocol<MaxCidLen>,
+	pub protocol: Protocol,
 	/// Its token's name.
 	pub token_name: alloc::vec::Vec<u8>,
 	/// Its token's symbol.

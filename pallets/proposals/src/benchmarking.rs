@@ -15,8 +15,9 @@ use frame_support::{
 };
 use frame_system::RawOrigin;
 use pallet_bonding_curve::TokenRewards;
-use pallet_projects::{ArtifactRef, BenchmarkProjects, CurveParams, Lineage};
+use pallet_projects::{BenchmarkProjects, CurveParams, Lineage};
 use pallet_verifiers::VerifierRegistry;
+use poi_primitives::ArtifactRef;
 use sp_core::crypto::KeyTypeId;
 use sp_runtime::traits::{Bounded, Convert, One, Saturating, Zero};
 
@@ -56,10 +57,10 @@ fn tokens<T: Config>(project: ProjectId, who: &T::AccountId) -> Result<(), Bench
 	Ok(())
 }
 
-fn artifact<T: Config>(tag: u8) -> ArtifactOf<T> {
+fn artifact(tag: u8) -> ArtifactRef {
 	ArtifactRef {
 		digest: H256::repeat_byte(tag),
-		cid: BoundedVec::truncate_from(vec![b'Q'; MaxCidLenOf::<T>::get() as usize]),
+		cid: BoundedVec::truncate_from(vec![b'Q'; poi_primitives::MAX_CID_LEN as usize]),
 	}
 }
 
@@ -98,8 +99,8 @@ fn round<T: Config>(
 	let miner: T::AccountId = account("miner", 0, 0);
 	tokens::<T>(project, &miner)?;
 	let verifiers = verifiers::<T>(q)?;
-	let claim = Props::<T>::claim_hash(CLAIM, &CLAIM_SALT);
-	let commitment = Props::<T>::commitment_of(project, 0, &artifact::<T>(1), &claim, &miner);
+	let claim = poi_primitives::claim_hash(CLAIM, &CLAIM_SALT);
+	let commitment = poi_primitives::proposal_commitment(project, 0, &artifact(1), &claim, &miner);
 	Props::<T>::do_commit(miner.clone(), project, commitment, stake::<T>(project))?;
 	frame_system::Pallet::<T>::set_block_number(
 		frame_system::Pallet::<T>::block_number().saturating_add(T::RevealDelay::get()),
@@ -123,7 +124,7 @@ fn round<T: Config>(
 			proposer: miner.clone(),
 			project,
 			parent: 0,
-			code: artifact::<T>(1),
+			code: artifact(1),
 			claim: Claim::Hidden(claim),
 			stake: stake::<T>(project),
 			fee,
@@ -162,15 +163,15 @@ fn reveal_claim_of<T: Config>(id: ProposalId, miner: &T::AccountId) {
 	assert!(Props::<T>::do_reveal_claim(miner.clone(), id, CLAIM, CLAIM_SALT).is_ok());
 }
 
-fn commit_verdict_of<T: Config>(id: ProposalId, who: &T::AccountId, verdict: &VerdictOf<T>) {
-	let c = Props::<T>::verdict_commitment(id, verdict, &H256::zero(), who);
+fn commit_verdict_of<T: Config>(id: ProposalId, who: &T::AccountId, verdict: &Verdict) {
+	let c = poi_primitives::verdict_commitment(id, verdict, &H256::zero(), who);
 	assert!(Props::<T>::do_commit_verdict(who.clone(), id, c).is_ok());
 }
 
 fn signature<T: Config>(
 	id: ProposalId,
 	who: &T::AccountId,
-	verdict: &VerdictOf<T>,
+	verdict: &Verdict,
 ) -> sp_core::sr25519::Signature {
 	let key = T::Verifiers::runner_key(who).expect("registered");
 	let round = Rounds::<T>::get(id).expect("a running round");
@@ -178,17 +179,15 @@ fn signature<T: Config>(
 	sp_io::crypto::sr25519_sign(BENCH_KEY, &key, &payload).expect("the key is in the keystore")
 }
 
-fn scored<T: Config>(score: Score) -> VerdictOf<T> {
-	Verdict::Score { score, log: artifact::<T>(0xAA) }
+fn scored(score: Score) -> Verdict {
+	Verdict::Score { score, log: artifact(0xAA) }
 }
 
 /// The verdicts of a round of `q` on the benchmarks' claim: a majority far below it (the
 /// proposal is rejected `Misclaimed`), the others far above (deviant).
-fn misclaimed<T: Config>(q: usize) -> Vec<VerdictOf<T>> {
+fn misclaimed(q: usize) -> Vec<Verdict> {
 	let majority = q / 2 + 1;
-	(0..q)
-		.map(|i| if i < majority { scored::<T>(-1_000_000) } else { scored::<T>(1_000_000) })
-		.collect()
+	(0..q).map(|i| if i < majority { scored(-1_000_000) } else { scored(1_000_000) }).collect()
 }
 
 /// A miner's proposal approved by a round of one verifier (its challenge window open); its
@@ -196,7 +195,7 @@ fn misclaimed<T: Config>(q: usize) -> Vec<VerdictOf<T>> {
 fn approved<T: Config>() -> Result<ProposalId, BenchmarkError> {
 	let (id, miner, verifiers) = round::<T>(1)?;
 	let v0 = &verifiers[0];
-	let verdict = scored::<T>(1_000);
+	let verdict = scored(1_000);
 	commit_verdict_of::<T>(id, v0, &verdict);
 	reveal_claim_of::<T>(id, &miner);
 	let sig = signature::<T>(id, v0, &verdict);
@@ -239,9 +238,9 @@ mod benchmarks {
 		fill_to::<T>(v.max(q))?;
 		let miner: T::AccountId = whitelisted_caller();
 		tokens::<T>(project, &miner)?;
-		let code = artifact::<T>(1);
-		let claim = Props::<T>::claim_hash(CLAIM, &CLAIM_SALT);
-		let commitment = Props::<T>::commitment_of(project, 0, &code, &claim, &miner);
+		let code = artifact(1);
+		let claim = poi_primitives::claim_hash(CLAIM, &CLAIM_SALT);
+		let commitment = poi_primitives::proposal_commitment(project, 0, &code, &claim, &miner);
 		Props::<T>::do_commit(miner.clone(), project, commitment, stake::<T>(project))?;
 		frame_system::Pallet::<T>::set_block_number(
 			frame_system::Pallet::<T>::block_number().saturating_add(T::RevealDelay::get()),
@@ -260,9 +259,9 @@ mod benchmarks {
 		let (id, _, verifiers) = round::<T>(q)?;
 		let (last, others) = verifiers.split_last().expect("q >= 1");
 		for v in others {
-			commit_verdict_of::<T>(id, v, &scored::<T>(1));
+			commit_verdict_of::<T>(id, v, &scored(1));
 		}
-		let c = Props::<T>::verdict_commitment(id, &scored::<T>(1), &H256::zero(), last);
+		let c = poi_primitives::verdict_commitment(id, &scored(1), &H256::zero(), last);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(last.clone()), id, c);
@@ -277,7 +276,7 @@ mod benchmarks {
 	#[benchmark]
 	fn reveal_verdict(q: Linear<1, { T::MaxQuorum::get() }>) -> Result<(), BenchmarkError> {
 		let (id, miner, verifiers) = round::<T>(q)?;
-		let verdicts = misclaimed::<T>(verifiers.len());
+		let verdicts = misclaimed(verifiers.len());
 		for (v, verdict) in verifiers.iter().zip(&verdicts) {
 			commit_verdict_of::<T>(id, v, verdict);
 		}
@@ -307,7 +306,7 @@ mod benchmarks {
 	#[benchmark]
 	fn reveal_verdict_approve(q: Linear<1, { T::MaxQuorum::get() }>) -> Result<(), BenchmarkError> {
 		let (id, miner, verifiers) = round::<T>(q)?;
-		let verdict = scored::<T>(1_000);
+		let verdict = scored(1_000);
 		for v in verifiers.iter() {
 			commit_verdict_of::<T>(id, v, &verdict);
 		}
@@ -334,7 +333,7 @@ mod benchmarks {
 	#[benchmark]
 	fn reveal_claim(q: Linear<1, { T::MaxQuorum::get() }>) -> Result<(), BenchmarkError> {
 		let (id, miner, verifiers) = round::<T>(q)?;
-		let verdicts = misclaimed::<T>(verifiers.len());
+		let verdicts = misclaimed(verifiers.len());
 		for (v, verdict) in verifiers.iter().zip(&verdicts) {
 			commit_verdict_of::<T>(id, v, verdict);
 		}
@@ -422,7 +421,7 @@ mod benchmarks {
 		Props::<T>::start_round(id, &mut round, H256::repeat_byte(3), judges.clone())?;
 		Rounds::<T>::insert(id, round);
 		// Every judge finds the candidate far worse than claimed.
-		let low = scored::<T>(-1_000_000);
+		let low = scored(-1_000_000);
 		for j in &judges {
 			commit_verdict_of::<T>(id, j, &low);
 		}
@@ -509,7 +508,7 @@ mod benchmarks {
 	fn on_initialize_item(q: Linear<1, { T::MaxQuorum::get() }>) -> Result<(), BenchmarkError> {
 		let (id, miner, verifiers) = round::<T>(q)?;
 		for v in &verifiers {
-			commit_verdict_of::<T>(id, v, &scored::<T>(1));
+			commit_verdict_of::<T>(id, v, &scored(1));
 		}
 		let due = Rounds::<T>::get(id)
 			.map(|r| r.reveal_until)

@@ -15,60 +15,27 @@ use pallet_bonding_curve::TokenRewards;
 use pallet_projects::Lineage;
 use pallet_verifiers::{VerifierDuties, VerifierRegistry, VerifierRewards};
 use sp_runtime::{
-	traits::{
-		AccountIdConversion, BlakeTwo256, Convert, Hash, One, SaturatedConversion, Saturating,
-		Verify, Zero,
-	},
+	traits::{AccountIdConversion, Convert, One, SaturatedConversion, Saturating, Verify, Zero},
 	ArithmeticError,
 };
 
 impl<T: Config> Pallet<T> {
-	/// The commitment of a proposal: what [`Pallet::commit`] takes. `claim` is
-	/// [`Pallet::claim_hash`] of the claimed score; its salt keeps the whole commitment
-	/// unguessable.
-	pub fn commitment_of(
-		project: ProjectId,
-		parent: NodeId,
-		code: &ArtifactOf<T>,
-		claim: &H256,
-		proposer: &T::AccountId,
-	) -> H256 {
-		BlakeTwo256::hash_of(&(project, parent, code, claim, proposer))
-	}
-
-	/// The hash of a claimed score: what [`Pallet::reveal`] shows of it. `salt` must be
-	/// secret and random (32 bytes): scores are few enough to try them all.
-	pub fn claim_hash(claimed_score: Score, salt: &H256) -> H256 {
-		BlakeTwo256::hash_of(&(claimed_score, salt))
-	}
-
-	/// The commitment of a verdict: what [`Pallet::commit_verdict`] takes.
-	pub fn verdict_commitment(
-		proposal: ProposalId,
-		verdict: &VerdictOf<T>,
-		salt: &H256,
-		verifier: &T::AccountId,
-	) -> H256 {
-		BlakeTwo256::hash_of(&(proposal, verdict, salt, verifier))
-	}
-
 	/// What a runner signs for `verifier`'s `verdict` in the round of `proposal` of `kind`
-	/// with `seed`: [`poi_offchain::wire::signed_payload`], the definition the runner signs
-	/// by, of this chain's genesis hash.
+	/// with `seed`: [`poi_primitives::runner_payload`] on this chain.
 	pub fn runner_payload(
 		proposal: ProposalId,
 		kind: RoundKind,
 		seed: &H256,
 		verifier: &T::AccountId,
-		verdict: &VerdictOf<T>,
+		verdict: &Verdict,
 	) -> alloc::vec::Vec<u8> {
-		poi_offchain::wire::signed_payload(
+		poi_primitives::runner_payload(
 			&Self::genesis_hash(),
 			proposal,
-			offchain::round_to_wire(kind),
+			kind,
 			seed,
-			&offchain::account_to_wire::<T>(verifier),
-			&BlakeTwo256::hash_of(verdict),
+			&poi_primitives::account_bytes(verifier),
+			verdict,
 		)
 	}
 
@@ -232,7 +199,7 @@ impl<T: Config> Pallet<T> {
 		who: T::AccountId,
 		commitment: H256,
 		parent: NodeId,
-		code: ArtifactOf<T>,
+		code: ArtifactRef,
 		claim: H256,
 	) -> DispatchResult {
 		let record = Commitments::<T>::get(commitment).ok_or(Error::<T>::UnknownCommitment)?;
@@ -247,7 +214,7 @@ impl<T: Config> Pallet<T> {
 			return Self::forfeit(commitment, record, ForfeitReason::NotRevealed);
 		}
 		let project = record.project;
-		if Self::commitment_of(project, parent, &code, &claim, &who) != commitment {
+		if poi_primitives::proposal_commitment(project, parent, &code, &claim, &who) != commitment {
 			return Self::forfeit(commitment, record, ForfeitReason::RevealMismatch);
 		}
 		// A project frozen since the commit still takes the reveal: a freeze stops new
@@ -315,7 +282,10 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::NotClaimPhase
 		);
 		let Claim::Hidden(hash) = p.claim else { return Err(Error::<T>::ClaimRevealed.into()) };
-		ensure!(Self::claim_hash(claimed_score, &salt) == hash, Error::<T>::ClaimMismatch);
+		ensure!(
+			poi_primitives::claim_hash(claimed_score, &salt) == hash,
+			Error::<T>::ClaimMismatch
+		);
 		p.claim = Claim::Revealed(claimed_score);
 		Proposals::<T>::insert(proposal, p);
 		Self::deposit_event(Event::ClaimRevealed { proposal, claimed_score });
@@ -499,7 +469,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_reveal_verdict(
 		who: T::AccountId,
 		proposal: ProposalId,
-		verdict: VerdictOf<T>,
+		verdict: Verdict,
 		salt: H256,
 		signature: sp_core::sr25519::Signature,
 	) -> DispatchResult {
@@ -508,7 +478,7 @@ impl<T: Config> Pallet<T> {
 		let committed = slot.commitment.ok_or(Error::<T>::NotCommitted)?;
 		ensure!(slot.verdict.is_none(), Error::<T>::AlreadyRevealed);
 		ensure!(
-			Self::verdict_commitment(proposal, &verdict, &salt, &who) == committed,
+			poi_primitives::verdict_commitment(proposal, &verdict, &salt, &who) == committed,
 			Error::<T>::VerdictMismatch
 		);
 		let key = T::Verifiers::runner_key(&who).ok_or(Error::<T>::NoRunnerKey)?;

@@ -16,7 +16,7 @@
 //!
 //! ## Lifecycle
 //! 1. [`Pallet::commit`] records `BlakeTwo256(project, parent, code, claim, proposer)` (see
-//!    [`Pallet::commitment_of`]; `claim` is [`Pallet::claim_hash`] of the claimed score and a
+//!    [`poi_primitives::proposal_commitment`]; `claim` is [`poi_primitives::claim_hash`] of the claimed score and a
 //!    secret salt) and moves the stake (at least [`Config::MinStake`] project tokens, worth at
 //!    least [`Config::MinStakeValue`] on the project's curve) into the pallet's account.
 //!    Nobody can copy a proposal from the transaction pool: the pool only shows a hash.
@@ -130,7 +130,9 @@ pub use types::*;
 pub use weights::WeightInfo;
 
 use frame_support::traits::{fungible, fungibles};
-pub use pallet_projects::{NodeId, ProjectId, ProposalId, Score};
+use poi_primitives::{
+	ArtifactRef, NodeId, Phase, ProjectId, ProposalId, RoundKind, Score, Verdict,
+};
 
 /// The balance type of stakes, bonds and rewards.
 pub type BalanceOf<T> =
@@ -140,24 +142,12 @@ pub type BalanceOf<T> =
 pub type AssetIdOf<T> =
 	<<T as Config>::Assets as fungibles::Inspect<<T as frame_system::Config>::AccountId>>::AssetId;
 
-/// The CID bound of artifacts, from pallet-projects.
-pub type MaxCidLenOf<T> = <<T as Config>::Projects as pallet_projects::Lineage<
-	<T as frame_system::Config>::AccountId,
->>::MaxCidLen;
-
-/// An artifact reference with this runtime's bound.
-pub type ArtifactOf<T> = pallet_projects::ArtifactRef<MaxCidLenOf<T>>;
-
-/// A verdict with this runtime's bound.
-pub type VerdictOf<T> = Verdict<MaxCidLenOf<T>>;
-
 /// A stored proposal with this runtime's types.
 pub type ProposalOf<T> = Proposal<
 	<T as frame_system::Config>::AccountId,
 	BalanceOf<T>,
 	frame_system::pallet_prelude::BlockNumberFor<T>,
 	<T as Config>::MaxQuorum,
-	MaxCidLenOf<T>,
 >;
 
 /// A proposal's status with this runtime's types.
@@ -174,12 +164,10 @@ pub type RoundOf<T> = Round<
 	BalanceOf<T>,
 	frame_system::pallet_prelude::BlockNumberFor<T>,
 	<T as Config>::MaxQuorum,
-	MaxCidLenOf<T>,
 >;
 
 /// A verifier's assigned round with this runtime's types.
-pub type AssignedRoundOf<T> =
-	AssignedRound<frame_system::pallet_prelude::BlockNumberFor<T>, MaxCidLenOf<T>>;
+pub type AssignedRoundOf<T> = AssignedRound<frame_system::pallet_prelude::BlockNumberFor<T>>;
 
 /// A commitment with this runtime's types.
 pub type CommitRecordOf<T> = CommitRecord<
@@ -509,7 +497,7 @@ pub mod pallet {
 			/// The verifier.
 			verifier: T::AccountId,
 			/// The verdict.
-			verdict: VerdictOf<T>,
+			verdict: Verdict,
 		},
 		/// A proposal's initial round settled.
 		Settled {
@@ -725,7 +713,7 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Commits to a proposal for `project` and moves `stake` of its tokens to the pallet.
-		/// `commitment` is [`Pallet::commitment_of`] the proposal.
+		/// `commitment` is [`poi_primitives::proposal_commitment`] the proposal.
 		///
 		/// Origin: signed. Errors: `ProjectNotActive`, `StakeTooSmall`, `CommitmentExists`,
 		/// `InsufficientTokens`, `TooManyDeadlines`.
@@ -742,7 +730,7 @@ pub mod pallet {
 		}
 
 		/// Reveals a committed proposal but not its claimed score (`claim` is
-		/// [`Pallet::claim_hash`] of it), holds its verification fee, and schedules its round's
+		/// [`poi_primitives::claim_hash`] of it), holds its verification fee, and schedules its round's
 		/// draw `DrawDelay` blocks later. A reveal that does not hash to `commitment` burns the
 		/// stake (and succeeds, so that the burn stays).
 		///
@@ -756,7 +744,7 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			commitment: H256,
 			parent: NodeId,
-			code: ArtifactOf<T>,
+			code: ArtifactRef,
 			claim: H256,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
@@ -764,7 +752,7 @@ pub mod pallet {
 		}
 
 		/// Commits the hash of the caller's verdict on `proposal`:
-		/// [`Pallet::verdict_commitment`] of the verdict.
+		/// [`poi_primitives::verdict_commitment`] of the verdict.
 		///
 		/// Origin: signed, an assigned verifier. Errors: `UnknownProposal`, `NoRound`,
 		/// `NotAssigned`, `NotCommitPhase`, `AlreadyCommitted`.
@@ -796,7 +784,7 @@ pub mod pallet {
 		pub fn reveal_verdict(
 			origin: OriginFor<T>,
 			proposal: ProposalId,
-			verdict: VerdictOf<T>,
+			verdict: Verdict,
 			salt: H256,
 			runner_signature: sp_core::sr25519::Signature,
 		) -> DispatchResult {

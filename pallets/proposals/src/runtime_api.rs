@@ -5,7 +5,7 @@
 
 use alloc::vec::Vec;
 use codec::Codec;
-use pallet_projects::{ProjectId, ProposalId};
+use poi_primitives::{ProjectId, ProposalId};
 
 sp_api::decl_runtime_apis! {
 	/// Proposals and verification rounds.

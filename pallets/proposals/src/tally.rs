@@ -1,9 +1,9 @@
 //! The tally of a round's verdicts and the score arithmetic settlement uses: pure functions
 //! of their arguments, without storage.
 
-use crate::types::{Assignment, TallyResult, Verdict};
-use frame_support::traits::Get;
-use pallet_projects::{BasisPoints, Score, MAX_BASIS_POINTS};
+use crate::types::{Assignment, TallyResult};
+use pallet_projects::{BasisPoints, MAX_BASIS_POINTS};
+use poi_primitives::{Score, Verdict};
 
 /// What a round's verdicts add up to, and who did what.
 pub struct Tally<AccountId> {
@@ -58,8 +58,8 @@ pub fn beats(score: Score, best: Score, bps: BasisPoints) -> bool {
 /// verdicts `HarnessError` is `HarnessErrors`; fewer than `m` scores is `NoAgreement`; else
 /// the lower median of the scores, with the scores outside `tolerance_bps` of it, and every
 /// other verdict, deviant.
-pub fn tally<AccountId: Clone + PartialEq + Eq + core::fmt::Debug, MaxCidLen: Get<u32>>(
-	assignments: &[Assignment<AccountId, MaxCidLen>],
+pub fn tally<AccountId: Clone + PartialEq + Eq + core::fmt::Debug>(
+	assignments: &[Assignment<AccountId>],
 	tolerance_bps: BasisPoints,
 ) -> Tally<AccountId> {
 	let quorum = assignments.len();
@@ -85,7 +85,7 @@ pub fn tally<AccountId: Clone + PartialEq + Eq + core::fmt::Debug, MaxCidLen: Ge
 		silent: alloc::vec::Vec::new(),
 	};
 	// A decisive result: the revealed verdicts that `agrees` accepts agree, the others deviate.
-	let decided = |result, agrees: &dyn Fn(&Verdict<MaxCidLen>) -> bool| {
+	let decided = |result, agrees: &dyn Fn(&Verdict) -> bool| {
 		let (agreeing, deviant): (alloc::vec::Vec<_>, alloc::vec::Vec<_>) =
 			revealed.iter().partition(|(_, v)| agrees(v));
 		Tally {

@@ -6,8 +6,9 @@ use frame_support::{
 	traits::{fungible::InspectHold as _, fungibles::Inspect as _},
 	BoundedVec,
 };
-use pallet_projects::{ArtifactRef, CurveParams, Evaluators, Lineage, Protocol};
+use pallet_projects::{CurveParams, Lineage, Protocol};
 use pallet_verifiers::{RewardAsset, VerifierRewards as _};
+use poi_primitives::{ArtifactRef, Evaluators};
 use sp_core::{sr25519, Pair as _, H256};
 use sp_runtime::{traits::Convert, DispatchError};
 
@@ -76,23 +77,23 @@ fn setup(verifiers: u8) -> ProjectId {
 	project
 }
 
-fn code(tag: u8) -> ArtifactOf<Test> {
+fn code(tag: u8) -> ArtifactRef {
 	ArtifactRef { digest: H256::repeat_byte(tag), cid: BoundedVec::truncate_from(vec![b'Q'; 46]) }
 }
 
-fn log() -> ArtifactOf<Test> {
+fn log() -> ArtifactRef {
 	ArtifactRef { digest: H256::repeat_byte(0xAA), cid: BoundedVec::truncate_from(vec![b'L'; 46]) }
 }
 
-fn scored(score: Score) -> VerdictOf<Test> {
+fn scored(score: Score) -> Verdict {
 	Verdict::Score { score, log: log() }
 }
 
-fn invalid() -> VerdictOf<Test> {
+fn invalid() -> Verdict {
 	Verdict::Invalid { log: log() }
 }
 
-fn harness() -> VerdictOf<Test> {
+fn harness() -> Verdict {
 	Verdict::HarnessError { log: log() }
 }
 
@@ -131,12 +132,18 @@ fn salt(who: u8) -> H256 {
 
 /// The hash of `claim` with the salt of `who`.
 fn claim_of(who: u8, claim: Score) -> H256 {
-	Props::claim_hash(claim, &salt(who))
+	poi_primitives::claim_hash(claim, &salt(who))
 }
 
 /// The commitment of a proposal of `who`.
 fn commitment(who: u8, project: ProjectId, parent: NodeId, tag: u8, claim: Score) -> H256 {
-	Props::commitment_of(project, parent, &code(tag), &claim_of(who, claim), &account(who))
+	poi_primitives::proposal_commitment(
+		project,
+		parent,
+		&code(tag),
+		&claim_of(who, claim),
+		&account(who),
+	)
 }
 
 /// Commits a proposal of `who` in this block; returns its commitment.
@@ -226,24 +233,24 @@ fn verdict_salt(who: &AccountId) -> H256 {
 	H256::repeat_byte(number(who).wrapping_add(100))
 }
 
-fn commit_verdict(id: ProposalId, who: &AccountId, verdict: &VerdictOf<Test>) {
-	let c = Props::verdict_commitment(id, verdict, &verdict_salt(who), who);
+fn commit_verdict(id: ProposalId, who: &AccountId, verdict: &Verdict) {
+	let c = poi_primitives::verdict_commitment(id, verdict, &verdict_salt(who), who);
 	assert_ok!(Props::commit_verdict(RuntimeOrigin::signed(who.clone()), id, c));
 }
 
 /// What `who`'s runner signs for `verdict` in the running round of `id`.
-fn payload(id: ProposalId, who: &AccountId, verdict: &VerdictOf<Test>) -> Vec<u8> {
+fn payload(id: ProposalId, who: &AccountId, verdict: &Verdict) -> Vec<u8> {
 	let round = Rounds::<Test>::get(id).expect("a running round");
 	Props::runner_payload(id, round.kind, &round.seed, who, verdict)
 }
 
-fn sign(id: ProposalId, who: &AccountId, verdict: &VerdictOf<Test>) -> sr25519::Signature {
+fn sign(id: ProposalId, who: &AccountId, verdict: &Verdict) -> sr25519::Signature {
 	runner(number(who)).sign(&payload(id, who, verdict))
 }
 
 /// `who` reveals its verdict; the miner revealed its claim first (see
 /// [`reveal_claim_when_due`]).
-fn reveal_verdict(id: ProposalId, who: &AccountId, verdict: &VerdictOf<Test>) {
+fn reveal_verdict(id: ProposalId, who: &AccountId, verdict: &Verdict) {
 	reveal_claim_when_due(id);
 	assert_ok!(Props::reveal_verdict(
 		RuntimeOrigin::signed(who.clone()),
@@ -255,7 +262,7 @@ fn reveal_verdict(id: ProposalId, who: &AccountId, verdict: &VerdictOf<Test>) {
 }
 
 /// The assigned verifiers commit `verdicts` (in drawing order) and then reveal them.
-fn run_round(id: ProposalId, verdicts: &[VerdictOf<Test>]) -> Vec<AccountId> {
+fn run_round(id: ProposalId, verdicts: &[Verdict]) -> Vec<AccountId> {
 	let verifiers = assigned(id);
 	assert_eq!(verifiers.len(), verdicts.len());
 	for (v, verdict) in verifiers.iter().zip(verdicts) {

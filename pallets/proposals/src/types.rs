@@ -8,86 +8,11 @@ use core::fmt::Debug;
 use frame_support::{
 	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
-use pallet_projects::{ArtifactRef, NodeId, ProjectId, Score};
+use poi_primitives::{
+	ArtifactRef, NodeId, Phase, ProjectId, ProposalId, RoundKind, Score, Verdict,
+};
 use scale_info::TypeInfo;
 use sp_core::H256;
-
-/// A verifier's verdict on a proposal, as its runner produced and signed it.
-#[derive(
-	CloneNoBound,
-	PartialEqNoBound,
-	EqNoBound,
-	DebugNoBound,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	TypeInfo,
-	MaxEncodedLen,
-)]
-#[scale_info(skip_type_params(MaxCidLen))]
-pub enum Verdict<MaxCidLen: Get<u32>> {
-	/// The benchmark ran; this is the score it measured (scaled, larger is better) and the
-	/// log of the run.
-	Score {
-		/// The measured score.
-		score: Score,
-		/// The run's log.
-		log: ArtifactRef<MaxCidLen>,
-	},
-	/// The harness failed for reasons that are not the candidate's (the runner's trouble).
-	HarnessError {
-		/// What the runner saw.
-		log: ArtifactRef<MaxCidLen>,
-	},
-	/// The candidate is invalid: tampered harness, broken rules, a digest mismatch.
-	Invalid {
-		/// Why.
-		log: ArtifactRef<MaxCidLen>,
-	},
-}
-
-/// Which kind of round is verifying a proposal.
-#[derive(
-	Clone,
-	Copy,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Eq,
-	PartialEq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-)]
-pub enum RoundKind {
-	/// The round started at reveal.
-	Initial,
-	/// A larger round started by a challenge of an approval.
-	Challenge,
-}
-
-/// Where a round is.
-#[derive(
-	Clone,
-	Copy,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Eq,
-	PartialEq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-)]
-pub enum Phase {
-	/// Assigned verifiers commit the hashes of their verdicts.
-	Commit,
-	/// Verifiers that committed reveal their verdicts.
-	Reveal,
-	/// The round waits for its draw: its seed and verifiers come from the randomness of a
-	/// block after the reveal (or challenge) that scheduled it.
-	Draw,
-}
 
 /// One assigned verifier's part in a round.
 #[derive(
@@ -101,14 +26,13 @@ pub enum Phase {
 	TypeInfo,
 	MaxEncodedLen,
 )]
-#[scale_info(skip_type_params(MaxCidLen))]
-pub struct Assignment<AccountId: Clone + PartialEq + Eq + Debug, MaxCidLen: Get<u32>> {
+pub struct Assignment<AccountId: Clone + PartialEq + Eq + Debug> {
 	/// The verifier.
 	pub verifier: AccountId,
 	/// The hash of its verdict, once committed.
 	pub commitment: Option<H256>,
 	/// Its verdict, once revealed.
-	pub verdict: Option<Verdict<MaxCidLen>>,
+	pub verdict: Option<Verdict>,
 }
 
 /// A running verification round.
@@ -123,13 +47,12 @@ pub struct Assignment<AccountId: Clone + PartialEq + Eq + Debug, MaxCidLen: Get<
 	TypeInfo,
 	MaxEncodedLen,
 )]
-#[scale_info(skip_type_params(MaxQuorum, MaxCidLen))]
+#[scale_info(skip_type_params(MaxQuorum))]
 pub struct Round<
 	AccountId: Clone + PartialEq + Eq + Debug,
 	Balance: Clone + PartialEq + Eq + Debug,
 	BlockNumber: Clone + PartialEq + Eq + Debug,
 	MaxQuorum: Get<u32>,
-	MaxCidLen: Get<u32>,
 > {
 	/// Initial or challenge.
 	pub kind: RoundKind,
@@ -146,17 +69,15 @@ pub struct Round<
 	/// commit phase, or after the last commit when every verifier committed early.
 	pub reveal_until: BlockNumber,
 	/// The assigned verifiers, in the order they were drawn.
-	pub assignments: BoundedVec<Assignment<AccountId, MaxCidLen>, MaxQuorum>,
+	pub assignments: BoundedVec<Assignment<AccountId>, MaxQuorum>,
 }
 
-impl<AccountId, Balance, BlockNumber, MaxQuorum, MaxCidLen>
-	Round<AccountId, Balance, BlockNumber, MaxQuorum, MaxCidLen>
+impl<AccountId, Balance, BlockNumber, MaxQuorum> Round<AccountId, Balance, BlockNumber, MaxQuorum>
 where
 	AccountId: Clone + PartialEq + Eq + Debug,
 	Balance: Clone + PartialEq + Eq + Debug,
 	BlockNumber: Clone + PartialEq + Eq + Debug + PartialOrd,
 	MaxQuorum: Get<u32>,
-	MaxCidLen: Get<u32>,
 {
 	/// The phase in block `now` by the clock: the commit phase is over after `commit_until`,
 	/// whether or not the hook has processed its end yet (the stored `phase` then still says
@@ -329,13 +250,12 @@ pub enum ProposalStatus<
 	TypeInfo,
 	MaxEncodedLen,
 )]
-#[scale_info(skip_type_params(MaxQuorum, MaxCidLen))]
+#[scale_info(skip_type_params(MaxQuorum))]
 pub struct Proposal<
 	AccountId: Clone + PartialEq + Eq + Debug,
 	Balance: Clone + PartialEq + Eq + Debug,
 	BlockNumber: Clone + PartialEq + Eq + Debug,
 	MaxQuorum: Get<u32>,
-	MaxCidLen: Get<u32>,
 > {
 	/// The miner.
 	pub proposer: AccountId,
@@ -344,7 +264,7 @@ pub struct Proposal<
 	/// The lineage node it improves on.
 	pub parent: NodeId,
 	/// The candidate (code, recipe) the runners evaluate.
-	pub code: ArtifactRef<MaxCidLen>,
+	pub code: ArtifactRef,
 	/// The score the miner claims: hidden until the round's commit phase is over.
 	pub claim: Claim,
 	/// The stake, in project tokens.
@@ -382,7 +302,7 @@ pub struct Proposal<
 	MaxEncodedLen,
 )]
 pub enum Claim {
-	/// `BlakeTwo256((score, salt))` (see `Pallet::claim_hash`).
+	/// `BlakeTwo256((score, salt))` (see `poi_primitives::claim_hash`).
 	Hidden(H256),
 	/// The claimed score.
 	Revealed(Score),
@@ -450,15 +370,15 @@ pub enum Deadline {
 	/// The reveal window of a commitment has passed.
 	Reveal(H256),
 	/// A round's commit phase ends.
-	VerdictCommit(pallet_projects::ProposalId),
+	VerdictCommit(ProposalId),
 	/// A round's reveal phase ends: settle.
-	VerdictReveal(pallet_projects::ProposalId),
+	VerdictReveal(ProposalId),
 	/// An approval's challenge window has closed: pay its reward.
-	ChallengeWindow(pallet_projects::ProposalId),
+	ChallengeWindow(ProposalId),
 	/// A round's draw: its seed and verifiers.
-	Draw(pallet_projects::ProposalId),
+	Draw(ProposalId),
 	/// A released candidate's reservation for its miner ends.
-	Unreserve(pallet_projects::ProposalId),
+	Unreserve(ProposalId),
 }
 
 impl Deadline {
@@ -548,16 +468,15 @@ pub enum TallyResult {
 	TypeInfo,
 	MaxEncodedLen,
 )]
-#[scale_info(skip_type_params(MaxCidLen))]
-pub struct AssignedRound<BlockNumber: Clone + PartialEq + Eq + Debug, MaxCidLen: Get<u32>> {
+pub struct AssignedRound<BlockNumber: Clone + PartialEq + Eq + Debug> {
 	/// The proposal.
-	pub proposal: pallet_projects::ProposalId,
+	pub proposal: ProposalId,
 	/// Its project (whose protocol says how to evaluate).
 	pub project: ProjectId,
 	/// Initial or challenge round.
 	pub kind: RoundKind,
 	/// The candidate to evaluate.
-	pub code: ArtifactRef<MaxCidLen>,
+	pub code: ArtifactRef,
 	/// The node it improves on.
 	pub parent: NodeId,
 	/// The round's evaluation seed.
@@ -589,7 +508,7 @@ pub struct AssignedRound<BlockNumber: Clone + PartialEq + Eq + Debug, MaxCidLen:
 )]
 pub struct CandidateHold<BlockNumber> {
 	/// The proposal.
-	pub proposal: pallet_projects::ProposalId,
+	pub proposal: ProposalId,
 	/// The block of its miner's earliest commitment to the candidate: its own, or, when the
 	/// miner proposes a released candidate again, the first one's. Anyone else's commitment
 	/// must be earlier to take the candidate over.
@@ -611,7 +530,7 @@ pub struct CandidateHold<BlockNumber> {
 )]
 pub struct Reservation<BlockNumber> {
 	/// The released proposal (its miner is the one the candidate is reserved for).
-	pub proposal: pallet_projects::ProposalId,
+	pub proposal: ProposalId,
 	/// The last block of the reservation (extended while the project is frozen).
 	pub until: BlockNumber,
 	/// The priority its hold had ([`CandidateHold::priority`]), which the miner's next

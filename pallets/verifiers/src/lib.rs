@@ -62,7 +62,7 @@ mod offchain_tests;
 mod tests;
 
 pub use pallet::*;
-pub use pallet_projects::{EvaluatorKind, Evaluators};
+use poi_primitives::{EvaluatorKind, Evaluators, ProposalId, Verdict};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -111,7 +111,7 @@ pub trait VerifierRegistry<AccountId> {
 		quorum: u32,
 		minimum: u32,
 		exclude: &[AccountId],
-		needs: pallet_projects::EvaluatorKind,
+		needs: EvaluatorKind,
 	) -> Result<alloc::vec::Vec<AccountId>, sp_runtime::DispatchError>;
 	/// The runner key `who` registered, if it is a verifier.
 	fn runner_key(who: &AccountId) -> Option<RunnerKey>;
@@ -153,23 +153,15 @@ pub trait VerifierJobs<AccountId> {
 	type Call;
 	/// The running rounds `who` is assigned to, as jobs for its runner.
 	fn jobs(who: &AccountId) -> alloc::vec::Vec<poi_offchain::worker::LocalJob>;
-	/// The commitment of `verdict` with `salt` by `who` on `proposal`; `None` when the verdict
-	/// cannot go on chain (its log's CID is longer than the chain's bound).
-	fn commitment(
-		who: &AccountId,
-		proposal: u64,
-		verdict: &poi_offchain::wire::Verdict,
-		salt: &sp_core::H256,
-	) -> Option<sp_core::H256>;
 	/// The call that commits `commitment`.
-	fn commit_call(proposal: u64, commitment: sp_core::H256) -> Self::Call;
-	/// The call that reveals `verdict`; `None` when it cannot go on chain.
+	fn commit_call(proposal: ProposalId, commitment: sp_core::H256) -> Self::Call;
+	/// The call that reveals `verdict`.
 	fn reveal_call(
-		proposal: u64,
-		verdict: &poi_offchain::wire::Verdict,
+		proposal: ProposalId,
+		verdict: &Verdict,
 		salt: sp_core::H256,
 		signature: &poi_offchain::wire::Signature,
-	) -> Option<Self::Call>;
+	) -> Self::Call;
 }
 
 /// A verifier's stored information, with this runtime's types.

@@ -3,10 +3,8 @@
 use crate as pallet_verifiers;
 use codec::Encode;
 use frame_support::{derive_impl, parameter_types};
-use poi_offchain::{
-	wire::{Signature, Verdict},
-	worker::LocalJob,
-};
+use poi_offchain::{wire::Signature, worker::LocalJob};
+use poi_primitives::Verdict;
 use sp_core::H256;
 use sp_runtime::{
 	testing::{TestSignature, UintAuthorityId},
@@ -152,10 +150,6 @@ impl crate::VerifierJobs<u64> for MockJobs {
 		})
 	}
 
-	fn commitment(who: &u64, proposal: u64, verdict: &Verdict, salt: &H256) -> Option<H256> {
-		Some(H256(sp_io::hashing::blake2_256(&(proposal, verdict, salt, who).encode())))
-	}
-
 	fn commit_call(proposal: u64, commitment: H256) -> Self::Call {
 		frame_system::Call::remark { remark: (b"commit", proposal, commitment).encode() }
 	}
@@ -165,10 +159,10 @@ impl crate::VerifierJobs<u64> for MockJobs {
 		verdict: &Verdict,
 		salt: H256,
 		signature: &Signature,
-	) -> Option<Self::Call> {
-		Some(frame_system::Call::remark {
+	) -> Self::Call {
+		frame_system::Call::remark {
 			remark: (b"reveal", proposal, verdict, salt, signature).encode(),
-		})
+		}
 	}
 }
 

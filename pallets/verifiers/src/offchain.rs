@@ -11,9 +11,10 @@ use alloc::vec::Vec;
 use core::marker::PhantomData;
 use frame_system::offchain::{SendSignedTransaction, Signer};
 use poi_offchain::{
-	wire::{Signature, Verdict},
+	wire::Signature,
 	worker::{Chain, LocalJob},
 };
+use poi_primitives::{ProposalId, Verdict};
 use sp_core::H256;
 use sp_runtime::SaturatedConversion;
 
@@ -76,31 +77,18 @@ impl<T: Config> Chain for OffchainChain<T> {
 		T::Jobs::jobs(who)
 	}
 
-	fn commitment(
-		&self,
-		who: &T::AccountId,
-		proposal: u64,
-		verdict: &Verdict,
-		salt: &H256,
-	) -> Option<H256> {
-		T::Jobs::commitment(who, proposal, verdict, salt)
-	}
-
-	fn submit_commit(&self, who: &T::AccountId, proposal: u64, commitment: H256) -> bool {
+	fn submit_commit(&self, who: &T::AccountId, proposal: ProposalId, commitment: H256) -> bool {
 		Self::send(who, T::Jobs::commit_call(proposal, commitment))
 	}
 
 	fn submit_reveal(
 		&self,
 		who: &T::AccountId,
-		proposal: u64,
+		proposal: ProposalId,
 		verdict: &Verdict,
 		salt: H256,
 		signature: &Signature,
 	) -> bool {
-		match T::Jobs::reveal_call(proposal, verdict, salt, signature) {
-			Some(call) => Self::send(who, call),
-			None => false,
-		}
+		Self::send(who, T::Jobs::reveal_call(proposal, verdict, salt, signature))
 	}
 }

@@ -7,8 +7,9 @@ use frame_support::{assert_ok, traits::Hooks};
 use poi_offchain::{
 	rpc::request_body,
 	wire::*,
-	worker::{record_of, LocalJob, Phase, DEFAULT_RUNNER_URL},
+	worker::{record_of, LocalJob, DEFAULT_RUNNER_URL},
 };
+use poi_primitives::{digest_of, ArtifactRef, Phase, Verdict};
 use sp_core::{
 	offchain::{
 		testing::{PendingRequest, TestOffchainExt, TestTransactionPoolExt},
@@ -45,7 +46,7 @@ fn offchain_ext() -> (
 }
 
 fn verdict() -> Verdict {
-	Verdict::Invalid { log: Artifact::new(digest_of(b"why"), "why-cid") }
+	Verdict::Invalid { log: ArtifactRef::new(digest_of(b"why"), "why-cid").unwrap() }
 }
 
 fn answer(request: &JobRequest) -> Vec<u8> {

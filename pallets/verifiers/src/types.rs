@@ -2,10 +2,10 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{Deserialize, Serialize};
-use pallet_projects::Evaluators;
+use poi_primitives::Evaluators;
 use scale_info::TypeInfo;
 
-/// The public key of a verifier's runner: it signs `poi_offchain::wire::signed_payload`
+/// The public key of a verifier's runner: it signs `poi_primitives::runner_payload`
 /// (genesis hash, proposal, round kind, seed, verifier, verdict digest).
 pub type RunnerKey = sp_core::sr25519::Public;
 

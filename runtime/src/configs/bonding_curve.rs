@@ -16,8 +16,8 @@ parameter_types! {
 /// of a project that would need it fails with `AssetIdInUse`: 2^31 projects fit.
 pub struct ProjectAssetId;
 
-impl Convert<pallet_projects::ProjectId, u32> for ProjectAssetId {
-	fn convert(project: pallet_projects::ProjectId) -> u32 {
+impl Convert<poi_primitives::ProjectId, u32> for ProjectAssetId {
+	fn convert(project: poi_primitives::ProjectId) -> u32 {
 		PROJECT_TOKEN_ASSET_IDS.saturating_add(project)
 	}
 }

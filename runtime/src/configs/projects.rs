@@ -31,8 +31,6 @@ impl pallet_projects::Config for Runtime {
 	// An hour between a creator's freezes and unfreezes: longer than a round's phases, so
 	// that a creator cannot time its project's status around them.
 	type StatusChangeDelay = ConstU32<{ HOURS }>;
-	// A CIDv1 in base32 is 59 characters; room for longer multihashes.
-	type MaxCidLen = ConstU32<128>;
 	// Both stay within pallet-assets' `StringLimit` (50), which stores them as metadata.
 	type MaxNameLen = ConstU32<32>;
 	type MaxSymbolLen = ConstU32<12>;

@@ -3,7 +3,7 @@
 //! minority that cannot reject.
 
 use super::*;
-use pallet_projects::Evaluator;
+use poi_primitives::Evaluator;
 use sp_runtime::traits::{BlakeTwo256, Hash as _};
 
 /// Sets the randomness of the blocks to come (see [`ENTROPY`]).
@@ -250,7 +250,8 @@ fn a_verdict_after_its_phase_ended_is_refused_even_before_the_hook_runs() {
 		// The block after the commit phase, before any hook moved the round on.
 		System::set_block_number(commit_until + 1);
 		assert_eq!(Rounds::<Test>::get(id).unwrap().phase, Phase::Commit);
-		let late = Props::verdict_commitment(id, &scored(-990_000), &H256::zero(), &verifiers[2]);
+		let late =
+			poi_primitives::verdict_commitment(id, &scored(-990_000), &H256::zero(), &verifiers[2]);
 		assert_noop!(
 			Props::commit_verdict(RuntimeOrigin::signed(verifiers[2].clone()), id, late),
 			Error::<Test>::NotCommitPhase

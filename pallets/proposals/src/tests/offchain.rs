@@ -3,10 +3,10 @@
 //! externalities, the signed transactions from the pool dispatched, the proposal settled.
 
 use super::*;
-use crate::offchain::{artifact_to_wire, verdict_from_wire};
 use codec::{Decode, Encode};
 use frame_support::traits::Hooks;
 use poi_offchain::{rpc::request_body, wire};
+use poi_primitives::{account_bytes, Direction, Evaluator};
 use sp_core::offchain::{
 	testing::{PendingRequest, TestOffchainExt, TestTransactionPoolExt},
 	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
@@ -15,22 +15,20 @@ use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
 use sp_runtime::traits::Dispatchable;
 
 #[test]
-fn wire_verdicts_encode_like_chain_verdicts_so_runner_signatures_verify() {
+fn a_runner_signs_the_bytes_the_chain_checks() {
 	new_test_ext().execute_with(|| {
-		let log = wire::Artifact::new(H256::repeat_byte(8), vec![b'Q'; 46]);
+		let log = ArtifactRef::new(H256::repeat_byte(8), vec![b'Q'; 46]).unwrap();
 		for v in [
-			wire::Verdict::Score { score: -123_456, log: log.clone() },
-			wire::Verdict::HarnessError { log: log.clone() },
-			wire::Verdict::Invalid { log: log.clone() },
+			Verdict::Score { score: -123_456, log: log.clone() },
+			Verdict::HarnessError { log: log.clone() },
+			Verdict::Invalid { log: log.clone() },
 		] {
-			let chain = verdict_from_wire::<Test>(&v).unwrap();
-			assert_eq!(v.encode(), chain.encode());
 			let job = wire::JobRequest {
 				genesis: Props::genesis_hash(),
 				proposal: 9,
-				round: wire::RoundKind::Challenge,
+				round: RoundKind::Challenge,
 				seed: H256::repeat_byte(3),
-				verifier: crate::offchain::account_to_wire::<Test>(&account(12)),
+				verifier: account_bytes(&account(12)),
 				..wire::JobRequest::example()
 			};
 			assert_eq!(
@@ -40,13 +38,12 @@ fn wire_verdicts_encode_like_chain_verdicts_so_runner_signatures_verify() {
 					RoundKind::Challenge,
 					&H256::repeat_byte(3),
 					&account(12),
-					&chain
+					&v
 				)
 			);
 		}
-		// A CID beyond the chain's bound cannot go on chain.
-		let long = wire::Artifact::new(H256::zero(), vec![b'Q'; 1_000]);
-		assert!(verdict_from_wire::<Test>(&wire::Verdict::Invalid { log: long }).is_none());
+		// A runner names its verifier by the account id's own 32 bytes.
+		assert_eq!(account_bytes(&account(12)).encode(), account(12).encode());
 		assert_eq!(
 			Props::genesis_hash().encode(),
 			frame_system::Pallet::<Test>::block_hash(0u64).encode()
@@ -88,7 +85,7 @@ fn the_offchain_worker_takes_a_round_from_reveal_to_settlement() {
 			RuntimeOrigin::signed(verifier.clone()),
 			100_000,
 			runner(42).public(),
-			pallet_verifiers::Evaluators::ALL
+			Evaluators::ALL
 		));
 		let claim = -900_000;
 		let id = propose(MINER, project, 0, 7, claim);
@@ -100,19 +97,19 @@ fn the_offchain_worker_takes_a_round_from_reveal_to_settlement() {
 			genesis: Props::genesis_hash(),
 			proposal: id,
 			project,
-			round: wire::RoundKind::Initial,
+			round: RoundKind::Initial,
 			seed: round.seed,
-			verifier: crate::offchain::account_to_wire::<Test>(&verifier),
-			evaluator: wire::EvaluatorSpec::CandleGpt { steps: 1_000 },
-			direction: wire::Direction::Minimize,
+			verifier: account_bytes(&verifier),
+			evaluator: Evaluator::CandleGpt { steps: 1_000 },
+			direction: Direction::Minimize,
 			scale_exponent: 6,
-			document: artifact_to_wire::<Test>(&protocol.document),
-			benchmark: artifact_to_wire::<Test>(&protocol.benchmark),
-			code: artifact_to_wire::<Test>(&code(7)),
+			document: protocol.document.clone(),
+			benchmark: protocol.benchmark.clone(),
+			code: code(7),
 		};
-		let verdict = wire::Verdict::Score {
+		let verdict = Verdict::Score {
 			score: claim,
-			log: wire::Artifact::new(H256::repeat_byte(5), b"log-cid".to_vec()),
+			log: ArtifactRef::new(H256::repeat_byte(5), b"log-cid".to_vec()).unwrap(),
 		};
 		let signature = runner(42).sign(&wire::runner_payload(&request, &verdict));
 		let answer = wire::JobStatus {
@@ -154,7 +151,7 @@ fn the_offchain_worker_takes_a_round_from_reveal_to_settlement() {
 		dispatch_from_pool();
 		let round = Rounds::<Test>::get(id).unwrap();
 		assert!(round.assignments[0].commitment.is_some());
-		assert_eq!(round.phase, crate::types::Phase::Reveal, "the only verifier committed");
+		assert_eq!(round.phase, Phase::Reveal, "the only verifier committed");
 		// The miner's client reveals the claim now that the verdict is committed.
 		reveal_claim_when_due(id);
 

@@ -83,7 +83,7 @@ struct Memory {
 	commitments: Vec<(H256, u8, NodeId, u8, Score)>,
 	/// Each revealed proposal's miner, claim and claim salt.
 	claims: BTreeMap<ProposalId, (u8, Score, H256)>,
-	verdicts: BTreeMap<(ProposalId, AccountId), VerdictOf<Test>>,
+	verdicts: BTreeMap<(ProposalId, AccountId), Verdict>,
 }
 
 fn advance(blocks: u64) {
@@ -94,10 +94,7 @@ fn advance(blocks: u64) {
 }
 
 /// The `slot`-th assignment of the `index`-th running round (both modulo what exists).
-fn pick(
-	index: usize,
-	slot: usize,
-) -> Option<(ProposalId, Assignment<AccountId, MaxCidLenOf<Test>>)> {
+fn pick(index: usize, slot: usize) -> Option<(ProposalId, Assignment<AccountId>)> {
 	// Rounds waiting for their draw have nobody to act yet.
 	let rounds: Vec<_> = Rounds::<Test>::iter().filter(|(_, r)| r.phase != Phase::Draw).collect();
 	if rounds.is_empty() {
@@ -118,7 +115,7 @@ fn commit_kind(id: ProposalId, who: &AccountId, kind: u8, noise: Score, memory: 
 		3 => invalid(),
 		_ => harness(),
 	};
-	let c = Props::verdict_commitment(id, &verdict, &verdict_salt(who), who);
+	let c = poi_primitives::verdict_commitment(id, &verdict, &verdict_salt(who), who);
 	if Props::commit_verdict(RuntimeOrigin::signed(who.clone()), id, c).is_ok() {
 		memory.verdicts.insert((id, who.clone()), verdict);
 	}
@@ -142,11 +139,11 @@ fn apply(project: ProjectId, op: &Op, memory: &mut Memory) {
 			let parent = if on_best { Registry::best(project).unwrap().0 } else { 0 };
 			let claim = true_score(tag) + inflate;
 			let salt = H256::from_low_u64_be(System::block_number() * 100 + u64::from(tag));
-			let c = Props::commitment_of(
+			let c = poi_primitives::proposal_commitment(
 				project,
 				parent,
 				&code(tag),
-				&Props::claim_hash(claim, &salt),
+				&poi_primitives::claim_hash(claim, &salt),
 				&account(who),
 			);
 			if Props::commit(RuntimeOrigin::signed(account(who)), project, c, STAKE).is_ok() {
@@ -174,7 +171,7 @@ fn apply(project: ProjectId, op: &Op, memory: &mut Memory) {
 				c,
 				parent,
 				code(tag),
-				Props::claim_hash(shown, &salt),
+				poi_primitives::claim_hash(shown, &salt),
 			);
 			if revealed.is_ok() && NextProposalId::<Test>::get() > next {
 				memory.claims.insert(next, (who, claim, salt));

@@ -14,7 +14,7 @@ fn no_verifier_sees_a_verdict_before_the_reveal_phase() {
 		assert!(round.assignments.iter().all(|a| a.verdict.is_none()));
 		assert_eq!(
 			round.assignments[0].commitment,
-			Some(Props::verdict_commitment(
+			Some(poi_primitives::verdict_commitment(
 				id,
 				&scored(-990_000),
 				&verdict_salt(&verifiers[0]),
@@ -33,7 +33,7 @@ fn no_verifier_sees_a_verdict_before_the_reveal_phase() {
 		);
 		// The same verdict under another salt hashes differently: a commitment reveals nothing.
 		assert_ne!(
-			Props::verdict_commitment(id, &scored(-990_000), &H256::zero(), &verifiers[0]),
+			poi_primitives::verdict_commitment(id, &scored(-990_000), &H256::zero(), &verifiers[0]),
 			round.assignments[0].commitment.unwrap()
 		);
 		check();
@@ -89,7 +89,7 @@ fn reveal_verdict_refuses_mismatches_repeats_the_uncommitted_and_bad_runner_sign
 		commit_verdict(id, &verifiers[0], &v);
 		commit_verdict(id, &verifiers[1], &v);
 		run_to_block(8);
-		let reveal_as = |who: &AccountId, verdict: VerdictOf<Test>, salt: H256, sig| {
+		let reveal_as = |who: &AccountId, verdict: Verdict, salt: H256, sig| {
 			Props::reveal_verdict(RuntimeOrigin::signed(who.clone()), id, verdict, salt, sig)
 		};
 		let s0 = verdict_salt(&verifiers[0]);
