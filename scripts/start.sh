@@ -2,7 +2,7 @@
 # The main command: installs what is missing, builds the workspace and runs a development
 # validator (Alice) with RPC on ws://127.0.0.1:9944, reachable from Polkadot.js apps, and
 # beside it the development runner (`poi-runner serve --dev`, embedded blob store) on
-# http://127.0.0.1:9955. On this chain Alice is a verifier whose runner key is the dev
+# http://127.0.0.1:9955 (the node reads the runner's API token from its base path). On this chain Alice is a verifier whose runner key is the dev
 # runner's: proposals she is drawn for are re-run and settled with no further step.
 #
 # Extra arguments go to poi-node, e.g. `scripts/start.sh --rpc-port 9945`.
@@ -29,9 +29,16 @@ stop_runner() {
 	if [ -z "${POI_BASE_PATH:-}" ]; then rm -rf "$runner_base"; fi
 }
 trap stop_runner EXIT
+# The runner writes its API token before it listens; the node sends it with every call.
+for _ in $(seq 1 100); do
+	[ -s "$runner_base/rpc.token" ] && break
+	sleep 0.1
+done
+[ -s "$runner_base/rpc.token" ] || { echo "the runner wrote no API token into $runner_base/rpc.token" >&2; exit 1; }
 
 step "starting the development node (Ctrl-C stops both)"
-args=(--dev --rpc-cors all --runner-url "http://$runner_listen")
+args=(--dev --rpc-cors all --runner-url "http://$runner_listen"
+	--runner-token-file "$runner_base/rpc.token")
 if [ -n "${POI_BASE_PATH:-}" ]; then
 	args+=(--base-path "$POI_BASE_PATH")
 else

@@ -40,5 +40,7 @@ for url in ${ZOMBIENET_RUNNER_URLS//,/ }; do
 		exit 1
 	}
 done
+# Each runner wrote its API token (<dir>/<name>/rpc.token) before it listened; network.toml
+# hands each node its runner's token file.
 echo "runners: $ZOMBIENET_RUNNER_URLS (logs in $ZOMBIENET_RUNNERS_DIR)"
-export ZOMBIENET_RUNNER_URLS
+export ZOMBIENET_RUNNER_URLS ZOMBIENET_RUNNERS_DIR

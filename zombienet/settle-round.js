@@ -14,12 +14,13 @@ const { u8aConcat, u8aToHex } = require('@polkadot/util');
 const UNIT = 10n ** 12n;
 const EXAMPLE = join(__dirname, '..', 'examples', 'wasm-sort');
 
-async function rpc(url, method, params = []) {
+async function rpc(url, token, method, params = []) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
   });
+  if (!response.ok) throw new Error(`${url} ${method}: HTTP ${response.status}`);
   const body = await response.json();
   if (body.error) throw new Error(`${url} ${method}: ${body.error.message}`);
   return body.result;
@@ -64,12 +65,16 @@ async function run(nodeName, networkInfo, runnerUrls) {
     const [alice, bob, charlie, dave] = ['Alice', 'Bob', 'Charlie', 'Dave'].map((n) => keyring.addFromUri(`//${n}`));
     const validators = [alice, bob, charlie];
     if (runnerUrls.length !== 3) throw new Error(`three runner URLs expected, got ${runnerUrls}`);
+    // The runners' API tokens, in their base paths (zombienet/runners.sh), which the nodes read too.
+    const tokens = ['alice', 'bob', 'charlie'].map(
+      (name) => readFileSync(join(process.env.ZOMBIENET_RUNNERS_DIR, name, 'rpc.token'), 'utf8').trim(),
+    );
 
     // Each validator registers with the key of the runner beside it, and the evaluators the
     // runner says it has.
     const bond = api.consts.verifiers.minBond.toBigInt();
     for (const [i, account] of validators.entries()) {
-      const info = await rpc(runnerUrls[i], 'info');
+      const info = await rpc(runnerUrls[i], tokens[i], 'info');
       const evaluators = { wasm: info.evaluators.includes('wasm'), candleGpt: info.evaluators.includes('candle-gpt') };
       await send(api, api.tx.verifiers.register(bond, info.publicKey, evaluators), account);
       console.log(`${account.address} registered with runner ${runnerUrls[i]} (key ${info.publicKey})`);
@@ -82,7 +87,9 @@ async function run(nodeName, networkInfo, runnerUrls) {
     for (const name of ['harness', 'baseline', 'faster']) files[name] = readFileSync(join(EXAMPLE, `build/${name}.wasm`));
     const artifacts = {};
     for (const [name, bytes] of Object.entries(files)) {
-      for (const url of runnerUrls) artifacts[name] = await rpc(url, 'put_artifact', [u8aToHex(bytes)]);
+      for (const [i, url] of runnerUrls.entries()) {
+        artifacts[name] = await rpc(url, tokens[i], 'put_artifact', [u8aToHex(bytes)]);
+      }
     }
     const baseline = localScore('baseline', fuel);
     const faster = localScore('faster', fuel);

@@ -20,7 +20,10 @@ pub fn dev_key() -> sr25519::Pair {
 /// Loads the key in `path`, or creates a new random one there when the file does not exist.
 pub fn load_or_create(path: &Path) -> Result<sr25519::Pair> {
 	match fs::read_to_string(path) {
-		Ok(text) => parse(&text).with_context(|| format!("key file {}", path.display())),
+		Ok(text) => {
+			crate::private::check_file(path)?;
+			parse(&text).with_context(|| format!("key file {}", path.display()))
+		},
 		Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
 			let (pair, seed) = sr25519::Pair::generate();
 			write_new(path, &seed)?;
@@ -41,8 +44,8 @@ fn parse(text: &str) -> Result<sr25519::Pair> {
 }
 
 fn write_new(path: &Path, seed: &[u8; 32]) -> Result<()> {
-	if let Some(dir) = path.parent() {
-		fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+	if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+		crate::private::create_dir(dir)?;
 	}
 	let mut options = fs::OpenOptions::new();
 	options.write(true).create_new(true);
@@ -86,9 +89,29 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let path = dir.path().join("runner.key");
 		fs::write(&path, "0x1234").unwrap();
+		#[cfg(unix)]
+		{
+			use std::os::unix::fs::PermissionsExt;
+			fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+		}
 		let Err(error) = load_or_create(&path) else { panic!("a damaged key file loaded") };
 		assert!(format!("{error:#}").contains("32-byte seed"), "{error:#}");
 		assert_eq!(fs::read_to_string(&path).unwrap(), "0x1234", "the file is left alone");
+	}
+
+	#[cfg(unix)]
+	#[test]
+	fn a_key_file_others_can_read_is_refused_not_used() {
+		use std::os::unix::fs::PermissionsExt;
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("runner.key");
+		let key = load_or_create(&path).unwrap();
+		assert_eq!(fs::metadata(dir.path()).unwrap().permissions().mode() & 0o777, 0o700);
+		fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+		let Err(error) = load_or_create(&path) else { panic!("an open key file loaded") };
+		assert!(format!("{error:#}").contains("mode 644"), "{error:#}");
+		fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+		assert_eq!(load_or_create(&path).unwrap().public(), key.public());
 	}
 
 	#[test]

@@ -6,11 +6,17 @@
 //! - [`rpc`]: the JSON-RPC server (`submit_job`, `job_status`, `info`, `put_artifact`).
 //! - [`store`]: artifact stores: the embedded blob directory, and [`ipfs`] (an IPFS daemon).
 //! - [`evaluate`]: evaluators (`wasm` under wasmtime, `candle-gpt` with candle).
+//! - [`auth`]: who may call the runner: its API token, no web pages.
+//! - [`gc`]: how long results and blobs are kept.
 //! - [`keys`]: the key file.
+//! - [`private`]: directories only the runner's user enters, secrets nobody else reads.
 
+pub mod auth;
 pub mod evaluate;
+pub mod gc;
 pub mod ipfs;
 pub mod keys;
+pub mod private;
 pub mod rpc;
 pub mod service;
 pub mod store;

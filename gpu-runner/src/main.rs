@@ -5,9 +5,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use poi_offchain::wire::{JobRequest, JobState};
 use poi_primitives::{ArtifactRef, Direction, Evaluator, RoundKind};
 use poi_runner::{
-	evaluate,
+	auth, evaluate, gc,
 	ipfs::IpfsStore,
-	keys, rpc,
+	keys, private, rpc,
 	service::{seal, Service},
 	store::{BlobStore, Store},
 };
@@ -51,26 +51,53 @@ struct Common {
 	ipfs_timeout: u64,
 }
 
+/// The flags of `serve`.
+#[derive(clap::Args, Clone)]
+struct ServeArgs {
+	/// The address to listen on.
+	#[arg(long, default_value = "127.0.0.1:9955")]
+	listen: SocketAddr,
+	/// The most jobs waiting or running; more are refused until some finish.
+	#[arg(long, default_value_t = 16)]
+	queue: u32,
+	/// Jobs evaluated at once.
+	#[arg(long, default_value_t = 1)]
+	workers: u32,
+	/// How long a job may take from the moment it is accepted (queueing included), in
+	/// seconds; a job that cannot finish by then is answered with a signed harness error.
+	/// Keep it inside the chain's verdict commit period (10 minutes on poi's testnets).
+	#[arg(long, default_value_t = 480)]
+	job_seconds: u64,
+	/// Also answer requests whose `Host` is this (`name:port`, or `name:*` for any port):
+	/// the host a node on another machine names in its `--runner-url`. Loopback names and
+	/// the listen address are always answered; requests from web pages never are.
+	#[arg(long, value_name = "HOST:PORT")]
+	allow_host: Vec<String>,
+	/// The API token file [default: <base-path>/rpc.token], created on first use (mode
+	/// 0600): its node reads it (`poi-node --runner-token-file`), and requests without
+	/// the token are refused.
+	#[arg(long)]
+	token_file: Option<PathBuf>,
+	/// Whether `put_artifact` adds files to the store over RPC [default: only when
+	/// listening on a loopback address].
+	#[arg(long, value_name = "true|false")]
+	uploads: Option<bool>,
+	/// How long a finished job's result is kept, in hours.
+	#[arg(long, default_value_t = 48)]
+	keep_results_hours: u64,
+	/// How long an embedded-store blob is kept after it was last stored or read, in days.
+	#[arg(long, default_value_t = 30)]
+	keep_blobs_days: u64,
+}
+
 #[derive(Subcommand)]
 enum Command {
 	/// Serves jobs over JSON-RPC (HTTP and WebSocket).
 	Serve {
 		#[command(flatten)]
 		common: Common,
-		/// The address to listen on.
-		#[arg(long, default_value = "127.0.0.1:9955")]
-		listen: SocketAddr,
-		/// The most jobs waiting or running; more are refused until some finish.
-		#[arg(long, default_value_t = 16)]
-		queue: u32,
-		/// Jobs evaluated at once.
-		#[arg(long, default_value_t = 1)]
-		workers: u32,
-		/// How long a job may take from the moment it is accepted (queueing included), in
-		/// seconds; a job that cannot finish by then is answered with a signed harness error.
-		/// Keep it inside the chain's verdict commit period (10 minutes on poi's testnets).
-		#[arg(long, default_value_t = 480)]
-		job_seconds: u64,
+		#[command(flatten)]
+		args: ServeArgs,
 	},
 	/// Prints the runner's public key (creating the key file on first use), for
 	/// `verifiers.register`.
@@ -172,9 +199,7 @@ impl Common {
 fn main() -> Result<()> {
 	env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
 	match Cli::parse().command {
-		Command::Serve { common, listen, queue, workers, job_seconds } => {
-			serve(common, listen, queue, workers, Duration::from_secs(job_seconds.max(1)))
-		},
+		Command::Serve { common, args } => serve(common, args),
 		Command::Key { common } => {
 			let key = common.key()?;
 			println!("{}", hex_public(&key.public()));
@@ -259,15 +284,21 @@ fn hex_public(public: &sr25519::Public) -> String {
 	format!("0x{}", hex::encode(public.0))
 }
 
-fn serve(
-	common: Common,
-	listen: SocketAddr,
-	queue: u32,
-	workers: u32,
-	job_limit: Duration,
-) -> Result<()> {
-	let key = common.key()?;
+fn serve(common: Common, args: ServeArgs) -> Result<()> {
 	let base = common.base_path();
+	private::create_dir(&base).context("the base path")?;
+	let key = common.key()?;
+	let token_file = args.token_file.clone().unwrap_or_else(|| base.join(auth::TOKEN_FILE));
+	let access = rpc::Access {
+		token: auth::load_or_create(&token_file)?,
+		extra_hosts: args.allow_host.clone(),
+		uploads: args.uploads,
+	};
+	let retention = gc::Retention {
+		results: Duration::from_secs(args.keep_results_hours.saturating_mul(3600)),
+		blobs: Duration::from_secs(args.keep_blobs_days.saturating_mul(86400)),
+	};
+	let job_limit = Duration::from_secs(args.job_seconds.max(1));
 	let store = common.store()?;
 	let described = common.describe_store();
 	let trainer = common.trainer();
@@ -277,15 +308,27 @@ fn serve(
 			log::warn!("no poi-gpt trainer (--gpt-bin or POI_GPT_BIN): candle-gpt jobs are refused")
 		},
 	}
-	let service =
-		Service::start(key, store, base.join("results"), queue, workers, trainer, job_limit)?;
+	let service = Service::start(
+		key,
+		store,
+		base.join("results"),
+		args.queue,
+		args.workers,
+		trainer,
+		job_limit,
+	)?;
+	service.start_garbage_collection(retention)?;
 	let runtime = tokio::runtime::Runtime::new()?;
 	runtime.block_on(async move {
 		let public = service.public();
-		let (addr, handle) = rpc::serve(service, listen).await?;
+		let (addr, handle) = rpc::serve(service, args.listen, access).await?;
 		log::info!("poi-runner {} listening on http://{addr}", env!("CARGO_PKG_VERSION"));
 		log::info!("runner key {} ({})", hex_public(&public), public.to_ss58check());
 		log::info!("store: {described}");
+		log::info!(
+			"API token in {} (its node: poi-node --runner-token-file {0})",
+			token_file.display()
+		);
 		tokio::select! {
 			_ = handle.clone().stopped() => {},
 			_ = tokio::signal::ctrl_c() => {

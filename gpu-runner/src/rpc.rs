@@ -1,11 +1,19 @@
 //! The runner's JSON-RPC server (HTTP and WebSocket on one port): `submit_job`, `job_status`,
 //! `info`, and `put_artifact` for adding files to the embedded store. The wire types are
 //! `poi_offchain::wire`'s.
+//!
+//! Two HTTP layers stand before the methods: [`auth::Guard`] (no `Origin` header, the API
+//! token) and a `Host` filter (a loopback name, the listen address or an allowed host), so that
+//! neither a web page a verifier opens (directly, or through DNS rebinding: a name of the
+//! attacker's that resolves to 127.0.0.1) nor a process without the token reaches the methods.
 
-use crate::service::{Service, SubmitError};
+use crate::{
+	auth,
+	service::{Service, SubmitError},
+};
 use anyhow::{Context, Result};
 use jsonrpsee::{
-	server::{Server, ServerHandle},
+	server::{middleware::http::HostFilterLayer, Server, ServerHandle},
 	types::{ErrorObject, ErrorObjectOwned},
 	RpcModule,
 };
@@ -16,8 +24,8 @@ use std::{net::SocketAddr, sync::Arc};
 /// The largest request body: an artifact of up to 32 MiB as hex, and then some.
 pub const MAX_REQUEST_BYTES: u32 = 65 << 20;
 
-/// The RPC methods over `service`.
-pub fn module(service: Arc<Service>) -> Result<RpcModule<Arc<Service>>> {
+/// The RPC methods over `service`; `put_artifact` only with `uploads`.
+pub fn module(service: Arc<Service>, uploads: bool) -> Result<RpcModule<Arc<Service>>> {
 	let mut module = RpcModule::new(service);
 	module.register_blocking_method("submit_job", |params, service, _| {
 		let job: JobRequest = params.one()?;
@@ -34,6 +42,9 @@ pub fn module(service: Arc<Service>) -> Result<RpcModule<Arc<Service>>> {
 		Ok::<JobStatus, ErrorObjectOwned>(service.status(id))
 	})?;
 	module.register_method("info", |_, service, _| Ok::<_, ErrorObjectOwned>(service.info()))?;
+	if !uploads {
+		return Ok(module);
+	}
 	module.register_blocking_method("put_artifact", |params, service, _| {
 		let data: String = params.one()?;
 		let bytes = hex::decode(data.strip_prefix("0x").unwrap_or(&data)).map_err(|_| {
@@ -50,16 +61,54 @@ pub fn module(service: Arc<Service>) -> Result<RpcModule<Arc<Service>>> {
 	Ok(module)
 }
 
-/// Serves `service` on `addr`; returns the bound address (for port 0) and the server's handle.
-pub async fn serve(service: Arc<Service>, addr: SocketAddr) -> Result<(SocketAddr, ServerHandle)> {
+/// The `Host` headers a runner on `addr` answers: the loopback names on any port, `addr`
+/// itself, and `extra` (`--allow-host`: the name or address, with `:port` or `:*`, that a node
+/// on another machine uses in its `--runner-url`).
+pub fn allowed_hosts(addr: SocketAddr, extra: &[String]) -> Vec<String> {
+	let mut hosts: Vec<String> =
+		["localhost:*", "127.0.0.1:*", "[::1]:*"].iter().map(|h| h.to_string()).collect();
+	hosts.push(addr.to_string());
+	hosts.extend(extra.iter().cloned());
+	hosts
+}
+
+/// What a runner's RPC server answers, and whom.
+pub struct Access {
+	/// The API token its node sends.
+	pub token: auth::Token,
+	/// `Host`s answered besides those [`allowed_hosts`] always allows.
+	pub extra_hosts: Vec<String>,
+	/// Whether `put_artifact` is served; `None`: only on a loopback address (miners publish
+	/// through IPFS, not into verifiers' runners).
+	pub uploads: Option<bool>,
+}
+
+/// Serves `service` on `addr` as `access` says; returns the bound address (for port 0) and the
+/// server's handle.
+pub async fn serve(
+	service: Arc<Service>,
+	addr: SocketAddr,
+	access: Access,
+) -> Result<(SocketAddr, ServerHandle)> {
+	let listener = tokio::net::TcpListener::bind(addr)
+		.await
+		.with_context(|| format!("listening on {addr}"))?;
+	let bound = listener.local_addr()?;
+	let hosts = HostFilterLayer::new(allowed_hosts(bound, &access.extra_hosts))
+		.map_err(|e| anyhow::anyhow!("--allow-host: {e}"))?;
 	let server = Server::builder()
 		.max_request_body_size(MAX_REQUEST_BYTES)
 		.max_response_body_size(MAX_REQUEST_BYTES)
-		.build(addr)
-		.await
-		.with_context(|| format!("listening on {addr}"))?;
-	let bound = server.local_addr()?;
-	let handle = server.start(module(service)?);
+		.set_http_middleware(
+			tower::ServiceBuilder::new().layer(auth::Guard(access.token)).layer(hosts),
+		)
+		.build_from_tcp(listener.into_std()?)
+		.with_context(|| format!("serving on {bound}"))?;
+	let uploads = access.uploads.unwrap_or(bound.ip().is_loopback());
+	if !uploads {
+		log::info!("put_artifact is off (--uploads true turns it on)");
+	}
+	let handle = server.start(module(service, uploads)?);
 	Ok((bound, handle))
 }
 
@@ -77,30 +126,50 @@ mod tests {
 	};
 	use std::io::{Read, Write};
 
-	/// One HTTP/1.1 POST of `body` to `addr`; the response body.
-	fn post(addr: SocketAddr, body: &[u8]) -> Vec<u8> {
+	/// The API token of the tests' runners.
+	fn token() -> auth::Token {
+		auth::Token::parse(&"5a".repeat(32)).unwrap()
+	}
+
+	/// One HTTP/1.1 POST of `body` to `addr` with `headers` (`Host` is `addr` unless they name
+	/// one); the response's status code and body.
+	fn post_with(addr: SocketAddr, headers: &str, body: &[u8]) -> (u16, Vec<u8>) {
 		let mut stream = std::net::TcpStream::connect(addr).unwrap();
+		let host =
+			if headers.contains("Host:") { String::new() } else { format!("Host: {addr}\r\n") };
 		write!(
 			stream,
-			"POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+			"POST / HTTP/1.1\r\n{host}{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
 			body.len()
 		)
 		.unwrap();
 		stream.write_all(body).unwrap();
 		let mut response = Vec::new();
 		stream.read_to_end(&mut response).unwrap();
+		let status = std::str::from_utf8(&response[9..12]).unwrap().parse().unwrap();
 		let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("headers end");
-		response.split_off(split + 4)
+		(status, response.split_off(split + 4))
 	}
 
-	#[test]
-	fn the_worker_protocol_over_http() {
-		let dir = tempfile::tempdir().unwrap();
-		let store = Arc::new(BlobStore::open(&dir.path().join("blobs")).unwrap());
+	/// One POST with the token; the response body.
+	fn post(addr: SocketAddr, body: &[u8]) -> Vec<u8> {
+		post_with(addr, &bearer(), body).1
+	}
+
+	fn bearer() -> String {
+		format!("Authorization: Bearer {}\r\n", token().as_str())
+	}
+
+	fn start(
+		dir: &std::path::Path,
+		extra_hosts: &[String],
+		uploads: Option<bool>,
+	) -> (tokio::runtime::Runtime, SocketAddr, ServerHandle, Arc<BlobStore>) {
+		let store = Arc::new(BlobStore::open(&dir.join("blobs")).unwrap());
 		let service = Service::start(
 			crate::keys::dev_key(),
 			store.clone(),
-			dir.path().join("r"),
+			dir.join("r"),
 			2,
 			1,
 			None,
@@ -108,8 +177,94 @@ mod tests {
 		)
 		.unwrap();
 		let runtime = tokio::runtime::Runtime::new().unwrap();
-		let (addr, _handle) =
-			runtime.block_on(serve(service, "127.0.0.1:0".parse().unwrap())).unwrap();
+		let (addr, handle) = runtime
+			.block_on(serve(
+				service,
+				"127.0.0.1:0".parse().unwrap(),
+				Access { token: token(), extra_hosts: extra_hosts.to_vec(), uploads },
+			))
+			.unwrap();
+		(runtime, addr, handle, store)
+	}
+
+	#[test]
+	fn only_the_node_with_the_token_reaches_the_methods() {
+		let dir = tempfile::tempdir().unwrap();
+		let (_runtime, addr, _handle, store) =
+			start(dir.path(), &["runner.example:9955".into()], None);
+		let info = request_body(1, "info", ());
+		let with_token = bearer();
+		assert_eq!(post_with(addr, &with_token, &info).0, 200);
+		// Without the token, or with another, nothing is answered: no job, status or upload.
+		let job = job_with(&*store, &candidate(1, 0, "", ""), 20);
+		let wrong = format!("Authorization: Bearer {}\r\n", "5b".repeat(32));
+		for headers in ["", wrong.as_str(), "Authorization: Basic YWxpY2U6c2VjcmV0\r\n"] {
+			for body in [
+				info.clone(),
+				request_body(2, "submit_job", (&job,)),
+				request_body(3, "job_status", (job.id(),)),
+				request_body(4, "put_artifact", ("0x68656c6c6f",)),
+			] {
+				let (status, answer) = post_with(addr, headers, &body);
+				assert_eq!(status, 401, "{headers}");
+				assert!(!String::from_utf8_lossy(&answer).contains("result"));
+			}
+		}
+		assert!(store.fetch(&job.code).is_ok(), "the test's own candidate is there");
+		assert!(
+			matches!(
+				store.fetch(
+					&poi_primitives::ArtifactRef::new(
+						poi_primitives::digest_of(b"hello"),
+						hex::encode(poi_primitives::digest_of(b"hello"))
+					)
+					.unwrap()
+				),
+				Err(crate::store::FetchError::NotFound)
+			),
+			"nothing was uploaded"
+		);
+		// A page's fetch or WebSocket carries its Origin: refused even with the token.
+		for origin in
+			["Origin: https://evil.example\r\n", "Origin: null\r\n", "Origin: http://127.0.0.1\r\n"]
+		{
+			let (status, body) = post_with(addr, &format!("{with_token}{origin}"), &info);
+			assert_eq!(status, 403, "{origin}");
+			assert!(!String::from_utf8_lossy(&body).contains("publicKey"));
+		}
+		// DNS rebinding: a name of the attacker's that resolves to 127.0.0.1.
+		let evil = format!("{with_token}Host: evil.example:{}\r\n", addr.port());
+		assert_eq!(post_with(addr, &evil, &info).0, 403);
+		assert_eq!(post_with(addr, &format!("{with_token}Host: evil.example\r\n"), &info).0, 403);
+		// Loopback names and the hosts the verifier allowed are answered.
+		for host in [
+			format!("localhost:{}", addr.port()),
+			format!("127.0.0.1:{}", addr.port()),
+			"runner.example:9955".into(),
+		] {
+			let (status, _) = post_with(addr, &format!("{with_token}Host: {host}\r\n"), &info);
+			assert_eq!(status, 200, "{host}");
+		}
+		let other_port = format!("{with_token}Host: runner.example:9956\r\n");
+		assert_eq!(post_with(addr, &other_port, &info).0, 403);
+	}
+
+	#[test]
+	fn uploads_can_be_turned_off() {
+		let dir = tempfile::tempdir().unwrap();
+		let (_runtime, addr, _handle, store) = start(dir.path(), &[], Some(false));
+		let put = request_body(1, "put_artifact", ("0x68656c6c6f",));
+		match parse_response::<poi_primitives::ArtifactRef>(&post(addr, &put)) {
+			Err(CallError::Rpc(e)) => assert_eq!(e.code, -32601, "method not found"),
+			other => panic!("{other:?}"),
+		}
+		assert!(store.put(b"x").is_ok(), "the runner's own store still works");
+	}
+
+	#[test]
+	fn the_worker_protocol_over_http() {
+		let dir = tempfile::tempdir().unwrap();
+		let (_runtime, addr, _handle, store) = start(dir.path(), &[], None);
 
 		let info: RunnerInfo = parse_response(&post(addr, &request_body(1, "info", ()))).unwrap();
 		assert_eq!(info.evaluators, vec!["wasm".to_string()]);

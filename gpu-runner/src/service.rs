@@ -15,7 +15,7 @@ use std::{
 	path::PathBuf,
 	sync::{mpsc, Arc, Mutex},
 	thread,
-	time::{Duration, Instant},
+	time::{Duration, Instant, SystemTime},
 };
 
 /// Why a job was refused.
@@ -71,8 +71,7 @@ impl Service {
 		trainer: Option<PathBuf>,
 		job_limit: Duration,
 	) -> Result<Arc<Self>> {
-		fs::create_dir_all(&results)
-			.with_context(|| format!("creating results directory {}", results.display()))?;
+		crate::private::create_dir(&results).context("the results directory")?;
 		let (queue, receiver) = mpsc::sync_channel(capacity.max(1) as usize);
 		let service = Arc::new(Service {
 			key,
@@ -111,6 +110,37 @@ impl Service {
 	/// The artifact store.
 	pub fn store(&self) -> &dyn Store {
 		&*self.store
+	}
+
+	/// Forgets results and blobs older than `retention` allows; how many of each went.
+	pub fn collect_garbage(&self, retention: crate::gc::Retention) -> Result<(usize, usize)> {
+		let results = crate::gc::sweep(&self.results, retention.results, SystemTime::now())?;
+		let blobs = self.store.collect_garbage(retention.blobs)?;
+		if results + blobs > 0 {
+			log::info!("forgot {results} old results and {blobs} unused blobs");
+		}
+		Ok((results, blobs))
+	}
+
+	/// Sweeps now, and then every [`crate::gc::SWEEP_EVERY`] on a thread of its own.
+	pub fn start_garbage_collection(
+		self: &Arc<Self>,
+		retention: crate::gc::Retention,
+	) -> Result<()> {
+		let service = Arc::downgrade(self);
+		thread::Builder::new()
+			.name("poi-gc".into())
+			.spawn(move || {
+				while let Some(service) = service.upgrade() {
+					if let Err(e) = service.collect_garbage(retention) {
+						log::warn!("garbage collection: {e:#}");
+					}
+					drop(service);
+					thread::sleep(crate::gc::SWEEP_EVERY);
+				}
+			})
+			.context("starting the garbage collector")?;
+		Ok(())
 	}
 
 	/// Takes `job` (or answers for it if it is already known).
@@ -328,6 +358,14 @@ pub(crate) mod tests {
 	fn jobs_are_evaluated_signed_and_remembered_across_restarts() {
 		let dir = tempfile::tempdir().unwrap();
 		let service = start(dir.path(), 4);
+		#[cfg(unix)]
+		{
+			use std::os::unix::fs::PermissionsExt;
+			for private in ["results", "blobs"] {
+				let mode = fs::metadata(dir.path().join(private)).unwrap().permissions().mode();
+				assert_eq!(mode & 0o777, 0o700, "{private}");
+			}
+		}
 		let job = job_with(service.store(), &candidate(1, 0, "", ""), 20);
 		let first = service.submit(job.clone()).unwrap();
 		assert_eq!(first.id, job.id());
@@ -369,6 +407,82 @@ pub(crate) mod tests {
 		assert_eq!(restarted.status(job.id()), done);
 		let unknown = H256::repeat_byte(0xee);
 		assert_eq!(restarted.status(unknown), JobStatus { id: unknown, state: JobState::Unknown });
+	}
+
+	#[test]
+	fn a_job_for_the_same_round_with_other_content_cannot_poison_the_real_one() {
+		// Whoever reaches the runner first submits the verifier's round (same chain, proposal,
+		// round, seed and verifier) with another candidate, hoping that the worker's later
+		// request is answered from that cached verdict.
+		let dir = tempfile::tempdir().unwrap();
+		let service = start(dir.path(), 4);
+		let real = job_with(service.store(), &candidate(1, 0, "", ""), 20);
+		let mut poisoned = real.clone();
+		poisoned.code = job_with(service.store(), &candidate(1, 0, "", "(unreachable)"), 20).code;
+		let planted = service.submit(poisoned.clone()).unwrap();
+		wait_done(&service, planted.id);
+
+		let answer = service.submit(real.clone()).unwrap();
+		assert_ne!(answer.id, planted.id, "another request is another job");
+		let JobState::Done { verdict, .. } = wait_done(&service, real.id()).state else {
+			unreachable!()
+		};
+		assert!(
+			matches!(verdict, Verdict::Score { .. }),
+			"the real candidate was run: {verdict:?}"
+		);
+		let JobState::Done { verdict, .. } = service.status(planted.id).state else {
+			unreachable!()
+		};
+		assert!(matches!(verdict, Verdict::Invalid { .. }), "{verdict:?}");
+		// Every part of the request names the job.
+		for change in [
+			|j: &mut JobRequest| j.evaluator = Evaluator::Wasm { fuel: 7 },
+			|j: &mut JobRequest| j.direction = poi_primitives::Direction::Maximize,
+			|j: &mut JobRequest| j.scale_exponent = 3,
+			|j: &mut JobRequest| j.project = 9,
+			|j: &mut JobRequest| j.document.digest = H256::repeat_byte(1),
+			|j: &mut JobRequest| j.benchmark.digest = H256::repeat_byte(1),
+			|j: &mut JobRequest| j.code.cid = Default::default(),
+		] {
+			let mut other = real.clone();
+			change(&mut other);
+			assert_ne!(other.id(), real.id());
+		}
+	}
+
+	#[test]
+	fn old_results_and_unused_blobs_are_forgotten() {
+		let dir = tempfile::tempdir().unwrap();
+		let service = start(dir.path(), 4);
+		let job = job_with(service.store(), &candidate(1, 0, "", ""), 20);
+		let done = wait_done(&service, service.submit(job.clone()).unwrap().id);
+		let unused = service.store().put(b"a blob nobody reads").unwrap();
+		let day = Duration::from_secs(86400);
+		let retention = crate::gc::Retention { results: 2 * day, blobs: 30 * day };
+		// Nothing is old yet.
+		assert_eq!(service.collect_garbage(retention).unwrap(), (0, 0));
+		assert_eq!(service.status(job.id()), done);
+		// Three days on, the result goes; 31 days on, the blobs nobody read since go, and the
+		// one a job reads again stays.
+		let age = |path: PathBuf, by: Duration| {
+			let file = fs::File::options().write(true).open(path).unwrap();
+			file.set_modified(SystemTime::now() - by).unwrap();
+		};
+		let blob =
+			|a: &ArtifactRef| dir.path().join("blobs").join(std::str::from_utf8(&a.cid).unwrap());
+		age(service.result_path(job.id()), 3 * day);
+		for artifact in [&job.code, &job.benchmark, &job.document, &unused] {
+			age(blob(artifact), 31 * day);
+		}
+		service.store().fetch(&job.benchmark).unwrap();
+		let JobState::Done { verdict, .. } = &done.state else { unreachable!() };
+		let log_blob = blob(verdict.log());
+		age(log_blob.clone(), 31 * day);
+		assert_eq!(service.collect_garbage(retention).unwrap(), (1, 4));
+		assert_eq!(service.status(job.id()).state, JobState::Unknown);
+		assert!(blob(&job.benchmark).exists(), "read again: renewed");
+		assert!(!log_blob.exists() && !blob(&unused).exists() && !blob(&job.code).exists());
 	}
 
 	#[test]

@@ -50,6 +50,13 @@ pub trait Store: Send + Sync {
 	/// Adds `bytes` and returns the artifact naming them.
 	fn put(&self, bytes: &[u8]) -> Result<ArtifactRef>;
 
+	/// Removes what was not stored or read for `max_age`; how many blobs went. Stores whose
+	/// daemon collects its own garbage (IPFS) remove nothing.
+	fn collect_garbage(&self, max_age: std::time::Duration) -> Result<usize> {
+		let _ = max_age;
+		Ok(0)
+	}
+
 	/// The bytes of `artifact`, checked against its digest.
 	fn fetch(&self, artifact: &ArtifactRef) -> Result<Vec<u8>, FetchError> {
 		let bytes = self.get_raw(&artifact.cid)?;
@@ -69,8 +76,7 @@ pub struct BlobStore {
 impl BlobStore {
 	/// A store in `dir` (created if missing).
 	pub fn open(dir: &Path) -> Result<Self> {
-		fs::create_dir_all(dir)
-			.with_context(|| format!("creating blob store {}", dir.display()))?;
+		crate::private::create_dir(dir).context("the blob store")?;
 		Ok(BlobStore { dir: dir.to_path_buf() })
 	}
 
@@ -92,7 +98,13 @@ impl Store for BlobStore {
 	fn get_raw(&self, cid: &[u8]) -> Result<Vec<u8>, FetchError> {
 		let path = self.path_of(cid).ok_or(FetchError::BadCid)?;
 		match fs::read(&path) {
-			Ok(bytes) => Ok(bytes),
+			Ok(bytes) => {
+				// A blob in use is renewed: garbage collection keeps it.
+				if let Err(e) = crate::gc::renew(&path) {
+					log::warn!("renewing blob {}: {e}", path.display());
+				}
+				Ok(bytes)
+			},
 			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(FetchError::NotFound),
 			Err(e) => Err(FetchError::Unavailable(e.to_string())),
 		}
@@ -102,7 +114,9 @@ impl Store for BlobStore {
 		let digest = digest_of(bytes);
 		let cid = hex::encode(digest.as_bytes());
 		let path = self.dir.join(&cid);
-		if !path.exists() {
+		if path.exists() {
+			crate::gc::renew(&path).with_context(|| format!("renewing {}", path.display()))?;
+		} else {
 			// Write aside, then rename: a reader never sees half a blob.
 			let mut tmp = tempfile_in(&self.dir)?;
 			tmp.1.write_all(bytes)?;
@@ -111,6 +125,10 @@ impl Store for BlobStore {
 				.with_context(|| format!("storing blob {}", path.display()))?;
 		}
 		Ok(ArtifactRef::new(digest, cid.into_bytes())?)
+	}
+
+	fn collect_garbage(&self, max_age: std::time::Duration) -> Result<usize> {
+		crate::gc::sweep(&self.dir, max_age, std::time::SystemTime::now())
 	}
 }
 

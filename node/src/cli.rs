@@ -58,6 +58,38 @@ pub struct Cli {
 	/// keystore there.
 	#[arg(long, value_name = "URL", default_value = poi_offchain::worker::DEFAULT_RUNNER_URL, value_parser = parse_runner_url)]
 	pub runner_url: String,
+
+	/// The runner's API token file (`rpc.token` in the runner's base path, which `poi-runner
+	/// serve` creates): the off-chain worker sends the token with every call, and a runner
+	/// refuses calls without it.
+	#[arg(long, value_name = "PATH")]
+	pub runner_token_file: Option<std::path::PathBuf>,
+}
+
+impl Cli {
+	/// The runner the off-chain worker calls: its URL, and the token read from
+	/// `--runner-token-file`.
+	pub fn runner(&self) -> Result<poi_offchain::worker::Runner, String> {
+		let token = match &self.runner_token_file {
+			Some(path) => Some(read_runner_token(path)?),
+			None => None,
+		};
+		Ok(poi_offchain::worker::Runner { url: self.runner_url.clone(), token })
+	}
+}
+
+/// The token in the runner's token file: 64 hex digits (surrounding whitespace ignored).
+pub fn read_runner_token(path: &std::path::Path) -> Result<String, String> {
+	let text = std::fs::read_to_string(path)
+		.map_err(|e| format!("--runner-token-file {}: {e}", path.display()))?;
+	let token = text.trim();
+	if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+		return Err(format!(
+			"--runner-token-file {}: expected the runner's token, 64 hex digits",
+			path.display()
+		));
+	}
+	Ok(token.to_ascii_lowercase())
 }
 
 fn parse_runner_url(url: &str) -> Result<String, String> {
@@ -73,7 +105,22 @@ fn parse_runner_url(url: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-	use super::parse_runner_url;
+	use super::{parse_runner_url, read_runner_token};
+
+	#[test]
+	fn a_runner_token_file_holds_64_hex_digits() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("rpc.token");
+		std::fs::write(&path, format!("{}\n", "5A".repeat(32))).unwrap();
+		assert_eq!(read_runner_token(&path).unwrap(), "5a".repeat(32));
+		for bad in ["", "5a", &"zz".repeat(32), &"5a".repeat(33)] {
+			std::fs::write(&path, bad).unwrap();
+			let error = read_runner_token(&path).unwrap_err();
+			assert!(error.contains("64 hex digits"), "{error}");
+		}
+		let missing = read_runner_token(&dir.path().join("none")).unwrap_err();
+		assert!(missing.contains("none"), "{missing}");
+	}
 
 	#[test]
 	fn runner_urls_are_http_with_a_host() {

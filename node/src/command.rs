@@ -143,7 +143,7 @@ pub fn run() -> sc_cli::Result<()> {
 		},
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
-			let runner_url = cli.runner_url.clone();
+			let runner_link = cli.runner().map_err(sc_cli::Error::Input)?;
 			runner.run_node_until_exit(|mut config| async move {
 				refuse_taken_rpc_ports(&mut config);
 				match config.network.network_backend {
@@ -152,10 +152,10 @@ pub fn run() -> sc_cli::Result<()> {
 							poi_runtime::opaque::Block,
 							<poi_runtime::opaque::Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config, &runner_url)
+					>(config, &runner_link)
 					.map_err(sc_cli::Error::Service),
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config, &runner_url)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, &runner_link)
 							.map_err(sc_cli::Error::Service)
 					},
 				}

@@ -138,12 +138,12 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 }
 
 /// Builds and starts a full node (a validator when started with `--validator` or `--dev`);
-/// its verifiers' off-chain worker sends jobs to the runner at `runner_url`.
+/// its verifiers' off-chain worker sends jobs to `runner` (its URL, with its API token).
 pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
-	runner_url: &str,
+	runner: &poi_offchain::worker::Runner,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -202,14 +202,23 @@ pub fn new_full<
 		})?;
 
 	if config.offchain_worker.enabled {
-		// The off-chain worker reads the runner's URL from offchain storage.
+		// The off-chain worker reads the runner's URL and token from offchain storage (a token
+		// of an earlier run without --runner-token-file now is forgotten).
 		if let Some(mut storage) = backend.offchain_storage() {
-			use sp_core::{offchain::OffchainStorage as _, Encode as _};
-			storage.set(
-				sp_core::offchain::STORAGE_PREFIX,
-				poi_offchain::worker::RUNNER_URL_KEY,
-				&runner_url.as_bytes().to_vec().encode(),
-			);
+			use poi_offchain::worker::{RUNNER_TOKEN_KEY, RUNNER_URL_KEY};
+			use sp_core::{
+				offchain::{OffchainStorage as _, STORAGE_PREFIX},
+				Encode as _,
+			};
+			storage.set(STORAGE_PREFIX, RUNNER_URL_KEY, &runner.url.as_bytes().to_vec().encode());
+			match &runner.token {
+				Some(token) => storage.set(
+					STORAGE_PREFIX,
+					RUNNER_TOKEN_KEY,
+					&token.as_bytes().to_vec().encode(),
+				),
+				None => storage.remove(STORAGE_PREFIX, RUNNER_TOKEN_KEY),
+			}
 		}
 		// A development node (`--dev`, `--alice`, ...) serves that account as a verifier: its
 		// `poiv` key comes from the same seed (kept in memory only, like the dev session keys).
@@ -220,7 +229,15 @@ pub fn new_full<
 				.sr25519_generate_new(poi_offchain::VERIFIER_KEY_TYPE, Some(seed))
 				.map_err(|e| ServiceError::Other(format!("the dev verifier key: {e}")))?;
 		}
-		log::info!("🔬 verifier jobs go to the runner at {runner_url}");
+		log::info!(
+			"🔬 verifier jobs go to the runner at {}{}",
+			runner.url,
+			if runner.token.is_some() {
+				" (with its API token)"
+			} else {
+				" (without an API token)"
+			}
+		);
 		let offchain_workers =
 			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
 				runtime_api_provider: client.clone(),

@@ -17,18 +17,24 @@ fn verifier_key_type_is_poiv() {
 }
 
 #[test]
-fn job_id_depends_on_chain_proposal_round_seed_and_verifier_only() {
+fn a_job_id_names_the_whole_request() {
 	let a = job();
 	assert_eq!(a.id(), job().id());
-	let mut b = job();
-	b.code = ArtifactRef::new(H256::zero(), "other").unwrap();
-	assert_eq!(a.id(), b.id(), "the id names the round, not what is in it");
+	assert_eq!(a.id().0, sp_crypto_hashing::blake2_256(&codec::Encode::encode(&a)));
 	for change in [
 		|j: &mut JobRequest| j.genesis = H256::zero(),
 		|j: &mut JobRequest| j.proposal = 4,
+		|j: &mut JobRequest| j.project = 2,
 		|j: &mut JobRequest| j.round = RoundKind::Challenge,
 		|j: &mut JobRequest| j.seed = H256::zero(),
 		|j: &mut JobRequest| j.verifier = H256::zero(),
+		|j: &mut JobRequest| j.evaluator = Evaluator::Wasm { fuel: 1 },
+		|j: &mut JobRequest| j.direction = poi_primitives::Direction::Maximize,
+		|j: &mut JobRequest| j.scale_exponent = 1,
+		|j: &mut JobRequest| j.document = ArtifactRef::new(H256::zero(), "other").unwrap(),
+		|j: &mut JobRequest| j.benchmark = ArtifactRef::new(H256::zero(), "other").unwrap(),
+		// The same round with another candidate (whoever reaches the runner first).
+		|j: &mut JobRequest| j.code = ArtifactRef::new(H256::zero(), "other").unwrap(),
 	] {
 		let mut c = job();
 		change(&mut c);

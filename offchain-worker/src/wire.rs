@@ -8,9 +8,10 @@
 //! | `job_status` | `[job id]` | [`JobStatus`] (state [`JobState::Unknown`] for ids the runner does not know) |
 //! | `info` | `[]` | [`RunnerInfo`] |
 //!
-//! A job's id is [`JobRequest::id`]: BLAKE2-256 of the SCALE encoding of (genesis hash,
-//! proposal, round kind, seed, verifier), so both sides compute it and a restarted worker
-//! finds the job it dispatched before.
+//! A job's id is [`JobRequest::id`]: BLAKE2-256 of the SCALE encoding of the whole request, so
+//! both sides compute it, a restarted worker finds the job it dispatched before, and a request
+//! that differs in anything (another candidate for the same round, say, sent by whoever reached
+//! the runner first) is another job: it can never be answered with that one's verdict.
 //!
 //! The types inside a job ([`ArtifactRef`], [`Verdict`], [`Evaluator`], ...) are
 //! `poi_primitives`', the chain's own, so the runner signs ([`runner_payload`]) exactly the
@@ -90,11 +91,9 @@ impl JobRequest {
 		}
 	}
 
-	/// The job's id: BLAKE2-256 of SCALE(genesis, proposal, round, seed, verifier).
+	/// The job's id: BLAKE2-256 of the SCALE encoding of the whole request.
 	pub fn id(&self) -> H256 {
-		H256(sp_crypto_hashing::blake2_256(
-			&(self.genesis, self.proposal, self.round, self.seed, self.verifier).encode(),
-		))
+		H256(self.using_encoded(sp_crypto_hashing::blake2_256))
 	}
 }
 

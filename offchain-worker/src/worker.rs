@@ -37,12 +37,19 @@ use sp_runtime::offchain::{
 /// The offchain storage key (persistent) of the runner's URL, which the node sets from its
 /// `--runner-url` flag (SCALE-encoded bytes).
 pub const RUNNER_URL_KEY: &[u8] = b"poi::runner-url";
+/// The offchain storage key (persistent) of the runner's API token, which the node sets from
+/// the file its `--runner-token-file` names (SCALE-encoded bytes: 64 hex digits). The worker
+/// sends it with every call as `Authorization: Bearer <token>`.
+pub const RUNNER_TOKEN_KEY: &[u8] = b"poi::runner-token";
 /// The runner's URL when the node set none.
 pub const DEFAULT_RUNNER_URL: &str = "http://127.0.0.1:9955";
 /// Blocks after which a verdict transaction that has not landed is sent again.
 pub const RESEND_AFTER: u64 = 4;
 /// How long one HTTP call to the runner may take.
 pub const HTTP_TIMEOUT_MS: u64 = 3_000;
+/// The most bytes of a runner's answer the worker reads: a job status with its verdict and
+/// signature takes well under 1 KiB; a longer answer is not a runner's, and is not read on.
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024;
 /// How long a worker run holds a job's lock at most.
 pub const LOCK_MS: u64 = 30_000;
 
@@ -123,6 +130,10 @@ pub struct Report {
 pub enum Failure {
 	/// No answer: refused, timed out, or not HTTP 200.
 	Http,
+	/// HTTP 401: the runner wants its API token (`poi-node --runner-token-file`).
+	Unauthorized,
+	/// An answer longer than [`MAX_RESPONSE_BYTES`].
+	TooLarge,
 	/// An answer that is no JSON-RPC response, or one with an error.
 	Call(CallError),
 }
@@ -137,31 +148,64 @@ pub fn runner_url() -> String {
 		.unwrap_or_else(|| DEFAULT_RUNNER_URL.into())
 }
 
-/// One JSON-RPC call to the runner at `url`.
+/// The runner's API token: what the node read from its `--runner-token-file`, if anything.
+pub fn runner_token() -> Option<String> {
+	StorageValueRef::persistent(RUNNER_TOKEN_KEY)
+		.get::<Vec<u8>>()
+		.ok()
+		.flatten()
+		.and_then(|bytes| String::from_utf8(bytes).ok())
+}
+
+/// Where the worker's calls go, and the token they carry.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Runner {
+	/// The runner's JSON-RPC HTTP address.
+	pub url: String,
+	/// Its API token ([`runner_token`]).
+	pub token: Option<String>,
+}
+
+impl Runner {
+	/// The runner the node names: [`runner_url`] and [`runner_token`].
+	pub fn configured() -> Runner {
+		Runner { url: runner_url(), token: runner_token() }
+	}
+}
+
+/// One JSON-RPC call to `runner`.
 pub fn call<T: DeserializeOwned>(
-	url: &str,
+	runner: &Runner,
 	method: &str,
 	params: impl Serialize,
 ) -> Result<T, Failure> {
 	let body = request_body(1, method, params);
 	let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(HTTP_TIMEOUT_MS));
-	let pending = http::Request::post(url, alloc::vec![body])
-		.add_header("Content-Type", "application/json")
-		.deadline(deadline)
-		.send()
-		.map_err(|_| Failure::Http)?;
+	let mut request = http::Request::post(&runner.url, alloc::vec![body])
+		.add_header("Content-Type", "application/json");
+	let authorization = runner.token.as_ref().map(|token| alloc::format!("Bearer {token}"));
+	if let Some(value) = &authorization {
+		request = request.add_header("Authorization", value);
+	}
+	let pending = request.deadline(deadline).send().map_err(|_| Failure::Http)?;
 	let response = match pending.try_wait(deadline) {
 		Ok(Ok(response)) => response,
 		_ => return Err(Failure::Http),
 	};
+	if response.code == 401 {
+		return Err(Failure::Unauthorized);
+	}
 	if response.code != 200 {
 		return Err(Failure::Http);
 	}
 	let mut body = response.body();
 	body.deadline(deadline);
-	let bytes: Vec<u8> = body.by_ref().collect();
+	let bytes: Vec<u8> = body.by_ref().take(MAX_RESPONSE_BYTES + 1).collect();
 	if body.error().is_some() {
 		return Err(Failure::Http);
+	}
+	if bytes.len() > MAX_RESPONSE_BYTES {
+		return Err(Failure::TooLarge);
 	}
 	parse_response(&bytes).map_err(Failure::Call)
 }
@@ -188,7 +232,7 @@ pub fn run<C: Chain>(chain: &C) -> Report {
 	if verifiers.is_empty() && previous.is_empty() {
 		return report;
 	}
-	let url = runner_url();
+	let runner = Runner::configured();
 	let now = chain.block();
 	for who in &verifiers {
 		for job in chain.jobs(who) {
@@ -208,7 +252,7 @@ pub fn run<C: Chain>(chain: &C) -> Report {
 			let storage = StorageValueRef::persistent(&key);
 			let mut record: Record = storage.get().ok().flatten().unwrap_or_default();
 			let before = record.clone();
-			step(chain, &url, who, &job, &mut record, now, &mut report);
+			step(chain, &runner, who, &job, &mut record, now, &mut report);
 			if record != before {
 				storage.set(&record);
 			}
@@ -230,7 +274,7 @@ fn due(sent: Option<u64>, now: u64) -> bool {
 
 fn step<C: Chain>(
 	chain: &C,
-	url: &str,
+	runner: &Runner,
 	who: &C::Account,
 	job: &LocalJob,
 	record: &mut Record,
@@ -241,7 +285,7 @@ fn step<C: Chain>(
 	match (job.phase, job.committed) {
 		(Phase::Commit, false) => {
 			if record.result.is_none() {
-				fetch(url, job, record, now, report);
+				fetch(runner, job, record, now, report);
 			}
 			let Some((verdict, _)) = &record.result else { return };
 			if !due(record.commit_sent, now) {
@@ -291,15 +335,17 @@ fn step<C: Chain>(
 }
 
 /// Dispatches the job or polls for its verdict.
-fn fetch(url: &str, job: &LocalJob, record: &mut Record, now: u64, report: &mut Report) {
+fn fetch(runner: &Runner, job: &LocalJob, record: &mut Record, now: u64, report: &mut Report) {
 	let proposal = job.request.proposal;
 	let status: Result<JobStatus, Failure> = if record.dispatched.is_some() {
-		match call::<JobStatus>(url, "job_status", (job.request.id(),)) {
-			Ok(JobStatus { state: JobState::Unknown, .. }) => submit(url, job, record, now, report),
+		match call::<JobStatus>(runner, "job_status", (job.request.id(),)) {
+			Ok(JobStatus { state: JobState::Unknown, .. }) => {
+				submit(runner, job, record, now, report)
+			},
 			other => other,
 		}
 	} else {
-		submit(url, job, record, now, report)
+		submit(runner, job, record, now, report)
 	};
 	match status {
 		Ok(JobStatus { id, state: JobState::Done { verdict, signature } })
@@ -314,18 +360,18 @@ fn fetch(url: &str, job: &LocalJob, record: &mut Record, now: u64, report: &mut 
 		Ok(_) => {},
 		Err(failure) => report
 			.problems
-			.push(alloc::format!("proposal {proposal}: runner at {url}: {failure:?}")),
+			.push(alloc::format!("proposal {proposal}: runner at {}: {failure:?}", runner.url)),
 	}
 }
 
 fn submit(
-	url: &str,
+	runner: &Runner,
 	job: &LocalJob,
 	record: &mut Record,
 	now: u64,
 	report: &mut Report,
 ) -> Result<JobStatus, Failure> {
-	let status = call::<JobStatus>(url, "submit_job", (&job.request,))?;
+	let status = call::<JobStatus>(runner, "submit_job", (&job.request,))?;
 	record.dispatched = Some(now);
 	report.dispatched += 1;
 	Ok(status)

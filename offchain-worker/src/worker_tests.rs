@@ -80,11 +80,16 @@ fn verdict() -> Verdict {
 	Verdict::Score { score: -42, log: ArtifactRef::new(digest_of(b"log"), "log-cid").unwrap() }
 }
 
+/// Expects one POST to `url` (with the token the node set, if any) and answers it.
 fn expect(state: &State, url: &str, params: Vec<u8>, answer: String) {
+	let mut headers = vec![("Content-Type".into(), "application/json".into())];
+	if let Some(token) = runner_token() {
+		headers.push(("Authorization".into(), format!("Bearer {token}")));
+	}
 	state.write().expect_request(PendingRequest {
 		method: "POST".into(),
 		uri: url.into(),
-		headers: vec![("Content-Type".into(), "application/json".into())],
+		headers,
 		body: params,
 		response: Some(answer.into_bytes()),
 		sent: true,
@@ -265,5 +270,38 @@ fn a_round_waiting_for_its_draw_is_left_alone() {
 		// No expected request: a call to the runner would fail the run.
 		assert_eq!(run(&chain(3, vec![job(Phase::Draw, false, false)])), Report::default());
 		assert!(state.read().requests.is_empty());
+	});
+}
+
+#[test]
+fn an_oversized_answer_is_not_read() {
+	let (mut ext, state) = ext();
+	ext.execute_with(|| {
+		// A runner (or whatever answers at its address) that sends a valid status padded with
+		// a megabyte of whitespace: the worker stops reading at its cap and takes nothing.
+		let mut padded = result(&status(done()));
+		padded.insert_str(0, &" ".repeat(1 << 20));
+		expect(&state, URL, submit_body(), padded);
+		let report = run(&chain(3, vec![job(Phase::Commit, false, false)]));
+		assert_eq!((report.received, report.commits), (0, 0));
+		assert!(report.problems[0].contains("TooLarge"), "{report:?}");
+		assert!(record_of(&1u64, &request()).and_then(|r| r.result).is_none());
+	});
+}
+
+#[test]
+fn every_call_carries_the_token_the_node_read() {
+	let (mut ext, state) = ext();
+	ext.execute_with(|| {
+		assert_eq!(runner_token(), None, "a node without --runner-token-file sends none");
+		let token = "5a".repeat(32);
+		StorageValueRef::persistent(RUNNER_TOKEN_KEY).set(&token.as_bytes().to_vec());
+		assert_eq!(Runner::configured(), Runner { url: URL.into(), token: Some(token.clone()) });
+		// The expected requests carry `Authorization: Bearer <token>` (the test externalities
+		// compare the headers), from dispatch to the verdict.
+		expect(&state, URL, submit_body(), result(&status(JobState::Queued)));
+		assert_eq!(run(&chain(3, vec![job(Phase::Commit, false, false)])).dispatched, 1);
+		expect(&state, URL, status_body(), result(&status(done())));
+		assert_eq!(run(&chain(4, vec![job(Phase::Commit, false, false)])).received, 1);
 	});
 }

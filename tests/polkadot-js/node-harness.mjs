@@ -178,13 +178,19 @@ export const GPT_BIN =
   process.env.POI_GPT_BIN ??
   join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, '.cache/poi-target'), 'poi-gpt/release/poi-gpt');
 
-/** One JSON-RPC call to a runner over HTTP; the result, or throws with the runner's error. */
-export async function runnerCall(url, method, params = []) {
+/**
+ * One JSON-RPC call to a runner over HTTP with its API token (`null`: none); the result, or
+ * throws with the runner's error (or its HTTP status, when it refused the request).
+ */
+export async function runnerCall(url, token, method, params = []) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers,
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
   });
+  if (!response.ok) throw new Error(`${method}: HTTP ${response.status} ${await response.text()}`);
   const body = await response.json();
   if (body.error) throw new Error(`${method}: ${body.error.message}`);
   return body.result;
@@ -193,7 +199,8 @@ export async function runnerCall(url, method, params = []) {
 /**
  * Starts `poi-runner serve` on a free port with a fresh base path and waits until `info`
  * answers: with the dev key (`dev`, the key the dev chain registers for Alice) or a key of its
- * own, and the embedded store or the IPFS daemon at `ipfsApi`. Returns `{ url, stop, log }`.
+ * own, and the embedded store or the IPFS daemon at `ipfsApi`. Returns `{ url, tokenFile,
+ * token, call(method, params), stop, log }`: the node takes `--runner-token-file tokenFile`.
  */
 export async function startDevRunner({ timeoutMs = 30_000, dev = true, ipfsApi } = {}) {
   const port = await freePort();
@@ -202,10 +209,14 @@ export async function startDevRunner({ timeoutMs = 30_000, dev = true, ipfsApi }
   const args = ['serve', '--base-path', basePath, '--listen', `127.0.0.1:${port}`, '--gpt-bin', GPT_BIN];
   if (dev) args.push('--dev');
   if (ipfsApi) args.push('--ipfs-api', ipfsApi);
+  const tokenFile = join(basePath, 'rpc.token');
+  // The runner writes its token before it listens.
+  const token = () => readFileSync(tokenFile, 'utf8').trim();
   const runner = await startProcess('poi-runner', RUNNER_BIN, args, {
-    dir: basePath, timeoutMs, ready: () => runnerCall(url, 'info'),
+    dir: basePath, timeoutMs, ready: () => runnerCall(url, token(), 'info'),
   });
-  return { url, basePath, ...runner };
+  const call = (method, params = []) => runnerCall(url, token(), method, params);
+  return { url, basePath, tokenFile, token: token(), call, ...runner };
 }
 
 /** js-ipfs, installed by scripts/test.sh into tests/ipfs (pinned and patched there: tests/ipfs/package.json, patch.mjs). */

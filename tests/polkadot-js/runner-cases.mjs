@@ -48,7 +48,7 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
   let project;
   let asset;
 
-  const put = async (bytes) => runnerCall(runner.url, 'put_artifact', [u8aToHex(bytes)]);
+  const put = async (bytes) => runner.call('put_artifact', [u8aToHex(bytes)]);
 
   /** `poi-runner eval` with `args`: the miner's local check; the score. */
   function runEval(args) {
@@ -90,7 +90,9 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
     scores = { baseline: evaluate('baseline'), faster: evaluate('faster') };
     if (ipfs) daemon = await startIpfs();
     runner = await startDevRunner({ dev: !ipfs, ipfsApi: daemon?.url });
-    ({ node, api, alice, bob, keyring } = await startDevNodeWithKeys({ extraArgs: ['--runner-url', runner.url] }));
+    ({ node, api, alice, bob, keyring } = await startDevNodeWithKeys({
+      extraArgs: ['--runner-url', runner.url, '--runner-token-file', runner.tokenFile],
+    }));
   });
 
   after(async () => {
@@ -101,8 +103,11 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
 
   if (!ipfs) {
     test('the runner serves the dev key Alice is registered with', async () => {
-      const info = await runnerCall(runner.url, 'info');
+      const info = await runner.call('info');
       assert.deepEqual(info.evaluators, ['wasm', 'candle-gpt']);
+      // Without its API token (which only the node was given) the runner answers nothing.
+      await assert.rejects(runnerCall(runner.url, null, 'info'), /HTTP 401/);
+      await assert.rejects(runnerCall(runner.url, 'ab'.repeat(32), 'job_status', [`0x${'00'.repeat(32)}`]), /HTTP 401/);
       assert.equal(info.store, 'embedded');
       const alices = (await api.query.verifiers.verifiers(alice.address)).unwrap();
       assert.equal(alices.runnerKey.toHex(), info.publicKey);
@@ -111,7 +116,7 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
     });
   } else {
     test('a verifier registers with the runner\'s key; its poiv key goes into the node\'s keystore', async () => {
-      const info = await runnerCall(runner.url, 'info');
+      const info = await runner.call('info');
       assert.equal(info.store, 'ipfs');
       verifier = keyring.addFromUri('//Dave');
       // Alice, the dev chain's verifier, steps aside so that Dave is drawn.
