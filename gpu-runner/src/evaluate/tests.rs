@@ -121,7 +121,7 @@ fn misbehaving_candidates_are_invalid_within_the_limits() {
 	invalid(&run(HARNESS, &candidate(1, 0, import, "")), "imports wasi_snapshot_preview1.fd_write");
 	let big_memory = "(memory (export \"memory\") 100)";
 	let text = candidate(1, 0, "", "").replace("(memory (export \"memory\") 1)", big_memory);
-	invalid(&run(HARNESS, &text), "failed to instantiate");
+	invalid(&run(HARNESS, &text), "initial memory of 6553600 bytes");
 	let no_solve = candidate(1, 0, "", "").replace("(export \"solve\")", "");
 	invalid(&run(HARNESS, &no_solve), "solve");
 	let bad_input = candidate(1, 0, "", "").replace("(i32.const 1024))", "(i32.const -8))");
@@ -132,6 +132,57 @@ fn misbehaving_candidates_are_invalid_within_the_limits() {
 	let not_wasm = wasm::run(&wasm_of(HARNESS), b"\0asm garbage", [0; 32], limits());
 	invalid(&not_wasm, "not a module");
 	assert!(started.elapsed() < Duration::from_secs(20), "all within the fuel limits");
+}
+
+/// A module of `count` functions of `body` each (a compile-time bomb), exporting a valid
+/// byte-sum candidate so that only compiling it could fail.
+fn compile_bomb(count: usize, body: &str) -> Vec<u8> {
+	let functions: String = (0..count).map(|_| format!("(func {body})\n")).collect();
+	wasm_of(&candidate(1, 0, &functions, ""))
+}
+
+#[test]
+fn a_candidate_cannot_spend_the_harness_s_quota() {
+	// The harness needs a memory and a table of its own; a candidate that defines more than
+	// one of each would take them, and the run would blame the harness.
+	let harness = HARNESS.replace(
+		"(memory (export \"memory\") 1)",
+		"(memory (export \"memory\") 1) (table 1 funcref)",
+	);
+	assert!(matches!(run(&harness, &candidate(1, 0, "", "")).outcome, wasm::Outcome::Measured(_)));
+	invalid(&run(&harness, &candidate(1, 0, "(memory 1)", "")), "2 memories");
+	let tables = "(table 1 funcref) (table 1 funcref) (table 1 funcref) (table 1 funcref)";
+	invalid(&run(&harness, &candidate(1, 0, tables, "")), "4 tables");
+	// A huge initial memory is the candidate's fault, and no memory is reserved for it.
+	let huge = candidate(1, 0, "", "")
+		.replace("(memory (export \"memory\") 1)", "(memory (export \"memory\") 65536)");
+	invalid(&run(&harness, &huge), "memory");
+}
+
+#[test]
+fn compiling_is_bounded_in_size_and_time() {
+	let limits = wasm::Limits { wall: Duration::from_secs(2), ..limits() };
+	// 20 000 large functions: refused by size before anything is compiled.
+	let started = std::time::Instant::now();
+	let large = "(local i64) ".to_string()
+		+ &"(local.set 0 (i64.mul (local.get 0) (i64.const 7))) ".repeat(30);
+	let bomb = compile_bomb(20_000, &large);
+	assert!(bomb.len() > wasm::MAX_MODULE_BYTES, "{} bytes", bomb.len());
+	invalid(&wasm::run(&wasm_of(HARNESS), &bomb, [0; 32], limits), "larger than");
+	assert!(started.elapsed() < Duration::from_secs(1), "refused without compiling");
+	// Just under the size cap, compiling takes longer than the run may: the deadline, which
+	// starts before compiling, ends it as the candidate's fault.
+	let started = std::time::Instant::now();
+	let body = "(local i64) ".to_string()
+		+ &"(local.set 0 (i64.mul (local.get 0) (i64.const 7))) ".repeat(12);
+	let fitting = compile_bomb(wasm::MAX_MODULE_BYTES / 200, &body);
+	assert!(fitting.len() <= wasm::MAX_MODULE_BYTES, "{} bytes", fitting.len());
+	let tight = wasm::Limits { wall: Duration::from_millis(200), ..limits };
+	invalid(&wasm::run(&wasm_of(HARNESS), &fitting, [0; 32], tight), "compil");
+	assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+	// And the evaluator goes on to the next job.
+	let next = wasm::run(&wasm_of(HARNESS), &wasm_of(&candidate(1, 0, "", "")), [0; 32], limits);
+	assert!(matches!(next.outcome, wasm::Outcome::Measured(_)), "{next:?}");
 }
 
 #[test]

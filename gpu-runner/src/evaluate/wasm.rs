@@ -20,18 +20,29 @@
 //! ## Limits and verdicts
 //! The candidate and the harness each get the protocol's fuel; only the candidate's counts in
 //! the score. Each memory is capped ([`Limits::memory_bytes`]); a wall-clock limit
-//! ([`Limits::wall`]) stops a run that is too slow for this machine. Nothing else is reachable:
-//! no WASI, no file system, no network, no clock.
+//! ([`Limits::wall`]) stops a run that is too slow for this machine, and it starts before
+//! compiling, which a module cannot reset. Nothing else is reachable: no WASI, no file system,
+//! no network, no clock.
+//!
+//! The candidate's limits are its own: it may define one memory and one table (the harness's
+//! share of the store is never its to spend), and a module is at most [`MAX_MODULE_BYTES`].
+//! Modules compile on one thread (never on every core the node needs); a compilation that
+//! passes the deadline is left to finish on its own thread while the run is answered (what is
+//! not built yet: a child process with a CPU limit, which could kill it).
 //!
 //! | what happened | outcome |
 //! | --- | --- |
 //! | harness answers 0 | [`Outcome::Measured`] (candidate fuel) |
 //! | harness answers non-zero | invalid (wrong answers) |
-//! | candidate not a module, imports anything, lacks an export, traps, runs out of fuel, outgrows its memory | invalid |
-//! | harness not a module, lacks `run`, traps or runs out of its own fuel | harness error |
+//! | candidate not a module, too large, too slow to compile, imports anything, defines more than one memory or table, lacks an export, traps, runs out of fuel, outgrows its memory | invalid |
+//! | harness not a module, too large or too slow to compile, lacks `run`, traps or runs out of its own fuel | harness error |
 //! | the wall-clock limit | harness error (the machine was too slow: nobody's fault) |
 
-use std::{sync::mpsc, thread, time::Duration};
+use std::{
+	sync::mpsc,
+	thread,
+	time::{Duration, Instant},
+};
 use wasmtime::{
 	Caller, Config, Engine, Instance, Linker, Memory, Module, Store, StoreLimits,
 	StoreLimitsBuilder, Trap, TypedFunc,
@@ -70,6 +81,14 @@ pub struct Run {
 	pub calls: u32,
 }
 
+/// The largest module (candidate or harness), in bytes.
+pub const MAX_MODULE_BYTES: usize = 4 << 20;
+/// The memories and tables a candidate may define; the store holds as many again for the
+/// harness.
+const CANDIDATE_MEMORIES: u32 = 1;
+const CANDIDATE_TABLES: u32 = 1;
+const HARNESS_TABLES: u32 = 3;
+
 /// The most lines a harness may log, and the longest line kept.
 pub const MAX_LOG_LINES: usize = 64;
 const MAX_LOG_LINE: usize = 512;
@@ -103,13 +122,15 @@ pub fn run(harness: &[u8], candidate: &[u8], seed: [u8; 32], limits: Limits) -> 
 		.epoch_interruption(true)
 		.cranelift_nan_canonicalization(true)
 		.relaxed_simd_deterministic(true)
+		.parallel_compilation(false)
 		.max_wasm_stack(512 << 10);
 	let engine = match Engine::new(&config) {
 		Ok(engine) => engine,
 		Err(e) => return error_run(Outcome::HarnessError(format!("wasmtime: {e}"))),
 	};
 
-	// The wall clock: a timer thread ends the run by bumping the engine's epoch.
+	// The wall clock, from now: a timer thread ends the run by bumping the engine's epoch.
+	let deadline = Instant::now() + limits.wall;
 	let (done, timer) = mpsc::channel::<()>();
 	let timer_engine = engine.clone();
 	let wall = limits.wall;
@@ -118,7 +139,7 @@ pub fn run(harness: &[u8], candidate: &[u8], seed: [u8; 32], limits: Limits) -> 
 			timer_engine.increment_epoch();
 		}
 	});
-	let result = run_in(&engine, harness, candidate, seed, limits);
+	let result = run_in(&engine, harness, candidate, seed, limits, deadline);
 	drop(done);
 	let _ = timer.join();
 	result
@@ -128,21 +149,57 @@ fn error_run(outcome: Outcome) -> Run {
 	Run { outcome, log: Vec::new(), calls: 0 }
 }
 
+/// Compiles `bytes` on a thread of its own, waiting until `deadline` at most.
+fn compile(engine: &Engine, bytes: &[u8], deadline: Instant) -> Result<Module, String> {
+	if bytes.len() > MAX_MODULE_BYTES {
+		return Err(format!("{} bytes, larger than {MAX_MODULE_BYTES}", bytes.len()));
+	}
+	let (sender, answer) = mpsc::channel();
+	let (engine, bytes) = (engine.clone(), bytes.to_vec());
+	thread::Builder::new()
+		.name("poi-wasm-compile".into())
+		.spawn(move || {
+			let _ = sender.send(Module::new(&engine, &bytes));
+		})
+		.map_err(|e| format!("no thread to compile on: {e}"))?;
+	match answer.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+		Ok(Ok(module)) => Ok(module),
+		Ok(Err(e)) => Err(format!("not a module: {e}")),
+		Err(_) => Err("compiling took longer than the run's wall-clock limit".into()),
+	}
+}
+
 fn run_in(
 	engine: &Engine,
 	harness: &[u8],
 	candidate: &[u8],
 	seed: [u8; 32],
 	limits: Limits,
+	deadline: Instant,
 ) -> Run {
-	let harness_module = match Module::new(engine, harness) {
+	let harness_module = match compile(engine, harness, deadline) {
 		Ok(m) => m,
-		Err(e) => return error_run(Outcome::HarnessError(format!("harness: not a module: {e}"))),
+		Err(why) => return error_run(Outcome::HarnessError(format!("harness: {why}"))),
 	};
-	let candidate_module = match Module::new(engine, candidate) {
+	let candidate_module = match compile(engine, candidate, deadline) {
 		Ok(m) => m,
-		Err(e) => return error_run(Outcome::Invalid(format!("candidate: not a module: {e}"))),
+		Err(why) => return error_run(Outcome::Invalid(format!("candidate: {why}"))),
 	};
+	let needs = candidate_module.resources_required();
+	if needs.num_memories > CANDIDATE_MEMORIES || needs.num_tables > CANDIDATE_TABLES {
+		return error_run(Outcome::Invalid(format!(
+			"candidate defines {} memories and {} tables: at most {CANDIDATE_MEMORIES} and \
+			 {CANDIDATE_TABLES}",
+			needs.num_memories, needs.num_tables
+		)));
+	}
+	let initial = needs.max_initial_memory_size.unwrap_or(0).saturating_mul(64 << 10);
+	if initial > limits.memory_bytes as u64 {
+		return error_run(Outcome::Invalid(format!(
+			"candidate asks for an initial memory of {initial} bytes: the limit is {}",
+			limits.memory_bytes
+		)));
+	}
 	if let Some(import) = candidate_module.imports().next() {
 		return error_run(Outcome::Invalid(format!(
 			"candidate imports {}.{}: candidates may import nothing",
@@ -154,9 +211,9 @@ fn run_in(
 	let ctx = Ctx {
 		limits: StoreLimitsBuilder::new()
 			.memory_size(limits.memory_bytes)
-			.memories(2)
+			.memories(CANDIDATE_MEMORIES as usize + 1)
 			.instances(2)
-			.tables(4)
+			.tables((CANDIDATE_TABLES + HARNESS_TABLES) as usize)
 			.table_elements(100_000)
 			.trap_on_grow_failure(true)
 			.build(),
