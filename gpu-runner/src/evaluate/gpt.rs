@@ -58,15 +58,6 @@ pub enum Outcome {
 	HarnessError(String),
 }
 
-/// Removes the job's scratch directory when the job ends, however it ends.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-	fn drop(&mut self) {
-		let _ = fs::remove_dir_all(&self.0);
-	}
-}
-
 /// Reads `from` to its end on a thread. The bytes come through the channel; a grandchild that
 /// keeps the pipe open after the trainer died cannot hold the job up (see [`collect`]).
 fn reader(mut from: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
@@ -97,14 +88,16 @@ pub fn train(
 	deadline: Duration,
 	log: &mut String,
 ) -> Result<Outcome, String> {
-	let scratch = Scratch(std::env::temp_dir().join(format!(
-		"poi-gpt-{}-{}",
-		hex::encode(&job.id()[..8]),
-		std::process::id()
-	)));
-	fs::create_dir_all(&scratch.0).map_err(|e| format!("scratch directory: {e}"))?;
+	// The job's scratch directory: a new one with a random name, created exclusively and
+	// private (0700), so no other user of the machine can plant or read it; removed when the
+	// job ends, however it ends.
+	let mut scratch = tempfile::Builder::new();
+	scratch.prefix("poi-gpt-");
+	#[cfg(unix)]
+	scratch.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+	let scratch = scratch.tempdir().map_err(|e| format!("scratch directory: {e}"))?;
 	let file = |name: &str, bytes: &[u8]| -> Result<PathBuf, String> {
-		let path = scratch.0.join(name);
+		let path = scratch.path().join(name);
 		fs::write(&path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
 		Ok(path)
 	};

@@ -163,22 +163,24 @@ fn a_candidate_cannot_spend_the_harness_s_quota() {
 fn compiling_is_bounded_in_size_and_time() {
 	let limits = wasm::Limits { wall: Duration::from_secs(2), ..limits() };
 	// 20 000 large functions: refused by size before anything is compiled.
-	let started = std::time::Instant::now();
 	let large = "(local i64) ".to_string()
 		+ &"(local.set 0 (i64.mul (local.get 0) (i64.const 7))) ".repeat(30);
 	let bomb = compile_bomb(20_000, &large);
 	assert!(bomb.len() > wasm::MAX_MODULE_BYTES, "{} bytes", bomb.len());
-	invalid(&wasm::run(&wasm_of(HARNESS), &bomb, [0; 32], limits), "larger than");
+	let harness_wasm = wasm_of(HARNESS);
+	let started = std::time::Instant::now();
+	invalid(&wasm::run(&harness_wasm, &bomb, [0; 32], limits), "larger than");
 	assert!(started.elapsed() < Duration::from_secs(1), "refused without compiling");
 	// Just under the size cap, compiling takes longer than the run may: the deadline, which
 	// starts before compiling, ends it as the candidate's fault.
-	let started = std::time::Instant::now();
 	let body = "(local i64) ".to_string()
 		+ &"(local.set 0 (i64.mul (local.get 0) (i64.const 7))) ".repeat(12);
 	let fitting = compile_bomb(wasm::MAX_MODULE_BYTES / 200, &body);
 	assert!(fitting.len() <= wasm::MAX_MODULE_BYTES, "{} bytes", fitting.len());
 	let tight = wasm::Limits { wall: Duration::from_millis(200), ..limits };
-	invalid(&wasm::run(&wasm_of(HARNESS), &fitting, [0; 32], tight), "compil");
+	let harness = wasm_of(HARNESS);
+	let started = std::time::Instant::now();
+	invalid(&wasm::run(&harness, &fitting, [0; 32], tight), "compil");
 	assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
 	// And the evaluator goes on to the next job.
 	let next = wasm::run(&wasm_of(HARNESS), &wasm_of(&candidate(1, 0, "", "")), [0; 32], limits);
@@ -369,6 +371,33 @@ fn candle_gpt_jobs_run_the_trainer_and_read_its_report() {
 		assert_eq!(e.finding, Finding::HarnessError, "{body}");
 		assert!(e.log.contains(why), "{body}: {}", e.log);
 	}
+}
+
+#[test]
+fn the_trainer_s_scratch_directory_is_private_and_unpredictable() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = BlobStore::open(&dir.path().join("blobs")).unwrap();
+	let mut j = job(&store, b"{}", b"the project's corpus", b"{}");
+	j.evaluator = Evaluator::CandleGpt { steps: 1 };
+	// Another user of the machine plants a link where a predictable scratch path would be.
+	let planted = std::env::temp_dir().join(format!(
+		"poi-gpt-{}-{}",
+		hex::encode(&j.id()[..8]),
+		std::process::id()
+	));
+	let trap = dir.path().join("trap");
+	std::fs::create_dir(&trap).unwrap();
+	std::os::unix::fs::symlink(&trap, &planted).unwrap();
+	let body = r#"echo "mode: $(stat -c %a "$(dirname "$3")")" >&2
+echo '{"finding":"invalid","reason":"x","device":"cpu"}'"#;
+	let program = trainer(dir.path(), "poi-gpt", body);
+	let e = evaluate_with(&j, &store, Some(&program), Duration::from_secs(60));
+	let _ = std::fs::remove_file(&planted);
+	assert_eq!(e.finding, Finding::Invalid, "{}", e.log);
+	assert!(std::fs::read_dir(&trap).unwrap().next().is_none(), "written through the link");
+	assert!(e.log.contains("poi-gpt: mode: 700"), "{}", e.log);
+	let scratch = e.log.lines().find_map(|l| l.strip_prefix("poi-gpt: scratch: ")).unwrap();
+	assert_ne!(std::path::Path::new(scratch), planted.as_path());
 }
 
 #[test]
