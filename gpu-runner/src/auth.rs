@@ -9,15 +9,13 @@
 //! With the `Host` filter of [`crate::rpc::serve`], no web page and no process without the token
 //! can submit jobs, read verdicts or store blobs.
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use jsonrpsee::{
 	core::BoxError,
 	server::{HttpRequest, HttpResponse},
 };
 use std::{
-	fs,
 	future::Future,
-	io::Write,
 	path::Path,
 	pin::Pin,
 	sync::Arc,
@@ -41,13 +39,11 @@ impl Token {
 		Ok(Token(hex::encode(bytes).into()))
 	}
 
-	/// The token in `text` (64 hex digits, surrounding whitespace ignored).
+	/// The token in `text` ([`poi_offchain::worker::parse_runner_token`]).
 	pub fn parse(text: &str) -> Result<Token> {
-		let text = text.trim();
-		if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-			bail!("expected a token of 64 hex digits");
-		}
-		Ok(Token(text.to_ascii_lowercase().into()))
+		let token = poi_offchain::worker::parse_runner_token(text)
+			.ok_or_else(|| anyhow!("expected a token of 64 hex digits"))?;
+		Ok(Token(token.into()))
 	}
 
 	/// The token as its hex text.
@@ -65,29 +61,13 @@ impl Token {
 /// Loads the token in `path`, or creates a new one there (mode 0600) when there is none. A file
 /// that other users can read, or that holds no token, is an error.
 pub fn load_or_create(path: &Path) -> Result<Token> {
-	match fs::read_to_string(path) {
-		Ok(text) => {
-			crate::private::check_file(path)?;
-			Token::parse(&text).with_context(|| format!("token file {}", path.display()))
-		},
-		Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-			if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-				crate::private::create_dir(dir)?;
-			}
-			let token = Token::generate()?;
-			let mut options = fs::OpenOptions::new();
-			options.write(true).create_new(true);
-			#[cfg(unix)]
-			std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-			let mut file =
-				options.open(path).with_context(|| format!("creating {}", path.display()))?;
-			writeln!(file, "{}", token.as_str())?;
-			file.sync_all()?;
-			log::info!("created the runner's API token in {}", path.display());
-			Ok(token)
-		},
-		Err(e) => Err(anyhow!(e)).with_context(|| format!("reading {}", path.display())),
+	if let Some(text) = crate::private::read_secret(path)? {
+		return Token::parse(&text).with_context(|| format!("token file {}", path.display()));
 	}
+	let token = Token::generate()?;
+	crate::private::write_secret(path, token.as_str())?;
+	log::info!("created the runner's API token in {}", path.display());
+	Ok(token)
 }
 
 /// The layer that admits only requests without `Origin` and with the token.
@@ -153,6 +133,7 @@ where
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use std::fs;
 
 	#[test]
 	fn a_token_is_created_once_then_loaded() {

@@ -24,15 +24,6 @@ pub struct Retention {
 	pub blobs: Duration,
 }
 
-impl Default for Retention {
-	fn default() -> Self {
-		Retention {
-			results: Duration::from_secs(48 * 3600),
-			blobs: Duration::from_secs(30 * 86400),
-		}
-	}
-}
-
 /// Removes the plain files directly in `dir` last modified more than `max_age` before `now`;
 /// how many it removed.
 pub fn sweep(dir: &Path, max_age: Duration, now: SystemTime) -> Result<usize> {

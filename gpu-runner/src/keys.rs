@@ -4,9 +4,9 @@
 //! created readable by its owner only. `poi-runner key` prints the public key, which the
 //! verifier registers with `verifiers.register` (or `set_runner_key`).
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use sp_core::{crypto::Ss58Codec, sr25519, Pair};
-use std::{fs, io::Write, path::Path};
+use std::path::Path;
 
 /// The secret URI of the well-known development runner key (`--dev`): the dev chain's genesis
 /// registers Alice as a verifier with its public key. Never use it on a public chain.
@@ -19,19 +19,13 @@ pub fn dev_key() -> sr25519::Pair {
 
 /// Loads the key in `path`, or creates a new random one there when the file does not exist.
 pub fn load_or_create(path: &Path) -> Result<sr25519::Pair> {
-	match fs::read_to_string(path) {
-		Ok(text) => {
-			crate::private::check_file(path)?;
-			parse(&text).with_context(|| format!("key file {}", path.display()))
-		},
-		Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-			let (pair, seed) = sr25519::Pair::generate();
-			write_new(path, &seed)?;
-			log::info!("created runner key {} in {}", pair.public().to_ss58check(), path.display());
-			Ok(pair)
-		},
-		Err(e) => Err(anyhow!(e)).with_context(|| format!("reading key file {}", path.display())),
+	if let Some(text) = crate::private::read_secret(path)? {
+		return parse(&text).with_context(|| format!("key file {}", path.display()));
 	}
+	let (pair, seed) = sr25519::Pair::generate();
+	crate::private::write_secret(path, &format!("0x{}", hex::encode(seed)))?;
+	log::info!("created runner key {} in {}", pair.public().to_ss58check(), path.display());
+	Ok(pair)
 }
 
 fn parse(text: &str) -> Result<sr25519::Pair> {
@@ -43,29 +37,10 @@ fn parse(text: &str) -> Result<sr25519::Pair> {
 	Ok(sr25519::Pair::from_seed(&seed))
 }
 
-fn write_new(path: &Path, seed: &[u8; 32]) -> Result<()> {
-	if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-		crate::private::create_dir(dir)?;
-	}
-	let mut options = fs::OpenOptions::new();
-	options.write(true).create_new(true);
-	#[cfg(unix)]
-	std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-	let mut file = match options.open(path) {
-		Ok(file) => file,
-		Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-			bail!("key file {} appeared while creating it; try again", path.display())
-		},
-		Err(e) => return Err(anyhow!(e)).with_context(|| format!("creating {}", path.display())),
-	};
-	writeln!(file, "0x{}", hex::encode(seed))?;
-	file.sync_all()?;
-	Ok(())
-}
-
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use std::fs;
 
 	#[test]
 	fn created_once_then_loaded() {

@@ -2,8 +2,43 @@
 //! its user can enter (0700), and a secret file that others can read is refused rather than
 //! used (a leaked runner key signs verdicts in the verifier's name).
 
-use anyhow::{bail, Context, Result};
-use std::{fs, path::Path};
+use anyhow::{anyhow, bail, Context, Result};
+use std::{fs, io::Write, path::Path};
+
+/// The secret in `file`, or `None` when there is no such file; an error when others can read
+/// it or it cannot be read.
+pub fn read_secret(file: &Path) -> Result<Option<String>> {
+	match fs::read_to_string(file) {
+		Ok(text) => {
+			check_file(file)?;
+			Ok(Some(text))
+		},
+		Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+		Err(e) => Err(anyhow!(e)).with_context(|| format!("reading {}", file.display())),
+	}
+}
+
+/// Writes `text` as a new file only its owner can read (0600; its directory 0700); an error
+/// when the file exists already.
+pub fn write_secret(file: &Path, text: &str) -> Result<()> {
+	if let Some(dir) = file.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+		create_dir(dir)?;
+	}
+	let mut options = fs::OpenOptions::new();
+	options.write(true).create_new(true);
+	#[cfg(unix)]
+	std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+	let mut out = match options.open(file) {
+		Ok(out) => out,
+		Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+			bail!("{} appeared while creating it; try again", file.display())
+		},
+		Err(e) => return Err(anyhow!(e)).with_context(|| format!("creating {}", file.display())),
+	};
+	writeln!(out, "{text}")?;
+	out.sync_all()?;
+	Ok(())
+}
 
 /// Creates `dir` (and its missing parents) as a directory only its owner can enter; an
 /// existing one is narrowed to 0700.

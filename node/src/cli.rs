@@ -82,14 +82,12 @@ impl Cli {
 pub fn read_runner_token(path: &std::path::Path) -> Result<String, String> {
 	let text = std::fs::read_to_string(path)
 		.map_err(|e| format!("--runner-token-file {}: {e}", path.display()))?;
-	let token = text.trim();
-	if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-		return Err(format!(
+	poi_offchain::worker::parse_runner_token(&text).ok_or_else(|| {
+		format!(
 			"--runner-token-file {}: expected the runner's token, 64 hex digits",
 			path.display()
-		));
-	}
-	Ok(token.to_ascii_lowercase())
+		)
+	})
 }
 
 fn parse_runner_url(url: &str) -> Result<String, String> {

@@ -138,23 +138,32 @@ pub enum Failure {
 	Call(CallError),
 }
 
-/// The runner's URL: the node's `--runner-url`, or [`DEFAULT_RUNNER_URL`].
-pub fn runner_url() -> String {
-	StorageValueRef::persistent(RUNNER_URL_KEY)
+/// The text the node stored under `key` in offchain persistent storage, if any.
+fn stored_text(key: &[u8]) -> Option<String> {
+	StorageValueRef::persistent(key)
 		.get::<Vec<u8>>()
 		.ok()
 		.flatten()
 		.and_then(|bytes| String::from_utf8(bytes).ok())
-		.unwrap_or_else(|| DEFAULT_RUNNER_URL.into())
+}
+
+/// The runner's URL: the node's `--runner-url`, or [`DEFAULT_RUNNER_URL`].
+pub fn runner_url() -> String {
+	stored_text(RUNNER_URL_KEY).unwrap_or_else(|| DEFAULT_RUNNER_URL.into())
 }
 
 /// The runner's API token: what the node read from its `--runner-token-file`, if anything.
 pub fn runner_token() -> Option<String> {
-	StorageValueRef::persistent(RUNNER_TOKEN_KEY)
-		.get::<Vec<u8>>()
-		.ok()
-		.flatten()
-		.and_then(|bytes| String::from_utf8(bytes).ok())
+	stored_text(RUNNER_TOKEN_KEY)
+}
+
+/// A runner's API token in `text` (a token file's contents): 64 hex digits, surrounding
+/// whitespace ignored, returned in lowercase; `None` for anything else. The runner writes
+/// token files and the node reads them with this one definition.
+pub fn parse_runner_token(text: &str) -> Option<String> {
+	let text = text.trim();
+	(text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()))
+		.then(|| text.to_ascii_lowercase())
 }
 
 /// Where the worker's calls go, and the token they carry.

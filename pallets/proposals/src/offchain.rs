@@ -10,7 +10,7 @@ use poi_offchain::{
 	wire::{JobRequest, Signature},
 	worker::LocalJob,
 };
-use poi_primitives::{account_bytes, Phase, ProposalId, Verdict};
+use poi_primitives::{account_bytes, ProposalId, Verdict};
 use sp_core::H256;
 use sp_runtime::traits::Zero;
 
@@ -28,8 +28,6 @@ impl<T: Config> Pallet<T> {
 		let genesis = Self::genesis_hash();
 		Self::assignments_of(who)
 			.into_iter()
-			// `assignments_of` lists drawn rounds only; a round waiting for its draw has no job.
-			.filter(|round| round.phase != Phase::Draw)
 			.filter_map(|round| {
 				let protocol = T::Projects::protocol(round.project)?;
 				let request = JobRequest {
