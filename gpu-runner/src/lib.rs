@@ -10,6 +10,7 @@
 //! - [`gc`]: how long results and blobs are kept.
 //! - [`keys`]: the key file.
 //! - [`private`]: directories only the runner's user enters, secrets nobody else reads.
+//! - [`sandbox`]: resource limits for every child, and bubblewrap for strangers' commands.
 
 pub mod auth;
 pub mod evaluate;
@@ -18,5 +19,6 @@ pub mod ipfs;
 pub mod keys;
 pub mod private;
 pub mod rpc;
+pub mod sandbox;
 pub mod service;
 pub mod store;
