@@ -120,7 +120,8 @@ enum Command {
 		/// The evaluator.
 		#[arg(long, value_enum, default_value = "wasm")]
 		evaluator: EvaluatorArg,
-		/// The budget: fuel for `wasm`, training steps per trial for `candle-gpt`.
+		/// The budget: fuel for `wasm`, training steps per trial for `candle-gpt`, wall-clock
+		/// seconds per trial for `command`.
 		#[arg(long)]
 		budget: u64,
 		/// The benchmark (a wasm harness, or a candle-gpt corpus).
@@ -151,6 +152,7 @@ enum Command {
 enum EvaluatorArg {
 	Wasm,
 	CandleGpt,
+	Command,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -239,6 +241,9 @@ fn main() -> Result<()> {
 				EvaluatorArg::CandleGpt => Evaluator::CandleGpt {
 					steps: u32::try_from(budget).context("--budget: steps fit a u32")?,
 				},
+				EvaluatorArg::Command => Evaluator::Command {
+					seconds: u32::try_from(budget).context("--budget: seconds fit a u32")?,
+				},
 			};
 			let job = JobRequest {
 				genesis: H256::zero(),
@@ -261,12 +266,9 @@ fn main() -> Result<()> {
 				code: put(&candidate)?,
 			};
 			let key = common.key()?;
-			let evaluation = evaluate::evaluate_with(
-				&job,
-				&*store,
-				common.trainer().as_deref(),
-				evaluate::DEFAULT_JOB_LIMIT,
-			);
+			let tools = evaluate::Tools::detect(common.trainer());
+			let evaluation =
+				evaluate::evaluate_with(&job, &*store, &tools, evaluate::DEFAULT_JOB_LIMIT);
 			if log {
 				eprint!("{}", evaluation.log);
 			}
@@ -301,12 +303,15 @@ fn serve(common: Common, args: ServeArgs) -> Result<()> {
 	let job_limit = Duration::from_secs(args.job_seconds.max(1));
 	let store = common.store()?;
 	let described = common.describe_store();
-	let trainer = common.trainer();
-	match &trainer {
+	let tools = evaluate::Tools::detect(common.trainer());
+	match &tools.trainer {
 		Some(program) => log::info!("candle-gpt trainer: {}", program.display()),
 		None => {
 			log::warn!("no poi-gpt trainer (--gpt-bin or POI_GPT_BIN): candle-gpt jobs are refused")
 		},
+	}
+	if tools.sandbox.is_some() {
+		log::info!("command sandbox: bubblewrap");
 	}
 	let service = Service::start(
 		key,
@@ -314,7 +319,7 @@ fn serve(common: Common, args: ServeArgs) -> Result<()> {
 		base.join("results"),
 		args.queue,
 		args.workers,
-		trainer,
+		tools,
 		job_limit,
 	)?;
 	service.start_garbage_collection(retention)?;

@@ -172,7 +172,7 @@ mod tests {
 			dir.join("r"),
 			2,
 			1,
-			None,
+			crate::evaluate::Tools::default(),
 			crate::evaluate::DEFAULT_JOB_LIMIT,
 		)
 		.unwrap();

@@ -52,15 +52,15 @@ pub struct Service {
 	capacity: u32,
 	jobs: Mutex<HashMap<H256, Slot>>,
 	queue: mpsc::SyncSender<(JobRequest, Instant)>,
-	trainer: Option<PathBuf>,
+	tools: evaluate::Tools,
 	devices: Vec<String>,
 	job_limit: Duration,
 }
 
 impl Service {
 	/// Starts a service with `workers` worker threads, a queue of `capacity` jobs, results kept
-	/// under `results`, candle-gpt jobs trained by `trainer` (`poi-gpt`; without one the
-	/// runner refuses them), and `job_limit` for each job from its acceptance to its verdict
+	/// under `results`, candle-gpt jobs trained by `tools`' trainer (`poi-gpt`) and command
+	/// jobs run in its sandbox (without them the runner refuses those jobs), and `job_limit` for each job from its acceptance to its verdict
 	/// (a job that cannot finish by then is answered with a signed harness error).
 	pub fn start(
 		key: sr25519::Pair,
@@ -68,7 +68,7 @@ impl Service {
 		results: PathBuf,
 		capacity: u32,
 		workers: u32,
-		trainer: Option<PathBuf>,
+		tools: evaluate::Tools,
 		job_limit: Duration,
 	) -> Result<Arc<Self>> {
 		crate::private::create_dir(&results).context("the results directory")?;
@@ -80,8 +80,8 @@ impl Service {
 			capacity: capacity.max(1),
 			jobs: Mutex::new(HashMap::new()),
 			queue,
-			devices: evaluate::gpt::devices(trainer.as_deref()),
-			trainer,
+			devices: evaluate::gpt::devices(tools.trainer.as_deref()),
+			tools,
 			job_limit,
 		});
 		let receiver = Arc::new(Mutex::new(receiver));
@@ -150,7 +150,7 @@ impl Service {
 		if let Some(status) = self.known(&jobs, id) {
 			return Ok(status);
 		}
-		if !evaluate::evaluators(self.trainer.as_deref()).contains(&job.evaluator.name()) {
+		if !self.tools.evaluators().contains(&job.evaluator.name()) {
 			return Err(SubmitError::Unsupported(job.evaluator.name()));
 		}
 		if jobs.len() >= self.capacity as usize {
@@ -201,10 +201,7 @@ impl Service {
 			public_key: H256(self.key.public().0),
 			version: env!("CARGO_PKG_VERSION").into(),
 			devices: self.devices.clone(),
-			evaluators: evaluate::evaluators(self.trainer.as_deref())
-				.into_iter()
-				.map(String::from)
-				.collect(),
+			evaluators: self.tools.evaluators().into_iter().map(String::from).collect(),
 			store: self.store.kind().into(),
 			queued,
 			capacity: self.capacity,
@@ -240,7 +237,7 @@ impl Service {
 			}
 		} else {
 			std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-				evaluate::evaluate_with(&job, &*self.store, self.trainer.as_deref(), time_left)
+				evaluate::evaluate_with(&job, &*self.store, &self.tools, time_left)
 			}))
 			.unwrap_or_else(|_| evaluate::Evaluation {
 				finding: Finding::HarnessError,
@@ -348,7 +345,7 @@ pub(crate) mod tests {
 			dir.join("results"),
 			capacity,
 			1,
-			None,
+			evaluate::Tools::default(),
 			evaluate::DEFAULT_JOB_LIMIT,
 		)
 		.unwrap()
@@ -521,7 +518,7 @@ pub(crate) mod tests {
 			dir.path().join("results"),
 			4,
 			1,
-			None,
+			evaluate::Tools::default(),
 			limit,
 		)
 		.unwrap();
@@ -581,7 +578,7 @@ pub(crate) mod tests {
 			dir.path().join("r"),
 			2,
 			1,
-			Some(trainer),
+			evaluate::Tools { trainer: Some(trainer), sandbox: None },
 			evaluate::DEFAULT_JOB_LIMIT,
 		)
 		.unwrap();

@@ -250,6 +250,13 @@ pub enum Evaluator {
 		/// The most training steps of a trial (a recipe asking for more is invalid).
 		steps: u32,
 	},
+	/// A repository's benchmark command, run in a sandbox (bubblewrap) on a snapshot of the
+	/// repository with the candidate's files in place; the protocol document names the
+	/// command, the metric and the files a candidate may replace.
+	Command {
+		/// The most wall-clock seconds of a trial (a trial still running then is invalid).
+		seconds: u32,
+	},
 }
 
 impl Evaluator {
@@ -258,17 +265,18 @@ impl Evaluator {
 		match self {
 			Evaluator::Wasm { .. } => EvaluatorKind::Wasm,
 			Evaluator::CandleGpt { .. } => EvaluatorKind::CandleGpt,
+			Evaluator::Command { .. } => EvaluatorKind::Command,
 		}
 	}
 
 	/// Whether two honest runs of the same candidate with the same seed give the same score
 	/// bit for bit: wasm (fuel is exact) yes, candle-gpt training (floating point on
-	/// different hardware) no.
+	/// different hardware) no, a command (whatever it measures, on whatever machine) no.
 	pub fn is_deterministic(&self) -> bool {
 		matches!(self, Evaluator::Wasm { .. })
 	}
 
-	/// The evaluator's name, as a runner lists it (`wasm`, `candle-gpt`).
+	/// The evaluator's name, as a runner lists it (`wasm`, `candle-gpt`, `command`).
 	pub fn name(&self) -> &'static str {
 		self.kind().name()
 	}
@@ -295,14 +303,17 @@ pub enum EvaluatorKind {
 	Wasm,
 	/// [`Evaluator::CandleGpt`].
 	CandleGpt,
+	/// [`Evaluator::Command`].
+	Command,
 }
 
 impl EvaluatorKind {
-	/// The evaluator's name, as a runner lists it (`wasm`, `candle-gpt`).
+	/// The evaluator's name, as a runner lists it (`wasm`, `candle-gpt`, `command`).
 	pub fn name(&self) -> &'static str {
 		match self {
 			EvaluatorKind::Wasm => "wasm",
 			EvaluatorKind::CandleGpt => "candle-gpt",
+			EvaluatorKind::Command => "command",
 		}
 	}
 }
@@ -329,23 +340,39 @@ pub struct Evaluators {
 	pub wasm: bool,
 	/// The candle-gpt evaluator (the `poi-gpt` trainer).
 	pub candle_gpt: bool,
+	/// The command evaluator (bubblewrap).
+	pub command: bool,
 }
 
 impl Evaluators {
 	/// Every evaluator.
-	pub const ALL: Self = Self { wasm: true, candle_gpt: true };
+	pub const ALL: Self = Self { wasm: true, candle_gpt: true, command: true };
+
+	/// None: add some with [`Evaluators::with`].
+	pub const NONE: Self = Self { wasm: false, candle_gpt: false, command: false };
+
+	/// These and `kind`.
+	pub fn with(mut self, kind: EvaluatorKind) -> Self {
+		match kind {
+			EvaluatorKind::Wasm => self.wasm = true,
+			EvaluatorKind::CandleGpt => self.candle_gpt = true,
+			EvaluatorKind::Command => self.command = true,
+		}
+		self
+	}
 
 	/// Whether `kind` is among them.
 	pub fn has(&self, kind: EvaluatorKind) -> bool {
 		match kind {
 			EvaluatorKind::Wasm => self.wasm,
 			EvaluatorKind::CandleGpt => self.candle_gpt,
+			EvaluatorKind::Command => self.command,
 		}
 	}
 
 	/// Whether there is none.
 	pub fn is_empty(&self) -> bool {
-		!self.wasm && !self.candle_gpt
+		*self == Self::NONE
 	}
 }
 

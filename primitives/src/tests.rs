@@ -129,8 +129,12 @@ fn the_json_forms_are_camel_case_with_text_cids_and_scores() {
 	assert_eq!(serde_json::to_value(Direction::Minimize).unwrap(), "minimize");
 	assert_eq!(serde_json::to_value(RoundKind::Challenge).unwrap(), "challenge");
 	assert_eq!(
+		serde_json::to_value(Evaluator::Command { seconds: 60 }).unwrap(),
+		serde_json::json!({ "command": { "seconds": 60 } })
+	);
+	assert_eq!(
 		serde_json::to_value(Evaluators::ALL).unwrap(),
-		serde_json::json!({ "wasm": true, "candleGpt": true })
+		serde_json::json!({ "wasm": true, "candleGpt": true, "command": true })
 	);
 }
 
@@ -164,10 +168,18 @@ fn evaluators_name_and_contain_their_kinds() {
 	assert_eq!(Evaluator::CandleGpt { steps: 1 }.name(), "candle-gpt");
 	assert!(Evaluator::Wasm { fuel: 1 }.is_deterministic());
 	assert!(!Evaluator::CandleGpt { steps: 1 }.is_deterministic());
-	let wasm_only = Evaluators { wasm: true, candle_gpt: false };
+	assert_eq!(Evaluator::Command { seconds: 1 }.name(), "command");
+	assert!(!Evaluator::Command { seconds: 1 }.is_deterministic());
+	let wasm_only = Evaluators::NONE.with(EvaluatorKind::Wasm);
 	assert!(wasm_only.has(EvaluatorKind::Wasm) && !wasm_only.has(EvaluatorKind::CandleGpt));
-	assert!(Evaluators { wasm: false, candle_gpt: false }.is_empty());
-	assert!(!Evaluators::ALL.is_empty());
+	assert!(!wasm_only.has(EvaluatorKind::Command));
+	assert!(Evaluators::NONE.is_empty() && !wasm_only.is_empty());
+	let all = [EvaluatorKind::Wasm, EvaluatorKind::CandleGpt, EvaluatorKind::Command];
+	assert_eq!(all.iter().fold(Evaluators::NONE, |e, k| e.with(*k)), Evaluators::ALL);
+	assert!(all.iter().all(|k| Evaluators::ALL.has(*k)));
+	// SCALE: the variant's index, then its budget; the flags in order.
+	assert_eq!(Evaluator::Command { seconds: 0x0102_0304 }.encode(), vec![2, 4, 3, 2, 1]);
+	assert_eq!(Evaluators::NONE.with(EvaluatorKind::Command).encode(), vec![0, 0, 1]);
 	assert_eq!(score(1).log().cid.to_vec(), b"bafy-log".to_vec());
 	assert_eq!(Verdict::Invalid { log: artifact(4, "w") }.log().digest, H256::repeat_byte(4));
 	assert_eq!(CidTooLong.to_string(), "a CID is at most 128 bytes");

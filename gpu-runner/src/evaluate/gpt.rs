@@ -1,20 +1,20 @@
 //! The `candle-gpt` evaluator's runner side: each job runs the trainer program `poi-gpt`
 //! (`gpu-runner/gpt/`, candle) as a child process, so that a job's memory, time and crashes stay
-//! apart from the runner; a trainer past the job's deadline is killed (a harness error). The
+//! apart from the runner, under the runner's own [`TRAINER_LIMITS`] whatever the protocol
+//! allows; a trainer past the job's deadline is killed (a harness error). The
 //! trainer trains the recipe's steps, at most the protocol's budget. It reads the protocol
 //! document, the corpus and the recipe from files and prints one JSON report; see its crate
 //! documentation for the recipe, the settings and how val_bpb is measured.
 
+use super::Outcome;
+use crate::sandbox::{self, Limits};
 use poi_offchain::wire::JobRequest;
 use std::{
 	fmt::Write as _,
 	fs,
-	io::Read,
 	path::{Path, PathBuf},
 	process::{Command, Stdio},
-	sync::mpsc,
-	thread,
-	time::{Duration, Instant},
+	time::Duration,
 };
 
 /// The environment variable naming the trainer program.
@@ -22,6 +22,18 @@ pub const PROGRAM_ENV: &str = "POI_GPT_BIN";
 
 /// The most of the trainer's stderr kept in a job's log.
 const MAX_TRAINER_LOG: usize = 64 * 1024;
+
+/// The trainer's limits, whatever the protocol document allows: 4 GiB of writable memory
+/// (the example's model needs under 0.5 GiB; a GPU's memory is not counted), 256 open files,
+/// files of at most 1 GiB, no core dumps, no new privileges, and CPU time for all its threads
+/// of at most the job's deadline on every core (set per job).
+pub const TRAINER_LIMITS: Limits = Limits {
+	memory_bytes: 4 << 30,
+	cpu_seconds: 0,
+	processes: None,
+	file_bytes: 1 << 30,
+	open_files: 256,
+};
 
 /// The trainer program: `$POI_GPT_BIN` when set, else `poi-gpt` beside this executable when it
 /// is there.
@@ -45,34 +57,6 @@ pub fn devices(trainer: Option<&Path>) -> Vec<String> {
 		devices.push(device);
 	}
 	devices
-}
-
-/// What the trainer found.
-#[derive(Debug, PartialEq)]
-pub enum Outcome {
-	/// The median validation bits per byte.
-	Measured(f64),
-	/// The recipe is invalid, and why.
-	Invalid(String),
-	/// The project's settings or corpus are at fault, and why.
-	HarnessError(String),
-}
-
-/// Reads `from` to its end on a thread. The bytes come through the channel; a grandchild that
-/// keeps the pipe open after the trainer died cannot hold the job up (see [`collect`]).
-fn reader(mut from: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
-	let (send, receive) = mpsc::channel();
-	thread::spawn(move || {
-		let mut bytes = Vec::new();
-		let _ = from.read_to_end(&mut bytes);
-		let _ = send.send(bytes);
-	});
-	receive
-}
-
-/// What a [`reader`] read, waiting at most two seconds after the trainer ended.
-fn collect(reader: &mpsc::Receiver<Vec<u8>>) -> Vec<u8> {
-	reader.recv_timeout(Duration::from_secs(2)).unwrap_or_default()
 }
 
 /// Runs `program` on one job with a budget of `steps` training steps per trial, killing it
@@ -101,7 +85,13 @@ pub fn train(
 		fs::write(&path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
 		Ok(path)
 	};
-	let mut child = Command::new(program)
+	let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+	let limits = Limits {
+		cpu_seconds: deadline.as_secs().saturating_add(1).saturating_mul(cores),
+		..TRAINER_LIMITS
+	};
+	let mut command = limits.command(program)?;
+	command
 		.arg("train")
 		.arg("--document")
 		.arg(file("document", document)?)
@@ -112,41 +102,21 @@ pub fn train(
 		.arg("--seed")
 		.arg(format!("{:?}", job.seed))
 		.arg("--steps")
-		.arg(steps.to_string())
-		.stdin(Stdio::null())
-		.stdout(Stdio::piped())
-		.stderr(Stdio::piped())
-		.spawn()
-		.map_err(|e| format!("starting {}: {e}", program.display()))?;
-	let stdout = reader(child.stdout.take().expect("piped; qed"));
-	let stderr = reader(child.stderr.take().expect("piped; qed"));
-	let started = Instant::now();
-	let status = loop {
-		match child.try_wait() {
-			Ok(Some(status)) => break Ok(status),
-			Ok(None) if started.elapsed() > deadline => {
-				let _ = child.kill();
-				let _ = child.wait();
-				break Err(format!(
-					"the trainer ran past the job's deadline of {:.1} s",
-					deadline.as_secs_f64()
-				));
-			},
-			Ok(None) => thread::sleep(Duration::from_millis(50)),
-			Err(e) => break Err(format!("waiting for the trainer: {e}")),
-		}
-	};
-	let errors = collect(&stderr);
-	let errors = String::from_utf8_lossy(&errors[..errors.len().min(MAX_TRAINER_LOG)]);
-	for line in errors.lines() {
+		.arg(steps.to_string());
+	let run = sandbox::run(command, deadline, MAX_TRAINER_LOG)?;
+	for line in String::from_utf8_lossy(&run.stderr).lines() {
 		let _ = writeln!(log, "poi-gpt: {line}");
 	}
-	let status = status?;
-	let output = collect(&stdout);
+	let Some(status) = run.status else {
+		return Err(format!(
+			"the trainer ran past the job's deadline of {:.1} s",
+			deadline.as_secs_f64()
+		));
+	};
 	if !status.success() {
 		return Err(format!("the trainer failed ({status})"));
 	}
-	let report = String::from_utf8_lossy(&output);
+	let report = String::from_utf8_lossy(&run.stdout);
 	let report: serde_json::Value = report
 		.lines()
 		.last()

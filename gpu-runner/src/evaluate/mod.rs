@@ -1,13 +1,69 @@
 //! Evaluators: from a job and its artifacts to a verdict and the log of the run.
 
+pub mod command;
 pub mod gpt;
 pub mod wasm;
 
-use crate::store::{FetchError, Store};
+use crate::{
+	sandbox::Sandbox,
+	store::{FetchError, Store},
+};
 use poi_offchain::wire::JobRequest;
-use poi_primitives::{ArtifactRef, Direction, Evaluator};
+use poi_primitives::{ArtifactRef, Direction, Evaluator, EvaluatorKind};
 use serde::Deserialize;
-use std::{fmt::Write, path::Path, time::Duration};
+use std::{
+	fmt::Write,
+	path::{Path, PathBuf},
+	time::Duration,
+};
+
+/// What an evaluator's run came to, with its measured metric `M`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome<M = f64> {
+	/// The candidate's metric.
+	Measured(M),
+	/// The candidate is at fault, and why.
+	Invalid(String),
+	/// The project's files or settings, the harness or the machine are at fault, and why.
+	HarnessError(String),
+}
+
+/// What a runner evaluates with besides wasmtime: the candle-gpt trainer and the sandbox.
+#[derive(Clone, Debug, Default)]
+pub struct Tools {
+	/// The `poi-gpt` trainer program: candle-gpt jobs.
+	pub trainer: Option<PathBuf>,
+	/// The bubblewrap sandbox: command jobs.
+	pub sandbox: Option<Sandbox>,
+}
+
+impl Tools {
+	/// The trainer found by [`gpt::program`] and the sandbox when [`Sandbox::detect`] finds it
+	/// working (the reason it does not is logged).
+	pub fn detect(trainer: Option<PathBuf>) -> Self {
+		let sandbox = match Sandbox::detect() {
+			Ok(sandbox) => Some(sandbox),
+			Err(why) => {
+				log::warn!("no sandbox, so command jobs are refused: {why}");
+				None
+			},
+		};
+		Tools { trainer, sandbox }
+	}
+
+	/// The evaluators these tools give a runner, by [`Evaluator::name`]: `wasm` always,
+	/// `candle-gpt` with a trainer, `command` with a sandbox.
+	pub fn evaluators(&self) -> Vec<&'static str> {
+		let mut kinds = vec![EvaluatorKind::Wasm];
+		if self.trainer.is_some() {
+			kinds.push(EvaluatorKind::CandleGpt);
+		}
+		if self.sandbox.is_some() {
+			kinds.push(EvaluatorKind::Command);
+		}
+		kinds.iter().map(EvaluatorKind::name).collect()
+	}
+}
 
 /// What an evaluation came to, before it is stored and signed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,30 +85,22 @@ pub struct Evaluation {
 	pub log: String,
 }
 
-/// The evaluators a runner has, by [`Evaluator::name`]: `wasm` always, `candle-gpt` when
-/// it has a `trainer` (`poi-gpt`).
-pub fn evaluators(trainer: Option<&Path>) -> Vec<&'static str> {
-	let mut names = vec!["wasm"];
-	if trainer.is_some() {
-		names.push("candle-gpt");
-	}
-	names
-}
-
 /// The evaluator settings of a protocol document (JSON): `{"wasm": {"memoryMiB": 64,
-/// "wallSeconds": 60}}` for wasm projects, `{"candleGpt": {...}}` ([`gpt::Settings`]) for
-/// candle-gpt projects. A document that is not a JSON object (prose, say) gives the defaults;
+/// "wallSeconds": 60}}` for wasm projects, `{"candleGpt": {...}}` (read by the trainer) for
+/// candle-gpt projects, `{"command": {...}}` ([`command::Settings`], which has no defaults)
+/// for command projects. A document that is not a JSON object (prose, say) gives `None`;
 /// anything else in it is for people.
-fn settings<T: serde::de::DeserializeOwned + Default>(
+fn settings<T: serde::de::DeserializeOwned>(
 	document: &[u8],
 	key: &str,
-) -> Result<T, String> {
+) -> Result<Option<T>, String> {
 	let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_slice(document) else {
-		return Ok(T::default());
+		return Ok(None);
 	};
 	match fields.remove(key) {
-		None => Ok(T::default()),
+		None => Ok(None),
 		Some(value) => serde_json::from_value(value)
+			.map(Some)
 			.map_err(|e| format!("the protocol document's \"{key}\" settings: {e}")),
 	}
 }
@@ -81,7 +129,7 @@ fn default_wall_seconds() -> u32 {
 }
 
 /// The largest memory cap a document may ask for, in MiB.
-const MAX_MEMORY_MIB: u32 = 4096;
+pub const MAX_MEMORY_MIB: u32 = 4096;
 
 /// How long a job may take by default, from the moment the runner accepts it to its verdict:
 /// 8 minutes, inside a round's 10-minute verdict commit period with time to commit.
@@ -90,17 +138,17 @@ pub const DEFAULT_JOB_LIMIT: Duration = Duration::from_secs(480);
 /// Evaluates `job` with artifacts from `store`, within [`DEFAULT_JOB_LIMIT`]. Never panics on
 /// bad input: every failure is a finding with its reason in the log.
 pub fn evaluate(job: &JobRequest, store: &dyn Store) -> Evaluation {
-	evaluate_with(job, store, gpt::program().as_deref(), DEFAULT_JOB_LIMIT)
+	evaluate_with(job, store, &Tools::detect(gpt::program()), DEFAULT_JOB_LIMIT)
 }
 
-/// [`evaluate`] with candle-gpt jobs trained by `trainer` (none: they are harness errors), in
-/// at most `time_left`: a run that cannot finish by then is stopped and is a harness error,
-/// so that the verifier still has a signed verdict to reveal (it releases the proposal and
-/// slashes nobody).
+/// [`evaluate`] with `tools` (candle-gpt jobs without a trainer and command jobs without a
+/// sandbox are harness errors), in at most `time_left`: a run that cannot finish by then is
+/// stopped and is a harness error, so that the verifier still has a signed verdict to reveal
+/// (it releases the proposal and slashes nobody).
 pub fn evaluate_with(
 	job: &JobRequest,
 	store: &dyn Store,
-	trainer: Option<&Path>,
+	tools: &Tools,
 	time_left: Duration,
 ) -> Evaluation {
 	let mut log = String::new();
@@ -119,7 +167,7 @@ pub fn evaluate_with(
 		job.round
 	);
 	let _ = writeln!(log, "seed {:?}", job.seed);
-	let finding = run(job, store, trainer, time_left, &mut log);
+	let finding = run(job, store, tools, time_left, &mut log);
 	let _ = match &finding {
 		Finding::Score(score) => writeln!(log, "verdict: score {score}"),
 		Finding::Invalid => writeln!(log, "verdict: invalid"),
@@ -131,7 +179,7 @@ pub fn evaluate_with(
 fn run(
 	job: &JobRequest,
 	store: &dyn Store,
-	trainer: Option<&Path>,
+	tools: &Tools,
 	time_left: Duration,
 	log: &mut String,
 ) -> Finding {
@@ -174,7 +222,7 @@ fn run(
 	match job.evaluator {
 		Evaluator::Wasm { fuel } => {
 			let settings = match settings::<WasmSettings>(&document, "wasm") {
-				Ok(settings) => settings,
+				Ok(settings) => settings.unwrap_or_default(),
 				Err(why) => {
 					let _ = writeln!(log, "harness error: {why}");
 					return Finding::HarnessError;
@@ -217,7 +265,55 @@ fn run(
 		},
 		Evaluator::CandleGpt { steps } => {
 			let deadline = time_left.saturating_sub(started.elapsed());
+			let trainer = tools.trainer.as_deref();
 			candle_gpt(job, steps, deadline, &document, &benchmark, &candidate, trainer, log)
+		},
+		Evaluator::Command { seconds } => {
+			let Some(sandbox) = &tools.sandbox else {
+				let _ = writeln!(log, "harness error: no sandbox (install bubblewrap)");
+				return Finding::HarnessError;
+			};
+			let settings = match settings::<command::Settings>(&document, "command") {
+				Ok(Some(settings)) => settings,
+				Ok(None) => {
+					let _ =
+						writeln!(log, "harness error: the protocol document has no \"command\"");
+					return Finding::HarnessError;
+				},
+				Err(why) => {
+					let _ = writeln!(log, "harness error: {why}");
+					return Finding::HarnessError;
+				},
+			};
+			let _ = writeln!(
+				log,
+				"command {:?}, {} trials of at most {seconds} s, metric {:?}",
+				settings.run, settings.trials, settings.metric
+			);
+			let deadline = time_left.saturating_sub(started.elapsed());
+			let seed = format!("{:?}", job.seed);
+			let outcome = command::evaluate(
+				sandbox, &settings, seconds, &seed, &benchmark, &candidate, deadline, log,
+			);
+			finding_of_outcome(outcome, job, log)
+		},
+	}
+}
+
+/// The finding of an evaluator's outcome with a real metric.
+fn finding_of_outcome(outcome: Outcome, job: &JobRequest, log: &mut String) -> Finding {
+	match outcome {
+		Outcome::Measured(value) => {
+			let score = score_of_real(value, job.direction, job.scale_exponent);
+			finding_of(score, value, job, log)
+		},
+		Outcome::Invalid(why) => {
+			let _ = writeln!(log, "invalid: {why}");
+			Finding::Invalid
+		},
+		Outcome::HarnessError(why) => {
+			let _ = writeln!(log, "harness error: {why}");
+			Finding::HarnessError
 		},
 	}
 }
@@ -243,20 +339,8 @@ fn candle_gpt(
 		program.display(),
 		deadline.as_secs_f64()
 	);
-	match gpt::train(program, job, steps, document, corpus, candidate, deadline, log) {
-		Ok(gpt::Outcome::Measured(val_bpb)) => {
-			let score = score_of_real(val_bpb, job.direction, job.scale_exponent);
-			finding_of(score, val_bpb, job, log)
-		},
-		Ok(gpt::Outcome::Invalid(why)) => {
-			let _ = writeln!(log, "invalid: {why}");
-			Finding::Invalid
-		},
-		Ok(gpt::Outcome::HarnessError(why)) | Err(why) => {
-			let _ = writeln!(log, "harness error: {why}");
-			Finding::HarnessError
-		},
-	}
+	let outcome = gpt::train(program, job, steps, document, corpus, candidate, deadline, log);
+	finding_of_outcome(outcome.unwrap_or_else(Outcome::HarnessError), job, log)
 }
 
 /// The score of a real metric: `value * 10^scale` rounded to the nearest integer, negated when

@@ -277,7 +277,7 @@ fn evaluate_scores_and_checks_artifacts() {
 	// A candle-gpt job on a runner without the trainer.
 	let mut candle = j.clone();
 	candle.evaluator = Evaluator::CandleGpt { steps: 1 };
-	let e = evaluate_with(&candle, &store, None, DEFAULT_JOB_LIMIT);
+	let e = evaluate_with(&candle, &store, &Tools::default(), DEFAULT_JOB_LIMIT);
 	assert_eq!(e.finding, Finding::HarnessError);
 	assert!(e.log.contains("no poi-gpt trainer"), "{}", e.log);
 	// Wasm settings the runner cannot read are the project's fault, not silently defaults.
@@ -336,7 +336,12 @@ fn candle_gpt_jobs_run_the_trainer_and_read_its_report() {
 	j.scale_exponent = 6;
 	let with = |body: &str| {
 		let program = trainer(dir.path(), "poi-gpt", body);
-		evaluate_with(&j, &store, Some(&program), Duration::from_secs(360))
+		evaluate_with(
+			&j,
+			&store,
+			&Tools { trainer: Some(program.clone()), sandbox: None },
+			Duration::from_secs(360),
+		)
 	};
 
 	let e = with(
@@ -389,13 +394,21 @@ fn the_trainer_s_scratch_directory_is_private_and_unpredictable() {
 	std::fs::create_dir(&trap).unwrap();
 	std::os::unix::fs::symlink(&trap, &planted).unwrap();
 	let body = r#"echo "mode: $(stat -c %a "$(dirname "$3")")" >&2
+echo "limits: $(ulimit -d) KiB, $(ulimit -n) files, $(grep NoNewPrivs /proc/self/status)" >&2
 echo '{"finding":"invalid","reason":"x","device":"cpu"}'"#;
 	let program = trainer(dir.path(), "poi-gpt", body);
-	let e = evaluate_with(&j, &store, Some(&program), Duration::from_secs(60));
+	let e = evaluate_with(
+		&j,
+		&store,
+		&Tools { trainer: Some(program.clone()), sandbox: None },
+		Duration::from_secs(60),
+	);
 	let _ = std::fs::remove_file(&planted);
 	assert_eq!(e.finding, Finding::Invalid, "{}", e.log);
 	assert!(std::fs::read_dir(&trap).unwrap().next().is_none(), "written through the link");
 	assert!(e.log.contains("poi-gpt: mode: 700"), "{}", e.log);
+	// The trainer runs under the runner's limits, whatever the protocol says.
+	assert!(e.log.contains("limits: 4194304 KiB, 256 files, NoNewPrivs:\t1"), "{}", e.log);
 	let scratch = e.log.lines().find_map(|l| l.strip_prefix("poi-gpt: scratch: ")).unwrap();
 	assert_ne!(std::path::Path::new(scratch), planted.as_path());
 }
@@ -416,8 +429,43 @@ fn a_trainer_past_the_job_s_deadline_is_killed_and_the_job_is_a_harness_error() 
 	// Through the evaluator: the job's time left is the trainer's deadline, and running out
 	// of it is a harness error (the verifier still reveals a signed verdict).
 	let started = std::time::Instant::now();
-	let e = evaluate_with(&j, &store, Some(&program), Duration::from_millis(500));
+	let e = evaluate_with(
+		&j,
+		&store,
+		&Tools { trainer: Some(program.clone()), sandbox: None },
+		Duration::from_millis(500),
+	);
 	assert_eq!(e.finding, Finding::HarnessError, "{}", e.log);
 	assert!(e.log.contains("past the job's deadline"), "{}", e.log);
 	assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn command_jobs_run_in_the_sandbox_and_score_the_median_metric() {
+	use super::command::tests::tar_of;
+	let dir = tempfile::tempdir().unwrap();
+	let store = BlobStore::open(dir.path()).unwrap();
+	let document = br#"{"command": {"run": "sh solve.sh", "metric": "^took ([0-9.]+) s$",
+		"mutable": ["solve.sh"], "trials": 1}}"#;
+	let snapshot = tar_of(&[("solve.sh", "echo took 2.5 s", 0o644)]);
+	let faster = tar_of(&[("solve.sh", "echo took 1.25 s", 0o644)]);
+	let mut j = job(&store, document, &snapshot, &faster);
+	j.evaluator = Evaluator::Command { seconds: 10 };
+	j.scale_exponent = 2;
+	let tools = Tools::detect(None);
+	assert!(tools.evaluators().contains(&"command"), "bubblewrap is installed");
+	let e = evaluate_with(&j, &store, &tools, DEFAULT_JOB_LIMIT);
+	assert_eq!(e.finding, Finding::Score(-125), "{}", e.log);
+	assert!(e.log.contains("trial 0: metric 1.25"), "{}", e.log);
+	// Without a sandbox, or without the document's settings, it is no fault of the miner's.
+	let e = evaluate_with(&j, &store, &Tools::default(), DEFAULT_JOB_LIMIT);
+	assert_eq!(e.finding, Finding::HarnessError);
+	assert!(e.log.contains("no sandbox"), "{}", e.log);
+	for document in [&b"# prose"[..], br#"{"command": {"run": "x"}}"#] {
+		let mut k = job(&store, document, &snapshot, &faster);
+		k.evaluator = j.evaluator;
+		let e = evaluate_with(&k, &store, &tools, DEFAULT_JOB_LIMIT);
+		assert_eq!(e.finding, Finding::HarnessError, "{}", e.log);
+		assert!(e.log.contains("\"command\""), "{}", e.log);
+	}
 }

@@ -59,16 +59,8 @@ pub struct Limits {
 	pub wall: Duration,
 }
 
-/// What a run came to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-	/// Every answer was right; the candidate spent this much fuel.
-	Measured(u64),
-	/// The candidate is at fault.
-	Invalid(String),
-	/// The harness or the machine is at fault.
-	HarnessError(String),
-}
+/// What a run came to: when every answer was right, the fuel the candidate spent.
+pub type Outcome = super::Outcome<u64>;
 
 /// A run's outcome and what the harness logged.
 #[derive(Clone, Debug)]

@@ -38,6 +38,9 @@ impl<T: Config> Pallet<T> {
 			Evaluator::CandleGpt { steps } => {
 				(u64::from(steps), u64::from(T::MaxCandleGptSteps::get()))
 			},
+			Evaluator::Command { seconds } => {
+				(u64::from(seconds), u64::from(T::MaxCommandSeconds::get()))
+			},
 		};
 		ensure!(budget > 0, Error::<T>::ZeroBudget);
 		ensure!(budget <= max_budget, Error::<T>::BudgetTooLarge);

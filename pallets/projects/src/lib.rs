@@ -214,6 +214,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxCandleGptSteps: Get<u32>;
 
+		/// The largest budget of a command project, in wall-clock seconds per trial: its
+		/// trials must fit a round's verdict commit period; a runner that cannot finish a job
+		/// by its own deadline answers a signed harness error.
+		#[pallet::constant]
+		type MaxCommandSeconds: Get<u32>;
+
 		/// The smallest tolerance of an evaluator whose runs are not bit-for-bit reproducible
 		/// (candle-gpt training): below it honest verifiers would disagree, and be slashed.
 		#[pallet::constant]

@@ -122,6 +122,16 @@ fn malformed_protocols_are_refused_by_name_and_write_nothing() {
 		(|p| p.evaluator = Evaluator::CandleGpt { steps: 0 }, Error::ZeroBudget),
 		(|p| p.evaluator = Evaluator::Wasm { fuel: 10_000_000_001 }, Error::BudgetTooLarge),
 		(|p| p.evaluator = Evaluator::CandleGpt { steps: 5_001 }, Error::BudgetTooLarge),
+		(|p| p.evaluator = Evaluator::Command { seconds: 0 }, Error::ZeroBudget),
+		(|p| p.evaluator = Evaluator::Command { seconds: 121 }, Error::BudgetTooLarge),
+		// Neither is a command's measurement (a time, say, on whatever machine).
+		(
+			|p| {
+				p.evaluator = Evaluator::Command { seconds: 60 };
+				p.tolerance_bps = 0;
+			},
+			Error::ToleranceTooSmall,
+		),
 		// Candle-gpt training is not reproducible bit for bit: a tolerance below the floor
 		// would slash honest verifiers.
 		(|p| p.tolerance_bps = 99, Error::ToleranceTooSmall),
@@ -154,6 +164,8 @@ fn edge_values_of_the_protocol_are_accepted() {
 		p.evaluator = Evaluator::CandleGpt { steps: 5_000 };
 		p.metric.scale_exponent = 18;
 		p.baseline_score = i128::MIN;
+		assert_ok!(create_with(ALICE, p.clone(), curve()));
+		p.evaluator = Evaluator::Command { seconds: 120 };
 		assert_ok!(create_with(ALICE, p.clone(), curve()));
 		// A deterministic evaluator may ask for exact agreement.
 		p.tolerance_bps = 0;

@@ -94,6 +94,7 @@ impl pallet_projects::Config for Test {
 	type MaxQuorum = ConstU32<5>;
 	type MaxWasmFuel = frame_support::traits::ConstU64<10_000_000_000>;
 	type MaxCandleGptSteps = ConstU32<5_000>;
+	type MaxCommandSeconds = ConstU32<120>;
 	type MinNondeterministicToleranceBps = ConstU32<100>;
 	type MaxPathLen = ConstU32<8>;
 	type Tokens = Curve;

@@ -289,14 +289,9 @@ fn selection_is_deterministic_distinct_and_never_the_proposer() {
 #[test]
 fn only_verifiers_whose_runners_have_the_evaluator_are_drawn() {
 	open_ext().execute_with(|| {
-		let wasm_only = Evaluators { wasm: true, candle_gpt: false };
+		let wasm_only = Evaluators::NONE.with(EvaluatorKind::Wasm);
 		assert_noop!(
-			Registry::register(
-				RuntimeOrigin::signed(1),
-				100,
-				key(1),
-				Evaluators { wasm: false, candle_gpt: false }
-			),
+			Registry::register(RuntimeOrigin::signed(1), 100, key(1), Evaluators::NONE),
 			Error::<Test>::NoEvaluators
 		);
 		assert_ok!(Registry::register(RuntimeOrigin::signed(1), 100, key(1), wasm_only));
@@ -330,10 +325,7 @@ fn only_verifiers_whose_runners_have_the_evaluator_are_drawn() {
 			Error::<Test>::NotRegistered
 		);
 		assert_noop!(
-			Registry::set_evaluators(
-				RuntimeOrigin::signed(1),
-				Evaluators { wasm: false, candle_gpt: false }
-			),
+			Registry::set_evaluators(RuntimeOrigin::signed(1), Evaluators::NONE),
 			Error::<Test>::NoEvaluators
 		);
 		assert_ok!(Registry::set_evaluators(RuntimeOrigin::signed(1), Evaluators::ALL));

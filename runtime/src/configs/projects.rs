@@ -21,6 +21,9 @@ parameter_types! {
 	/// finish a job by its own deadline (`poi-runner --job-seconds`, 8 minutes by default)
 	/// answers a signed harness error, which releases the proposal and slashes nobody.
 	pub const MaxCandleGptSteps: u32 = 5_000;
+	/// Two minutes a trial for a command project: three trials and the sandbox's start fit a
+	/// runner's default job deadline (8 minutes) inside the 10-minute verdict commit period.
+	pub const MaxCommandSeconds: u32 = 120;
 }
 
 impl pallet_projects::Config for Runtime {
@@ -37,6 +40,7 @@ impl pallet_projects::Config for Runtime {
 	type MaxQuorum = ConstU32<16>;
 	type MaxWasmFuel = MaxWasmFuel;
 	type MaxCandleGptSteps = MaxCandleGptSteps;
+	type MaxCommandSeconds = MaxCommandSeconds;
 	// 1 %: the candle-gpt example's tolerance; training is floating point on whatever
 	// hardware a verifier has, so exact agreement cannot be asked for.
 	type MinNondeterministicToleranceBps = ConstU32<100>;

@@ -3,7 +3,7 @@
 //! minority that cannot reject.
 
 use super::*;
-use poi_primitives::Evaluator;
+use poi_primitives::{Evaluator, EvaluatorKind};
 use sp_runtime::traits::{BlakeTwo256, Hash as _};
 
 /// Sets the randomness of the blocks to come (see [`ENTROPY`]).
@@ -518,7 +518,7 @@ fn a_runner_without_the_project_s_evaluator_is_never_drawn_for_it() {
 				RuntimeOrigin::signed(account(n)),
 				1_000_000 - 1_000,
 				runner(n).public(),
-				Evaluators { wasm: true, candle_gpt: false }
+				Evaluators::NONE.with(EvaluatorKind::Wasm)
 			));
 		}
 		let id = propose(MINER, project, 0, 1, -990_000);
