@@ -36,9 +36,9 @@ as_root() {
 
 # Installs what building the node needs: Debian packages and the Rust targets.
 install_build_deps() {
-	step "checking Debian packages (clang, protoc, libssl, pkg-config)"
+	step "checking Debian packages (clang, protoc, libssl, pkg-config; bubblewrap and python3 for the runner's command sandbox)"
 	local missing=()
-	for pkg in clang libclang-dev protobuf-compiler libssl-dev pkg-config; do
+	for pkg in clang libclang-dev protobuf-compiler libssl-dev pkg-config bubblewrap python3 util-linux; do
 		dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then

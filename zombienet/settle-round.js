@@ -75,7 +75,11 @@ async function run(nodeName, networkInfo, runnerUrls) {
     const bond = api.consts.verifiers.minBond.toBigInt();
     for (const [i, account] of validators.entries()) {
       const info = await rpc(runnerUrls[i], tokens[i], 'info');
-      const evaluators = { wasm: info.evaluators.includes('wasm'), candleGpt: info.evaluators.includes('candle-gpt') };
+      const evaluators = {
+        wasm: info.evaluators.includes('wasm'),
+        candleGpt: info.evaluators.includes('candle-gpt'),
+        command: info.evaluators.includes('command'),
+      };
       await send(api, api.tx.verifiers.register(bond, info.publicKey, evaluators), account);
       console.log(`${account.address} registered with runner ${runnerUrls[i]} (key ${info.publicKey})`);
     }

@@ -223,7 +223,7 @@ test('a project, a miner with tokens, and three verifiers with runner keys', asy
 
   const bond = api.consts.verifiers.minBond.toBigInt();
   const registered = await Promise.all(verifiers.map(({ account, runner }) =>
-    sendAndFinalize(api.tx.verifiers.register(bond, runner.publicKey, { wasm: true, candleGpt: false }), account, included)));
+    sendAndFinalize(api.tx.verifiers.register(bond, runner.publicKey, { wasm: true, candleGpt: false, command: false }), account, included)));
   for (const r of registered) assert.equal(r.dispatchError, null);
   for (const { account, runner } of verifiers) {
     const info = (await api.query.verifiers.verifiers(account.address)).unwrap();

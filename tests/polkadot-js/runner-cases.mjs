@@ -7,11 +7,15 @@
 // verifier's off-chain worker and the runner bring the round to approval; an inflated claim ends rejected and slashed. With the embedded store
 // the verifier is the dev chain's Alice (the dev runner key); with IPFS, Dave registers with
 // the runner's own key and Alice steps aside. Then (embedded store) the candle-gpt example:
-// the runner's trainer (poi-gpt) trains Bob's better recipe and the round approves it.
+// the runner's trainer (poi-gpt) trains Bob's better recipe and the round approves it; and the
+// command example: in the runner's sandbox, a better compressor is approved, an inflated claim
+// rejected, and a cheat that rewrites the benchmark's check and a candidate that reaches for
+// the network are found invalid.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { cpSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,10 +34,20 @@ const FUEL = JSON.parse(readFileSync(join(EXAMPLE, 'protocol.json'))).fuel;
 const GPT = new URL('../../examples/candle-gpt/', import.meta.url).pathname;
 /** The candle-gpt example's budget: training steps per trial (its recipes train 200 and 300). */
 const GPT_STEPS = 1_000;
+const COMMAND = new URL('../../examples/command-compress/', import.meta.url).pathname;
+/** The command example's budget: wall-clock seconds per trial. */
+const COMMAND_SECONDS = JSON.parse(readFileSync(join(COMMAND, 'protocol.json'))).seconds;
+
+/** The evaluators a runner's `info` lists, as `verifiers.register` takes them. */
+export const evaluatorsOf = (info) => ({
+  wasm: info.evaluators.includes('wasm'),
+  candleGpt: info.evaluators.includes('candle-gpt'),
+  command: info.evaluators.includes('command'),
+});
 
 /** Defines the cases: with the IPFS daemon (`ipfs`) or the embedded store, with or without
- * the candle-gpt case. */
-export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
+ * the candle-gpt and command cases. */
+export function defineRunnerTests({ ipfs = false, candle = true, command = true } = {}) {
   let daemon;
   let runner;
   let keyring;
@@ -81,6 +95,14 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
     '--document', join(GPT, 'protocol.json'),
   ]);
 
+  /** The command example's candidate archive at `path`, measured locally (bytes, negated). */
+  const measure = (path) => runEval([
+    '--evaluator', 'command', '--budget', String(COMMAND_SECONDS), '--direction', 'minimize',
+    '--benchmark', join(COMMAND, 'build/snapshot.tar'),
+    '--candidate', path,
+    '--document', join(COMMAND, 'protocol.json'),
+  ]);
+
   before(async () => {
     execFileSync('bash', [join(EXAMPLE, 'build.sh')], { stdio: 'ignore' });
     files = Object.fromEntries(['harness', 'baseline', 'faster'].map(
@@ -104,7 +126,7 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
   if (!ipfs) {
     test('the runner serves the dev key Alice is registered with', async () => {
       const info = await runner.call('info');
-      assert.deepEqual(info.evaluators, ['wasm', 'candle-gpt']);
+      assert.deepEqual(info.evaluators, ['wasm', 'candle-gpt', 'command']);
       // Without its API token (which only the node was given) the runner answers nothing.
       await assert.rejects(runnerCall(runner.url, null, 'info'), /HTTP 401/);
       await assert.rejects(runnerCall(runner.url, 'ab'.repeat(32), 'job_status', [`0x${'00'.repeat(32)}`]), /HTTP 401/);
@@ -125,7 +147,7 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
       assert.equal(stepAside.dispatchError, null);
       const bond = api.consts.verifiers.minBond.toBigInt();
       // Dave declares what his runner says it has: it is drawn only for those projects.
-      const evaluators = { wasm: info.evaluators.includes('wasm'), candleGpt: info.evaluators.includes('candle-gpt') };
+      const evaluators = evaluatorsOf(info);
       const registered = await sendAndFinalize(
         api.tx.verifiers.register(bond, info.publicKey, evaluators), verifier, included,
       );
@@ -334,5 +356,72 @@ export function defineRunnerTests({ ipfs = false, candle = true } = {}) {
     const job = runner.log().match(/job (0x[0-9a-f]+) queued: proposal [0-9]+, evaluator candle-gpt/);
     assert.ok(job, runner.log());
     assert.match(runner.log(), new RegExp(`job ${job[1]} done in [0-9.]+ s: score -[0-9]+`));
+  });
+
+  if (command) test('a command project in the sandbox: better approved, inflated rejected, cheat and network invalid', async () => {
+    execFileSync('bash', [join(COMMAND, 'build.sh')], { stdio: 'ignore' });
+    // A server on the verifier's own loopback, which the network candidate asks first.
+    let requests = 0;
+    const server = createServer((_, res) => { requests += 1; res.end('ok'); });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const work = mkdtempSync(join(tmpdir(), 'poi-command-'));
+    try {
+      cpSync(join(COMMAND, 'network'), work, { recursive: true });
+      const compress = join(work, 'compress.py');
+      writeFileSync(compress, readFileSync(compress, 'utf8').replace('PORT', String(server.address().port)));
+      const network = join(work, 'network.tar');
+      execFileSync('tar', ['-cf', network, '-C', work, 'compress.py', 'decompress.py']);
+      // Outside the sandbox the network candidate reaches the server (and would be scored).
+      execFileSync('python3', ['-c', `import urllib.request; urllib.request.urlopen("http://127.0.0.1:${server.address().port}/")`]);
+      assert.equal(requests, 1);
+      const paths = {
+        snapshot: join(COMMAND, 'build/snapshot.tar'),
+        protocol: join(COMMAND, 'protocol.json'),
+        baseline: join(COMMAND, 'build/baseline.tar'),
+        better: join(COMMAND, 'build/better.tar'),
+        cheat: join(COMMAND, 'build/cheat.tar'),
+        network,
+      };
+      const art = {};
+      for (const [name, path] of Object.entries(paths)) art[name] = await put(readFileSync(path));
+      // Measured locally first, as a miner would: the sizes are exact, whatever the seed.
+      const baseline = measure(paths.baseline);
+      const better = measure(paths.better);
+      assert.ok(better > baseline - baseline / 100n, `better ${better} beats baseline ${baseline} by 1 %`);
+      const id = await createProject({
+        document: art.protocol,
+        repository: art.snapshot,
+        benchmark: art.snapshot,
+        baselineMetrics: art.protocol,
+        metric: { name: 'compressed_bytes', direction: 'Minimize', scaleExponent: 0 },
+        baselineScore: baseline,
+        minImprovementBps: 100,
+        toleranceBps: 100,
+        quorum: 1,
+        evaluator: { Command: { seconds: COMMAND_SECONDS } },
+      }, 'compress shakespeare', 'ZIP');
+      // Four proposals at once, each claiming the better candidate's size.
+      const ids = {};
+      for (const [name, salt] of [['better', '81'], ['baseline', '82'], ['cheat', '83'], ['network', '84']]) {
+        ids[name] = (await propose(art[name], better, salt, id)).id;
+      }
+      const status = {};
+      for (const [name, proposal] of Object.entries(ids)) status[name] = (await settled(proposal, 60)).proposal.status;
+      assert.ok(status.better.isApproved, status.better.toString());
+      const best = (await api.query.projects.projects(id)).unwrap().best.toNumber();
+      const node = (await api.query.projects.nodes(id, best)).unwrap();
+      assert.equal(node.code.digest.toHex(), art.better.digest);
+      assert.equal(node.score.toBigInt(), better);
+      assert.ok(status.baseline.isRejected && status.baseline.asRejected.isMisclaimed, status.baseline.toString());
+      for (const name of ['cheat', 'network']) {
+        assert.ok(status[name].isRejected && status[name].asRejected.isInvalid, `${name}: ${status[name]}`);
+      }
+      assert.equal(requests, 1, 'no request came from the sandbox');
+      assert.match(runner.log(), /evaluator command/);
+      console.log(`# command example: ${-better} bytes on chain (baseline ${-baseline}); cheat and network candidates invalid`);
+    } finally {
+      server.close();
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 }

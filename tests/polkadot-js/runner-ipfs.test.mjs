@@ -3,4 +3,4 @@
 // key, and the wasm example's rounds settle as with the embedded store. See runner-cases.mjs.
 import { defineRunnerTests } from './runner-cases.mjs';
 
-defineRunnerTests({ ipfs: true, candle: false });
+defineRunnerTests({ ipfs: true, candle: false, command: false });
