@@ -92,6 +92,13 @@ struct ServeArgs {
 
 #[derive(Subcommand)]
 enum Command {
+	/// Runs one wasm job from the files in DIR and prints its run as JSON: the child process
+	/// the runner starts for each wasm job, under its limits.
+	#[command(hide = true)]
+	WasmChild {
+		/// The job's folder: job.json, harness.wasm, candidate.wasm.
+		dir: PathBuf,
+	},
 	/// Serves jobs over JSON-RPC (HTTP and WebSocket).
 	Serve {
 		#[command(flatten)]
@@ -183,6 +190,13 @@ impl Common {
 		self.gpt_bin.clone().or_else(evaluate::gpt::program)
 	}
 
+	/// The runner's tools: itself for wasm jobs' child processes, the trainer, the sandbox.
+	fn tools(&self) -> evaluate::Tools {
+		let mut tools = evaluate::Tools::detect(self.trainer());
+		tools.wasm_child = std::env::current_exe().ok();
+		tools
+	}
+
 	fn store(&self) -> Result<Arc<dyn Store>> {
 		Ok(match &self.ipfs_api {
 			Some(api) => Arc::new(IpfsStore::connect(api, Duration::from_secs(self.ipfs_timeout))?),
@@ -201,6 +215,7 @@ impl Common {
 fn main() -> Result<()> {
 	env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
 	match Cli::parse().command {
+		Command::WasmChild { dir } => evaluate::wasm::child_main(&dir).map_err(anyhow::Error::msg),
 		Command::Serve { common, args } => serve(common, args),
 		Command::Key { common } => {
 			let key = common.key()?;
@@ -266,7 +281,7 @@ fn main() -> Result<()> {
 				code: put(&candidate)?,
 			};
 			let key = common.key()?;
-			let tools = evaluate::Tools::detect(common.trainer());
+			let tools = common.tools();
 			let evaluation =
 				evaluate::evaluate_with(&job, &*store, &tools, evaluate::DEFAULT_JOB_LIMIT);
 			if log {
@@ -303,7 +318,7 @@ fn serve(common: Common, args: ServeArgs) -> Result<()> {
 	let job_limit = Duration::from_secs(args.job_seconds.max(1));
 	let store = common.store()?;
 	let described = common.describe_store();
-	let tools = evaluate::Tools::detect(common.trainer());
+	let tools = common.tools();
 	match &tools.trainer {
 		Some(program) => log::info!("candle-gpt trainer: {}", program.display()),
 		None => {

@@ -18,7 +18,8 @@ use std::{
 };
 
 /// What an evaluator's run came to, with its measured metric `M`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Outcome<M = f64> {
 	/// The candidate's metric.
 	Measured(M),
@@ -28,9 +29,13 @@ pub enum Outcome<M = f64> {
 	HarnessError(String),
 }
 
-/// What a runner evaluates with besides wasmtime: the candle-gpt trainer and the sandbox.
+/// What a runner evaluates with: the program wasm jobs run in, the candle-gpt trainer and the
+/// sandbox.
 #[derive(Clone, Debug, Default)]
 pub struct Tools {
+	/// The runner's own executable, which runs each wasm job in a child process under limits
+	/// ([`wasm::run_in_child`]); `None`: wasm jobs run in this process (tests).
+	pub wasm_child: Option<PathBuf>,
 	/// The `poi-gpt` trainer program: candle-gpt jobs.
 	pub trainer: Option<PathBuf>,
 	/// The bubblewrap sandbox: command jobs.
@@ -48,7 +53,7 @@ impl Tools {
 				None
 			},
 		};
-		Tools { trainer, sandbox }
+		Tools { wasm_child: None, trainer, sandbox }
 	}
 
 	/// The evaluators these tools give a runner, by [`Evaluator::name`]: `wasm` always,
@@ -242,7 +247,12 @@ fn run(
 				settings.memory_mib.min(MAX_MEMORY_MIB),
 				wall.as_secs_f64()
 			);
-			let run = wasm::run(&benchmark, &candidate, job.seed.0, limits);
+			let run = match &tools.wasm_child {
+				Some(program) => {
+					wasm::run_in_child(program, &benchmark, &candidate, job.seed.0, limits)
+				},
+				None => wasm::run(&benchmark, &candidate, job.seed.0, limits),
+			};
 			for line in &run.log {
 				let _ = writeln!(log, "harness: {line}");
 			}

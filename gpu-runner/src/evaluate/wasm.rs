@@ -26,9 +26,12 @@
 //!
 //! The candidate's limits are its own: it may define one memory and one table (the harness's
 //! share of the store is never its to spend), and a module is at most [`MAX_MODULE_BYTES`].
-//! Modules compile on one thread (never on every core the node needs); a compilation that
-//! passes the deadline is left to finish on its own thread while the run is answered (what is
-//! not built yet: a child process with a CPU limit, which could kill it).
+//! Modules compile on one thread (never on every core the node needs). A runner runs each job
+//! in a child process of its own ([`run_in_child`]: `poi-runner wasm-child`) under rlimits:
+//! writable memory of twice the memory cap plus [`CHILD_OVERHEAD_BYTES`], CPU time of the
+//! wall clock; a compilation that passes the deadline ends with the child, and so does one
+//! that outgrows the memory limit, which kills nothing but the child (the candidate's fault
+//! when the harness had compiled). The runner's own memory never holds a compiled module.
 //!
 //! | what happened | outcome |
 //! | --- | --- |
@@ -38,7 +41,11 @@
 //! | harness not a module, too large or too slow to compile, lacks `run`, traps or runs out of its own fuel | harness error |
 //! | the wall-clock limit | harness error (the machine was too slow: nobody's fault) |
 
+use crate::sandbox;
+use serde::{Deserialize, Serialize};
 use std::{
+	fs,
+	path::Path,
 	sync::mpsc,
 	thread,
 	time::{Duration, Instant},
@@ -63,7 +70,7 @@ pub struct Limits {
 pub type Outcome = super::Outcome<u64>;
 
 /// A run's outcome and what the harness logged.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Run {
 	/// The outcome.
 	pub outcome: Outcome,
@@ -75,6 +82,111 @@ pub struct Run {
 
 /// The largest module (candidate or harness), in bytes.
 pub const MAX_MODULE_BYTES: usize = 4 << 20;
+
+/// The writable memory a wasm child may use besides its two linear memories: wasmtime,
+/// compiling two modules of up to [`MAX_MODULE_BYTES`], and their code.
+pub const CHILD_OVERHEAD_BYTES: u64 = 768 << 20;
+
+/// How long past its wall clock a wasm child may take to answer before it is killed.
+const CHILD_GRACE: Duration = Duration::from_secs(5);
+
+/// The line a wasm child prints on stderr as each module compiles (`… harness`, `… candidate`).
+const COMPILED: &str = "poi-wasm compiled";
+
+/// A wasm child's job, beside the modules in its folder.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChildJob {
+	seed: [u8; 32],
+	fuel: u64,
+	memory_bytes: usize,
+	wall_ms: u64,
+}
+
+/// Runs `candidate` under `harness` as [`run`] does, in a child process (`program wasm-child`,
+/// the runner's own executable) under rlimits, killed if it does not answer by its wall clock
+/// and [`CHILD_GRACE`]. A child that dies while compiling the harness is a harness error;
+/// while compiling the candidate (a compile-time bomb past the memory or CPU limit), the
+/// candidate is invalid.
+pub fn run_in_child(
+	program: &Path,
+	harness: &[u8],
+	candidate: &[u8],
+	seed: [u8; 32],
+	limits: Limits,
+) -> Run {
+	match child(program, harness, candidate, seed, limits) {
+		Ok(run) => run,
+		Err(why) => error_run(Outcome::HarnessError(format!("the wasm process: {why}"))),
+	}
+}
+
+fn child(
+	program: &Path,
+	harness: &[u8],
+	candidate: &[u8],
+	seed: [u8; 32],
+	limits: Limits,
+) -> Result<Run, String> {
+	let mut dir = tempfile::Builder::new();
+	dir.prefix("poi-wasm-");
+	dir.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+	let dir = dir.tempdir().map_err(|e| format!("scratch folder: {e}"))?;
+	let job = ChildJob {
+		seed,
+		fuel: limits.fuel,
+		memory_bytes: limits.memory_bytes,
+		wall_ms: limits.wall.as_millis().try_into().unwrap_or(u64::MAX),
+	};
+	let job = serde_json::to_vec(&job).map_err(|e| e.to_string())?;
+	for (name, bytes) in
+		[("job.json", &job[..]), ("harness.wasm", harness), ("candidate.wasm", candidate)]
+	{
+		fs::write(dir.path().join(name), bytes).map_err(|e| format!("writing {name}: {e}"))?;
+	}
+	let child_limits = sandbox::Limits {
+		memory_bytes: (limits.memory_bytes as u64)
+			.saturating_mul(2)
+			.saturating_add(CHILD_OVERHEAD_BYTES),
+		cpu_seconds: limits.wall.as_secs().saturating_add(2),
+		processes: None,
+		file_bytes: 1 << 20,
+		open_files: 64,
+	};
+	let mut command = child_limits.command(program)?;
+	command.arg("wasm-child").arg(dir.path());
+	let ran = sandbox::run(command, limits.wall.saturating_add(CHILD_GRACE), 1 << 20)?;
+	let stderr = String::from_utf8_lossy(&ran.stderr);
+	let compiled = |what: &str| stderr.contains(&format!("{COMPILED} {what}"));
+	let how = ran.status.map_or("killed at its deadline".to_string(), |s| s.to_string());
+	match ran.status {
+		Some(status) if status.success() => serde_json::from_slice(&ran.stdout)
+			.map_err(|e| format!("its answer does not parse: {e}")),
+		_ if !compiled("harness") => Err(format!("it ended compiling the harness ({how})")),
+		_ if !compiled("candidate") => Ok(error_run(Outcome::Invalid(format!(
+			"candidate: compiling it ended the wasm process ({how}): it needs more than the \
+			 runner's limits"
+		)))),
+		_ => Err(format!("it ended during the run ({how})")),
+	}
+}
+
+/// The wasm child's side (`poi-runner wasm-child DIR`): runs the job in `dir` and prints the
+/// [`Run`] as JSON.
+pub fn child_main(dir: &Path) -> Result<(), String> {
+	let read = |name: &str| fs::read(dir.join(name)).map_err(|e| format!("reading {name}: {e}"));
+	let job: ChildJob = serde_json::from_slice(&read("job.json")?).map_err(|e| e.to_string())?;
+	let limits = Limits {
+		fuel: job.fuel,
+		memory_bytes: job.memory_bytes,
+		wall: Duration::from_millis(job.wall_ms),
+	};
+	let report = |what: &str| eprintln!("{COMPILED} {what}");
+	let run =
+		run_reporting(&read("harness.wasm")?, &read("candidate.wasm")?, job.seed, limits, &report);
+	println!("{}", serde_json::to_string(&run).map_err(|e| e.to_string())?);
+	Ok(())
+}
 /// The memories and tables a candidate may define; the store holds as many again for the
 /// harness.
 const CANDIDATE_MEMORIES: u32 = 1;
@@ -106,8 +218,19 @@ struct Ctx {
 	calls: u32,
 }
 
-/// Runs `candidate` under `harness` with `seed` within `limits`.
+/// Runs `candidate` under `harness` with `seed` within `limits`, in this process.
 pub fn run(harness: &[u8], candidate: &[u8], seed: [u8; 32], limits: Limits) -> Run {
+	run_reporting(harness, candidate, seed, limits, &|_| {})
+}
+
+/// [`run`], calling `compiled("harness")` and `compiled("candidate")` as each module compiles.
+fn run_reporting(
+	harness: &[u8],
+	candidate: &[u8],
+	seed: [u8; 32],
+	limits: Limits,
+	compiled: &dyn Fn(&str),
+) -> Run {
 	let mut config = Config::new();
 	config
 		.consume_fuel(true)
@@ -131,7 +254,7 @@ pub fn run(harness: &[u8], candidate: &[u8], seed: [u8; 32], limits: Limits) -> 
 			timer_engine.increment_epoch();
 		}
 	});
-	let result = run_in(&engine, harness, candidate, seed, limits, deadline);
+	let result = run_in(&engine, harness, candidate, seed, limits, deadline, compiled);
 	drop(done);
 	let _ = timer.join();
 	result
@@ -168,15 +291,18 @@ fn run_in(
 	seed: [u8; 32],
 	limits: Limits,
 	deadline: Instant,
+	compiled: &dyn Fn(&str),
 ) -> Run {
 	let harness_module = match compile(engine, harness, deadline) {
 		Ok(m) => m,
 		Err(why) => return error_run(Outcome::HarnessError(format!("harness: {why}"))),
 	};
+	compiled("harness");
 	let candidate_module = match compile(engine, candidate, deadline) {
 		Ok(m) => m,
 		Err(why) => return error_run(Outcome::Invalid(format!("candidate: {why}"))),
 	};
+	compiled("candidate");
 	let needs = candidate_module.resources_required();
 	if needs.num_memories > CANDIDATE_MEMORIES || needs.num_tables > CANDIDATE_TABLES {
 		return error_run(Outcome::Invalid(format!(
