@@ -89,7 +89,7 @@ impl Limits {
 	/// The `prlimit` and `setpriv` words that set these limits on the program that follows:
 	/// `prlimit --data=… --cpu=… … -- setpriv [--reuid … --regid … --clear-groups]
 	/// --no-new-privs --`.
-	fn wrapper(&self, tools: &Tools, user: Option<u32>) -> Vec<OsString> {
+	fn wrapper(&self, tools: &Wrappers, user: Option<u32>) -> Vec<OsString> {
 		let mut words: Vec<OsString> = vec![tools.prlimit.clone().into()];
 		words.push(format!("--data={}", self.memory_bytes).into());
 		words.push(format!("--cpu={}", self.cpu_seconds.max(1)).into());
@@ -113,7 +113,7 @@ impl Limits {
 
 	/// A command that runs `program` under these limits, as the runner's own user.
 	pub fn command(&self, program: &Path) -> Result<Command, String> {
-		let tools = Tools::find()?;
+		let tools = Wrappers::find()?;
 		let mut words = self.wrapper(&tools, None);
 		words.push(program.into());
 		let mut command = Command::new(&words[0]);
@@ -124,14 +124,14 @@ impl Limits {
 
 /// The programs that set limits: `prlimit` and `setpriv` (util-linux).
 #[derive(Clone, Debug)]
-struct Tools {
+struct Wrappers {
 	prlimit: PathBuf,
 	setpriv: PathBuf,
 }
 
-impl Tools {
+impl Wrappers {
 	fn find() -> Result<Self, String> {
-		Ok(Tools { prlimit: find_program("prlimit")?, setpriv: find_program("setpriv")? })
+		Ok(Wrappers { prlimit: find_program("prlimit")?, setpriv: find_program("setpriv")? })
 	}
 }
 
@@ -184,7 +184,7 @@ pub struct Spec {
 #[derive(Clone, Debug)]
 pub struct Sandbox {
 	bwrap: PathBuf,
-	tools: Tools,
+	tools: Wrappers,
 	/// Whether sandboxes run as users of their own (the runner is root).
 	own_users: bool,
 }
@@ -209,7 +209,7 @@ impl Sandbox {
 		let sandbox = Sandbox {
 			bwrap: find_program("bwrap")
 				.map_err(|e| format!("{e}; install bubblewrap (Debian: apt install bubblewrap)"))?,
-			tools: Tools::find()?,
+			tools: Wrappers::find()?,
 			own_users: running_as_root(),
 		};
 		let probe = Spec {

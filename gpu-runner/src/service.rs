@@ -578,7 +578,7 @@ pub(crate) mod tests {
 			dir.path().join("r"),
 			2,
 			1,
-			evaluate::Tools { trainer: Some(trainer), sandbox: None },
+			evaluate::Tools { trainer: Some(trainer), ..evaluate::Tools::default() },
 			evaluate::DEFAULT_JOB_LIMIT,
 		)
 		.unwrap();

@@ -1,6 +1,8 @@
 //! Evaluators: from a job and its artifacts to a verdict and the log of the run.
 
 pub mod command;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod gpt;
 pub mod wasm;
 

@@ -6,55 +6,7 @@ use crate::store::BlobStore;
 use poi_primitives::{digest_of, ArtifactRef, Evaluator, RoundKind};
 use sp_core::H256;
 
-/// The harness: hands the 32-byte seed to the candidate, expects the sum of its bytes back as
-/// a little-endian u32; logs "checked".
-pub const HARNESS: &str = r#"(module
-  (import "poi" "seed" (func $seed (param i32)))
-  (import "poi" "solve" (func $solve (param i32 i32 i32 i32) (result i32)))
-  (import "poi" "log" (func $log (param i32 i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 200) "checked")
-  (func (export "run") (result i32)
-    (local $n i32) (local $sum i32) (local $i i32)
-    (call $seed (i32.const 0))
-    (local.set $n (call $solve (i32.const 0) (i32.const 32) (i32.const 100) (i32.const 4)))
-    (if (i32.ne (local.get $n) (i32.const 4)) (then (return (i32.const 2))))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $i) (i32.const 32)))
-      (local.set $sum (i32.add (local.get $sum) (i32.load8_u (local.get $i))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next)))
-    (call $log (i32.const 200) (i32.const 7))
-    (if (result i32) (i32.eq (i32.load (i32.const 100)) (local.get $sum))
-      (then (i32.const 0)) (else (i32.const 1)))))"#;
-
-/// A byte-sum candidate that sums the input `rounds` times (keeping the last sum) and adds
-/// `bias` to its answer; `extra` is spliced into the module.
-pub fn candidate(rounds: u32, bias: i32, extra: &str, solve_prelude: &str) -> String {
-	format!(
-		r#"(module
-  {extra}
-  (memory (export "memory") 1)
-  (func (export "input") (param i32) (result i32) (i32.const 1024))
-  (func (export "solve") (param $ptr i32) (param $len i32) (result i64)
-    (local $i i32) (local $sum i32) (local $r i32)
-    {solve_prelude}
-    (block $rounds (loop $round
-      (br_if $rounds (i32.ge_u (local.get $r) (i32.const {rounds})))
-      (local.set $sum (i32.const 0))
-      (local.set $i (i32.const 0))
-      (block $done (loop $next
-        (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
-        (local.set $sum (i32.add (local.get $sum)
-          (i32.load8_u (i32.add (local.get $ptr) (local.get $i)))))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $next)))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $round)))
-    (i32.store (i32.const 2048) (i32.add (local.get $sum) (i32.const {bias})))
-    (i64.or (i64.shl (i64.const 2048) (i64.const 32)) (i64.const 4))))"#
-	)
-}
+pub(crate) use super::fixtures::{candidate, compile_bomb_text, HARNESS};
 
 fn wasm_of(text: &str) -> Vec<u8> {
 	wat::parse_str(text).expect("test modules are valid WAT")
@@ -134,11 +86,8 @@ fn misbehaving_candidates_are_invalid_within_the_limits() {
 	assert!(started.elapsed() < Duration::from_secs(20), "all within the fuel limits");
 }
 
-/// A module of `count` functions of `body` each (a compile-time bomb), exporting a valid
-/// byte-sum candidate so that only compiling it could fail.
 fn compile_bomb(count: usize, body: &str) -> Vec<u8> {
-	let functions: String = (0..count).map(|_| format!("(func {body})\n")).collect();
-	wasm_of(&candidate(1, 0, &functions, ""))
+	wasm_of(&compile_bomb_text(count, body))
 }
 
 #[test]
@@ -339,7 +288,7 @@ fn candle_gpt_jobs_run_the_trainer_and_read_its_report() {
 		evaluate_with(
 			&j,
 			&store,
-			&Tools { trainer: Some(program.clone()), sandbox: None },
+			&Tools { trainer: Some(program.clone()), ..Tools::default() },
 			Duration::from_secs(360),
 		)
 	};
@@ -400,7 +349,7 @@ echo '{"finding":"invalid","reason":"x","device":"cpu"}'"#;
 	let e = evaluate_with(
 		&j,
 		&store,
-		&Tools { trainer: Some(program.clone()), sandbox: None },
+		&Tools { trainer: Some(program.clone()), ..Tools::default() },
 		Duration::from_secs(60),
 	);
 	let _ = std::fs::remove_file(&planted);
@@ -432,7 +381,7 @@ fn a_trainer_past_the_job_s_deadline_is_killed_and_the_job_is_a_harness_error() 
 	let e = evaluate_with(
 		&j,
 		&store,
-		&Tools { trainer: Some(program.clone()), sandbox: None },
+		&Tools { trainer: Some(program.clone()), ..Tools::default() },
 		Duration::from_millis(500),
 	);
 	assert_eq!(e.finding, Finding::HarnessError, "{}", e.log);
