@@ -8,7 +8,7 @@ use poi_runner::{
 	auth, evaluate, gc,
 	ipfs::IpfsStore,
 	keys, private, rpc,
-	service::{seal, Service},
+	service::{default_workers, seal, Service},
 	store::{BlobStore, Store},
 };
 use sp_core::{crypto::Ss58Codec, sr25519, Pair, H256};
@@ -60,9 +60,10 @@ struct ServeArgs {
 	/// The most jobs waiting or running; more are refused until some finish.
 	#[arg(long, default_value_t = 16)]
 	queue: u32,
-	/// Jobs evaluated at once.
-	#[arg(long, default_value_t = 1)]
-	workers: u32,
+	/// Jobs evaluated at once [default: what this machine holds: a job per core, and one per
+	/// 4 GiB of memory, 1 to 16].
+	#[arg(long)]
+	workers: Option<u32>,
 	/// How long a job may take from the moment it is accepted (queueing included), in
 	/// seconds; a job that cannot finish by then is answered with a signed harness error.
 	/// Keep it inside the chain's verdict commit period (10 minutes on poi's testnets).
@@ -82,6 +83,12 @@ struct ServeArgs {
 	/// listening on a loopback address].
 	#[arg(long, value_name = "true|false")]
 	uploads: Option<bool>,
+	/// The largest artifact `put_artifact` takes, in MiB (at most 32).
+	#[arg(long, default_value_t = 32)]
+	max_upload_mib: u64,
+	/// The most MiB `put_artifact` takes in any hour.
+	#[arg(long, default_value_t = 1024)]
+	upload_mib_per_hour: u64,
 	/// How long a finished job's result is kept, in hours.
 	#[arg(long, default_value_t = 48)]
 	keep_results_hours: u64,
@@ -310,6 +317,10 @@ fn serve(common: Common, args: ServeArgs) -> Result<()> {
 		token: auth::load_or_create(&token_file)?,
 		extra_hosts: args.allow_host.clone(),
 		uploads: args.uploads,
+		upload_limits: rpc::UploadLimits {
+			max_bytes: args.max_upload_mib.min(32) << 20,
+			bytes_per_hour: args.upload_mib_per_hour.saturating_mul(1 << 20),
+		},
 	};
 	let retention = gc::Retention {
 		results: Duration::from_secs(args.keep_results_hours.saturating_mul(3600)),
@@ -328,15 +339,10 @@ fn serve(common: Common, args: ServeArgs) -> Result<()> {
 	if tools.sandbox.is_some() {
 		log::info!("command sandbox: bubblewrap");
 	}
-	let service = Service::start(
-		key,
-		store,
-		base.join("results"),
-		args.queue,
-		args.workers,
-		tools,
-		job_limit,
-	)?;
+	let workers = args.workers.unwrap_or_else(default_workers);
+	log::info!("{workers} jobs at once, {} in the queue at most", args.queue);
+	let service =
+		Service::start(key, store, base.join("results"), args.queue, workers, tools, job_limit)?;
 	service.start_garbage_collection(retention)?;
 	let runtime = tokio::runtime::Runtime::new()?;
 	runtime.block_on(async move {

@@ -1,5 +1,8 @@
-//! The runner's JSON-RPC server (HTTP and WebSocket on one port): `submit_job`, `job_status`,
-//! `info`, and `put_artifact` for adding files to the embedded store. The wire types are
+//! The runner's JSON-RPC server (HTTP and WebSocket on one port). Its methods are two typed
+//! traits, which document them and give tests and clients a typed client
+//! ([`RunnerApiClient`], [`UploadApiClient`]): [`RunnerApi`] (`submit_job`, `job_status`,
+//! `info`: what a node's off-chain worker calls) and [`UploadApi`] (`put_artifact`, served
+//! only when uploads are on, within [`UploadLimits`]). The wire types are
 //! `poi_offchain::wire`'s.
 //!
 //! Two HTTP layers stand before the methods: [`auth::Guard`] (no `Origin` header, the API
@@ -13,51 +16,161 @@ use crate::{
 };
 use anyhow::{Context, Result};
 use jsonrpsee::{
+	core::RpcResult,
+	proc_macros::rpc,
 	server::{middleware::http::HostFilterLayer, Server, ServerHandle},
-	types::{ErrorObject, ErrorObjectOwned},
+	types::ErrorObject,
 	RpcModule,
 };
-use poi_offchain::wire::{JobRequest, JobStatus, BAD_JOB, QUEUE_FULL};
+use poi_offchain::wire::{JobRequest, JobStatus, RunnerInfo, BAD_JOB, QUEUE_FULL};
+use poi_primitives::ArtifactRef;
 use sp_core::H256;
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+	collections::VecDeque,
+	net::SocketAddr,
+	sync::{Arc, Mutex},
+	time::{Duration, Instant},
+};
 
 /// The largest request body: an artifact of up to 32 MiB as hex, and then some.
 pub const MAX_REQUEST_BYTES: u32 = 65 << 20;
 
-/// The RPC methods over `service`; `put_artifact` only with `uploads`.
-pub fn module(service: Arc<Service>, uploads: bool) -> Result<RpcModule<Arc<Service>>> {
-	let mut module = RpcModule::new(service);
-	module.register_blocking_method("submit_job", |params, service, _| {
-		let job: JobRequest = params.one()?;
-		service.submit(job).map_err(|e| {
+/// The error code of an upload refused for its size or the quota.
+pub const UPLOAD_REFUSED: i32 = -32003;
+
+/// How much `put_artifact` takes: each artifact at most `max_bytes`, and at most
+/// `bytes_per_hour` in any hour. The API token admits one client (the verifier's node and
+/// tools), so the quota is that client's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UploadLimits {
+	/// The largest artifact, in bytes (at most 32 MiB, what a request body carries).
+	pub max_bytes: u64,
+	/// The most bytes uploaded in any hour.
+	pub bytes_per_hour: u64,
+}
+
+impl Default for UploadLimits {
+	fn default() -> Self {
+		UploadLimits { max_bytes: 32 << 20, bytes_per_hour: 1 << 30 }
+	}
+}
+
+/// The uploads of the last hour, against [`UploadLimits`].
+struct UploadQuota {
+	limits: UploadLimits,
+	recent: VecDeque<(Instant, u64)>,
+}
+
+impl UploadQuota {
+	const WINDOW: Duration = Duration::from_secs(3600);
+
+	/// Counts an upload of `len` bytes now, or says why it is refused.
+	fn take(&mut self, len: u64, now: Instant) -> Result<(), String> {
+		if len > self.limits.max_bytes {
+			return Err(format!(
+				"an artifact of {len} bytes is over the runner's upload limit of {} bytes",
+				self.limits.max_bytes
+			));
+		}
+		while self.recent.front().is_some_and(|(at, _)| now.duration_since(*at) >= Self::WINDOW) {
+			self.recent.pop_front();
+		}
+		let used: u64 = self.recent.iter().map(|(_, n)| n).sum();
+		if used.saturating_add(len) > self.limits.bytes_per_hour {
+			return Err(format!(
+				"upload quota: {used} of {} bytes in the last hour already",
+				self.limits.bytes_per_hour
+			));
+		}
+		self.recent.push_back((now, len));
+		Ok(())
+	}
+}
+
+/// What a node asks of its runner.
+#[rpc(server, client)]
+pub trait RunnerApi {
+	/// Takes a job, or answers for it if it is already known (idempotent: the job's id is the
+	/// BLAKE2-256 of its whole SCALE-encoded request). Errors: a full queue `-32001`, an
+	/// evaluator the runner lacks `-32002`.
+	#[method(name = "submit_job", blocking)]
+	fn submit_job(&self, job: JobRequest) -> RpcResult<JobStatus>;
+
+	/// Where job `id` is: `queued`, `running`, `done` with the signed verdict, or `unknown`.
+	#[method(name = "job_status", blocking)]
+	fn job_status(&self, id: H256) -> RpcResult<JobStatus>;
+
+	/// The runner's public key, version, devices, evaluators, store and queue.
+	#[method(name = "info")]
+	fn info(&self) -> RpcResult<RunnerInfo>;
+}
+
+/// Adding files to the runner's store over RPC (off unless the runner listens on loopback or
+/// `--uploads true`).
+#[rpc(server, client)]
+pub trait UploadApi {
+	/// Stores the bytes (hex) and returns their artifact (digest and CID). Errors: not hex
+	/// `-32002`, over the size limit or the hour's quota `-32003`.
+	#[method(name = "put_artifact", blocking)]
+	fn put_artifact(&self, data: String) -> RpcResult<ArtifactRef>;
+}
+
+struct Runner(Arc<Service>);
+
+impl RunnerApiServer for Runner {
+	fn submit_job(&self, job: JobRequest) -> RpcResult<JobStatus> {
+		self.0.submit(job).map_err(|e| {
 			let code = match e {
 				SubmitError::QueueFull(_) => QUEUE_FULL,
 				SubmitError::Unsupported(_) => BAD_JOB,
 			};
 			ErrorObject::owned(code, e.to_string(), None::<()>)
 		})
-	})?;
-	module.register_blocking_method("job_status", |params, service, _| {
-		let id: H256 = params.one()?;
-		Ok::<JobStatus, ErrorObjectOwned>(service.status(id))
-	})?;
-	module.register_method("info", |_, service, _| Ok::<_, ErrorObjectOwned>(service.info()))?;
-	if !uploads {
-		return Ok(module);
 	}
-	module.register_blocking_method("put_artifact", |params, service, _| {
-		let data: String = params.one()?;
+
+	fn job_status(&self, id: H256) -> RpcResult<JobStatus> {
+		Ok(self.0.status(id))
+	}
+
+	fn info(&self) -> RpcResult<RunnerInfo> {
+		Ok(self.0.info())
+	}
+}
+
+struct Uploads {
+	service: Arc<Service>,
+	quota: Mutex<UploadQuota>,
+}
+
+impl UploadApiServer for Uploads {
+	fn put_artifact(&self, data: String) -> RpcResult<ArtifactRef> {
 		let bytes = hex::decode(data.strip_prefix("0x").unwrap_or(&data)).map_err(|_| {
 			ErrorObject::owned(BAD_JOB, "put_artifact takes the bytes as hex", None::<()>)
 		})?;
-		service.store().put(&bytes).map_err(|e| {
+		self.quota
+			.lock()
+			.unwrap_or_else(|e| e.into_inner())
+			.take(bytes.len() as u64, Instant::now())
+			.map_err(|why| ErrorObject::owned(UPLOAD_REFUSED, why, None::<()>))?;
+		self.service.store().put(&bytes).map_err(|e| {
 			ErrorObject::owned(
 				jsonrpsee::types::error::INTERNAL_ERROR_CODE,
 				format!("{e:#}"),
 				None::<()>,
 			)
 		})
-	})?;
+	}
+}
+
+/// The RPC methods over `service`: [`RunnerApi`], and [`UploadApi`] within `uploads` when
+/// they are on.
+pub fn module(service: Arc<Service>, uploads: Option<UploadLimits>) -> Result<RpcModule<()>> {
+	let mut module = RpcModule::new(());
+	module.merge(Runner(service.clone()).into_rpc())?;
+	if let Some(limits) = uploads {
+		let quota = Mutex::new(UploadQuota { limits, recent: VecDeque::new() });
+		module.merge(Uploads { service, quota }.into_rpc())?;
+	}
 	Ok(module)
 }
 
@@ -81,6 +194,8 @@ pub struct Access {
 	/// Whether `put_artifact` is served; `None`: only on a loopback address (miners publish
 	/// through IPFS, not into verifiers' runners).
 	pub uploads: Option<bool>,
+	/// What `put_artifact` takes when it is served.
+	pub upload_limits: UploadLimits,
 }
 
 /// Serves `service` on `addr` as `access` says; returns the bound address (for port 0) and the
@@ -108,7 +223,7 @@ pub async fn serve(
 	if !uploads {
 		log::info!("put_artifact is off (--uploads true turns it on)");
 	}
-	let handle = server.start(module(service, uploads)?);
+	let handle = server.start(module(service, uploads.then_some(access.upload_limits))?);
 	Ok((bound, handle))
 }
 
@@ -165,6 +280,15 @@ mod tests {
 		extra_hosts: &[String],
 		uploads: Option<bool>,
 	) -> (tokio::runtime::Runtime, SocketAddr, ServerHandle, Arc<BlobStore>) {
+		start_with(dir, extra_hosts, uploads, UploadLimits::default())
+	}
+
+	fn start_with(
+		dir: &std::path::Path,
+		extra_hosts: &[String],
+		uploads: Option<bool>,
+		upload_limits: UploadLimits,
+	) -> (tokio::runtime::Runtime, SocketAddr, ServerHandle, Arc<BlobStore>) {
 		let store = Arc::new(BlobStore::open(&dir.join("blobs")).unwrap());
 		let service = Service::start(
 			crate::keys::dev_key(),
@@ -181,7 +305,12 @@ mod tests {
 			.block_on(serve(
 				service,
 				"127.0.0.1:0".parse().unwrap(),
-				Access { token: token(), extra_hosts: extra_hosts.to_vec(), uploads },
+				Access {
+					token: token(),
+					extra_hosts: extra_hosts.to_vec(),
+					uploads,
+					upload_limits,
+				},
 			))
 			.unwrap();
 		(runtime, addr, handle, store)
@@ -259,6 +388,68 @@ mod tests {
 			other => panic!("{other:?}"),
 		}
 		assert!(store.put(b"x").is_ok(), "the runner's own store still works");
+	}
+
+	#[test]
+	fn the_typed_client_speaks_to_the_runner_with_its_token() {
+		use jsonrpsee::ws_client::{HeaderMap, HeaderValue, WsClientBuilder};
+		let dir = tempfile::tempdir().unwrap();
+		let (runtime, addr, _handle, store) = start(dir.path(), &[], None);
+		let url = format!("ws://{addr}");
+		runtime.block_on(async {
+			let mut headers = HeaderMap::new();
+			let bearer = format!("Bearer {}", token().as_str());
+			headers.insert("Authorization", HeaderValue::from_str(&bearer).unwrap());
+			let client = WsClientBuilder::default().set_headers(headers).build(&url).await.unwrap();
+			let info = RunnerApiClient::info(&client).await.unwrap();
+			assert_eq!(info.evaluators, vec!["wasm".to_string()]);
+			let job = job_with(&*store, &candidate(1, 0, "", ""), 20);
+			assert_eq!(client.submit_job(job.clone()).await.unwrap().id, job.id());
+			assert_eq!(client.job_status(job.id()).await.unwrap().id, job.id());
+			let put = client.put_artifact("0x68656c6c6f".into()).await.unwrap();
+			assert_eq!(store.fetch(&put).unwrap(), b"hello");
+			// Without the token the WebSocket handshake itself is refused.
+			assert!(WsClientBuilder::default().build(&url).await.is_err());
+		});
+	}
+
+	#[test]
+	fn uploads_are_bounded_in_size_and_by_the_hour() {
+		let dir = tempfile::tempdir().unwrap();
+		let limits = UploadLimits { max_bytes: 8, bytes_per_hour: 20 };
+		let (_runtime, addr, _handle, store) = start_with(dir.path(), &[], None, limits);
+		let put = |n: usize, fill: u8| {
+			let hex = format!("0x{}", hex::encode(vec![fill; n]));
+			parse_response::<poi_primitives::ArtifactRef>(&post(
+				addr,
+				&request_body(1, "put_artifact", (hex,)),
+			))
+		};
+		let refused =
+			|answer: Result<poi_primitives::ArtifactRef, CallError>, needle: &str| match answer {
+				Err(CallError::Rpc(e)) => {
+					assert_eq!(e.code, UPLOAD_REFUSED);
+					assert!(e.message.contains(needle), "{}", e.message);
+				},
+				other => panic!("{other:?}"),
+			};
+		// Too large: refused before it is stored, and it uses none of the quota.
+		refused(put(9, 1), "over the runner's upload limit of 8 bytes");
+		let stored = [put(8, 2).unwrap(), put(8, 3).unwrap()];
+		// 16 of 20 bytes this hour: 4 more fit, 5 do not.
+		refused(put(5, 4), "16 of 20 bytes in the last hour");
+		put(4, 5).unwrap();
+		refused(put(1, 6), "20 of 20 bytes");
+		for artifact in &stored {
+			assert_eq!(store.fetch(artifact).unwrap().len(), 8);
+		}
+		// The hour passes.
+		let limits = UploadLimits { max_bytes: 20, bytes_per_hour: 20 };
+		let mut quota = UploadQuota { limits, recent: VecDeque::new() };
+		let start = Instant::now();
+		quota.take(20, start).unwrap();
+		assert!(quota.take(1, start + Duration::from_secs(3599)).is_err());
+		quota.take(20, start + UploadQuota::WINDOW).unwrap();
 	}
 
 	#[test]

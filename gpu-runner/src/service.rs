@@ -18,6 +18,20 @@ use std::{
 	time::{Duration, Instant, SystemTime},
 };
 
+/// How many jobs this machine can evaluate at once: one per core, and at most one per 4 GiB of
+/// memory (a candle-gpt job's or a command trial's own limit), 1 to 16.
+pub fn default_workers() -> u32 {
+	let cores = thread::available_parallelism().map_or(1, |n| n.get() as u64);
+	let memory_gib = fs::read_to_string("/proc/meminfo")
+		.ok()
+		.and_then(|info| {
+			let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+			line.split_whitespace().nth(1)?.parse::<u64>().ok()
+		})
+		.map_or(4, |kib| kib >> 20);
+	cores.min(memory_gib / 4).clamp(1, 16) as u32
+}
+
 /// Why a job was refused.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SubmitError {
@@ -527,8 +541,10 @@ pub(crate) mod tests {
 		let mut slow = job_with(service.store(), &candidate(1, 0, "", "(loop $l (br $l))"), 20);
 		slow.evaluator = Evaluator::Wasm { fuel: u64::MAX / 2 };
 		service.submit(slow.clone()).unwrap();
-		// And one that waits behind it until its own time is over.
-		let mut next = job_with(service.store(), &candidate(1, 0, "", ""), 20);
+		// And another behind it, accepted a moment later: it waits until its own time is over,
+		// or starts with the moment it has left and the wall clock stops it. Either way it is
+		// answered, in time, with a signed harness error.
+		let mut next = slow.clone();
 		next.proposal = 8;
 		service.submit(next.clone()).unwrap();
 		for job in [&slow, &next] {
@@ -547,6 +563,13 @@ pub(crate) mod tests {
 			);
 		}
 		assert!(began.elapsed() < Duration::from_secs(10), "the 20 s of the document counted");
+	}
+
+	#[test]
+	fn the_default_workers_fit_the_machine() {
+		let workers = default_workers();
+		let cores = thread::available_parallelism().unwrap().get() as u32;
+		assert!((1..=cores.min(16)).contains(&workers), "{workers} of {cores} cores");
 	}
 
 	#[test]

@@ -264,16 +264,20 @@ impl Settings {
 	}
 }
 
-/// The number of parameters of a model of this shape.
+/// The number of parameters of a model of this shape; `None` when it does not fit a u64
+/// (every step is checked: the shape comes from strangers, its bounds from the project).
 pub fn parameters(shape: &ModelShape) -> Option<u64> {
 	let c = u64::from(shape.embd);
+	let vocab = VOCAB as u64;
 	let hidden = c.checked_mul(shape.mlp_ratio.into())?;
-	let attention = 4 * c * c + 4 * c; // q, k, v, projection
-	let mlp = 2 * c * hidden + hidden + c;
-	let norms = 4 * c;
+	// q, k, v and the projection: four c×c weights and their biases.
+	let attention = c.checked_mul(c)?.checked_mul(4)?.checked_add(c.checked_mul(4)?)?;
+	// Two c×hidden weights, and their biases.
+	let mlp = c.checked_mul(hidden)?.checked_mul(2)?.checked_add(hidden)?.checked_add(c)?;
+	let norms = c.checked_mul(4)?;
 	let block = attention.checked_add(mlp)?.checked_add(norms)?;
-	let embeddings = (VOCAB as u64 + u64::from(shape.context)).checked_mul(c)?;
-	let head = c * VOCAB as u64 + VOCAB as u64 + 2 * c;
+	let embeddings = vocab.checked_add(shape.context.into())?.checked_mul(c)?;
+	let head = c.checked_mul(vocab)?.checked_add(vocab)?.checked_add(c.checked_mul(2)?)?;
 	u64::from(shape.layers).checked_mul(block)?.checked_add(embeddings)?.checked_add(head)
 }
 

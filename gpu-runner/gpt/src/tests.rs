@@ -186,3 +186,15 @@ fn parameter_count_matches_the_model() {
 	assert_eq!(model::parameters(&shape), Some(expected));
 	assert_eq!(model::count_parameters(&shape, &Device::Cpu).unwrap(), expected);
 }
+
+#[test]
+fn a_shape_too_large_to_count_is_refused_not_wrapped() {
+	// Each of these overflows a u64 somewhere (c², c×hidden, layers×block); unchecked, the
+	// count would wrap to a small number and pass a surface's parameter bound.
+	let huge = ModelShape { layers: 1, heads: 1, embd: u32::MAX, context: 1, mlp_ratio: u32::MAX };
+	assert_eq!(model::parameters(&huge), None);
+	let wide = ModelShape { embd: 1 << 31, mlp_ratio: 1, ..huge };
+	assert_eq!(model::parameters(&wide), None);
+	let deep = ModelShape { layers: u32::MAX, embd: 1 << 20, mlp_ratio: 4, ..huge };
+	assert_eq!(model::parameters(&deep), None);
+}

@@ -8,6 +8,7 @@
 
 use super::Outcome;
 use crate::sandbox::{self, Limits};
+use poi_gpt_report::{Finding, Report};
 use poi_offchain::wire::JobRequest;
 use std::{
 	fmt::Write as _,
@@ -116,24 +117,16 @@ pub fn train(
 	if !status.success() {
 		return Err(format!("the trainer failed ({status})"));
 	}
-	let report = String::from_utf8_lossy(&run.stdout);
-	let report: serde_json::Value = report
-		.lines()
-		.last()
-		.and_then(|line| serde_json::from_str(line).ok())
-		.ok_or_else(|| "the trainer printed no report".to_string())?;
-	if let Some(kib) = report.get("peakRssKib").and_then(|v| v.as_u64()) {
+	let stdout = String::from_utf8_lossy(&run.stdout);
+	let line = stdout.lines().last().ok_or("the trainer printed no report")?;
+	let report: Report =
+		serde_json::from_str(line).map_err(|e| format!("the trainer's report: {e}"))?;
+	if let Some(kib) = report.peak_rss_kib {
 		let _ = writeln!(log, "trainer peak memory: {} MiB", kib / 1024);
 	}
-	let reason = || report.get("reason").and_then(|r| r.as_str()).unwrap_or("").to_string();
-	match report.get("finding").and_then(|f| f.as_str()) {
-		Some("measured") => report
-			.get("valBpb")
-			.and_then(|v| v.as_f64())
-			.map(Outcome::Measured)
-			.ok_or_else(|| "the trainer's report has no valBpb".into()),
-		Some("invalid") => Ok(Outcome::Invalid(reason())),
-		Some("harnessError") => Ok(Outcome::HarnessError(reason())),
-		other => Err(format!("the trainer's report has an unknown finding {other:?}")),
-	}
+	Ok(match report.finding {
+		Finding::Measured { val_bpb, .. } => Outcome::Measured(val_bpb),
+		Finding::Invalid { reason } => Outcome::Invalid(reason),
+		Finding::HarnessError { reason } => Outcome::HarnessError(reason),
+	})
 }

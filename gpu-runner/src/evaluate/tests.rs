@@ -316,10 +316,14 @@ fn candle_gpt_jobs_run_the_trainer_and_read_its_report() {
 	// A trainer that fails, prints nonsense, or a score out of range: harness errors.
 	for (body, why) in [
 		("exit 3", "the trainer failed"),
-		("echo 'not json'", "no report"),
-		(r#"echo '{"finding":"measured","device":"cpu"}'"#, "no valBpb"),
-		(r#"echo '{"finding":"maybe"}'"#, "unknown finding"),
-		(r#"echo '{"finding":"measured","valBpb":1e300}'"#, "does not fit"),
+		("true", "no report"),
+		("echo 'not json'", "the trainer's report"),
+		(r#"echo '{"finding":"measured","trials":[],"device":"cpu"}'"#, "valBpb"),
+		(r#"echo '{"finding":"maybe","device":"cpu"}'"#, "maybe"),
+		(
+			r#"echo '{"finding":"measured","valBpb":1e300,"trials":[],"device":"cpu"}'"#,
+			"does not fit",
+		),
 	] {
 		let e = with(body);
 		assert_eq!(e.finding, Finding::HarnessError, "{body}");
