@@ -147,6 +147,22 @@ struct Tree {
 	folders: BTreeSet<String>,
 }
 
+impl Tree {
+	/// A path that is a file and also a folder, or a file with files under it: a tree that
+	/// cannot be written out.
+	fn clash(&self) -> Option<&String> {
+		self.files.keys().find(|path| {
+			let prefix = format!("{path}/");
+			self.folders.contains(*path)
+				|| self
+					.files
+					.range(prefix.clone()..)
+					.next()
+					.is_some_and(|(p, _)| p.starts_with(&prefix))
+		})
+	}
+}
+
 /// `path` as a relative path of normal components joined by `/` (`./` parts dropped);
 /// absolute paths, `..`, and paths that are not UTF-8 are refused.
 fn relative(path: &str) -> Result<String, String> {
@@ -201,18 +217,8 @@ fn unpack(archive: &[u8], max_bytes: u64) -> Result<Tree, String> {
 			return Err(format!("{path:?} appears twice"));
 		}
 	}
-	// A file may not also be a folder, or sit under a file.
-	for path in tree.files.keys() {
-		let prefix = format!("{path}/");
-		if tree.folders.contains(path)
-			|| tree
-				.files
-				.range(prefix.clone()..)
-				.next()
-				.is_some_and(|(p, _)| p.starts_with(&prefix))
-		{
-			return Err(format!("{path:?} is both a file and a folder"));
-		}
+	if let Some(path) = tree.clash() {
+		return Err(format!("{path:?} is both a file and a folder"));
 	}
 	Ok(tree)
 }
@@ -304,7 +310,7 @@ pub fn evaluate(
 	}
 	let mut tree = snapshot.clone();
 	tree.files.extend(candidate.files.clone());
-	if let Some(clash) = tree.files.keys().find(|p| tree.folders.contains(*p)) {
+	if let Some(clash) = tree.clash() {
 		return Outcome::Invalid(format!("the candidate's {clash:?} is a folder of the benchmark"));
 	}
 	let _ = writeln!(

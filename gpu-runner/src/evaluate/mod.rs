@@ -145,7 +145,10 @@ pub const DEFAULT_JOB_LIMIT: Duration = Duration::from_secs(480);
 /// Evaluates `job` with artifacts from `store`, within [`DEFAULT_JOB_LIMIT`]. Never panics on
 /// bad input: every failure is a finding with its reason in the log.
 pub fn evaluate(job: &JobRequest, store: &dyn Store) -> Evaluation {
-	evaluate_with(job, store, &Tools::detect(gpt::program()), DEFAULT_JOB_LIMIT)
+	// Found once: detecting the sandbox starts one.
+	static TOOLS: std::sync::OnceLock<Tools> = std::sync::OnceLock::new();
+	let tools = TOOLS.get_or_init(|| Tools::detect(gpt::program()));
+	evaluate_with(job, store, tools, DEFAULT_JOB_LIMIT)
 }
 
 /// [`evaluate`] with `tools` (candle-gpt jobs without a trainer and command jobs without a
