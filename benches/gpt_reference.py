@@ -2,7 +2,7 @@
 
 It trains the same byte-level GPT as `poi-gpt train` from the same inputs, with the same
 initial weights, batches, optimiser, schedule and held-out measurement: its SplitMix64
-generator, seeds, corpus split, weight order and Box-Muller normals are poi-gpt's, written out
+generator, seeds, corpus split, variable names, initialisation order and Box-Muller normals are poi-gpt's, written out
 again here. So the two runs differ only in their arithmetic, and their val_bpb should agree
 closely; their speed and memory are the comparison.
 
@@ -67,70 +67,74 @@ def split(corpus, validation, context, rng):
     return chunks[held:], chunks[:held]
 
 
-def init(shape, std, rng):
-    """The weights in poi-gpt's order (`Gpt::new`), each drawn row by row."""
-
-    def normal(*dims):
-        n = math.prod(dims)
-        data = [rng.normal() * std for _ in range(n)]
-        return torch.tensor(data, dtype=torch.float32).reshape(dims)
-
-    c = shape["embd"]
+def variables(shape):
+    """poi-gpt's variables (`model::Gpt::new`): name -> shape, linear weights (out, in)."""
+    c, context = shape["embd"], shape["context"]
     hidden = c * shape["mlpRatio"]
-    ones, zeros = (lambda n: torch.ones(n)), (lambda n: torch.zeros(n))
-    weights = {"token": normal(VOCAB, c), "position": normal(shape["context"], c), "blocks": []}
-    for _ in range(shape["layers"]):
-        weights["blocks"].append(
-            {
-                "norm1": (ones(c), zeros(c)),
-                "query": (normal(c, c), zeros(c)),
-                "key": (normal(c, c), zeros(c)),
-                "value": (normal(c, c), zeros(c)),
-                "projection": (normal(c, c), zeros(c)),
-                "norm2": (ones(c), zeros(c)),
-                "up": (normal(c, hidden), zeros(hidden)),
-                "down": (normal(hidden, c), zeros(c)),
-            }
-        )
-    weights["norm"] = (ones(c), zeros(c))
-    weights["head"] = (normal(c, VOCAB), zeros(VOCAB))
+    shapes = {"token.weight": (VOCAB, c), "position.weight": (context, c)}
+
+    def linear(name, n_in, n_out):
+        shapes[name + ".weight"] = (n_out, n_in)
+        shapes[name + ".bias"] = (n_out,)
+
+    def norm(name):
+        shapes[name + ".weight"] = (c,)
+        shapes[name + ".bias"] = (c,)
+
+    for n in range(shape["layers"]):
+        block = f"blocks.{n}."
+        norm(block + "norm1")
+        linear(block + "attention.qkv", c, 3 * c)
+        linear(block + "attention.projection", c, c)
+        norm(block + "norm2")
+        linear(block + "mlp.up", c, hidden)
+        linear(block + "mlp.down", hidden, c)
+    norm("norm")
+    linear("head", c, VOCAB)
+    return shapes
+
+
+def init(shape, std, rng):
+    """poi-gpt's `model::initialise`: in the sorted order of the names, matrices get normal
+    draws (row by row), biases zeros, other vectors (layer norms' gains) ones."""
+    weights = {}
+    for name, dims in sorted(variables(shape).items()):
+        if len(dims) == 2:
+            data = [rng.normal() * std for _ in range(math.prod(dims))]
+            weights[name] = torch.tensor(data, dtype=torch.float32).reshape(dims)
+        elif name.endswith("bias"):
+            weights[name] = torch.zeros(dims)
+        else:
+            weights[name] = torch.ones(dims)
     return weights
-
-
-def parameters_of(weights):
-    params = [weights["token"], weights["position"]]
-    for block in weights["blocks"]:
-        for name in ["norm1", "query", "key", "value", "projection", "norm2", "up", "down"]:
-            params.extend(block[name])
-    params.extend(weights["norm"])
-    params.extend(weights["head"])
-    return params
 
 
 def forward(weights, shape, ids, mask):
     b, t = ids.shape
     c, heads = shape["embd"], shape["heads"]
     hd = c // heads
-    x = (weights["token"][ids] + weights["position"][:t]).reshape(b * t, c)
+    w = weights
+    x = (w["token.weight"][ids] + w["position.weight"][:t]).reshape(b * t, c)
 
-    def linear(h, wb):
-        return h @ wb[0] + wb[1]
+    def linear(h, name):
+        return F.linear(h, w[name + ".weight"], w[name + ".bias"])
 
-    def norm(h, gb):
-        return F.layer_norm(h, (c,), gb[0], gb[1], 1e-5)
+    def norm(h, name):
+        return F.layer_norm(h, (c,), w[name + ".weight"], w[name + ".bias"], 1e-5)
 
     def heads_of(y):
         return y.reshape(b, t, heads, hd).transpose(1, 2)
 
-    for block in weights["blocks"]:
-        h = norm(x, block["norm1"])
-        q, k, v = (heads_of(linear(h, block[n])) for n in ["query", "key", "value"])
+    for n in range(shape["layers"]):
+        block = f"blocks.{n}."
+        q, k, v = linear(norm(x, block + "norm1"), block + "attention.qkv").split(c, dim=1)
+        q, k, v = heads_of(q), heads_of(k), heads_of(v)
         attention = torch.softmax((q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hd)) + mask, -1)
         y = (attention @ v).transpose(1, 2).reshape(b * t, c)
-        x = x + linear(y, block["projection"])
-        h = norm(x, block["norm2"])
-        x = x + linear(F.gelu(linear(h, block["up"]), approximate="tanh"), block["down"])
-    return linear(norm(x, weights["norm"]), weights["head"])
+        x = x + linear(y, block + "attention.projection")
+        h = F.gelu(linear(norm(x, block + "norm2"), block + "mlp.up"), approximate="tanh")
+        x = x + linear(h, block + "mlp.down")
+    return linear(norm(x, "norm"), "head")
 
 
 def lr_at(schedule, peak, step, steps):
@@ -174,7 +178,7 @@ def main():
 
     rng = Rng(trial_seed(seed, 0))
     weights = init(shape, recipe.get("initStd", 0.02), rng)
-    params = parameters_of(weights)
+    params = list(weights.values())
     for p in params:
         p.requires_grad_(True)
     opt = recipe["optimizer"]

@@ -17,12 +17,16 @@
 //! runner train more and score differently). The score is the median of the trials'
 //! `val_bpb = mean cross-entropy / ln 2`.
 
+pub mod data;
 pub mod model;
+pub mod ops;
+pub mod recipe;
+pub mod train;
 
-pub use model::{
+pub use poi_gpt_report::{Finding, Report, TrialReport};
+pub use recipe::{
 	Decay, ModelShape, OptimizerSpec, Recipe, Schedule, Settings, Surface, Validation,
 };
-pub use poi_gpt_report::{Finding, Report, TrialReport};
 
 /// The settings in a protocol document: its `"candleGpt"` object. A document that is not a
 /// JSON object (prose, say), or has no such key, gives the defaults.
@@ -44,7 +48,7 @@ pub fn trial_seed(seed: &[u8; 32], n: u32) -> u64 {
 	let mut mixed = u64::from(n).wrapping_add(1).wrapping_mul(0xA076_1D64_78BD_642F);
 	for word in seed.chunks_exact(8) {
 		let word = u64::from_le_bytes(word.try_into().expect("chunks of 8; qed"));
-		mixed = model::Rng::new(mixed ^ word).next_u64();
+		mixed = data::Rng::new(mixed ^ word).next_u64();
 	}
 	mixed
 }
@@ -81,12 +85,12 @@ pub fn evaluate(
 	log(format!("recipe: {recipe:?}"));
 	log(format!(
 		"parameters: {}, {} steps per trial (budget {steps}), {} trial(s)",
-		model::parameters(&recipe.model).unwrap_or_default(),
+		recipe::parameters(&recipe.model).unwrap_or_default(),
 		recipe.steps,
 		settings.trials
 	));
-	let mut split_rng = model::Rng::new(trial_seed(seed, u32::MAX));
-	let split = match model::split(
+	let mut split_rng = data::Rng::new(trial_seed(seed, u32::MAX));
+	let split = match data::split(
 		corpus,
 		&settings.validation,
 		recipe.model.context as usize,
@@ -103,7 +107,7 @@ pub fn evaluate(
 	));
 	let mut trials = Vec::with_capacity(settings.trials as usize);
 	for n in 0..settings.trials {
-		let trial = match model::trial(
+		let trial = match train::trial(
 			&recipe,
 			&split,
 			&settings.validation,
@@ -136,7 +140,7 @@ pub fn evaluate(
 		});
 	}
 	let values: Vec<f64> = trials.iter().map(|t| t.val_bpb).collect();
-	let val_bpb = model::median(&values);
+	let val_bpb = train::median(&values);
 	log(format!("val_bpb (median of {}): {val_bpb:.6}", values.len()));
 	Finding::Measured { val_bpb, trials }
 }

@@ -3,7 +3,7 @@
 //! to stderr). Exit status 0 whenever a report was printed, whatever its finding; 2 for bad
 //! arguments. `poi-gpt device` prints the device a job would train on.
 
-use poi_gpt::{model, Finding, Report};
+use poi_gpt::{train, Finding, Report};
 use std::{collections::HashMap, path::PathBuf, process::ExitCode};
 
 const USAGE: &str = "usage: poi-gpt train --document FILE --corpus FILE --recipe FILE \
@@ -41,15 +41,15 @@ fn train(args: &[String]) -> Result<Report, String> {
 	let seed = parse_seed(option("seed")?)?;
 	let steps: u32 =
 		option("steps")?.parse().map_err(|e| format!("--steps: a whole number: {e}"))?;
-	let device = model::device();
-	eprintln!("device: {}", model::device_name(&device));
+	let device = train::device();
+	eprintln!("device: {}", train::device_name(&device));
 	let finding =
 		poi_gpt::evaluate(&document, &corpus, &recipe, &seed, steps, &device, &mut |line| {
 			eprintln!("{line}")
 		});
 	Ok(Report {
 		finding,
-		device: model::device_name(&device).into(),
+		device: train::device_name(&device).into(),
 		peak_rss_kib: poi_gpt::peak_rss_kib(),
 	})
 }
@@ -73,7 +73,7 @@ fn main() -> ExitCode {
 			},
 		},
 		Some("device") => {
-			println!("{}", model::device_name(&model::device()));
+			println!("{}", train::device_name(&train::device()));
 			ExitCode::SUCCESS
 		},
 		_ => {

@@ -55,7 +55,7 @@ fn the_median_of_the_trials_is_the_score() {
 	// Trials start from different weights.
 	assert!(values[0] < values[2]);
 	assert!(trials.iter().all(|t| t.steps == 10 && t.tokens_per_second > 0.0));
-	assert_eq!(model::median(&[3.0, 1.0, 2.0, 10.0]), 2.5);
+	assert_eq!(train::median(&[3.0, 1.0, 2.0, 10.0]), 2.5);
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn bad_project_settings_or_corpus_are_harness_errors() {
 fn the_split_holds_out_chunks_chosen_by_the_seed() {
 	let corpus = corpus();
 	let validation = Validation { fraction: 0.25, chunk: 1000, max_tokens: 100 };
-	let of = |seed| model::split(&corpus, &validation, 16, &mut model::Rng::new(seed)).unwrap();
+	let of = |seed| data::split(&corpus, &validation, 16, &mut data::Rng::new(seed)).unwrap();
 	let a = of(1);
 	let chunks = corpus.len().div_ceil(1000);
 	assert_eq!(a.valid.len(), chunks.div_ceil(4));
@@ -183,7 +183,7 @@ fn parameter_count_matches_the_model() {
 	// Per block: 4 (16x16 + 16) attention, 16x64 + 64 + 64x16 + 16 MLP, 4x16 norms.
 	let block = 4 * (256 + 16) + (1024 + 64 + 1024 + 16) + 64;
 	let expected = 2 * block + (256 + 8) * 16 + (16 * 256 + 256) + 32;
-	assert_eq!(model::parameters(&shape), Some(expected));
+	assert_eq!(recipe::parameters(&shape), Some(expected));
 	assert_eq!(model::count_parameters(&shape, &Device::Cpu).unwrap(), expected);
 }
 
@@ -192,9 +192,9 @@ fn a_shape_too_large_to_count_is_refused_not_wrapped() {
 	// Each of these overflows a u64 somewhere (c², c×hidden, layers×block); unchecked, the
 	// count would wrap to a small number and pass a surface's parameter bound.
 	let huge = ModelShape { layers: 1, heads: 1, embd: u32::MAX, context: 1, mlp_ratio: u32::MAX };
-	assert_eq!(model::parameters(&huge), None);
+	assert_eq!(recipe::parameters(&huge), None);
 	let wide = ModelShape { embd: 1 << 31, mlp_ratio: 1, ..huge };
-	assert_eq!(model::parameters(&wide), None);
+	assert_eq!(recipe::parameters(&wide), None);
 	let deep = ModelShape { layers: u32::MAX, embd: 1 << 20, mlp_ratio: 4, ..huge };
-	assert_eq!(model::parameters(&deep), None);
+	assert_eq!(recipe::parameters(&deep), None);
 }
