@@ -6,6 +6,12 @@
 use poi_gpt::{train, Finding, Report};
 use std::{collections::HashMap, path::PathBuf, process::ExitCode};
 
+/// A training step frees and allocates tensors of the same few sizes, thousands of times:
+/// mimalloc keeps and reuses their pages, where glibc's allocator returned them to the kernel
+/// and faulted them in again (a fifth of a step's time went to page faults and TLB flushes).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage: poi-gpt train --document FILE --corpus FILE --recipe FILE \
                      --seed 0x<64 hex digits> --steps N\n       poi-gpt device";
 
@@ -43,10 +49,15 @@ fn train(args: &[String]) -> Result<Report, String> {
 		option("steps")?.parse().map_err(|e| format!("--steps: a whole number: {e}"))?;
 	let device = train::device();
 	eprintln!("device: {}", train::device_name(&device));
-	let finding =
+	// The job runs on a worker of the pool that candle's kernels use, so the thread that walks
+	// the graph is one of the pool's threads rather than one more thread competing for cores.
+	let pool =
+		rayon::ThreadPoolBuilder::new().build().map_err(|e| format!("a thread pool: {e}"))?;
+	let finding = pool.install(|| {
 		poi_gpt::evaluate(&document, &corpus, &recipe, &seed, steps, &device, &mut |line| {
 			eprintln!("{line}")
-		});
+		})
+	});
 	Ok(Report {
 		finding,
 		device: train::device_name(&device).into(),

@@ -43,11 +43,27 @@ impl Module for Norm {
 	}
 }
 
+/// candle_nn's `Linear` (its weights and names), applied by the fused [`ops::linear`].
+struct Dense(Linear);
+
+impl Dense {
+	fn new(inputs: usize, outputs: usize, vb: VarBuilder) -> Result<Self> {
+		Ok(Dense(candle_nn::linear(inputs, outputs, vb)?))
+	}
+}
+
+impl Module for Dense {
+	fn forward(&self, x: &Tensor) -> Result<Tensor> {
+		let bias = self.0.bias().expect("candle_nn::linear has a bias; qed");
+		ops::linear(x, self.0.weight(), bias)
+	}
+}
+
 /// Causal self-attention: one projection to queries, keys and values, the fused kernel, and
 /// the output projection.
 struct Attention {
-	qkv: Linear,
-	projection: Linear,
+	qkv: Dense,
+	projection: Dense,
 	heads: usize,
 }
 
@@ -55,8 +71,8 @@ impl Attention {
 	fn new(shape: &ModelShape, vb: VarBuilder) -> Result<Self> {
 		let c = shape.embd as usize;
 		Ok(Attention {
-			qkv: candle_nn::linear(c, 3 * c, vb.pp("qkv"))?,
-			projection: candle_nn::linear(c, c, vb.pp("projection"))?,
+			qkv: Dense::new(c, 3 * c, vb.pp("qkv"))?,
+			projection: Dense::new(c, c, vb.pp("projection"))?,
 			heads: shape.heads as usize,
 		})
 	}
@@ -69,8 +85,8 @@ impl Attention {
 }
 
 struct Mlp {
-	up: Linear,
-	down: Linear,
+	up: Dense,
+	down: Dense,
 }
 
 impl Module for Mlp {
@@ -96,8 +112,8 @@ impl Block {
 			attention: Attention::new(shape, vb.pp("attention"))?,
 			norm2: Norm::new(c, vb.pp("norm2"))?,
 			mlp: Mlp {
-				up: candle_nn::linear(c, hidden, mlp.pp("up"))?,
-				down: candle_nn::linear(hidden, c, mlp.pp("down"))?,
+				up: Dense::new(c, hidden, mlp.pp("up"))?,
+				down: Dense::new(hidden, c, mlp.pp("down"))?,
 			},
 		})
 	}
@@ -114,7 +130,7 @@ pub struct Gpt {
 	position: Embedding,
 	blocks: Vec<Block>,
 	norm: Norm,
-	head: Linear,
+	head: Dense,
 	embd: usize,
 }
 
@@ -130,7 +146,7 @@ impl Gpt {
 			position: candle_nn::embedding(shape.context as usize, c, vb.pp("position"))?,
 			blocks,
 			norm: Norm::new(c, vb.pp("norm"))?,
-			head: candle_nn::linear(c, VOCAB, vb.pp("head"))?,
+			head: Dense::new(c, VOCAB, vb.pp("head"))?,
 			embd: c,
 		})
 	}

@@ -13,7 +13,8 @@
 //! (no `unsafe`, no fused multiply-add, so no result depends on the CPU's vector width).
 
 use candle_core::{
-	bail, CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor,
+	backend::BackendStorage, bail, CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result,
+	Shape, Tensor,
 };
 use rayon::prelude::*;
 
@@ -63,6 +64,21 @@ pub fn cross_entropy(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
 	logits.contiguous()?.apply_op2(&targets.contiguous()?, CrossEntropy)
 }
 
+/// `x W^T + b` for rows `x` (rows, in), a weight `W` (out, in) and a bias `b` (out), as
+/// candle_nn's `Linear`. One op instead of a matmul and a broadcast add: the product is not
+/// kept beside the sum for the backward pass, and the bias's gradient is a blocked column sum
+/// on all threads (candle's broadcast backward sums it with a strided reduction on one).
+pub fn linear(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
+	if !x.device().is_cpu() {
+		return x.matmul(&weight.t()?)?.broadcast_add(bias);
+	}
+	let ((_, inputs), (outputs, width)) = (x.dims2()?, weight.dims2()?);
+	if width != inputs || bias.dims1()? != outputs {
+		bail!("linear: {:?} rows, a {outputs}x{width} weight, {:?} biases", x.dims(), bias.dims());
+	}
+	x.contiguous()?.apply_op3(&weight.contiguous()?, &bias.contiguous()?, Linear)
+}
+
 /// candle's composite ops for the same functions: what runs off the CPU, and the tests' oracle.
 pub mod reference {
 	use candle_core::{Result, Tensor, D};
@@ -87,6 +103,22 @@ pub mod reference {
 		let weights = candle_nn::ops::softmax(&scores.broadcast_add(&mask)?, D::Minus1)?;
 		weights.matmul(&v)?.transpose(1, 2)?.contiguous()?.reshape((rows, embd))
 	}
+}
+
+/// Runs `f` compiled for the widest vector extension this CPU has (AVX2 on most x86-64; pulp
+/// checks at run time). The results are the same bits on any of them: Rust never fuses a
+/// multiply and an add, and the kernels fix their order of additions ([`LANES`]).
+#[inline(always)]
+fn vectorised<R>(f: impl FnOnce() -> R) -> R {
+	struct Wide<F>(F);
+	impl<R, F: FnOnce() -> R> pulp::WithSimd for Wide<F> {
+		type Output = R;
+		#[inline(always)]
+		fn with_simd<S: pulp::Simd>(self, _: S) -> R {
+			(self.0)()
+		}
+	}
+	pulp::Arch::new().dispatch(Wide(f))
 }
 
 /// A contiguous f32 slice of a CPU tensor's storage.
@@ -183,6 +215,87 @@ const PIECE: usize = 1 << 14;
 /// Rows per piece of the row-wise kernels.
 const ROWS: usize = 64;
 
+struct Linear;
+
+impl CustomOp3 for Linear {
+	fn name(&self) -> &'static str {
+		"poi-linear"
+	}
+
+	fn cpu_fwd(
+		&self,
+		s1: &CpuStorage,
+		l1: &Layout,
+		s2: &CpuStorage,
+		l2: &Layout,
+		s3: &CpuStorage,
+		l3: &Layout,
+	) -> Result<(CpuStorage, Shape)> {
+		let bias = floats(s3, l3, "bias")?;
+		let ((rows, inputs), outputs) = (l1.shape().dims2()?, bias.len());
+		// candle's own CPU matmul (gemm), on the weight's transposed layout: no copy.
+		let product = s1.matmul(s2, (1, rows, outputs, inputs), l1, &l2.transpose(0, 1)?)?;
+		let CpuStorage::F32(mut y) = product else { bail!("linear: f32 expected") };
+		y.par_chunks_mut(outputs * ROWS).for_each(|y| {
+			for row in y.chunks_exact_mut(outputs) {
+				for (y, b) in row.iter_mut().zip(bias) {
+					*y += b;
+				}
+			}
+		});
+		Ok((CpuStorage::F32(y), Shape::from((rows, outputs))))
+	}
+
+	fn bwd(
+		&self,
+		x: &Tensor,
+		weight: &Tensor,
+		_: &Tensor,
+		_: &Tensor,
+		grad: &Tensor,
+	) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+		let grad = grad.contiguous()?;
+		let dx = grad.matmul(&weight.detach())?;
+		let dweight = grad.t()?.matmul(&x.detach())?;
+		let dbias = grad.apply_op1_no_bwd(&ColumnSum)?;
+		Ok((Some(dx), Some(dweight), Some(dbias)))
+	}
+}
+
+/// The sums of the columns of a (rows, width) tensor: blocks of rows in parallel, their partial
+/// sums added in order.
+struct ColumnSum;
+
+impl CustomOp1 for ColumnSum {
+	fn name(&self) -> &'static str {
+		"poi-column-sum"
+	}
+
+	fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+		let x = floats(storage, layout, "column sum")?;
+		let (_, width) = layout.shape().dims2()?;
+		let partials: Vec<Vec<f32>> = x
+			.par_chunks(width * ROWS)
+			.map(|x| {
+				let mut partial = vec![0f32; width];
+				for row in x.chunks_exact(width) {
+					for (p, v) in partial.iter_mut().zip(row) {
+						*p += v;
+					}
+				}
+				partial
+			})
+			.collect();
+		let mut sums = vec![0f32; width];
+		for partial in partials {
+			for (s, p) in sums.iter_mut().zip(partial) {
+				*s += p;
+			}
+		}
+		Ok((CpuStorage::F32(sums), Shape::from(width)))
+	}
+}
+
 struct Gelu;
 
 impl CustomOp1 for Gelu {
@@ -194,9 +307,11 @@ impl CustomOp1 for Gelu {
 		let x = floats(storage, layout, "gelu")?;
 		let mut y = vec![0f32; x.len()];
 		y.par_chunks_mut(PIECE).zip(x.par_chunks(PIECE)).for_each(|(y, x)| {
-			for (y, &x) in y.iter_mut().zip(x) {
-				*y = 0.5 * x * (1.0 + gelu_tanh(x));
-			}
+			vectorised(|| {
+				for (y, &x) in y.iter_mut().zip(x) {
+					*y = 0.5 * x * (1.0 + gelu_tanh(x));
+				}
+			})
 		});
 		Ok((CpuStorage::F32(y), layout.shape().clone()))
 	}
@@ -280,12 +395,14 @@ impl CustomOp3 for LayerNorm {
 		let width = gain.len();
 		let mut y = vec![0f32; x.len()];
 		y.par_chunks_mut(width * ROWS).zip(x.par_chunks(width * ROWS)).for_each(|(y, x)| {
-			for (y, x) in y.chunks_exact_mut(width).zip(x.chunks_exact(width)) {
-				let (mean, rstd) = moments(x, self.eps);
-				for (((y, x), g), b) in y.iter_mut().zip(x).zip(gain).zip(bias) {
-					*y = (x - mean) * rstd * g + b;
+			vectorised(|| {
+				for (y, x) in y.chunks_exact_mut(width).zip(x.chunks_exact(width)) {
+					let (mean, rstd) = moments(x, self.eps);
+					for (((y, x), g), b) in y.iter_mut().zip(x).zip(gain).zip(bias) {
+						*y = (x - mean) * rstd * g + b;
+					}
 				}
-			}
+			})
 		});
 		Ok((CpuStorage::F32(y), l1.shape().clone()))
 	}
@@ -343,29 +460,31 @@ impl CustomOp3 for LayerNormBackward {
 			.par_chunks_mut(width * ROWS)
 			.zip(x.par_chunks(width * ROWS).zip(grad.par_chunks(width * ROWS)))
 			.map(|(dx, (x, grad))| {
-				let mut partial = vec![0f32; 2 * width];
-				let (dgain, dbias) = partial.split_at_mut(width);
-				let mut hat = vec![0f32; width];
-				let mut dhat = vec![0f32; width];
-				for ((dx, x), grad) in dx
-					.chunks_exact_mut(width)
-					.zip(x.chunks_exact(width))
-					.zip(grad.chunks_exact(width))
-				{
-					let (mean, rstd) = moments(x, self.eps);
-					for i in 0..width {
-						hat[i] = (x[i] - mean) * rstd;
-						dhat[i] = grad[i] * gain[i];
-						dgain[i] += grad[i] * hat[i];
-						dbias[i] += grad[i];
+				vectorised(|| {
+					let mut partial = vec![0f32; 2 * width];
+					let (dgain, dbias) = partial.split_at_mut(width);
+					let mut hat = vec![0f32; width];
+					let mut dhat = vec![0f32; width];
+					for ((dx, x), grad) in dx
+						.chunks_exact_mut(width)
+						.zip(x.chunks_exact(width))
+						.zip(grad.chunks_exact(width))
+					{
+						let (mean, rstd) = moments(x, self.eps);
+						for i in 0..width {
+							hat[i] = (x[i] - mean) * rstd;
+							dhat[i] = grad[i] * gain[i];
+							dgain[i] += grad[i] * hat[i];
+							dbias[i] += grad[i];
+						}
+						let n = width as f32;
+						let (mean_dhat, mean_dhat_hat) = (sum(&dhat) / n, dot(&dhat, &hat) / n);
+						for i in 0..width {
+							dx[i] = rstd * (dhat[i] - mean_dhat - hat[i] * mean_dhat_hat);
+						}
 					}
-					let n = width as f32;
-					let (mean_dhat, mean_dhat_hat) = (sum(&dhat) / n, dot(&dhat, &hat) / n);
-					for i in 0..width {
-						dx[i] = rstd * (dhat[i] - mean_dhat - hat[i] * mean_dhat_hat);
-					}
-				}
-				partial
+					partial
+				})
 			})
 			.collect();
 		for partial in partials {
@@ -383,31 +502,169 @@ struct Attention {
 	heads: usize,
 }
 
-/// One head's scores for query `i` in `scores[..=i]`, turned into softmax weights.
-#[inline(always)]
-fn softmax_row(
-	seq: &[f32],
-	width: usize,
-	(q, k): (usize, usize),
+/// The geometry of an attention kernel's rows.
+#[derive(Clone, Copy)]
+struct Geometry {
+	/// Tokens per sequence.
+	time: usize,
+	/// Heads.
+	heads: usize,
+	/// Width of one head.
 	head: usize,
-	i: usize,
+	/// Width of the output rows (heads × head).
+	embd: usize,
+	/// Width of the `qkv` rows (3 × embd).
+	width: usize,
+	/// 1/√head.
 	scale: f32,
-	scores: &mut [f32],
-) {
-	let query = &seq[i * width + q..][..head];
-	let mut max = f32::NEG_INFINITY;
-	for (j, s) in scores[..=i].iter_mut().enumerate() {
-		*s = dot(query, &seq[j * width + k..][..head]) * scale;
-		max = max.max(*s);
+}
+
+impl Geometry {
+	fn new(time: usize, heads: usize, width: usize) -> Self {
+		let embd = width / 3;
+		let head = embd / heads;
+		Geometry { time, heads, head, embd, width, scale: 1.0 / (head as f32).sqrt() }
 	}
-	let mut total = 0f32;
-	for s in &mut scores[..=i] {
-		*s = exp(*s - max);
-		total += *s;
+
+	/// Offsets of head `h`'s query, key and value in a `qkv` row.
+	fn offsets(&self, h: usize) -> (usize, usize, usize) {
+		(h * self.head, self.embd + h * self.head, 2 * self.embd + h * self.head)
 	}
-	let inv = 1.0 / total;
-	for s in &mut scores[..=i] {
-		*s *= inv;
+
+	/// Head `h`'s keys or values (at `offset` in the rows of `seq`) transposed into `out`
+	/// (head × time), so that a row of scores is a sum of vectors along the sequence.
+	#[inline(always)]
+	fn transpose(&self, seq: &[f32], offset: usize, out: &mut [f32]) {
+		let t = self.time;
+		for j in 0..t {
+			for (d, &value) in seq[j * self.width + offset..][..self.head].iter().enumerate() {
+				out[d * t + j] = value;
+			}
+		}
+	}
+
+	/// The softmax weights of `query` over the first `n` keys, from the transposed keys `kt`,
+	/// in `weights[..n]`.
+	#[inline(always)]
+	fn softmax_row(&self, query: &[f32], kt: &[f32], n: usize, weights: &mut [f32]) {
+		let t = self.time;
+		let w = &mut weights[..n];
+		w.fill(0.0);
+		for (d, &q) in query.iter().enumerate() {
+			axpy(w, q * self.scale, &kt[d * t..][..n]);
+		}
+		let max = w.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+		for s in w.iter_mut() {
+			*s = exp(*s - max);
+		}
+		let inv = 1.0 / sum(w);
+		for s in w.iter_mut() {
+			*s *= inv;
+		}
+	}
+}
+
+/// [`Attention`] for one sequence: `seq` its rows of `qkv`, `y` its rows of the output. A
+/// [`pulp::WithSimd`] (rather than a closure for [`vectorised`]) so that it is certain to be
+/// inlined into, and compiled for, the vector extension that pulp picks.
+struct AttentionSequence<'a> {
+	g: Geometry,
+	seq: &'a [f32],
+	y: &'a mut [f32],
+}
+
+impl pulp::WithSimd for AttentionSequence<'_> {
+	type Output = ();
+	#[inline(always)]
+	fn with_simd<S: pulp::Simd>(self, _: S) {
+		attention_sequence(self.g, self.seq, self.y)
+	}
+}
+
+/// [`AttentionSequence`] for the backward pass: `dseq` its rows of `dqkv`.
+struct AttentionSequenceBackward<'a> {
+	g: Geometry,
+	seq: &'a [f32],
+	y: &'a [f32],
+	dy: &'a [f32],
+	dseq: &'a mut [f32],
+}
+
+impl pulp::WithSimd for AttentionSequenceBackward<'_> {
+	type Output = ();
+	#[inline(always)]
+	fn with_simd<S: pulp::Simd>(self, _: S) {
+		attention_sequence_backward(self.g, self.seq, self.y, self.dy, self.dseq)
+	}
+}
+
+#[inline(always)]
+fn attention_sequence(g: Geometry, seq: &[f32], y: &mut [f32]) {
+	let (t, width, head) = (g.time, g.width, g.head);
+	let mut weights = vec![0f32; t];
+	let mut kt = vec![0f32; head * t];
+	for h in 0..g.heads {
+		let (q, k, v) = g.offsets(h);
+		g.transpose(seq, k, &mut kt);
+		for i in 0..t {
+			g.softmax_row(&seq[i * width + q..][..head], &kt, i + 1, &mut weights);
+			let out = &mut y[i * g.embd + h * head..][..head];
+			for (j, &p) in weights[..=i].iter().enumerate() {
+				axpy(out, p, &seq[j * width + v..][..head]);
+			}
+		}
+	}
+}
+
+/// With `p` query `i`'s softmax weights, `dy` its output's gradient and `y` its output:
+/// `ds_j = p_j (dy · v_j − dy · y) / √head`, then `dq_i = Σ_j ds_j k_j`, `dk_j += ds_j q_i` and
+/// `dv_j += p_j dy`. Keys' and values' gradients gather in transposed scratch (`dkt`, `dvt`),
+/// written back once per head.
+#[inline(always)]
+fn attention_sequence_backward(g: Geometry, seq: &[f32], y: &[f32], dy: &[f32], dseq: &mut [f32]) {
+	let (t, width, head) = (g.time, g.width, g.head);
+	let mut p = vec![0f32; t];
+	let mut ds = vec![0f32; t];
+	let mut kt = vec![0f32; head * t];
+	let mut vt = vec![0f32; head * t];
+	let mut dkt = vec![0f32; head * t];
+	let mut dvt = vec![0f32; head * t];
+	for h in 0..g.heads {
+		let (q, k, v) = g.offsets(h);
+		g.transpose(seq, k, &mut kt);
+		g.transpose(seq, v, &mut vt);
+		dkt.fill(0.0);
+		dvt.fill(0.0);
+		for i in 0..t {
+			let n = i + 1;
+			let query = &seq[i * width + q..][..head];
+			let dy_i = &dy[i * g.embd + h * head..][..head];
+			g.softmax_row(query, &kt, n, &mut p);
+			// Σ_j p_j (dy · v_j) = dy · y_i.
+			let centre = dot(dy_i, &y[i * g.embd + h * head..][..head]);
+			let ds = &mut ds[..n];
+			ds.fill(0.0);
+			for (d, &grad) in dy_i.iter().enumerate() {
+				axpy(ds, grad, &vt[d * t..][..n]);
+			}
+			for (ds, &p) in ds.iter_mut().zip(&p[..n]) {
+				*ds = p * (*ds - centre) * g.scale;
+			}
+			let dq = &mut dseq[i * width + q..][..head];
+			for (j, &s) in ds.iter().enumerate() {
+				axpy(dq, s, &seq[j * width + k..][..head]);
+			}
+			for d in 0..head {
+				axpy(&mut dkt[d * t..][..n], query[d], ds);
+				axpy(&mut dvt[d * t..][..n], dy_i[d], &p[..n]);
+			}
+		}
+		for j in 0..t {
+			for d in 0..head {
+				dseq[j * width + k + d] = dkt[d * t + j];
+				dseq[j * width + v + d] = dvt[d * t + j];
+			}
+		}
 	}
 }
 
@@ -419,25 +676,13 @@ impl CustomOp1 for Attention {
 	fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
 		let qkv = floats(storage, layout, "attention")?;
 		let (rows, width) = layout.shape().dims2()?;
-		let (t, embd) = (self.time, width / 3);
-		let head = embd / self.heads;
-		let scale = 1.0 / (head as f32).sqrt();
-		let mut y = vec![0f32; rows * embd];
+		let g = Geometry::new(self.time, self.heads, width);
+		let mut y = vec![0f32; rows * g.embd];
 		// A sequence a piece: its rows of y are contiguous.
-		y.par_chunks_mut(t * embd).zip(qkv.par_chunks(t * width)).for_each(|(y, seq)| {
-			let mut scores = vec![0f32; t];
-			for h in 0..self.heads {
-				let (q, k, v) = (h * head, embd + h * head, 2 * embd + h * head);
-				for i in 0..t {
-					softmax_row(seq, width, (q, k), head, i, scale, &mut scores);
-					let out = &mut y[i * embd + h * head..][..head];
-					for (j, &p) in scores[..=i].iter().enumerate() {
-						axpy(out, p, &seq[j * width + v..][..head]);
-					}
-				}
-			}
-		});
-		Ok((CpuStorage::F32(y), Shape::from((rows, embd))))
+		y.par_chunks_mut(g.time * g.embd)
+			.zip(qkv.par_chunks(g.time * width))
+			.for_each(|(y, seq)| pulp::Arch::new().dispatch(AttentionSequence { g, seq, y }));
+		Ok((CpuStorage::F32(y), Shape::from((rows, g.embd))))
 	}
 
 	fn bwd(&self, qkv: &Tensor, y: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
@@ -469,35 +714,16 @@ impl CustomOp3 for AttentionBackward {
 		let qkv = floats(s1, l1, "attention")?;
 		let (y, dy) = (floats(s2, l2, "attention output")?, floats(s3, l3, "attention gradient")?);
 		let (rows, width) = l1.shape().dims2()?;
-		let (t, embd) = (self.time, width / 3);
-		if y.len() != rows * embd || dy.len() != y.len() {
+		let g = Geometry::new(self.time, self.heads, width);
+		if y.len() != rows * g.embd || dy.len() != y.len() {
 			bail!("attention backward: shapes differ");
 		}
-		let head = embd / self.heads;
-		let scale = 1.0 / (head as f32).sqrt();
+		let (t, embd) = (g.time, g.embd);
 		let mut dqkv = vec![0f32; qkv.len()];
 		dqkv.par_chunks_mut(t * width)
 			.zip(qkv.par_chunks(t * width).zip(y.par_chunks(t * embd).zip(dy.par_chunks(t * embd))))
 			.for_each(|(dseq, (seq, (y, dy)))| {
-				let mut weights = vec![0f32; t];
-				for h in 0..self.heads {
-					let (q, k, v) = (h * head, embd + h * head, 2 * embd + h * head);
-					for i in 0..t {
-						softmax_row(seq, width, (q, k), head, i, scale, &mut weights);
-						let dy_i = &dy[i * embd + h * head..][..head];
-						// Σ_j p_j (dy_i · v_j) = dy_i · y_i.
-						let centre = dot(dy_i, &y[i * embd + h * head..][..head]);
-						let query = &seq[i * width + q..][..head];
-						for (j, &p) in weights[..=i].iter().enumerate() {
-							let dp = dot(dy_i, &seq[j * width + v..][..head]);
-							let ds = p * (dp - centre) * scale;
-							let key = &seq[j * width + k..][..head];
-							axpy(&mut dseq[i * width + q..][..head], ds, key);
-							axpy(&mut dseq[j * width + k..][..head], ds, query);
-							axpy(&mut dseq[j * width + v..][..head], p, dy_i);
-						}
-					}
-				}
+				pulp::Arch::new().dispatch(AttentionSequenceBackward { g, seq, y, dy, dseq })
 			});
 		Ok((CpuStorage::F32(dqkv), l1.shape().clone()))
 	}
@@ -551,11 +777,13 @@ impl CustomOp2 for CrossEntropy {
 			.par_chunks(classes * ROWS)
 			.zip(targets.par_chunks(ROWS))
 			.map(|(logits, targets)| {
-				logits
-					.chunks_exact(classes)
-					.zip(targets)
-					.map(|(row, &t)| f64::from(log_sum_exp(row) - row[t as usize]))
-					.sum::<f64>()
+				vectorised(|| {
+					logits
+						.chunks_exact(classes)
+						.zip(targets)
+						.map(|(row, &t)| f64::from(log_sum_exp(row) - row[t as usize]))
+						.sum::<f64>()
+				})
 			})
 			.collect();
 		let mean = partials.iter().sum::<f64>() / rows.max(1) as f64;
@@ -604,15 +832,17 @@ impl CustomOp3 for CrossEntropyBackward {
 			.par_chunks_mut(classes * ROWS)
 			.zip(logits.par_chunks(classes * ROWS).zip(targets.par_chunks(ROWS)))
 			.for_each(|(d, (logits, targets))| {
-				for ((d, row), &t) in
-					d.chunks_exact_mut(classes).zip(logits.chunks_exact(classes)).zip(targets)
-				{
-					let lse = log_sum_exp(row);
-					for (d, &l) in d.iter_mut().zip(row) {
-						*d = exp(l - lse) * scale;
+				vectorised(|| {
+					for ((d, row), &t) in
+						d.chunks_exact_mut(classes).zip(logits.chunks_exact(classes)).zip(targets)
+					{
+						let lse = log_sum_exp(row);
+						for (d, &l) in d.iter_mut().zip(row) {
+							*d = exp(l - lse) * scale;
+						}
+						d[t as usize] -= scale;
 					}
-					d[t as usize] -= scale;
-				}
+				})
 			});
 		Ok((CpuStorage::F32(dlogits), l1.shape().clone()))
 	}

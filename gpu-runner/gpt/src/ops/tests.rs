@@ -142,3 +142,22 @@ fn kernels_give_the_same_bits_on_any_number_of_threads() {
 	let three = pool(3).install(run);
 	assert_eq!(one, three);
 }
+
+#[test]
+fn linear_matches_candles_matmul_and_broadcast_add() {
+	let mut rng = Rng::new(6);
+	// 70 rows (more than one block of 64), 13 inputs, 9 outputs.
+	let x = random(&[70, 13], 1.0, &mut rng);
+	let weight = random(&[9, 13], 1.0, &mut rng);
+	let bias = random(&[9], 1.0, &mut rng);
+	agree(
+		&[x, weight, bias],
+		|t| linear(&t[0], &t[1], &t[2]),
+		|t| t[0].matmul(&t[1].t()?)?.broadcast_add(&t[2]),
+		1e-5,
+	);
+	let x = Tensor::zeros((4, 5), candle_core::DType::F32, &Device::Cpu).unwrap();
+	let weight = Tensor::zeros((3, 6), candle_core::DType::F32, &Device::Cpu).unwrap();
+	let bias = Tensor::zeros(3, candle_core::DType::F32, &Device::Cpu).unwrap();
+	assert!(linear(&x, &weight, &bias).is_err(), "6 inputs expected, 5 given");
+}
