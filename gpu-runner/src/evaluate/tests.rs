@@ -422,3 +422,40 @@ fn command_jobs_run_in_the_sandbox_and_score_the_median_metric() {
 		assert!(e.log.contains("\"command\""), "{}", e.log);
 	}
 }
+
+/// The wasm child's deaths, with a stand-in for the runner's executable: a shell script that
+/// prints the compile markers it is given, then dies as a process does when an allocation
+/// fails under its memory limit (Rust aborts: SIGABRT). Whose fault a death is depends only on
+/// which module was compiling, which a candidate cannot forge (it has no way to write to the
+/// child's stderr).
+#[test]
+fn a_wasm_child_that_dies_compiling_blames_the_module_it_was_compiling() {
+	use std::os::unix::fs::PermissionsExt;
+	let dir = tempfile::tempdir().unwrap();
+	let run = |name: &str, compiled: &[&str]| {
+		let path = dir.path().join(name);
+		let markers: String =
+			compiled.iter().map(|m| format!("echo '{} {m}' >&2\n", wasm::COMPILED)).collect();
+		let script =
+			format!("#!/bin/sh\n[ \"$1\" = wasm-child ] || exit 9\n{markers}kill -ABRT $$\n");
+		std::fs::write(&path, script).unwrap();
+		std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+		let limits = wasm::Limits { wall: Duration::from_secs(5), ..limits() };
+		wasm::run_in_child(&path, b"harness", b"candidate", [0; 32], limits).outcome
+	};
+	match run("candidate-bomb", &["harness"]) {
+		wasm::Outcome::Invalid(why) => {
+			assert!(why.contains("compiling it ended the wasm process"), "{why}");
+			assert!(why.contains("SIGABRT") || why.contains("signal: 6"), "{why}");
+		},
+		other => panic!("a death compiling the candidate is the candidate's: {other:?}"),
+	}
+	match run("harness-dies", &[]) {
+		wasm::Outcome::HarnessError(why) => assert!(why.contains("compiling the harness"), "{why}"),
+		other => panic!("a death compiling the harness is the project's: {other:?}"),
+	}
+	match run("dies-running", &["harness", "candidate"]) {
+		wasm::Outcome::HarnessError(why) => assert!(why.contains("during the run"), "{why}"),
+		other => panic!("a death after both compiled is not blamed on the candidate: {other:?}"),
+	}
+}

@@ -91,7 +91,7 @@ pub const CHILD_OVERHEAD_BYTES: u64 = 768 << 20;
 const CHILD_GRACE: Duration = Duration::from_secs(5);
 
 /// The line a wasm child prints on stderr as each module compiles (`… harness`, `… candidate`).
-const COMPILED: &str = "poi-wasm compiled";
+pub(crate) const COMPILED: &str = "poi-wasm compiled";
 
 /// A wasm child's job, beside the modules in its folder.
 #[derive(Serialize, Deserialize)]
