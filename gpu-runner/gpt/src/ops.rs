@@ -167,14 +167,6 @@ fn fold(l: [f32; LANES]) -> f32 {
 	((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]))
 }
 
-/// `y += a × x`.
-#[inline(always)]
-fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-	for (y, x) in y.iter_mut().zip(x) {
-		*y += a * x;
-	}
-}
-
 /// e^x without a call into libm, so loops over it vectorise: Cody–Waite reduction to
 /// x = n ln 2 + r with |r| ≤ ln 2 / 2, a degree-7 Taylor polynomial for e^r (relative error
 /// under 1e-8 before rounding) and 2^n from the exponent bits. Inputs are clamped to where
@@ -502,7 +494,7 @@ struct Attention {
 	heads: usize,
 }
 
-/// The geometry of an attention kernel's rows.
+/// The geometry of the attention kernels' rows, and views of them for candle's matmul.
 #[derive(Clone, Copy)]
 struct Geometry {
 	/// Tokens per sequence.
@@ -519,6 +511,14 @@ struct Geometry {
 	scale: f32,
 }
 
+/// Which third of a `qkv` row.
+#[derive(Clone, Copy)]
+enum Part {
+	Query = 0,
+	Key = 1,
+	Value = 2,
+}
+
 impl Geometry {
 	fn new(time: usize, heads: usize, width: usize) -> Self {
 		let embd = width / 3;
@@ -526,146 +526,185 @@ impl Geometry {
 		Geometry { time, heads, head, embd, width, scale: 1.0 / (head as f32).sqrt() }
 	}
 
-	/// Offsets of head `h`'s query, key and value in a `qkv` row.
-	fn offsets(&self, h: usize) -> (usize, usize, usize) {
-		(h * self.head, self.embd + h * self.head, 2 * self.embd + h * self.head)
+	/// Sequence `b`'s queries, keys or values as `(heads, time, head)`, in `qkv` rows that
+	/// start at `base`: no copy, gemm reads the strides.
+	fn part(&self, base: usize, b: usize, part: Part) -> Layout {
+		let start = base + b * self.time * self.width + part as usize * self.embd;
+		Layout::new(
+			(self.heads, self.time, self.head).into(),
+			vec![self.head, self.width, 1],
+			start,
+		)
 	}
 
-	/// Head `h`'s keys or values (at `offset` in the rows of `seq`) transposed into `out`
-	/// (head × time), so that a row of scores is a sum of vectors along the sequence.
-	#[inline(always)]
-	fn transpose(&self, seq: &[f32], offset: usize, out: &mut [f32]) {
+	/// [`Self::part`] transposed: `(heads, head, time)`.
+	fn part_t(&self, base: usize, b: usize, part: Part) -> Layout {
+		let start = base + b * self.time * self.width + part as usize * self.embd;
+		Layout::new(
+			(self.heads, self.head, self.time).into(),
+			vec![self.head, 1, self.width],
+			start,
+		)
+	}
+
+	/// Sequence `b`'s rows of an output-shaped tensor (`(rows, embd)`, from `base`) as
+	/// `(heads, time, head)`.
+	fn output(&self, base: usize, b: usize) -> Layout {
+		let start = base + b * self.time * self.embd;
+		Layout::new((self.heads, self.time, self.head).into(), vec![self.head, self.embd, 1], start)
+	}
+
+	/// A contiguous `(heads, time, time)` matrix per head, or its transpose.
+	fn square(&self, transposed: bool) -> Layout {
 		let t = self.time;
-		for j in 0..t {
-			for (d, &value) in seq[j * self.width + offset..][..self.head].iter().enumerate() {
-				out[d * t + j] = value;
+		let stride = if transposed { vec![t * t, 1, t] } else { vec![t * t, t, 1] };
+		Layout::new((self.heads, t, t).into(), stride, 0)
+	}
+
+	/// The softmax weights of one sequence, every head: `scores` `(heads, time, time)` in,
+	/// scaled, masked (zero above the diagonal) and normalised per row.
+	fn softmax(&self, scores: &mut [f32]) {
+		pulp::Arch::new().dispatch(MaskedSoftmax { g: *self, scores })
+	}
+
+	/// `(heads, time, head)` `from` into the rows `(time, row)` of `to` at `offset`.
+	fn scatter(&self, from: &[f32], to: &mut [f32], row: usize, offset: usize) {
+		let (t, head) = (self.time, self.head);
+		for h in 0..self.heads {
+			for i in 0..t {
+				to[i * row + offset + h * head..][..head]
+					.copy_from_slice(&from[(h * t + i) * head..][..head]);
 			}
 		}
 	}
-
-	/// The softmax weights of `query` over the first `n` keys, from the transposed keys `kt`,
-	/// in `weights[..n]`.
-	#[inline(always)]
-	fn softmax_row(&self, query: &[f32], kt: &[f32], n: usize, weights: &mut [f32]) {
-		let t = self.time;
-		let w = &mut weights[..n];
-		w.fill(0.0);
-		for (d, &q) in query.iter().enumerate() {
-			axpy(w, q * self.scale, &kt[d * t..][..n]);
-		}
-		let max = w.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
-		for s in w.iter_mut() {
-			*s = exp(*s - max);
-		}
-		let inv = 1.0 / sum(w);
-		for s in w.iter_mut() {
-			*s *= inv;
-		}
-	}
 }
 
-/// [`Attention`] for one sequence: `seq` its rows of `qkv`, `y` its rows of the output. A
-/// [`pulp::WithSimd`] (rather than a closure for [`vectorised`]) so that it is certain to be
-/// inlined into, and compiled for, the vector extension that pulp picks.
-struct AttentionSequence<'a> {
+/// See [`Geometry::softmax`]. A [`pulp::WithSimd`] so that it is compiled for the vector
+/// extension pulp picks (a closure would not be inlined there).
+struct MaskedSoftmax<'a> {
 	g: Geometry,
-	seq: &'a [f32],
-	y: &'a mut [f32],
+	scores: &'a mut [f32],
 }
 
-impl pulp::WithSimd for AttentionSequence<'_> {
+impl pulp::WithSimd for MaskedSoftmax<'_> {
 	type Output = ();
 	#[inline(always)]
 	fn with_simd<S: pulp::Simd>(self, _: S) {
-		attention_sequence(self.g, self.seq, self.y)
+		let t = self.g.time;
+		for row in self.scores.chunks_exact_mut(t * t) {
+			for (i, row) in row.chunks_exact_mut(t).enumerate() {
+				let (seen, masked) = row.split_at_mut(i + 1);
+				masked.fill(0.0);
+				let mut max = f32::NEG_INFINITY;
+				for s in seen.iter_mut() {
+					*s *= self.g.scale;
+					max = max.max(*s);
+				}
+				for s in seen.iter_mut() {
+					*s = exp(*s - max);
+				}
+				let inv = 1.0 / sum(seen);
+				for s in seen.iter_mut() {
+					*s *= inv;
+				}
+			}
+		}
 	}
 }
 
-/// [`AttentionSequence`] for the backward pass: `dseq` its rows of `dqkv`.
-struct AttentionSequenceBackward<'a> {
+/// The scores' gradient from the weights `p` and their gradient `dp` (in place):
+/// `ds_j = p_j (dp_j − Σ_k p_k dp_k) / √head`.
+struct SoftmaxBackward<'a> {
 	g: Geometry,
-	seq: &'a [f32],
-	y: &'a [f32],
-	dy: &'a [f32],
-	dseq: &'a mut [f32],
+	p: &'a [f32],
+	dp: &'a mut [f32],
 }
 
-impl pulp::WithSimd for AttentionSequenceBackward<'_> {
+impl pulp::WithSimd for SoftmaxBackward<'_> {
 	type Output = ();
 	#[inline(always)]
 	fn with_simd<S: pulp::Simd>(self, _: S) {
-		attention_sequence_backward(self.g, self.seq, self.y, self.dy, self.dseq)
-	}
-}
-
-#[inline(always)]
-fn attention_sequence(g: Geometry, seq: &[f32], y: &mut [f32]) {
-	let (t, width, head) = (g.time, g.width, g.head);
-	let mut weights = vec![0f32; t];
-	let mut kt = vec![0f32; head * t];
-	for h in 0..g.heads {
-		let (q, k, v) = g.offsets(h);
-		g.transpose(seq, k, &mut kt);
-		for i in 0..t {
-			g.softmax_row(&seq[i * width + q..][..head], &kt, i + 1, &mut weights);
-			let out = &mut y[i * g.embd + h * head..][..head];
-			for (j, &p) in weights[..=i].iter().enumerate() {
-				axpy(out, p, &seq[j * width + v..][..head]);
+		let t = self.g.time;
+		for (p, dp) in self.p.chunks_exact(t).zip(self.dp.chunks_exact_mut(t)) {
+			let centre = dot(p, dp);
+			for (dp, &p) in dp.iter_mut().zip(p) {
+				*dp = p * (*dp - centre) * self.g.scale;
 			}
 		}
 	}
 }
 
-/// With `p` query `i`'s softmax weights, `dy` its output's gradient and `y` its output:
-/// `ds_j = p_j (dy · v_j − dy · y) / √head`, then `dq_i = Σ_j ds_j k_j`, `dk_j += ds_j q_i` and
-/// `dv_j += p_j dy`. Keys' and values' gradients gather in transposed scratch (`dkt`, `dvt`),
-/// written back once per head.
-#[inline(always)]
-fn attention_sequence_backward(g: Geometry, seq: &[f32], y: &[f32], dy: &[f32], dseq: &mut [f32]) {
-	let (t, width, head) = (g.time, g.width, g.head);
-	let mut p = vec![0f32; t];
-	let mut ds = vec![0f32; t];
-	let mut kt = vec![0f32; head * t];
-	let mut vt = vec![0f32; head * t];
-	let mut dkt = vec![0f32; head * t];
-	let mut dvt = vec![0f32; head * t];
-	for h in 0..g.heads {
-		let (q, k, v) = g.offsets(h);
-		g.transpose(seq, k, &mut kt);
-		g.transpose(seq, v, &mut vt);
-		dkt.fill(0.0);
-		dvt.fill(0.0);
-		for i in 0..t {
-			let n = i + 1;
-			let query = &seq[i * width + q..][..head];
-			let dy_i = &dy[i * g.embd + h * head..][..head];
-			g.softmax_row(query, &kt, n, &mut p);
-			// Σ_j p_j (dy · v_j) = dy · y_i.
-			let centre = dot(dy_i, &y[i * g.embd + h * head..][..head]);
-			let ds = &mut ds[..n];
-			ds.fill(0.0);
-			for (d, &grad) in dy_i.iter().enumerate() {
-				axpy(ds, grad, &vt[d * t..][..n]);
-			}
-			for (ds, &p) in ds.iter_mut().zip(&p[..n]) {
-				*ds = p * (*ds - centre) * g.scale;
-			}
-			let dq = &mut dseq[i * width + q..][..head];
-			for (j, &s) in ds.iter().enumerate() {
-				axpy(dq, s, &seq[j * width + k..][..head]);
-			}
-			for d in 0..head {
-				axpy(&mut dkt[d * t..][..n], query[d], ds);
-				axpy(&mut dvt[d * t..][..n], dy_i[d], &p[..n]);
-			}
-		}
-		for j in 0..t {
-			for d in 0..head {
-				dseq[j * width + k + d] = dkt[d * t + j];
-				dseq[j * width + v + d] = dvt[d * t + j];
-			}
-		}
+fn f32s(storage: CpuStorage) -> Result<Vec<f32>> {
+	match storage {
+		CpuStorage::F32(data) => Ok(data),
+		_ => bail!("attention: f32 expected"),
 	}
+}
+
+/// One sequence's attention (`b`, of the `qkv` rows from `base`) into its rows `y`, with
+/// candle's matmul (gemm) for `Q Kᵀ` and `P V`: per head, `(time × head) (head × time)` and
+/// `(time × time) (time × head)`.
+fn attention_sequence(
+	g: Geometry,
+	qkv: &CpuStorage,
+	base: usize,
+	b: usize,
+	y: &mut [f32],
+) -> Result<()> {
+	let (t, head) = (g.time, g.head);
+	let scores = qkv.matmul(
+		qkv,
+		(g.heads, t, t, head),
+		&g.part(base, b, Part::Query),
+		&g.part_t(base, b, Part::Key),
+	)?;
+	let mut p = f32s(scores)?;
+	g.softmax(&mut p);
+	let out = CpuStorage::F32(p).matmul(
+		qkv,
+		(g.heads, t, head, t),
+		&g.square(false),
+		&g.part(base, b, Part::Value),
+	)?;
+	g.scatter(&f32s(out)?, y, g.embd, 0);
+	Ok(())
+}
+
+/// One sequence's gradient `dseq` (its rows of `dqkv`) from `dy` (the output's gradient, rows
+/// from `dy_base`): the weights `P` again, then `dP = dY Vᵀ`, `dS` ([`SoftmaxBackward`]),
+/// `dQ = dS K`, `dK = dSᵀ Q` and `dV = Pᵀ dY`, all with gemm.
+fn attention_sequence_backward(
+	g: Geometry,
+	(qkv, base): (&CpuStorage, usize),
+	(dy, dy_base): (&CpuStorage, usize),
+	b: usize,
+	dseq: &mut [f32],
+) -> Result<()> {
+	let (t, head, heads, width) = (g.time, g.head, g.heads, g.width);
+	let scores = qkv.matmul(
+		qkv,
+		(heads, t, t, head),
+		&g.part(base, b, Part::Query),
+		&g.part_t(base, b, Part::Key),
+	)?;
+	let mut p = f32s(scores)?;
+	g.softmax(&mut p);
+	let dp = dy.matmul(
+		qkv,
+		(heads, t, t, head),
+		&g.output(dy_base, b),
+		&g.part_t(base, b, Part::Value),
+	)?;
+	let mut ds = f32s(dp)?;
+	pulp::Arch::new().dispatch(SoftmaxBackward { g, p: &p, dp: &mut ds });
+	let (p, ds) = (CpuStorage::F32(p), CpuStorage::F32(ds));
+	let dq = ds.matmul(qkv, (heads, t, head, t), &g.square(false), &g.part(base, b, Part::Key))?;
+	let dk = ds.matmul(qkv, (heads, t, head, t), &g.square(true), &g.part(base, b, Part::Query))?;
+	let dv = p.matmul(dy, (heads, t, head, t), &g.square(true), &g.output(dy_base, b))?;
+	g.scatter(&f32s(dq)?, dseq, width, Part::Query as usize * g.embd);
+	g.scatter(&f32s(dk)?, dseq, width, Part::Key as usize * g.embd);
+	g.scatter(&f32s(dv)?, dseq, width, Part::Value as usize * g.embd);
+	Ok(())
 }
 
 impl CustomOp1 for Attention {
@@ -674,30 +713,30 @@ impl CustomOp1 for Attention {
 	}
 
 	fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-		let qkv = floats(storage, layout, "attention")?;
+		floats(storage, layout, "attention")?;
 		let (rows, width) = layout.shape().dims2()?;
 		let g = Geometry::new(self.time, self.heads, width);
 		let mut y = vec![0f32; rows * g.embd];
 		// A sequence a piece: its rows of y are contiguous.
 		y.par_chunks_mut(g.time * g.embd)
-			.zip(qkv.par_chunks(g.time * width))
-			.for_each(|(y, seq)| pulp::Arch::new().dispatch(AttentionSequence { g, seq, y }));
+			.enumerate()
+			.try_for_each(|(b, y)| attention_sequence(g, storage, layout.start_offset(), b, y))?;
 		Ok((CpuStorage::F32(y), Shape::from((rows, g.embd))))
 	}
 
-	fn bwd(&self, qkv: &Tensor, y: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+	fn bwd(&self, qkv: &Tensor, _: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
 		let backward = AttentionBackward { time: self.time, heads: self.heads };
-		Ok(Some(qkv.apply_op3_no_bwd(y, &grad.contiguous()?, &backward)?))
+		Ok(Some(qkv.apply_op2_no_bwd(&grad.contiguous()?, &backward)?))
 	}
 }
 
-/// The gradient of [`Attention`] for `(qkv, y, dy)`: `dqkv`, recomputing each softmax row.
+/// The gradient of [`Attention`] for `(qkv, dy)`: `dqkv`.
 struct AttentionBackward {
 	time: usize,
 	heads: usize,
 }
 
-impl CustomOp3 for AttentionBackward {
+impl CustomOp2 for AttentionBackward {
 	fn name(&self) -> &'static str {
 		"poi-causal-attention-backward"
 	}
@@ -708,23 +747,24 @@ impl CustomOp3 for AttentionBackward {
 		l1: &Layout,
 		s2: &CpuStorage,
 		l2: &Layout,
-		s3: &CpuStorage,
-		l3: &Layout,
 	) -> Result<(CpuStorage, Shape)> {
-		let qkv = floats(s1, l1, "attention")?;
-		let (y, dy) = (floats(s2, l2, "attention output")?, floats(s3, l3, "attention gradient")?);
+		floats(s1, l1, "attention")?;
+		let dy = floats(s2, l2, "attention gradient")?;
 		let (rows, width) = l1.shape().dims2()?;
 		let g = Geometry::new(self.time, self.heads, width);
-		if y.len() != rows * g.embd || dy.len() != y.len() {
+		if dy.len() != rows * g.embd {
 			bail!("attention backward: shapes differ");
 		}
-		let (t, embd) = (g.time, g.embd);
-		let mut dqkv = vec![0f32; qkv.len()];
-		dqkv.par_chunks_mut(t * width)
-			.zip(qkv.par_chunks(t * width).zip(y.par_chunks(t * embd).zip(dy.par_chunks(t * embd))))
-			.for_each(|(dseq, (seq, (y, dy)))| {
-				pulp::Arch::new().dispatch(AttentionSequenceBackward { g, seq, y, dy, dseq })
-			});
+		let mut dqkv = vec![0f32; rows * width];
+		dqkv.par_chunks_mut(g.time * width).enumerate().try_for_each(|(b, dseq)| {
+			attention_sequence_backward(
+				g,
+				(s1, l1.start_offset()),
+				(s2, l2.start_offset()),
+				b,
+				dseq,
+			)
+		})?;
 		Ok((CpuStorage::F32(dqkv), l1.shape().clone()))
 	}
 }
