@@ -52,10 +52,20 @@ impl Dense {
 	}
 }
 
+impl Dense {
+	fn bias(&self) -> &Tensor {
+		self.0.bias().expect("candle_nn::linear has a bias; qed")
+	}
+
+	/// The layer applied to `gelu(u)` ([`ops::gelu_linear`]).
+	fn after_gelu(&self, u: &Tensor) -> Result<Tensor> {
+		ops::gelu_linear(u, self.0.weight(), self.bias())
+	}
+}
+
 impl Module for Dense {
 	fn forward(&self, x: &Tensor) -> Result<Tensor> {
-		let bias = self.0.bias().expect("candle_nn::linear has a bias; qed");
-		ops::linear(x, self.0.weight(), bias)
+		ops::linear(x, self.0.weight(), self.bias())
 	}
 }
 
@@ -91,7 +101,7 @@ struct Mlp {
 
 impl Module for Mlp {
 	fn forward(&self, x: &Tensor) -> Result<Tensor> {
-		self.down.forward(&ops::gelu(&self.up.forward(x)?)?)
+		self.down.after_gelu(&self.up.forward(x)?)
 	}
 }
 

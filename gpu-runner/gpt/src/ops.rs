@@ -13,8 +13,8 @@
 //! (no `unsafe`, no fused multiply-add, so no result depends on the CPU's vector width).
 
 use candle_core::{
-	backend::BackendStorage, bail, CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result,
-	Shape, Tensor,
+	backend::BackendStorage, bail, CpuStorage, CustomOp1, CustomOp2, CustomOp3, InplaceOp2, Layout,
+	Result, Shape, Tensor,
 };
 use rayon::prelude::*;
 
@@ -50,6 +50,19 @@ pub fn gelu(x: &Tensor) -> Result<Tensor> {
 		return x.gelu();
 	}
 	x.contiguous()?.apply_op1(Gelu)
+}
+
+/// `gelu(u) Wᵀ + b`: [`gelu`] then [`linear`] in one op, which keeps `u` but not `gelu(u)` for
+/// the backward pass.
+pub fn gelu_linear(u: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
+	if !u.device().is_cpu() {
+		return linear(&u.gelu()?, weight, bias);
+	}
+	let ((_, inputs), (outputs, width)) = (u.dims2()?, weight.dims2()?);
+	if width != inputs || bias.dims1()? != outputs {
+		bail!("linear: {:?} rows, a {outputs}x{width} weight, {:?} biases", u.dims(), bias.dims());
+	}
+	u.contiguous()?.apply_op3(&weight.contiguous()?, &bias.contiguous()?, GeluLinear)
 }
 
 /// The mean cross-entropy (nats) of `logits` (rows, classes) against `targets` (rows, u32).
@@ -209,6 +222,26 @@ const ROWS: usize = 64;
 
 struct Linear;
 
+/// `x Wᵀ + b` on the CPU: candle's own matmul (gemm) on the weight's transposed layout (no
+/// copy), then the bias on every row.
+fn linear_forward(
+	(x, lx): (&CpuStorage, &Layout),
+	(w, lw): (&CpuStorage, &Layout),
+	bias: &[f32],
+) -> Result<(CpuStorage, Shape)> {
+	let ((rows, inputs), outputs) = (lx.shape().dims2()?, bias.len());
+	let product = x.matmul(w, (1, rows, outputs, inputs), lx, &lw.transpose(0, 1)?)?;
+	let CpuStorage::F32(mut y) = product else { bail!("linear: f32 expected") };
+	y.par_chunks_mut(outputs * ROWS).for_each(|y| {
+		for row in y.chunks_exact_mut(outputs) {
+			for (y, b) in row.iter_mut().zip(bias) {
+				*y += b;
+			}
+		}
+	});
+	Ok((CpuStorage::F32(y), Shape::from((rows, outputs))))
+}
+
 impl CustomOp3 for Linear {
 	fn name(&self) -> &'static str {
 		"poi-linear"
@@ -223,19 +256,7 @@ impl CustomOp3 for Linear {
 		s3: &CpuStorage,
 		l3: &Layout,
 	) -> Result<(CpuStorage, Shape)> {
-		let bias = floats(s3, l3, "bias")?;
-		let ((rows, inputs), outputs) = (l1.shape().dims2()?, bias.len());
-		// candle's own CPU matmul (gemm), on the weight's transposed layout: no copy.
-		let product = s1.matmul(s2, (1, rows, outputs, inputs), l1, &l2.transpose(0, 1)?)?;
-		let CpuStorage::F32(mut y) = product else { bail!("linear: f32 expected") };
-		y.par_chunks_mut(outputs * ROWS).for_each(|y| {
-			for row in y.chunks_exact_mut(outputs) {
-				for (y, b) in row.iter_mut().zip(bias) {
-					*y += b;
-				}
-			}
-		});
-		Ok((CpuStorage::F32(y), Shape::from((rows, outputs))))
+		linear_forward((s1, l1), (s2, l2), floats(s3, l3, "bias")?)
 	}
 
 	fn bwd(
@@ -290,21 +311,79 @@ impl CustomOp1 for ColumnSum {
 
 struct Gelu;
 
+/// GELU of every element, in pieces on all threads.
+fn gelu_forward(x: &[f32]) -> Vec<f32> {
+	let mut y = vec![0f32; x.len()];
+	y.par_chunks_mut(PIECE).zip(x.par_chunks(PIECE)).for_each(|(y, x)| {
+		pulp::Arch::new().dispatch(GeluPiece { x, y });
+	});
+	y
+}
+
+/// A piece of [`gelu_forward`], compiled for the vector extension pulp picks.
+struct GeluPiece<'a> {
+	x: &'a [f32],
+	y: &'a mut [f32],
+}
+
+impl pulp::WithSimd for GeluPiece<'_> {
+	type Output = ();
+	#[inline(always)]
+	fn with_simd<S: pulp::Simd>(self, _: S) {
+		for (y, &x) in self.y.iter_mut().zip(self.x) {
+			*y = 0.5 * x * (1.0 + gelu_tanh(x));
+		}
+	}
+}
+
+/// GELU, then a linear layer: `gelu(u) Wᵀ + b`. The activations `gelu(u)` are not kept for the
+/// backward pass, which recomputes them from `u` (the MLP's widest tensor, kept once, not twice).
+struct GeluLinear;
+
+impl CustomOp3 for GeluLinear {
+	fn name(&self) -> &'static str {
+		"poi-gelu-linear"
+	}
+
+	fn cpu_fwd(
+		&self,
+		s1: &CpuStorage,
+		l1: &Layout,
+		s2: &CpuStorage,
+		l2: &Layout,
+		s3: &CpuStorage,
+		l3: &Layout,
+	) -> Result<(CpuStorage, Shape)> {
+		let g = CpuStorage::F32(gelu_forward(floats(s1, l1, "gelu")?));
+		linear_forward((&g, &Layout::contiguous(l1.shape())), (s2, l2), floats(s3, l3, "bias")?)
+	}
+
+	fn bwd(
+		&self,
+		u: &Tensor,
+		weight: &Tensor,
+		_: &Tensor,
+		_: &Tensor,
+		grad: &Tensor,
+	) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+		// One widest temporary at a time: `gelu(u)` goes before `dg` comes, and `du` is
+		// written over `dg`.
+		let grad = grad.contiguous()?;
+		let dweight = grad.t()?.matmul(&u.apply_op1_no_bwd(&Gelu)?)?;
+		let dbias = grad.apply_op1_no_bwd(&ColumnSum)?;
+		let du = grad.matmul(&weight.detach())?;
+		du.inplace_op2(u, &GeluBackwardInPlace)?;
+		Ok((Some(du), Some(dweight), Some(dbias)))
+	}
+}
+
 impl CustomOp1 for Gelu {
 	fn name(&self) -> &'static str {
 		"poi-gelu"
 	}
 
 	fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-		let x = floats(storage, layout, "gelu")?;
-		let mut y = vec![0f32; x.len()];
-		y.par_chunks_mut(PIECE).zip(x.par_chunks(PIECE)).for_each(|(y, x)| {
-			vectorised(|| {
-				for (y, &x) in y.iter_mut().zip(x) {
-					*y = 0.5 * x * (1.0 + gelu_tanh(x));
-				}
-			})
-		});
+		let y = gelu_forward(floats(storage, layout, "gelu")?);
 		Ok((CpuStorage::F32(y), layout.shape().clone()))
 	}
 
@@ -332,17 +411,62 @@ impl CustomOp2 for GeluBackward {
 		if x.len() != grad.len() {
 			bail!("gelu backward: {} inputs, {} gradients", x.len(), grad.len());
 		}
-		let mut dx = vec![0f32; x.len()];
-		dx.par_chunks_mut(PIECE).zip(x.par_chunks(PIECE).zip(grad.par_chunks(PIECE))).for_each(
-			|(dx, (x, grad))| {
-				for ((dx, &x), &g) in dx.iter_mut().zip(x).zip(grad) {
-					let t = gelu_tanh(x);
-					let inner = GELU_SCALE * (1.0 + 3.0 * GELU_CUBIC * x * x);
-					*dx = g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner);
-				}
-			},
-		);
+		let mut dx = grad.to_vec();
+		gelu_backward(x, &mut dx);
 		Ok((CpuStorage::F32(dx), l1.shape().clone()))
+	}
+}
+
+/// `grad × gelu'(x)` in place of `grad`, in pieces on all threads.
+fn gelu_backward(x: &[f32], grad: &mut [f32]) {
+	grad.par_chunks_mut(PIECE).zip(x.par_chunks(PIECE)).for_each(|(grad, x)| {
+		pulp::Arch::new().dispatch(GeluBackwardPiece { x, grad });
+	});
+}
+
+/// A piece of [`gelu_backward`], compiled for the vector extension pulp picks.
+struct GeluBackwardPiece<'a> {
+	x: &'a [f32],
+	grad: &'a mut [f32],
+}
+
+impl pulp::WithSimd for GeluBackwardPiece<'_> {
+	type Output = ();
+	#[inline(always)]
+	fn with_simd<S: pulp::Simd>(self, _: S) {
+		for (g, &x) in self.grad.iter_mut().zip(self.x) {
+			let t = gelu_tanh(x);
+			let inner = GELU_SCALE * (1.0 + 3.0 * GELU_CUBIC * x * x);
+			*g *= 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner;
+		}
+	}
+}
+
+/// [`gelu_backward`] on a gradient the caller owns: `grad`'s storage is updated.
+struct GeluBackwardInPlace;
+
+impl InplaceOp2 for GeluBackwardInPlace {
+	fn name(&self) -> &'static str {
+		"poi-gelu-backward-in-place"
+	}
+
+	fn cpu_fwd(
+		&self,
+		s1: &mut CpuStorage,
+		l1: &Layout,
+		s2: &CpuStorage,
+		l2: &Layout,
+	) -> Result<()> {
+		let x = floats(s2, l2, "gelu")?;
+		let CpuStorage::F32(data) = s1 else { bail!("gelu gradient: f32 expected") };
+		let Some((start, end)) = l1.contiguous_offsets() else {
+			bail!("gelu gradient: a contiguous tensor expected")
+		};
+		if end - start != x.len() {
+			bail!("gelu backward: {} inputs, {} gradients", x.len(), end - start);
+		}
+		gelu_backward(x, &mut data[start..end]);
+		Ok(())
 	}
 }
 

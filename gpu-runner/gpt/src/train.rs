@@ -7,7 +7,7 @@ use crate::{
 	ops,
 	recipe::{OptimizerSpec, Recipe, Validation},
 };
-use candle_core::{DType, Device, Result, Tensor};
+use candle_core::{backprop::GradStore, DType, Device, Result};
 use candle_nn::{
 	optim::{AdamW, Optimizer, ParamsAdamW, SGD},
 	VarBuilder, VarMap,
@@ -21,16 +21,16 @@ enum Optim {
 }
 
 impl Optim {
-	/// One step down `loss`'s gradient at learning rate `lr`.
-	fn step(&mut self, loss: &Tensor, lr: f64) -> Result<()> {
+	/// One step down the gradients `grads` at learning rate `lr`.
+	fn step(&mut self, grads: &GradStore, lr: f64) -> Result<()> {
 		match self {
 			Optim::Adamw(adam) => {
 				adam.set_learning_rate(lr);
-				adam.backward_step(loss)
+				adam.step(grads)
 			},
 			Optim::Sgd(sgd) => {
 				sgd.set_learning_rate(lr);
-				sgd.backward_step(loss)
+				sgd.step(grads)
 			},
 		}
 	}
@@ -118,7 +118,11 @@ pub fn trial(
 			diverged = true;
 			break;
 		}
-		optimizer.step(&loss, recipe.schedule.lr_at(peak, steps, recipe.steps))?;
+		let grads = loss.backward()?;
+		// The step's activations (the graph behind the loss) go before the optimiser's state
+		// and temporaries come: the two are never held at once.
+		drop(loss);
+		optimizer.step(&grads, recipe.schedule.lr_at(peak, steps, recipe.steps))?;
 		steps += 1;
 	}
 	let train_time = started.elapsed();

@@ -161,3 +161,17 @@ fn linear_matches_candles_matmul_and_broadcast_add() {
 	let bias = Tensor::zeros(3, candle_core::DType::F32, &Device::Cpu).unwrap();
 	assert!(linear(&x, &weight, &bias).is_err(), "6 inputs expected, 5 given");
 }
+
+#[test]
+fn gelu_linear_matches_gelu_then_linear() {
+	let mut rng = Rng::new(8);
+	let u = random(&[70, 24], 2.0, &mut rng);
+	let weight = random(&[6, 24], 1.0, &mut rng);
+	let bias = random(&[6], 1.0, &mut rng);
+	agree(
+		&[u, weight, bias],
+		|t| gelu_linear(&t[0], &t[1], &t[2]),
+		|t| t[0].gelu()?.matmul(&t[1].t()?)?.broadcast_add(&t[2]),
+		1e-5,
+	);
+}
