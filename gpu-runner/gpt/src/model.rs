@@ -25,8 +25,9 @@ use candle_nn::{Embedding, LayerNorm, LayerNormConfig, Linear, VarBuilder, VarMa
 /// Layer norm's ε.
 const EPS: f64 = 1e-5;
 
-/// A layer norm that trains: candle_nn's weights, the fused kernel [`ops::layer_norm`] (candle's
-/// own fused layer norm has no backward pass).
+/// A layer norm: candle_nn's weights, applied with the linear layer after it by the fused
+/// kernel [`ops::norm_linear`] (candle's own fused layer norm has no backward pass, and the
+/// norm's output need not be kept).
 struct Norm(LayerNorm);
 
 impl Norm {
@@ -34,12 +35,12 @@ impl Norm {
 		let config = LayerNormConfig { eps: EPS, ..LayerNormConfig::default() };
 		Ok(Norm(candle_nn::layer_norm(width, config, vb)?))
 	}
-}
 
-impl Module for Norm {
-	fn forward(&self, x: &Tensor) -> Result<Tensor> {
-		let bias = self.0.bias().expect("layer_norm's default config has a bias; qed");
-		ops::layer_norm(x, self.0.weight(), bias, EPS as f32)
+	/// `dense(norm(x))`.
+	fn then(&self, dense: &Dense, x: &Tensor) -> Result<Tensor> {
+		let shift = self.0.bias().expect("layer_norm's default config has a bias; qed");
+		let norm = (self.0.weight(), shift);
+		ops::norm_linear(x, norm, (dense.0.weight(), dense.bias()), EPS as f32)
 	}
 }
 
@@ -87,9 +88,9 @@ impl Attention {
 		})
 	}
 
-	/// `x`: rows `(batch × time, embd)`.
-	fn forward(&self, x: &Tensor, time: usize) -> Result<Tensor> {
-		let qkv = self.qkv.forward(x)?;
+	/// `x`: rows `(batch × time, embd)`, normalised by `norm` first.
+	fn forward(&self, norm: &Norm, x: &Tensor, time: usize) -> Result<Tensor> {
+		let qkv = norm.then(&self.qkv, x)?;
 		self.projection.forward(&ops::causal_attention(&qkv, time, self.heads)?)
 	}
 }
@@ -99,9 +100,10 @@ struct Mlp {
 	down: Dense,
 }
 
-impl Module for Mlp {
-	fn forward(&self, x: &Tensor) -> Result<Tensor> {
-		self.down.after_gelu(&self.up.forward(x)?)
+impl Mlp {
+	/// `x` normalised by `norm` first.
+	fn forward(&self, norm: &Norm, x: &Tensor) -> Result<Tensor> {
+		self.down.after_gelu(&norm.then(&self.up, x)?)
 	}
 }
 
@@ -129,8 +131,8 @@ impl Block {
 	}
 
 	fn forward(&self, x: &Tensor, time: usize) -> Result<Tensor> {
-		let x = (x + self.attention.forward(&self.norm1.forward(x)?, time)?)?;
-		&x + self.mlp.forward(&self.norm2.forward(&x)?)?
+		let x = (x + self.attention.forward(&self.norm1, x, time)?)?;
+		&x + self.mlp.forward(&self.norm2, &x)?
 	}
 }
 
@@ -170,7 +172,7 @@ impl Gpt {
 		for block in &self.blocks {
 			x = block.forward(&x, t)?;
 		}
-		self.head.forward(&self.norm.forward(&x)?)
+		self.norm.then(&self.head, &x)
 	}
 }
 

@@ -52,6 +52,26 @@ pub fn gelu(x: &Tensor) -> Result<Tensor> {
 	x.contiguous()?.apply_op1(Gelu)
 }
 
+/// `layer_norm(x) Wᵀ + b`: [`layer_norm`] (gain `gain`, bias `shift`) then [`linear`] in one
+/// op, which keeps `x` but not the norm's output for the backward pass.
+pub fn norm_linear(
+	x: &Tensor,
+	(gain, shift): (&Tensor, &Tensor),
+	(weight, bias): (&Tensor, &Tensor),
+	eps: f32,
+) -> Result<Tensor> {
+	if !x.device().is_cpu() {
+		return linear(&layer_norm(x, gain, shift, eps)?, weight, bias);
+	}
+	let ((_, inputs), (outputs, width)) = (x.dims2()?, weight.dims2()?);
+	if width != inputs || bias.dims1()? != outputs || gain.dims1()? != inputs {
+		bail!("norm and linear: {:?} rows, a {outputs}x{width} weight", x.dims());
+	}
+	let norm = Tensor::stack(&[gain, shift], 0)?;
+	let wb = Tensor::cat(&[weight, &bias.unsqueeze(1)?], 1)?;
+	x.contiguous()?.apply_op3(&norm, &wb, NormLinear { eps })
+}
+
 /// `gelu(u) Wᵀ + b`: [`gelu`] then [`linear`] in one op, which keeps `u` but not `gelu(u)` for
 /// the backward pass.
 pub fn gelu_linear(u: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
@@ -221,6 +241,62 @@ const PIECE: usize = 1 << 14;
 const ROWS: usize = 64;
 
 struct Linear;
+
+/// A layer norm, then a linear layer: the norm's gain and bias stacked `(2, in)`, the weight and
+/// bias side by side `(out, in + 1)`, so that the op has three inputs.
+struct NormLinear {
+	eps: f32,
+}
+
+impl CustomOp3 for NormLinear {
+	fn name(&self) -> &'static str {
+		"poi-norm-linear"
+	}
+
+	fn cpu_fwd(
+		&self,
+		s1: &CpuStorage,
+		l1: &Layout,
+		s2: &CpuStorage,
+		l2: &Layout,
+		s3: &CpuStorage,
+		l3: &Layout,
+	) -> Result<(CpuStorage, Shape)> {
+		let x = floats(s1, l1, "norm")?;
+		let norm = floats(s2, l2, "norm parameters")?;
+		let (gain, bias) = norm.split_at(norm.len() / 2);
+		let normed = CpuStorage::F32(layer_norm_forward(x, gain, bias, self.eps));
+		let wb = floats(s3, l3, "weight and bias")?;
+		let (outputs, columns) = l3.shape().dims2()?;
+		let inputs = columns - 1;
+		let biases: Vec<f32> = wb.chunks_exact(columns).map(|row| row[inputs]).collect();
+		// The weight: the first `inputs` columns of each row, read in place.
+		let weight = Layout::new((outputs, inputs).into(), vec![columns, 1], l3.start_offset());
+		linear_forward((&normed, &Layout::contiguous(l1.shape())), (s3, &weight), &biases)
+	}
+
+	fn bwd(
+		&self,
+		x: &Tensor,
+		norm: &Tensor,
+		wb: &Tensor,
+		_: &Tensor,
+		grad: &Tensor,
+	) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+		let grad = grad.contiguous()?;
+		let (gain, bias) = (norm.get(0)?.detach(), norm.get(1)?.detach());
+		let inputs = wb.dim(1)? - 1;
+		// The norm's output again (not kept from the forward pass), only while it is needed.
+		let normed = x.apply_op3_no_bwd(&gain, &bias, &LayerNorm { eps: self.eps })?;
+		let dweight = grad.t()?.matmul(&normed)?;
+		drop(normed);
+		let dbias = grad.apply_op1_no_bwd(&ColumnSum)?;
+		let dwb = Tensor::cat(&[&dweight, &dbias.unsqueeze(1)?], 1)?;
+		let dnormed = grad.matmul(&wb.detach().narrow(1, 0, inputs)?)?;
+		let (dx, dgain, dbias) = layer_norm_backward(x, &gain, &dnormed, self.eps)?;
+		Ok((Some(dx), Some(Tensor::stack(&[&dgain, &dbias], 0)?), Some(dwb)))
+	}
+}
 
 /// `x Wᵀ + b` on the CPU: candle's own matmul (gemm) on the weight's transposed layout (no
 /// copy), then the bias on every row.
@@ -508,19 +584,7 @@ impl CustomOp3 for LayerNorm {
 	) -> Result<(CpuStorage, Shape)> {
 		let x = floats(s1, l1, "layer norm")?;
 		let (gain, bias) = (floats(s2, l2, "layer norm gain")?, floats(s3, l3, "layer norm bias")?);
-		let width = gain.len();
-		let mut y = vec![0f32; x.len()];
-		y.par_chunks_mut(width * ROWS).zip(x.par_chunks(width * ROWS)).for_each(|(y, x)| {
-			vectorised(|| {
-				for (y, x) in y.chunks_exact_mut(width).zip(x.chunks_exact(width)) {
-					let (mean, rstd) = moments(x, self.eps);
-					for (((y, x), g), b) in y.iter_mut().zip(x).zip(gain).zip(bias) {
-						*y = (x - mean) * rstd * g + b;
-					}
-				}
-			})
-		});
-		Ok((CpuStorage::F32(y), l1.shape().clone()))
+		Ok((CpuStorage::F32(layer_norm_forward(x, gain, bias, self.eps)), l1.shape().clone()))
 	}
 
 	fn bwd(
@@ -531,14 +595,40 @@ impl CustomOp3 for LayerNorm {
 		_: &Tensor,
 		grad: &Tensor,
 	) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-		let (rows, width) = x.dims2()?;
-		let all =
-			x.apply_op3_no_bwd(gain, &grad.contiguous()?, &LayerNormBackward { eps: self.eps })?;
-		let dx = all.narrow(0, 0, rows * width)?.reshape((rows, width))?;
-		let dgain = all.narrow(0, rows * width, width)?;
-		let dbias = all.narrow(0, (rows + 1) * width, width)?;
+		let (dx, dgain, dbias) = layer_norm_backward(x, gain, &grad.contiguous()?, self.eps)?;
 		Ok((Some(dx), Some(dgain), Some(dbias)))
 	}
+}
+
+/// Layer norm of the rows of `x` (each as wide as `gain`).
+fn layer_norm_forward(x: &[f32], gain: &[f32], bias: &[f32], eps: f32) -> Vec<f32> {
+	let width = gain.len();
+	let mut y = vec![0f32; x.len()];
+	y.par_chunks_mut(width * ROWS).zip(x.par_chunks(width * ROWS)).for_each(|(y, x)| {
+		for (y, x) in y.chunks_exact_mut(width).zip(x.chunks_exact(width)) {
+			let (mean, rstd) = moments(x, eps);
+			for (((y, x), g), b) in y.iter_mut().zip(x).zip(gain).zip(bias) {
+				*y = (x - mean) * rstd * g + b;
+			}
+		}
+	});
+	y
+}
+
+/// A layer norm's gradients `(dx, dgain, dbias)` for its input `x` (rows, width), its gain and
+/// the output's gradient `grad`.
+fn layer_norm_backward(
+	x: &Tensor,
+	gain: &Tensor,
+	grad: &Tensor,
+	eps: f32,
+) -> Result<(Tensor, Tensor, Tensor)> {
+	let (rows, width) = x.dims2()?;
+	let all = x.apply_op3_no_bwd(gain, grad, &LayerNormBackward { eps })?;
+	let dx = all.narrow(0, 0, rows * width)?.reshape((rows, width))?;
+	let dgain = all.narrow(0, rows * width, width)?;
+	let dbias = all.narrow(0, (rows + 1) * width, width)?;
+	Ok((dx, dgain, dbias))
 }
 
 /// The gradients of a layer norm for `(x, gain, grad)`: `dx`, then `dgain`, then `dbias`, in one

@@ -175,3 +175,22 @@ fn gelu_linear_matches_gelu_then_linear() {
 		1e-5,
 	);
 }
+
+#[test]
+fn norm_linear_matches_layer_norm_then_linear() {
+	let mut rng = Rng::new(9);
+	let x = random(&[70, 24], 3.0, &mut rng);
+	let gain = random(&[24], 1.0, &mut rng);
+	let shift = random(&[24], 1.0, &mut rng);
+	let weight = random(&[10, 24], 1.0, &mut rng);
+	let bias = random(&[10], 1.0, &mut rng);
+	agree(
+		&[x, gain, shift, weight, bias],
+		|t| norm_linear(&t[0], (&t[1], &t[2]), (&t[3], &t[4]), 1e-5),
+		|t| {
+			let normed = candle_nn::ops::layer_norm_slow(&t[0], &t[1], &t[2], 1e-5)?;
+			normed.matmul(&t[3].t()?)?.broadcast_add(&t[4])
+		},
+		1e-5,
+	);
+}
