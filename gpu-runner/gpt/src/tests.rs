@@ -198,3 +198,16 @@ fn a_shape_too_large_to_count_is_refused_not_wrapped() {
 	let deep = ModelShape { layers: u32::MAX, embd: 1 << 20, mlp_ratio: 4, ..huge };
 	assert_eq!(recipe::parameters(&deep), None);
 }
+
+#[test]
+fn a_trial_gives_the_same_bits_on_any_number_of_threads() {
+	// Verifiers' machines differ in cores: the score may not.
+	let recipe = recipe(20, 0.01).replace("\"embd\": 16", "\"embd\": 32");
+	let on = |threads| {
+		let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+		pool.install(|| bpb(&run(DOCUMENT, &recipe, 4)))
+	};
+	let one = on(1);
+	assert_eq!(on(2), one);
+	assert_eq!(on(3), one);
+}
