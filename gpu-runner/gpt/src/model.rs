@@ -36,11 +36,13 @@ impl Norm {
 		Ok(Norm(candle_nn::layer_norm(width, config, vb)?))
 	}
 
+	fn parameters(&self) -> (&Tensor, &Tensor) {
+		(self.0.weight(), self.0.bias().expect("layer_norm's default config has a bias; qed"))
+	}
+
 	/// `dense(norm(x))`.
 	fn then(&self, dense: &Dense, x: &Tensor) -> Result<Tensor> {
-		let shift = self.0.bias().expect("layer_norm's default config has a bias; qed");
-		let norm = (self.0.weight(), shift);
-		ops::norm_linear(x, norm, (dense.0.weight(), dense.bias()), EPS as f32)
+		ops::norm_linear(x, self.parameters(), (dense.0.weight(), dense.bias()), EPS as f32)
 	}
 }
 
@@ -163,8 +165,8 @@ impl Gpt {
 		})
 	}
 
-	/// Logits `(batch × time, 256)` for byte ids `(batch, time)`.
-	pub fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+	/// The last hidden rows `(batch × time, embd)` for byte ids `(batch, time)`.
+	fn hidden(&self, ids: &Tensor) -> Result<Tensor> {
 		let (b, t) = ids.dims2()?;
 		let positions = self.position.embeddings().narrow(0, 0, t)?;
 		let mut x =
@@ -172,7 +174,25 @@ impl Gpt {
 		for block in &self.blocks {
 			x = block.forward(&x, t)?;
 		}
-		self.norm.then(&self.head, &x)
+		Ok(x)
+	}
+
+	/// Logits `(batch × time, 256)` for byte ids `(batch, time)`.
+	pub fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+		self.norm.then(&self.head, &self.hidden(ids)?)
+	}
+
+	/// The mean cross-entropy (nats) of the next bytes `targets` (`batch × time`) after `ids`:
+	/// the loss of [`Self::forward`]'s logits, in one op that keeps no logits.
+	pub fn loss(&self, ids: &Tensor, targets: &Tensor) -> Result<Tensor> {
+		let head = (self.head.0.weight(), self.head.bias());
+		ops::norm_linear_cross_entropy(
+			&self.hidden(ids)?,
+			self.norm.parameters(),
+			head,
+			targets,
+			EPS as f32,
+		)
 	}
 }
 

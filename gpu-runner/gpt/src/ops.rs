@@ -69,7 +69,33 @@ pub fn norm_linear(
 	}
 	let norm = Tensor::stack(&[gain, shift], 0)?;
 	let wb = Tensor::cat(&[weight, &bias.unsqueeze(1)?], 1)?;
-	x.contiguous()?.apply_op3(&norm, &wb, NormLinear { eps })
+	x.contiguous()?.apply_op3(&norm, &wb, NormLinear { eps, targets: None })
+}
+
+/// The mean cross-entropy of [`norm_linear`]'s outputs against `targets`, in one op that keeps
+/// neither the norm's output nor the logits for the backward pass.
+pub fn norm_linear_cross_entropy(
+	x: &Tensor,
+	norm: (&Tensor, &Tensor),
+	linear: (&Tensor, &Tensor),
+	targets: &Tensor,
+	eps: f32,
+) -> Result<Tensor> {
+	if !x.device().is_cpu() {
+		return cross_entropy(&norm_linear(x, norm, linear, eps)?, targets);
+	}
+	let ((_, inputs), (outputs, width)) = (x.dims2()?, linear.0.dims2()?);
+	let ((gain, shift), (weight, bias)) = (norm, linear);
+	if width != inputs || bias.dims1()? != outputs || gain.dims1()? != inputs {
+		bail!("norm and linear: {:?} rows, a {outputs}x{width} weight", x.dims());
+	}
+	if targets.dims1()? != x.dim(0)? {
+		bail!("cross-entropy: {:?} rows but {:?} targets", x.dims(), targets.dims());
+	}
+	let norm = Tensor::stack(&[gain, shift], 0)?;
+	let wb = Tensor::cat(&[weight, &bias.unsqueeze(1)?], 1)?;
+	let op = NormLinear { eps, targets: Some(targets.contiguous()?) };
+	x.contiguous()?.apply_op3(&norm, &wb, op)
 }
 
 /// `gelu(u) Wᵀ + b`: [`gelu`] then [`linear`] in one op, which keeps `u` but not `gelu(u)` for
@@ -243,9 +269,12 @@ const ROWS: usize = 64;
 struct Linear;
 
 /// A layer norm, then a linear layer: the norm's gain and bias stacked `(2, in)`, the weight and
-/// bias side by side `(out, in + 1)`, so that the op has three inputs.
+/// bias side by side `(out, in + 1)`, so that the op has three inputs. With `targets`, its
+/// output is the mean cross-entropy of the layer's outputs (logits) against them, and the
+/// logits are not kept either.
 struct NormLinear {
 	eps: f32,
+	targets: Option<Tensor>,
 }
 
 impl CustomOp3 for NormLinear {
@@ -272,7 +301,19 @@ impl CustomOp3 for NormLinear {
 		let biases: Vec<f32> = wb.chunks_exact(columns).map(|row| row[inputs]).collect();
 		// The weight: the first `inputs` columns of each row, read in place.
 		let weight = Layout::new((outputs, inputs).into(), vec![columns, 1], l3.start_offset());
-		linear_forward((&normed, &Layout::contiguous(l1.shape())), (s3, &weight), &biases)
+		let out =
+			linear_forward((&normed, &Layout::contiguous(l1.shape())), (s3, &weight), &biases)?;
+		let Some(targets) = &self.targets else { return Ok(out) };
+		let (CpuStorage::F32(logits), _) = &out else { bail!("norm and linear: f32 expected") };
+		let targets = targets.to_vec1::<u32>()?;
+		if let Some(bad) = targets.iter().find(|&&t| t as usize >= outputs) {
+			bail!("cross-entropy: target {bad} is not one of {outputs} classes");
+		}
+		if targets.len() * outputs != logits.len() {
+			bail!("cross-entropy: {} targets for {} rows", targets.len(), logits.len() / outputs);
+		}
+		let mean = cross_entropy_forward(logits, outputs, &targets);
+		Ok((CpuStorage::F32(vec![mean]), Shape::from(())))
 	}
 
 	fn bwd(
@@ -283,11 +324,23 @@ impl CustomOp3 for NormLinear {
 		_: &Tensor,
 		grad: &Tensor,
 	) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-		let grad = grad.contiguous()?;
 		let (gain, bias) = (norm.get(0)?.detach(), norm.get(1)?.detach());
 		let inputs = wb.dim(1)? - 1;
 		// The norm's output again (not kept from the forward pass), only while it is needed.
 		let normed = x.apply_op3_no_bwd(&gain, &bias, &LayerNorm { eps: self.eps })?;
+		let grad = match &self.targets {
+			None => grad.contiguous()?,
+			// The logits again, then the loss's gradient with respect to them.
+			Some(targets) => {
+				let weight = wb.detach().narrow(1, 0, inputs)?;
+				let logits = normed.apply_op3_no_bwd(
+					&weight,
+					&wb.detach().get_on_dim(1, inputs)?.contiguous()?,
+					&Linear,
+				)?;
+				logits.apply_op3_no_bwd(targets, &grad.contiguous()?, &CrossEntropyBackward)?
+			},
+		};
 		let dweight = grad.t()?.matmul(&normed)?;
 		drop(normed);
 		let dbias = grad.apply_op1_no_bwd(&ColumnSum)?;
@@ -985,6 +1038,25 @@ impl CustomOp2 for AttentionBackward {
 
 struct CrossEntropy;
 
+/// The mean over rows of `log Σ e^logit − logit[target]` (rows of `classes` logits), summed in
+/// f64 by blocks of rows, in order.
+fn cross_entropy_forward(logits: &[f32], classes: usize, targets: &[u32]) -> f32 {
+	let partials: Vec<f64> = logits
+		.par_chunks(classes * ROWS)
+		.zip(targets.par_chunks(ROWS))
+		.map(|(logits, targets)| {
+			vectorised(|| {
+				logits
+					.chunks_exact(classes)
+					.zip(targets)
+					.map(|(row, &t)| f64::from(log_sum_exp(row) - row[t as usize]))
+					.sum::<f64>()
+			})
+		})
+		.collect();
+	(partials.iter().sum::<f64>() / targets.len().max(1) as f64) as f32
+}
+
 /// A row's log Σ e^logit.
 #[inline(always)]
 fn log_sum_exp(row: &[f32]) -> f32 {
@@ -1025,23 +1097,9 @@ impl CustomOp2 for CrossEntropy {
 		l2: &Layout,
 	) -> Result<(CpuStorage, Shape)> {
 		let logits = floats(s1, l1, "cross-entropy")?;
-		let (rows, classes) = l1.shape().dims2()?;
-		let targets = targets(s2, l2, classes)?;
-		let partials: Vec<f64> = logits
-			.par_chunks(classes * ROWS)
-			.zip(targets.par_chunks(ROWS))
-			.map(|(logits, targets)| {
-				vectorised(|| {
-					logits
-						.chunks_exact(classes)
-						.zip(targets)
-						.map(|(row, &t)| f64::from(log_sum_exp(row) - row[t as usize]))
-						.sum::<f64>()
-				})
-			})
-			.collect();
-		let mean = partials.iter().sum::<f64>() / rows.max(1) as f64;
-		Ok((CpuStorage::F32(vec![mean as f32]), Shape::from(())))
+		let (_, classes) = l1.shape().dims2()?;
+		let mean = cross_entropy_forward(logits, classes, targets(s2, l2, classes)?);
+		Ok((CpuStorage::F32(vec![mean]), Shape::from(())))
 	}
 
 	fn bwd(

@@ -4,7 +4,6 @@
 use crate::{
 	data::{batch_of, Rng, Split},
 	model::{self, Gpt},
-	ops,
 	recipe::{OptimizerSpec, Recipe, Validation},
 };
 use candle_core::{backprop::GradStore, DType, Device, Result};
@@ -112,7 +111,7 @@ pub fn trial(
 			windows.push((chunk, rng.below(chunk.len() - context)));
 		}
 		let (inputs, targets) = batch_of(&windows, context, device)?;
-		let loss = ops::cross_entropy(&model.forward(&inputs)?, &targets)?;
+		let loss = model.loss(&inputs, &targets)?;
 		last_loss = loss.to_scalar::<f32>()?;
 		if !last_loss.is_finite() {
 			diverged = true;
@@ -150,8 +149,7 @@ pub fn trial(
 		let model = frozen(&recipe.model, &vars, device)?;
 		for group in windows.chunks(recipe.batch.max(8) as usize) {
 			let (inputs, targets) = batch_of(group, context, device)?;
-			let mean =
-				ops::cross_entropy(&model.forward(&inputs)?, &targets)?.to_scalar::<f32>()?;
+			let mean = model.loss(&inputs, &targets)?.to_scalar::<f32>()?;
 			nats += f64::from(mean) * (group.len() * context) as f64;
 		}
 	}

@@ -194,3 +194,37 @@ fn norm_linear_matches_layer_norm_then_linear() {
 		1e-5,
 	);
 }
+
+#[test]
+fn norm_linear_cross_entropy_matches_its_parts() {
+	let mut rng = Rng::new(10);
+	let x = random(&[70, 24], 3.0, &mut rng);
+	let gain = random(&[24], 1.0, &mut rng);
+	let shift = random(&[24], 1.0, &mut rng);
+	let weight = random(&[33, 24], 1.0, &mut rng);
+	let bias = random(&[33], 1.0, &mut rng);
+	let targets: Vec<u32> = (0..70).map(|_| rng.below(33) as u32).collect();
+	let targets = Tensor::from_vec(targets, 70, &Device::Cpu).unwrap();
+	agree(
+		&[x, gain, shift, weight, bias],
+		|t| norm_linear_cross_entropy(&t[0], (&t[1], &t[2]), (&t[3], &t[4]), &targets, 1e-5),
+		|t| {
+			let normed = candle_nn::ops::layer_norm_slow(&t[0], &t[1], &t[2], 1e-5)?;
+			let logits = normed.matmul(&t[3].t()?)?.broadcast_add(&t[4])?;
+			candle_nn::loss::cross_entropy(&logits, &targets)
+		},
+		1e-5,
+	);
+	let bad = Tensor::from_vec(vec![33u32; 70], 70, &Device::Cpu).unwrap();
+	let x = Tensor::zeros((70, 24), candle_core::DType::F32, &Device::Cpu).unwrap();
+	let (w, b) = (
+		Tensor::zeros((33, 24), candle_core::DType::F32, &Device::Cpu).unwrap(),
+		Tensor::zeros(33, candle_core::DType::F32, &Device::Cpu).unwrap(),
+	);
+	let (g, s) = (
+		Tensor::ones(24, candle_core::DType::F32, &Device::Cpu).unwrap(),
+		Tensor::zeros(24, candle_core::DType::F32, &Device::Cpu).unwrap(),
+	);
+	let error = norm_linear_cross_entropy(&x, (&g, &s), (&w, &b), &bad, 1e-5).unwrap_err();
+	assert!(error.to_string().contains("target 33"), "{error}");
+}
