@@ -20,6 +20,7 @@
 pub mod data;
 pub mod model;
 pub mod ops;
+pub mod optim;
 pub mod recipe;
 pub mod train;
 

@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 
 /// The optimiser of a trial.
 enum Optim {
+	/// AdamW on the CPU: [`crate::optim::AdamW`], the same bits as candle_nn's in fewer passes.
+	Fused(crate::optim::AdamW),
+	/// candle_nn's AdamW, elsewhere.
 	Adamw(AdamW),
 	Sgd(SGD),
 }
@@ -23,6 +26,10 @@ impl Optim {
 	/// One step down the gradients `grads` at learning rate `lr`.
 	fn step(&mut self, grads: &GradStore, lr: f64) -> Result<()> {
 		match self {
+			Optim::Fused(adam) => {
+				adam.set_learning_rate(lr);
+				adam.step(grads)
+			},
 			Optim::Adamw(adam) => {
 				adam.set_learning_rate(lr);
 				adam.step(grads)
@@ -95,7 +102,10 @@ pub fn trial(
 	let mut optimizer = match recipe.optimizer {
 		OptimizerSpec::Adamw { lr, beta1, beta2, weight_decay } => {
 			let params = ParamsAdamW { lr, beta1, beta2, eps: 1e-8, weight_decay };
-			Optim::Adamw(AdamW::new(vars.all_vars(), params)?)
+			match device.is_cpu() {
+				true => Optim::Fused(crate::optim::AdamW::new(vars.all_vars(), params)?),
+				false => Optim::Adamw(AdamW::new(vars.all_vars(), params)?),
+			}
 		},
 		OptimizerSpec::Sgd { lr } => Optim::Sgd(SGD::new(vars.all_vars(), lr)?),
 	};
