@@ -181,10 +181,27 @@ fn vectorised<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// A contiguous f32 slice of a CPU tensor's storage.
-fn floats<'a>(storage: &'a CpuStorage, layout: &Layout, what: &str) -> Result<&'a [f32]> {
+pub(crate) fn floats<'a>(
+	storage: &'a CpuStorage,
+	layout: &Layout,
+	what: &str,
+) -> Result<&'a [f32]> {
 	let CpuStorage::F32(data) = storage else { bail!("{what}: f32 expected") };
 	match layout.contiguous_offsets() {
 		Some((start, end)) => Ok(&data[start..end]),
+		None => bail!("{what}: a contiguous tensor expected"),
+	}
+}
+
+/// [`floats`] for a storage an in-place op writes.
+pub(crate) fn floats_mut<'a>(
+	storage: &'a mut CpuStorage,
+	layout: &Layout,
+	what: &str,
+) -> Result<&'a mut [f32]> {
+	let CpuStorage::F32(data) = storage else { bail!("{what}: f32 expected") };
+	match layout.contiguous_offsets() {
+		Some((start, end)) => Ok(&mut data[start..end]),
 		None => bail!("{what}: a contiguous tensor expected"),
 	}
 }
@@ -443,24 +460,31 @@ struct Gelu;
 /// GELU of every element, in pieces on all threads.
 fn gelu_forward(x: &[f32]) -> Vec<f32> {
 	let mut y = vec![0f32; x.len()];
-	y.par_chunks_mut(PIECE).zip(x.par_chunks(PIECE)).for_each(|(y, x)| {
-		pulp::Arch::new().dispatch(GeluPiece { x, y });
-	});
+	zip_map(x, &mut y, |x, y| *y = 0.5 * x * (1.0 + gelu_tanh(x)));
 	y
 }
 
-/// A piece of [`gelu_forward`], compiled for the vector extension pulp picks.
-struct GeluPiece<'a> {
-	x: &'a [f32],
-	y: &'a mut [f32],
+/// `f(x[i], &mut y[i])` for every element, in pieces on all threads, each compiled for the
+/// vector extension pulp picks (`f` is inlined into it).
+fn zip_map(x: &[f32], y: &mut [f32], f: impl Fn(f32, &mut f32) + Copy + Send + Sync) {
+	y.par_chunks_mut(PIECE).zip(x.par_chunks(PIECE)).for_each(|(y, x)| {
+		pulp::Arch::new().dispatch(ZipMap { x, y, f });
+	});
 }
 
-impl pulp::WithSimd for GeluPiece<'_> {
+/// A piece of [`zip_map`].
+struct ZipMap<'a, F> {
+	x: &'a [f32],
+	y: &'a mut [f32],
+	f: F,
+}
+
+impl<F: Fn(f32, &mut f32)> pulp::WithSimd for ZipMap<'_, F> {
 	type Output = ();
 	#[inline(always)]
 	fn with_simd<S: pulp::Simd>(self, _: S) {
 		for (y, &x) in self.y.iter_mut().zip(self.x) {
-			*y = 0.5 * x * (1.0 + gelu_tanh(x));
+			(self.f)(x, y);
 		}
 	}
 }
@@ -548,27 +572,11 @@ impl CustomOp2 for GeluBackward {
 
 /// `grad × gelu'(x)` in place of `grad`, in pieces on all threads.
 fn gelu_backward(x: &[f32], grad: &mut [f32]) {
-	grad.par_chunks_mut(PIECE).zip(x.par_chunks(PIECE)).for_each(|(grad, x)| {
-		pulp::Arch::new().dispatch(GeluBackwardPiece { x, grad });
+	zip_map(x, grad, |x, g| {
+		let t = gelu_tanh(x);
+		let inner = GELU_SCALE * (1.0 + 3.0 * GELU_CUBIC * x * x);
+		*g *= 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner;
 	});
-}
-
-/// A piece of [`gelu_backward`], compiled for the vector extension pulp picks.
-struct GeluBackwardPiece<'a> {
-	x: &'a [f32],
-	grad: &'a mut [f32],
-}
-
-impl pulp::WithSimd for GeluBackwardPiece<'_> {
-	type Output = ();
-	#[inline(always)]
-	fn with_simd<S: pulp::Simd>(self, _: S) {
-		for (g, &x) in self.grad.iter_mut().zip(self.x) {
-			let t = gelu_tanh(x);
-			let inner = GELU_SCALE * (1.0 + 3.0 * GELU_CUBIC * x * x);
-			*g *= 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner;
-		}
-	}
 }
 
 /// [`gelu_backward`] on a gradient the caller owns: `grad`'s storage is updated.
@@ -587,14 +595,11 @@ impl InplaceOp2 for GeluBackwardInPlace {
 		l2: &Layout,
 	) -> Result<()> {
 		let x = floats(s2, l2, "gelu")?;
-		let CpuStorage::F32(data) = s1 else { bail!("gelu gradient: f32 expected") };
-		let Some((start, end)) = l1.contiguous_offsets() else {
-			bail!("gelu gradient: a contiguous tensor expected")
-		};
-		if end - start != x.len() {
-			bail!("gelu backward: {} inputs, {} gradients", x.len(), end - start);
+		let grad = floats_mut(s1, l1, "gelu gradient")?;
+		if grad.len() != x.len() {
+			bail!("gelu backward: {} inputs, {} gradients", x.len(), grad.len());
 		}
-		gelu_backward(x, &mut data[start..end]);
+		gelu_backward(x, grad);
 		Ok(())
 	}
 }

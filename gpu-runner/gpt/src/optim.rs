@@ -3,6 +3,7 @@
 //! arithmetic as candle_nn's (the same f32 operations in the same order, so the same bits),
 //! which stays the optimiser off the CPU.
 
+use crate::ops::{floats, floats_mut};
 use candle_core::{backprop::GradStore, bail, CpuStorage, InplaceOp2, Layout, Result, Tensor, Var};
 use candle_nn::{optim::ParamsAdamW, Optimizer};
 
@@ -58,23 +59,6 @@ impl AdamW {
 	}
 }
 
-/// The mutable f32 slice of a contiguous CPU tensor's storage.
-fn floats_mut<'a>(storage: &'a mut CpuStorage, layout: &Layout) -> Result<&'a mut [f32]> {
-	let CpuStorage::F32(data) = storage else { bail!("adamw: f32 expected") };
-	let Some((start, end)) = layout.contiguous_offsets() else {
-		bail!("adamw: a contiguous tensor expected")
-	};
-	Ok(&mut data[start..end])
-}
-
-fn floats<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
-	let CpuStorage::F32(data) = storage else { bail!("adamw: f32 expected") };
-	let Some((start, end)) = layout.contiguous_offsets() else {
-		bail!("adamw: a contiguous tensor expected")
-	};
-	Ok(&data[start..end])
-}
-
 /// `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²` on the moments `(m, v)` with the gradient `g`.
 struct Moments {
 	beta1: f32,
@@ -97,8 +81,8 @@ impl InplaceOp2 for Moments {
 		s2: &CpuStorage,
 		l2: &Layout,
 	) -> Result<()> {
-		let grad = floats(s2, l2)?;
-		let state = floats_mut(s1, l1)?;
+		let grad = floats(s2, l2, "adamw gradient")?;
+		let state = floats_mut(s1, l1, "adamw moments")?;
 		if state.len() != 2 * grad.len() {
 			bail!("adamw: {} moments for {} gradients", state.len(), grad.len());
 		}
@@ -134,8 +118,8 @@ impl InplaceOp2 for Update {
 		s2: &CpuStorage,
 		l2: &Layout,
 	) -> Result<()> {
-		let state = floats(s2, l2)?;
-		let theta = floats_mut(s1, l1)?;
+		let state = floats(s2, l2, "adamw moments")?;
+		let theta = floats_mut(s1, l1, "adamw variable")?;
 		if state.len() != 2 * theta.len() {
 			bail!("adamw: {} moments for {} values", state.len(), theta.len());
 		}
