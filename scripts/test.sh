@@ -20,6 +20,27 @@ test_start=$(date +%s)
 cargo test --release --locked --workspace --no-fail-fast
 echo "cargo test took $(($(date +%s) - test_start)) s"
 
+step "the runner's sandbox and command evaluator as an unprivileged user (as a verifier runs it)"
+# As root the runner gives each sandbox a user of its own; as any other user the sandbox shares
+# the runner's. This runs the same tests that way (one at a time: the process limit counts all
+# of the user's processes). The test binary is copied where that user can read it.
+runner_tests="$(cargo test --release --locked --workspace --no-run --message-format=json 2>/dev/null |
+	python3 -c 'import json,sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "poi_runner" and m["profile"]["test"] and m.get("executable"):
+        print(m["executable"])')"
+if [ "$(id -u)" = 0 ]; then
+	unprivileged="$(mktemp -d)"
+	chmod 755 "$unprivileged"
+	cp "$runner_tests" "$unprivileged/runner-tests"
+	(cd "$unprivileged" && setpriv --reuid=65534 --regid=65534 --clear-groups --reset-env \
+		./runner-tests --test-threads=1 sandbox:: command::)
+	rm -rf "$unprivileged"
+else
+	echo "(already unprivileged: the workspace's tests above ran as $(id -un))"
+fi
+
 step "cargo test of poi-gpt, the candle-gpt trainer (release)"
 cargo test --release --locked --manifest-path gpu-runner/gpt/Cargo.toml \
 	--target-dir "$POI_GPT_TARGET_DIR"

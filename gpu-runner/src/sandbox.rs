@@ -8,7 +8,10 @@
 //! - [`Sandbox`] adds bubblewrap (`bwrap`): fresh user, PID, network, IPC, UTS and cgroup
 //!   namespaces (no network but a loopback of its own), no capabilities, a cleared environment,
 //!   only `/usr` and a few files of `/etc` from the host (read-only), a private `/tmp` of
-//!   bounded size, and the folders a job binds. When the runner is root, each sandbox runs as
+//!   bounded size, the folders a job binds, and optionally a [`Workspace`]: a writable folder
+//!   of bounded size (a tmpfs of the sandbox's own, so that what it writes there cannot fill
+//!   the host's disk), filled before the command starts, which the runner can still read after
+//!   the sandbox has ended (a [`Folder`]). When the runner is root, each sandbox runs as
 //!   an unprivileged user of its own ([`Lease`]): the process limit is not enforced for root,
 //!   and it counts all the processes of a user, so that sandboxes sharing a user would share
 //!   it (one job's fork bomb would stop the others from starting).
@@ -21,10 +24,11 @@
 use std::{
 	collections::VecDeque,
 	ffi::OsString,
-	io::Read,
-	os::unix::fs::MetadataExt,
+	fs,
+	io::{Read, Write},
+	os::{fd::AsRawFd, unix::fs::MetadataExt},
 	path::{Path, PathBuf},
-	process::{Command, ExitStatus, Stdio},
+	process::{Child, Command, ExitStatus, Stdio},
 	sync::mpsc,
 	thread,
 	time::{Duration, Instant},
@@ -40,6 +44,24 @@ pub const USERS_PER_RUNNER: u32 = 64;
 /// The user ids this process's sandboxes are running as.
 static LEASED: std::sync::Mutex<std::collections::BTreeSet<u32>> =
 	std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Where the next search for a free sandbox user starts, in this runner's block.
+static NEXT_USER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The real user ids of the sandbox users' processes now running (from `/proc`).
+fn users_with_processes() -> std::collections::BTreeSet<u32> {
+	let Ok(entries) = fs::read_dir("/proc") else { return Default::default() };
+	entries
+		.flatten()
+		.filter(|e| e.file_name().to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
+		.filter_map(|e| {
+			let status = fs::read_to_string(e.path().join("status")).ok()?;
+			let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+			line.split_whitespace().nth(1)?.parse().ok()
+		})
+		.filter(|uid| *uid >= FIRST_SANDBOX_UID)
+		.collect()
+}
 
 /// The user a sandbox runs as, while a job holds it: one of its own when the runner is root
 /// (released when dropped), else the runner's own user.
@@ -66,6 +88,13 @@ impl Drop for Lease {
 /// The line a sandbox prints first, before the job's command starts: output without it means
 /// the sandbox did not start.
 const STARTED: &str = "poi-sandbox-started";
+
+/// The line a sandbox with a [`Workspace`] prints once it has filled it; it then waits for the
+/// runner's word before the job's command starts.
+const READY: &str = "poi-sandbox-ready";
+
+/// Where a sandbox with a [`Workspace`] sees the folder it fills it from (read-only).
+const WORKSPACE_SOURCE: &str = "/.poi-workspace";
 
 /// Resource limits of a child and everything it starts (rlimits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +151,19 @@ impl Limits {
 	}
 }
 
+/// The size of the kernel's memory pages, which a tmpfs counts files in: the first
+/// `KernelPageSize` of this process's maps (4 KiB when it cannot be read).
+pub fn page_size() -> u64 {
+	fs::read_to_string("/proc/self/smaps")
+		.ok()
+		.and_then(|maps| {
+			let line = maps.lines().find(|l| l.starts_with("KernelPageSize:"))?;
+			let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+			Some(kib * 1024)
+		})
+		.unwrap_or(4096)
+}
+
 /// The programs that set limits: `prlimit` and `setpriv` (util-linux).
 #[derive(Clone, Debug)]
 struct Wrappers {
@@ -161,6 +203,65 @@ pub struct Bind {
 	pub writable: bool,
 }
 
+/// A writable folder of bounded size in a sandbox: a tmpfs of `bytes` at `target`, filled with a
+/// copy of the host's folder `source` (which the sandbox's user must be able to read) before
+/// the command starts. It lives in memory and with the sandbox: nothing the command writes
+/// there reaches the host's disk.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+	/// The folder whose copy it starts as.
+	pub source: PathBuf,
+	/// Where the sandbox sees it (absolute).
+	pub target: String,
+	/// Its size, in bytes (files are counted in whole pages of 4 KiB).
+	pub bytes: u64,
+}
+
+/// A sandbox's [`Workspace`] as the runner sees it: the folder stays readable through this
+/// handle after the sandbox has ended, until the handle is dropped (which frees its memory).
+#[derive(Debug)]
+pub struct Folder {
+	dir: fs::File,
+}
+
+impl Folder {
+	/// The host's path to `relative` inside the workspace.
+	pub fn path(&self, relative: impl AsRef<Path>) -> PathBuf {
+		PathBuf::from(format!("/proc/self/fd/{}", self.dir.as_raw_fd())).join(relative)
+	}
+
+	/// The workspace of the sandbox whose `bwrap` is process `bwrap`, once that sandbox has
+	/// filled it: the root of the sandbox's first process must hold `workspace.source` at
+	/// [`WORKSPACE_SOURCE`] (so that it is the sandbox's final root, not the host's, that is
+	/// read).
+	fn open(bwrap: u32, workspace: &Workspace) -> Result<Self, String> {
+		let children = format!("/proc/{bwrap}/task/{bwrap}/children");
+		let first = fs::read_to_string(&children).map_err(|e| {
+			format!("reading {children} (the kernel needs CONFIG_PROC_CHILDREN): {e}")
+		})?;
+		let Some(first) = first.split_whitespace().next() else {
+			return Err("the sandbox has no first process".into());
+		};
+		// The root, resolved once: what follows is read through this handle.
+		let root = fs::File::open(format!("/proc/{first}/root"))
+			.map_err(|e| format!("opening the sandbox's root: {e}"))?;
+		let root = Folder { dir: root };
+		let seen = fs::metadata(root.path(&WORKSPACE_SOURCE[1..]));
+		let host = fs::metadata(&workspace.source);
+		match (seen, host) {
+			(Ok(seen), Ok(host)) if (seen.dev(), seen.ino()) == (host.dev(), host.ino()) => {},
+			_ => return Err("the sandbox's root is not the one it was given".into()),
+		}
+		let target = root.path(workspace.target.trim_start_matches('/'));
+		let dir = fs::File::open(&target)
+			.map_err(|e| format!("opening the sandbox's workspace {}: {e}", workspace.target))?;
+		if !dir.metadata().is_ok_and(|m| m.is_dir()) {
+			return Err(format!("the sandbox's workspace {} is not a folder", workspace.target));
+		}
+		Ok(Folder { dir })
+	}
+}
+
 /// What runs in a sandbox.
 #[derive(Clone, Debug)]
 pub struct Spec {
@@ -176,7 +277,8 @@ pub struct Spec {
 	pub limits: Limits,
 	/// The size of its private `/tmp`, in bytes (it is memory: a tmpfs).
 	pub tmp_bytes: u64,
-	/// When it is killed.
+	/// When it is killed (counted from the start of the command, after the workspace is
+	/// filled).
 	pub wall: Duration,
 }
 
@@ -227,9 +329,25 @@ impl Sandbox {
 			tmp_bytes: 1 << 20,
 			wall: Duration::from_secs(20),
 		};
-		let (started, run) = sandbox.run(&probe, &sandbox.lease()?, 4096)?;
+		// With a workspace, as the command evaluator runs its trials: the runner must be able to
+		// read it (through /proc) before and after.
+		let lease = sandbox.lease()?;
+		let source = tempfile::tempdir().map_err(|e| format!("a folder for the probe: {e}"))?;
+		fs::write(source.path().join("probe"), "probe")
+			.map_err(|e| format!("a folder for the probe: {e}"))?;
+		if let Some(uid) = lease.uid() {
+			std::os::unix::fs::chown(source.path(), Some(uid), Some(uid))
+				.map_err(|e| format!("a folder for the probe: {e}"))?;
+		}
+		let workspace =
+			Workspace { source: source.path().into(), target: "/job".into(), bytes: 1 << 20 };
+		let mut seen = false;
+		let (started, run, folder) = sandbox.run_in(&probe, &workspace, &lease, 4096, |f| {
+			seen = fs::read(f.path("probe")).is_ok_and(|b| b == b"probe");
+		})?;
+		let seen_after = folder.is_some_and(|f| fs::metadata(f.path("probe")).is_ok());
 		match run.status {
-			Some(status) if started && status.success() => Ok(sandbox),
+			Some(status) if started && status.success() && seen && seen_after => Ok(sandbox),
 			_ => Err(format!(
 				"bubblewrap does not start a sandbox here ({}): {}",
 				run.status.map_or("killed".to_string(), |s| s.to_string()),
@@ -246,16 +364,23 @@ impl Sandbox {
 		}
 		let block = FIRST_SANDBOX_UID + (std::process::id() % (1 << 22)) * USERS_PER_RUNNER;
 		let mut leased = LEASED.lock().unwrap_or_else(|e| e.into_inner());
-		let uid = (block..block + USERS_PER_RUNNER)
-			.find(|uid| !leased.contains(uid))
+		// In turn from the one after the last leased, and none whose processes are still
+		// there: a sandbox killed at its deadline (a fork bomb's, say) takes a moment to go,
+		// and they would count against the next sandbox's process limit.
+		let busy = users_with_processes();
+		let next = NEXT_USER.load(std::sync::atomic::Ordering::Relaxed);
+		let uid = (0..USERS_PER_RUNNER)
+			.map(|i| block + (next + i) % USERS_PER_RUNNER)
+			.find(|uid| !leased.contains(uid) && !busy.contains(uid))
 			.ok_or_else(|| format!("all {USERS_PER_RUNNER} sandbox users are in use"))?;
+		NEXT_USER.store((uid - block + 1) % USERS_PER_RUNNER, std::sync::atomic::Ordering::Relaxed);
 		leased.insert(uid);
 		Ok(Lease { uid: Some(uid) })
 	}
 
-	/// The command that runs `spec` as `lease`'s user (without its deadline: see
-	/// [`Sandbox::run`]).
-	pub fn command(&self, spec: &Spec, lease: &Lease) -> Command {
+	/// The command that runs `spec` as `lease`'s user, with `workspace` (without its deadline:
+	/// see [`Sandbox::run`]).
+	fn command(&self, spec: &Spec, workspace: Option<&Workspace>, lease: &Lease) -> Command {
 		let mut words = spec.limits.wrapper(&self.tools, lease.uid);
 		let mut add = |items: &[&std::ffi::OsStr]| words.extend(items.iter().map(|s| s.into()));
 		let os = |s: &'static str| std::ffi::OsStr::new(s);
@@ -265,6 +390,11 @@ impl Sandbox {
 			"--unshare-user",
 			"--disable-userns",
 			"--die-with-parent",
+			// The command is the namespace's first process, which bwrap waits for and reaps:
+			// with bwrap's own first process, bwrap exits before that one has ended, leaving it
+			// for the system's init to reap, and until then it counts against its user's
+			// process limit.
+			"--as-pid-1",
 			"--new-session",
 			"--clearenv",
 			"--cap-drop",
@@ -310,10 +440,26 @@ impl Sandbox {
 			let how = if bind.writable { "--bind" } else { "--ro-bind" };
 			add(&[os(how), bind.source.as_os_str(), bind.target.as_ref()]);
 		}
-		// The marker first, then the job's command in place of this shell.
-		let marker = format!("echo {STARTED}; exec /bin/sh -c \"$0\"");
+		let size;
+		// The marker first, then the job's command in place of this shell; with a workspace,
+		// the copy, the second marker and the runner's word between them.
+		let start = match workspace {
+			Some(workspace) => {
+				size = workspace.bytes.max(4096).to_string();
+				add(&[os("--ro-bind"), workspace.source.as_os_str(), os(WORKSPACE_SOURCE)]);
+				add(&[os("--size"), size.as_ref(), os("--tmpfs"), workspace.target.as_ref()]);
+				format!(
+					"echo {STARTED}; cp -a {WORKSPACE_SOURCE}/. \"$1\"/ || exit 125; echo {READY}; \
+					 read -r _ && exec /bin/sh -c \"$0\""
+				)
+			},
+			None => format!("echo {STARTED}; exec /bin/sh -c \"$0\""),
+		};
 		add(&[os("--chdir"), spec.workdir.as_ref(), os("--"), os("/bin/sh"), os("-c")]);
-		add(&[marker.as_ref(), spec.script.as_ref()]);
+		add(&[start.as_ref(), spec.script.as_ref()]);
+		if let Some(workspace) = workspace {
+			add(&[workspace.target.as_ref()]);
+		}
 		let mut command = Command::new(&words[0]);
 		command.args(&words[1..]);
 		command
@@ -324,29 +470,83 @@ impl Sandbox {
 	/// `Err`: the sandbox could not be spawned at all.
 	pub fn run(&self, spec: &Spec, lease: &Lease, keep: usize) -> Result<(bool, Run), String> {
 		let marker = format!("{STARTED}\n");
-		let mut run = run_keeping(self.command(spec, lease), spec.wall, marker.len(), keep)?;
+		let mut running =
+			Running::spawn(self.command(spec, None, lease), marker.len(), keep, false)?;
+		running.inside_first = true;
+		let mut run = running.finish(spec.wall)?;
 		let started = run.stdout.starts_with(marker.as_bytes());
 		if started {
 			run.stdout.drain(..marker.len());
 		}
 		Ok((started, run))
 	}
+
+	/// [`Sandbox::run`] with `workspace`: once the sandbox has filled it, and before the
+	/// command starts, `ready` sees it (to take note of what it holds); the [`Folder`] comes
+	/// back with the run, when the command started. `Err`: the sandbox could not be spawned,
+	/// or its workspace could not be found.
+	pub fn run_in(
+		&self,
+		spec: &Spec,
+		workspace: &Workspace,
+		lease: &Lease,
+		keep: usize,
+		ready: impl FnOnce(&Folder),
+	) -> Result<(bool, Run, Option<Folder>), String> {
+		let marker = format!("{STARTED}\n{READY}\n");
+		let command = self.command(spec, Some(workspace), lease);
+		let began = Instant::now();
+		let mut running = Running::spawn(command, marker.len(), keep, true)?;
+		running.inside_first = true;
+		// Filling the workspace and the command share the wall clock.
+		let mut filled = running.head.recv_timeout(spec.wall).is_ok_and(|h| h == marker.as_bytes());
+		if !filled {
+			running.kill();
+		}
+		let mut folder = None;
+		if filled {
+			match Folder::open(running.child.id(), workspace) {
+				Ok(opened) => {
+					ready(&opened);
+					folder = Some(opened);
+				},
+				Err(why) => {
+					running.kill();
+					return Err(why);
+				},
+			}
+		}
+		// The word to start (or, closing its input without it, to stop). Only the sandbox's own
+		// script runs before it: a sandbox that is gone by then did not start.
+		if let Some(mut input) = running.child.stdin.take() {
+			filled = filled && input.write_all(b"go\n").is_ok();
+		}
+		let mut run = running.finish(spec.wall.saturating_sub(began.elapsed()))?;
+		let started = filled && run.stdout.starts_with(marker.as_bytes());
+		if started {
+			run.stdout.drain(..marker.len());
+		}
+		Ok((started, run, folder.filter(|_| started)))
+	}
 }
 
 /// Reads `from` to its end on a thread, keeping its first `head` bytes and its last `keep`
-/// bytes after them (everything when it prints no more). The bytes come through the channel;
-/// a grandchild that keeps the pipe open after the child died cannot hold the job up (see
-/// [`collect`]).
+/// bytes after them (everything when it prints no more). The first `head` bytes (fewer if it
+/// ends before) come through the first channel as soon as they are read, all the bytes through
+/// the second at the end; a grandchild that keeps the pipe open after the child died cannot
+/// hold the job up (see [`collect`]).
 fn reader(
 	mut from: impl Read + Send + 'static,
 	head: usize,
 	keep: usize,
-) -> mpsc::Receiver<Vec<u8>> {
+) -> (mpsc::Receiver<Vec<u8>>, mpsc::Receiver<Vec<u8>>) {
+	let (send_head, receive_head) = mpsc::channel();
 	let (send, receive) = mpsc::channel();
 	thread::spawn(move || {
 		let mut first = Vec::with_capacity(head);
 		let mut tail: VecDeque<u8> = VecDeque::with_capacity(keep.min(1 << 16));
 		let mut buffer = [0u8; 8192];
+		let mut head_sent = false;
 		loop {
 			match from.read(&mut buffer) {
 				Ok(0) | Err(_) => break,
@@ -358,11 +558,18 @@ fn reader(
 					tail.drain(..excess);
 				},
 			}
+			if !head_sent && first.len() == head {
+				head_sent = true;
+				let _ = send_head.send(first.clone());
+			}
+		}
+		if !head_sent {
+			let _ = send_head.send(first.clone());
 		}
 		first.extend(tail);
 		let _ = send.send(first);
 	});
-	receive
+	(receive_head, receive)
 }
 
 /// What a [`reader`] read, waiting at most two seconds after the child ended.
@@ -373,44 +580,86 @@ fn collect(reader: &mpsc::Receiver<Vec<u8>>) -> Vec<u8> {
 /// Runs `command` with no input, killing it after `wall`, and keeps the last `keep` bytes of
 /// each of its outputs. `Err`: it could not be started, or waiting for it failed.
 pub fn run(command: Command, wall: Duration, keep: usize) -> Result<Run, String> {
-	run_keeping(command, wall, 0, keep)
+	Running::spawn(command, 0, keep, false)?.finish(wall)
 }
 
-/// [`run`], keeping the first `head` bytes of stdout besides its last `keep` bytes.
-fn run_keeping(
-	mut command: Command,
-	wall: Duration,
-	head: usize,
-	keep: usize,
-) -> Result<Run, String> {
-	let program = command.get_program().to_string_lossy().into_owned();
-	let mut child = command
-		.stdin(Stdio::null())
-		.stdout(Stdio::piped())
-		.stderr(Stdio::piped())
-		.spawn()
-		.map_err(|e| format!("starting {program}: {e}"))?;
-	let stdout = reader(child.stdout.take().expect("piped; qed"), head, keep);
-	let stderr = reader(child.stderr.take().expect("piped; qed"), 0, keep);
-	let started = Instant::now();
-	let status = loop {
-		match child.try_wait() {
-			Ok(Some(status)) => break Some(status),
-			Ok(None) if started.elapsed() >= wall => {
-				let _ = child.kill();
-				let _ = child.wait();
-				break None;
-			},
-			Ok(None) => thread::sleep(Duration::from_millis(20)),
-			Err(e) => {
-				let _ = child.kill();
-				let _ = child.wait();
-				return Err(format!("waiting for {program}: {e}"));
-			},
+/// A started child whose outputs are read on threads.
+struct Running {
+	child: Child,
+	program: String,
+	/// For a sandbox (`bwrap`): kill its first process before it, so that bwrap reaps it and
+	/// exits. Killed first, bwrap would leave that process for the system's init to reap, and
+	/// until then it would count against its user's process limit (the next sandbox's, when
+	/// the runner is not root).
+	inside_first: bool,
+	/// The first bytes of its stdout, as soon as they are read.
+	head: mpsc::Receiver<Vec<u8>>,
+	stdout: mpsc::Receiver<Vec<u8>>,
+	stderr: mpsc::Receiver<Vec<u8>>,
+}
+
+impl Running {
+	/// Starts `command` (with a pipe for its input when `input`, else none), keeping the first
+	/// `head` bytes of its stdout and the last `keep` bytes of each output.
+	fn spawn(mut command: Command, head: usize, keep: usize, input: bool) -> Result<Self, String> {
+		let program = command.get_program().to_string_lossy().into_owned();
+		let mut child = command
+			.stdin(if input { Stdio::piped() } else { Stdio::null() })
+			.stdout(Stdio::piped())
+			.stderr(Stdio::piped())
+			.spawn()
+			.map_err(|e| format!("starting {program}: {e}"))?;
+		let (head, stdout) = reader(child.stdout.take().expect("piped; qed"), head, keep);
+		let (_, stderr) = reader(child.stderr.take().expect("piped; qed"), 0, keep);
+		Ok(Running { child, program, inside_first: false, head, stdout, stderr })
+	}
+
+	fn kill(&mut self) {
+		if self.inside_first && matches!(self.child.try_wait(), Ok(None)) {
+			// bwrap's one child; while bwrap runs, only bwrap can reap it, so its id is its own.
+			let bwrap = self.child.id();
+			let first = fs::read_to_string(format!("/proc/{bwrap}/task/{bwrap}/children"))
+				.ok()
+				.and_then(|c| c.split_whitespace().next().map(str::to_string));
+			if let Some(first) = first {
+				let _ = Command::new("kill")
+					.args(["-KILL", &first])
+					.stdout(Stdio::null())
+					.stderr(Stdio::null())
+					.status();
+				let until = Instant::now() + Duration::from_secs(2);
+				while Instant::now() < until {
+					if let Ok(Some(_)) = self.child.try_wait() {
+						return;
+					}
+					thread::sleep(Duration::from_millis(5));
+				}
+			}
 		}
-	};
-	let elapsed = started.elapsed();
-	Ok(Run { status, stdout: collect(&stdout), stderr: collect(&stderr), elapsed })
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+
+	/// Waits for it to end, killing it after `wall` from now.
+	fn finish(mut self, wall: Duration) -> Result<Run, String> {
+		let started = Instant::now();
+		let status = loop {
+			match self.child.try_wait() {
+				Ok(Some(status)) => break Some(status),
+				Ok(None) if started.elapsed() >= wall => {
+					self.kill();
+					break None;
+				},
+				Ok(None) => thread::sleep(Duration::from_millis(20)),
+				Err(e) => {
+					self.kill();
+					return Err(format!("waiting for {}: {e}", self.program));
+				},
+			}
+		};
+		let elapsed = started.elapsed();
+		Ok(Run { status, stdout: collect(&self.stdout), stderr: collect(&self.stderr), elapsed })
+	}
 }
 
 #[cfg(test)]

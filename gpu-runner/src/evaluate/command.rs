@@ -10,16 +10,17 @@
 //!   the trials and the limits; the chain's `Command { seconds }` is each trial's wall clock.
 //!
 //! Each trial runs in a [`Sandbox`] on a fresh writable copy of the snapshot with the
-//! candidate in place (`/job`, where it starts), beside the untouched snapshot, read-only
-//! (`/src`), with `POI_SEED` (the round's seed, hex) and `POI_TRIAL` in its environment. A
-//! trial that fails, prints no metric, runs past its wall clock or changes a file of the
-//! benchmark (anything outside the mutable set: the runner compares each file's inode and
-//! change time, which no unprivileged process can forge, before and after) makes the
-//! candidate invalid; a sandbox that cannot start is a harness error. The score is the median
+//! candidate in place (`/job`, where it starts: a [`Workspace`] of the protocol's `diskMiB`,
+//! in memory, so that a trial cannot fill the runner's disk), beside the untouched snapshot,
+//! read-only (`/src`), with `POI_SEED` (the round's seed, hex) and `POI_TRIAL` in its
+//! environment. A trial that fails, prints no metric, runs past its wall clock or changes a
+//! file of the benchmark (anything outside the mutable set) or a folder holding one (the
+//! runner compares each one's inode and change time, which no unprivileged process can forge,
+//! before and after: see [`fixed_paths`]) makes the candidate invalid; a sandbox that cannot start is a harness error. The score is the median
 //! of the trials' values.
 
 use super::Outcome;
-use crate::sandbox::{Bind, Lease, Limits, Sandbox, Spec};
+use crate::sandbox::{Bind, Folder, Lease, Limits, Sandbox, Spec, Workspace};
 use serde::Deserialize;
 use std::{
 	collections::{BTreeMap, BTreeSet},
@@ -70,6 +71,10 @@ pub struct Settings {
 	/// The largest file a process may write, in MiB.
 	#[serde(default = "default_file_mib", rename = "fileMiB")]
 	pub file_mib: u32,
+	/// The size of `/job` (memory), in MiB: the snapshot with the candidate, and all a trial
+	/// writes there.
+	#[serde(default = "default_disk_mib", rename = "diskMiB")]
+	pub disk_mib: u32,
 }
 
 fn default_trials() -> u8 {
@@ -86,6 +91,9 @@ fn default_tmp_mib() -> u32 {
 }
 fn default_file_mib() -> u32 {
 	64
+}
+fn default_disk_mib() -> u32 {
+	256
 }
 
 impl Settings {
@@ -105,6 +113,7 @@ impl Settings {
 			("processes", self.processes, 1024),
 			("tmpMiB", self.tmp_mib, 1024),
 			("fileMiB", self.file_mib, 4096),
+			("diskMiB", self.disk_mib, 4096),
 		];
 		for (name, value, max) in bounded {
 			if !(1..=max).contains(&value) {
@@ -148,6 +157,17 @@ struct Tree {
 }
 
 impl Tree {
+	/// The room it takes in a tmpfs: each file in whole pages, and a page for each folder.
+	fn bytes_in_memory(&self, page: u64) -> u64 {
+		let files: u64 = self.files.values().map(|f| (f.bytes.len() as u64).div_ceil(page)).sum();
+		(files + self.folders.len() as u64) * page
+	}
+
+	/// Its largest file, with its size.
+	fn largest(&self) -> Option<(&String, u64)> {
+		self.files.iter().map(|(p, f)| (p, f.bytes.len() as u64)).max_by_key(|(_, n)| *n)
+	}
+
 	/// A path that is a file and also a folder, or a file with files under it: a tree that
 	/// cannot be written out.
 	fn clash(&self) -> Option<&String> {
@@ -263,11 +283,49 @@ fn write_tree(tree: &Tree, dir: &Path, owner: Option<u32>) -> Result<(), String>
 	own(dir)
 }
 
-/// What identifies a file's content without reading it: its inode and its change time, which
-/// every write, rename, link or mode change moves and no unprivileged process can set.
-fn stamp(path: &Path) -> Option<(u64, u64, i64, i64)> {
+/// What identifies a file's content, or a folder's entries, without reading them: the kind,
+/// the inode and the change time, which every write, rename, link, new or removed entry or
+/// mode change moves and no unprivileged process can set. `None`: neither a file nor a folder
+/// (a link), or gone.
+fn stamp(path: &Path) -> Option<(bool, u64, u64, i64, i64)> {
 	let meta = fs::symlink_metadata(path).ok()?;
-	meta.is_file().then(|| (meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec()))
+	(meta.is_file() || meta.is_dir())
+		.then(|| (meta.is_dir(), meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec()))
+}
+
+/// The paths a trial must leave as they are: the benchmark's files (all but the mutable ones)
+/// and the folders that hold them (but the top, `/job` itself, which cannot be moved). The
+/// folders count because moving one away, putting a forged copy in its place and moving it
+/// back would leave its files' stamps as they were. In order, each folder before what is in
+/// it: checked in this order, no path is read through a link the trial made.
+fn fixed_paths<'a>(tree: &'a Tree, settings: &Settings) -> Vec<&'a str> {
+	let mut paths = BTreeSet::new();
+	for file in tree.files.keys().filter(|p| !settings.is_mutable(p)) {
+		paths.insert(file.as_str());
+		let mut folder = file.as_str();
+		while let Some((parent, _)) = folder.rsplit_once('/') {
+			paths.insert(parent);
+			folder = parent;
+		}
+	}
+	paths.into_iter().collect()
+}
+
+/// Waits until the clock has moved past every change time in `stamps` (by a tick of a coarse
+/// clock at the least), so that a trial cannot change a file within the same tick as the copy
+/// that made it and leave its change time as it was (kernels before 6.13 keep a tmpfs's times
+/// in ticks).
+fn after_the_clock_moved(stamps: &[Option<(bool, u64, u64, i64, i64)>]) {
+	const TICK: Duration = Duration::from_millis(20);
+	let newest =
+		stamps.iter().flatten().map(|s| Duration::new(s.3.max(0) as u64, s.4 as u32)).max();
+	let Some(newest) = newest else { return };
+	let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+	// At most five ticks, whatever the clock does.
+	let give_up = Instant::now() + 5 * TICK;
+	while now().is_ok_and(|now| now < newest + TICK) && Instant::now() < give_up {
+		std::thread::sleep(Duration::from_millis(2));
+	}
 }
 
 /// Runs the `command` evaluator on one job: `seconds` a trial, within `deadline`.
@@ -313,6 +371,34 @@ pub fn evaluate(
 	if let Some(clash) = tree.clash() {
 		return Outcome::Invalid(format!("the candidate's {clash:?} is a folder of the benchmark"));
 	}
+	// What a trial's workspace must hold, and the largest file it may write (the copy into the
+	// workspace is written under that limit too).
+	let (disk, file) = (u64::from(settings.disk_mib) << 20, u64::from(settings.file_mib) << 20);
+	if let Some((path, _)) = snapshot.largest().filter(|(_, n)| *n > file) {
+		return Outcome::HarnessError(format!(
+			"the benchmark snapshot's {path:?} is larger than \"fileMiB\" ({} MiB)",
+			settings.file_mib
+		));
+	}
+	if let Some((path, _)) = candidate.largest().filter(|(_, n)| *n > file) {
+		return Outcome::Invalid(format!(
+			"the candidate's {path:?} is larger than \"fileMiB\" ({} MiB)",
+			settings.file_mib
+		));
+	}
+	let page = crate::sandbox::page_size();
+	if snapshot.bytes_in_memory(page) > disk {
+		return Outcome::HarnessError(format!(
+			"the benchmark snapshot does not fit in \"diskMiB\" ({} MiB)",
+			settings.disk_mib
+		));
+	}
+	if tree.bytes_in_memory(page) > disk {
+		return Outcome::Invalid(format!(
+			"the snapshot with the candidate does not fit in \"diskMiB\" ({} MiB)",
+			settings.disk_mib
+		));
+	}
 	let _ = writeln!(
 		log,
 		"snapshot: {} files; candidate: {} files ({})",
@@ -324,7 +410,7 @@ pub fn evaluate(
 		Ok(lease) => lease,
 		Err(why) => return Outcome::HarnessError(why),
 	};
-	let scratch = match Scratch::new(&snapshot, &lease) {
+	let scratch = match Scratch::new(&snapshot, &tree, &lease) {
 		Ok(scratch) => scratch,
 		Err(why) => return Outcome::HarnessError(why),
 	};
@@ -351,28 +437,31 @@ fn median(values: &mut [f64]) -> f64 {
 	}
 }
 
-/// A job's private scratch folder: the snapshot (`src/`) and each trial's copy; removed when
-/// dropped, whatever the trials left in it.
+/// A job's private scratch folder: the snapshot (`src/`) and the snapshot with the candidate
+/// in place (`job/`, which each trial's workspace is a copy of); removed when dropped. The
+/// trials write nothing here.
 struct Scratch {
 	dir: tempfile::TempDir,
-	owner: Option<u32>,
 }
 
 impl Scratch {
-	fn new(snapshot: &Tree, lease: &Lease) -> Result<Self, String> {
+	fn new(snapshot: &Tree, tree: &Tree, lease: &Lease) -> Result<Self, String> {
 		let mut builder = tempfile::Builder::new();
 		builder.prefix("poi-command-");
 		builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
 		let dir = builder.tempdir().map_err(|e| format!("scratch folder: {e}"))?;
-		let src = dir.path().join("src");
-		fs::create_dir(&src).map_err(|e| format!("scratch folder: {e}"))?;
-		write_tree(snapshot, &src, None)?;
+		let scratch = Scratch { dir };
+		for (folder, tree, owner) in [("src", snapshot, None), ("job", tree, lease.uid())] {
+			let path = scratch.dir.path().join(folder);
+			fs::create_dir(&path).map_err(|e| format!("scratch folder: {e}"))?;
+			write_tree(tree, &path, owner)?;
+		}
 		// The sandbox's user passes through the scratch folder (still closed to everyone else).
 		if let Some(uid) = lease.uid() {
-			std::os::unix::fs::chown(dir.path(), Some(uid), Some(uid))
+			std::os::unix::fs::chown(scratch.dir.path(), Some(uid), Some(uid))
 				.map_err(|e| format!("scratch folder: {e}"))?;
 		}
-		Ok(Scratch { dir, owner: lease.uid() })
+		Ok(scratch)
 	}
 }
 
@@ -400,34 +489,39 @@ impl Trial<'_> {
 		if self.left.is_zero() {
 			return Err(Outcome::HarnessError("the job's deadline came before the trial".into()));
 		}
-		let job = scratch.dir.path().join(format!("trial-{}", self.n));
-		fs::create_dir(&job).map_err(|e| Outcome::HarnessError(format!("trial folder: {e}")))?;
-		write_tree(self.tree, &job, scratch.owner).map_err(Outcome::HarnessError)?;
-		let fixed: Vec<_> =
-			self.tree.files.keys().filter(|p| !self.settings.is_mutable(p)).collect();
-		let before: Vec<_> = fixed.iter().map(|p| stamp(&job.join(p))).collect();
+		let fixed = fixed_paths(self.tree, self.settings);
 		let spec = Spec {
 			script: self.settings.run.clone(),
-			binds: vec![
-				Bind {
-					source: scratch.dir.path().join("src"),
-					target: "/src".into(),
-					writable: false,
-				},
-				Bind { source: job.clone(), target: "/job".into(), writable: true },
-			],
+			binds: vec![Bind {
+				source: scratch.dir.path().join("src"),
+				target: "/src".into(),
+				writable: false,
+			}],
 			workdir: "/job".into(),
 			env: vec![
 				("POI_SEED".into(), self.seed.to_string()),
 				("POI_TRIAL".into(), self.n.to_string()),
+				// Python would write its caches beside the benchmark's modules.
+				("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
 			],
 			// A second more of CPU than of wall clock: a busy loop runs out of time first.
 			limits: self.settings.limits(u64::from(self.seconds) + 1),
 			tmp_bytes: u64::from(self.settings.tmp_mib) << 20,
 			wall: own_limit.min(self.left),
 		};
-		let (started, run) =
-			sandbox.run(&spec, lease, KEEP_OUTPUT).map_err(Outcome::HarnessError)?;
+		let workspace = Workspace {
+			source: scratch.dir.path().join("job"),
+			target: "/job".into(),
+			bytes: u64::from(self.settings.disk_mib) << 20,
+		};
+		let mut before = Vec::new();
+		let ready = |job: &Folder| {
+			before = fixed.iter().map(|p| stamp(&job.path(p))).collect();
+			after_the_clock_moved(&before);
+		};
+		let (started, run, job) = sandbox
+			.run_in(&spec, &workspace, lease, KEEP_OUTPUT, ready)
+			.map_err(Outcome::HarnessError)?;
 		let status = run.status.map_or("killed".to_string(), |s| s.to_string());
 		let _ = writeln!(log, "trial {}: {status} in {:.2} s", self.n, run.elapsed.as_secs_f64());
 		for (name, bytes) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
@@ -436,13 +530,17 @@ impl Trial<'_> {
 				let _ = writeln!(log, "  {name}: {line}");
 			}
 		}
-		if !started {
+		let Some(job) = job.filter(|_| started) else {
 			return Err(Outcome::HarnessError("the sandbox did not start".into()));
+		};
+		if before.len() != fixed.len() || before.iter().any(Option::is_none) {
+			return Err(Outcome::HarnessError("the trial's workspace could not be read".into()));
 		}
-		let changed = fixed.iter().zip(&before).find(|(p, was)| stamp(&job.join(p)) != **was);
+		// In order, stopping at the first change: nothing is read through what the trial made.
+		let changed = fixed.iter().zip(&before).find(|(p, was)| stamp(&job.path(p)) != **was);
 		if let Some((path, _)) = changed {
 			return Err(Outcome::Invalid(format!(
-				"trial {} changed {path:?}, a file of the benchmark",
+				"trial {} changed {path:?}, a file or folder of the benchmark",
 				self.n
 			)));
 		}
@@ -475,7 +573,6 @@ impl Trial<'_> {
 			},
 		};
 		let _ = writeln!(log, "trial {}: metric {value}", self.n);
-		let _ = fs::remove_dir_all(&job);
 		Ok(value)
 	}
 }

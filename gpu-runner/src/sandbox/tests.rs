@@ -193,6 +193,42 @@ fn output_is_bounded_and_a_sandbox_that_cannot_start_says_so() {
 }
 
 #[test]
+fn a_workspace_is_filled_bounded_and_readable_after_the_sandbox_ended() {
+	let sandbox = sandbox();
+	let lease = sandbox.lease().unwrap();
+	let source = tempfile::tempdir().unwrap();
+	std::fs::write(source.path().join("given"), "given").unwrap();
+	if let Some(uid) = lease.uid() {
+		std::os::unix::fs::chown(source.path(), Some(uid), Some(uid)).unwrap();
+	}
+	let workspace =
+		Workspace { source: source.path().into(), target: "/job".into(), bytes: 1 << 20 };
+	let mut spec = spec("cat given; echo made > made; head -c 2000000 /dev/zero > big; echo $?");
+	spec.workdir = "/job".into();
+	let mut before = None;
+	let (started, run, folder) = sandbox
+		.run_in(&spec, &workspace, &lease, 4096, |f| {
+			before = std::fs::read_to_string(f.path("given")).ok();
+		})
+		.unwrap();
+	let out = String::from_utf8_lossy(&run.stdout);
+	assert!(started, "{out} {}", String::from_utf8_lossy(&run.stderr));
+	assert_eq!(before.as_deref(), Some("given"), "the runner saw it before the command");
+	// Writing past its size failed (the host's disk has far more room).
+	assert_eq!(out, "given1\n");
+	let folder = folder.expect("a workspace after the run");
+	assert_eq!(std::fs::read_to_string(folder.path("made")).unwrap(), "made\n");
+	assert!(std::fs::metadata(folder.path("big")).unwrap().len() < 1 << 20);
+	// It was a copy: the host's folder is as it was.
+	assert!(!source.path().join("made").exists() && !source.path().join("big").exists());
+	// A source the sandbox cannot read: the command does not start.
+	let closed =
+		Workspace { source: "/nonexistent/poi".into(), target: "/job".into(), bytes: 1 << 20 };
+	let (started, _, folder) = sandbox.run_in(&spec, &closed, &lease, 4096, |_| {}).unwrap();
+	assert!(!started && folder.is_none());
+}
+
+#[test]
 fn each_sandbox_of_a_root_runner_has_a_user_of_its_own() {
 	let sandbox = sandbox();
 	let leases: Vec<_> = (0..3).map(|_| sandbox.lease().unwrap()).collect();
@@ -203,11 +239,23 @@ fn each_sandbox_of_a_root_runner_has_a_user_of_its_own() {
 	let uids: std::collections::BTreeSet<_> = leases.iter().map(|l| l.uid().unwrap()).collect();
 	assert_eq!(uids.len(), 3);
 	assert!(uids.iter().all(|&uid| uid >= FIRST_SANDBOX_UID));
-	// A released user is free again.
+	// A released user is free again, when its turn comes.
 	let first = *uids.first().unwrap();
 	drop(leases);
-	let again: Vec<_> = (0..3).map(|_| sandbox.lease().unwrap().uid().unwrap()).collect();
-	assert!(again.contains(&first));
+	let turn = 2 * USERS_PER_RUNNER;
+	assert!((0..turn).any(|_| sandbox.lease().unwrap().uid() == Some(first)));
+	// But not while a process of it is still running (one that a killed sandbox left dying,
+	// say): it would count against the next sandbox's process limit.
+	let mut left = Command::new("setpriv")
+		.args([format!("--reuid={first}"), format!("--regid={first}"), "--clear-groups".into()])
+		.args(["sleep", "30"])
+		.spawn()
+		.unwrap();
+	thread::sleep(Duration::from_millis(200));
+	let leased: Vec<_> = (0..turn).map(|_| sandbox.lease().unwrap().uid().unwrap()).collect();
+	let _ = left.kill();
+	let _ = left.wait();
+	assert!(!leased.contains(&first), "{first} leased while its process ran");
 }
 
 #[test]

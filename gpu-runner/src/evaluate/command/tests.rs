@@ -127,9 +127,50 @@ fn a_candidate_that_changes_the_benchmark_is_invalid_however_it_hides_it() {
 		"rm lib/helper.sh; echo 1",
 		"chmod 600 data.txt; echo 1",
 		"mv lib lib2; mkdir lib; cp lib2/helper.sh lib/; echo 1",
+		// A forged folder in place of the benchmark's while it runs, the original put back
+		// after: the files in it keep their stamps, the folder does not.
+		"mv lib lib2; mkdir lib; echo 'echo forged' > lib/helper.sh; rm -r lib; mv lib2 lib; echo 1",
+		// A link in place of a folder, to the original moved elsewhere: the runner must not
+		// read the benchmark's files through it.
+		"mv lib lib2; ln -s lib2 lib; echo 1",
+		// A new entry in a folder of the benchmark.
+		"echo x > lib/new.sh; echo 1",
 	] {
-		assert_invalid(run(attack), "a file of the benchmark");
+		assert_invalid(run(attack), "of the benchmark");
 	}
+}
+
+#[test]
+fn a_trial_writes_no_more_than_its_workspace_holds() {
+	let mut small = settings();
+	small.disk_mib = 1;
+	// Within the size, writing is fine.
+	let (outcome, log) =
+		evaluate_with(&small, &snapshot(), &candidate("head -c 500000 /dev/zero > f; echo 5"));
+	assert_eq!(outcome, Outcome::Measured(5.0), "{log}");
+	// One large file, or many small ones: the workspace is full at 1 MiB (the runner's disk
+	// has far more room), and the trial fails.
+	for fill in [
+		"head -c 2000000 /dev/zero > big || exit 1; echo 1",
+		"i=0; while [ $i -lt 400 ]; do head -c 4096 /dev/zero > f$i || exit 1; i=$((i+1)); done; echo 1",
+	] {
+		assert_invalid(evaluate_with(&small, &snapshot(), &candidate(fill)), "failed");
+	}
+	// A candidate too large for it is invalid; a snapshot too large is the project's fault.
+	let big = "x".repeat(2 << 20);
+	let large = tar_of(&[("extra/big", big.as_str(), 0o644)]);
+	assert_invalid(evaluate_with(&small, &snapshot(), &large), "does not fit");
+	let large = tar_of(&[("bench.sh", BENCH, 0o755), ("data.txt", big.as_str(), 0o644)]);
+	assert_harness_error(evaluate_with(&small, &large, &candidate("echo 1")), "does not fit");
+	// A file larger than a process may write: the candidate's is invalid (it could not be
+	// copied into the workspace), the snapshot's the project's fault.
+	let mut one_file = settings();
+	one_file.file_mib = 1;
+	let large = tar_of(&[("solve.sh", big.as_str(), 0o644)]);
+	assert_invalid(evaluate_with(&one_file, &snapshot(), &large), "larger than \"fileMiB\"");
+	let large = tar_of(&[("bench.sh", BENCH, 0o755), ("data.txt", big.as_str(), 0o644)]);
+	let outcome = evaluate_with(&one_file, &large, &candidate("echo 1"));
+	assert_harness_error(outcome, "larger than \"fileMiB\"");
 }
 
 #[test]
