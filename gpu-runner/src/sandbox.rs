@@ -68,6 +68,8 @@ fn users_with_processes() -> std::collections::BTreeSet<u32> {
 #[derive(Debug)]
 pub struct Lease {
 	uid: Option<u32>,
+	/// `setpriv` and `kill`, to end whatever of the user is left when the lease ends.
+	sweep: Option<(PathBuf, PathBuf)>,
 }
 
 impl Lease {
@@ -80,6 +82,21 @@ impl Lease {
 impl Drop for Lease {
 	fn drop(&mut self) {
 		if let Some(uid) = self.uid {
+			// Anything of the user that outlived its sandbox (a process that turned off its
+			// parent-death signal while its bwrap was killed, say) ends here: `kill -KILL -1`
+			// as that user signals every process of it.
+			if let Some((setpriv, kill)) = &self.sweep {
+				let _ = Command::new(setpriv)
+					.args([format!("--reuid={uid}"), format!("--regid={uid}")])
+					.arg("--clear-groups")
+					.arg("--")
+					.arg(kill)
+					.args(["-KILL", "-1"])
+					.stdin(Stdio::null())
+					.stdout(Stdio::null())
+					.stderr(Stdio::null())
+					.status();
+			}
 			LEASED.lock().unwrap_or_else(|e| e.into_inner()).remove(&uid);
 		}
 	}
@@ -287,6 +304,8 @@ pub struct Spec {
 pub struct Sandbox {
 	bwrap: PathBuf,
 	tools: Wrappers,
+	/// `kill` (procps), to stop a sandbox from the inside first (see [`Running::kill`]).
+	kill: PathBuf,
 	/// Whether sandboxes run as users of their own (the runner is root).
 	own_users: bool,
 }
@@ -312,6 +331,7 @@ impl Sandbox {
 			bwrap: find_program("bwrap")
 				.map_err(|e| format!("{e}; install bubblewrap (Debian: apt install bubblewrap)"))?,
 			tools: Wrappers::find()?,
+			kill: find_program("kill")?,
 			own_users: running_as_root(),
 		};
 		let probe = Spec {
@@ -360,7 +380,7 @@ impl Sandbox {
 	/// [`USERS_PER_RUNNER`] are in use.
 	pub fn lease(&self) -> Result<Lease, String> {
 		if !self.own_users {
-			return Ok(Lease { uid: None });
+			return Ok(Lease { uid: None, sweep: None });
 		}
 		let block = FIRST_SANDBOX_UID + (std::process::id() % (1 << 22)) * USERS_PER_RUNNER;
 		let mut leased = LEASED.lock().unwrap_or_else(|e| e.into_inner());
@@ -375,7 +395,8 @@ impl Sandbox {
 			.ok_or_else(|| format!("all {USERS_PER_RUNNER} sandbox users are in use"))?;
 		NEXT_USER.store((uid - block + 1) % USERS_PER_RUNNER, std::sync::atomic::Ordering::Relaxed);
 		leased.insert(uid);
-		Ok(Lease { uid: Some(uid) })
+		let sweep = Some((self.tools.setpriv.clone(), self.kill.clone()));
+		Ok(Lease { uid: Some(uid), sweep })
 	}
 
 	/// The command that runs `spec` as `lease`'s user, with `workspace` (without its deadline:
@@ -435,6 +456,9 @@ impl Sandbox {
 		}
 		let tmp_size = spec.tmp_bytes.max(4096).to_string();
 		add(&[os("--proc"), os("/proc"), os("--dev"), os("/dev")]);
+		// bwrap's root and /dev are tmpfs of the sandbox's user: made read-only once every
+		// mount is in place (at the end), with a /dev/shm of /tmp's size.
+		add(&[os("--size"), tmp_size.as_ref(), os("--tmpfs"), os("/dev/shm")]);
 		add(&[os("--size"), tmp_size.as_ref(), os("--tmpfs"), os("/tmp")]);
 		for bind in &spec.binds {
 			let how = if bind.writable { "--bind" } else { "--ro-bind" };
@@ -455,6 +479,7 @@ impl Sandbox {
 			},
 			None => format!("echo {STARTED}; exec /bin/sh -c \"$0\""),
 		};
+		add(&[os("--remount-ro"), os("/dev"), os("--remount-ro"), os("/")]);
 		add(&[os("--chdir"), spec.workdir.as_ref(), os("--"), os("/bin/sh"), os("-c")]);
 		add(&[start.as_ref(), spec.script.as_ref()]);
 		if let Some(workspace) = workspace {
@@ -472,7 +497,7 @@ impl Sandbox {
 		let marker = format!("{STARTED}\n");
 		let mut running =
 			Running::spawn(self.command(spec, None, lease), marker.len(), keep, false)?;
-		running.inside_first = true;
+		running.inside_first = Some(self.kill.clone());
 		let mut run = running.finish(spec.wall)?;
 		let started = run.stdout.starts_with(marker.as_bytes());
 		if started {
@@ -497,7 +522,7 @@ impl Sandbox {
 		let command = self.command(spec, Some(workspace), lease);
 		let began = Instant::now();
 		let mut running = Running::spawn(command, marker.len(), keep, true)?;
-		running.inside_first = true;
+		running.inside_first = Some(self.kill.clone());
 		// Filling the workspace and the command share the wall clock.
 		let mut filled = running.head.recv_timeout(spec.wall).is_ok_and(|h| h == marker.as_bytes());
 		if !filled {
@@ -590,8 +615,8 @@ struct Running {
 	/// For a sandbox (`bwrap`): kill its first process before it, so that bwrap reaps it and
 	/// exits. Killed first, bwrap would leave that process for the system's init to reap, and
 	/// until then it would count against its user's process limit (the next sandbox's, when
-	/// the runner is not root).
-	inside_first: bool,
+	/// the runner is not root). The `kill` program that does it.
+	inside_first: Option<PathBuf>,
 	/// The first bytes of its stdout, as soon as they are read.
 	head: mpsc::Receiver<Vec<u8>>,
 	stdout: mpsc::Receiver<Vec<u8>>,
@@ -611,18 +636,19 @@ impl Running {
 			.map_err(|e| format!("starting {program}: {e}"))?;
 		let (head, stdout) = reader(child.stdout.take().expect("piped; qed"), head, keep);
 		let (_, stderr) = reader(child.stderr.take().expect("piped; qed"), 0, keep);
-		Ok(Running { child, program, inside_first: false, head, stdout, stderr })
+		Ok(Running { child, program, inside_first: None, head, stdout, stderr })
 	}
 
 	fn kill(&mut self) {
-		if self.inside_first && matches!(self.child.try_wait(), Ok(None)) {
+		let kill = self.inside_first.clone();
+		if let Some(kill) = kill.filter(|_| matches!(self.child.try_wait(), Ok(None))) {
 			// bwrap's one child; while bwrap runs, only bwrap can reap it, so its id is its own.
 			let bwrap = self.child.id();
 			let first = fs::read_to_string(format!("/proc/{bwrap}/task/{bwrap}/children"))
 				.ok()
 				.and_then(|c| c.split_whitespace().next().map(str::to_string));
 			if let Some(first) = first {
-				let _ = Command::new("kill")
+				let _ = Command::new(kill)
 					.args(["-KILL", &first])
 					.stdout(Stdio::null())
 					.stderr(Stdio::null())

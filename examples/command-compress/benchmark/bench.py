@@ -2,7 +2,9 @@
 has verify.py check that decompress.py gives every byte back, and prints the compressed size.
 
 The candidate runs as a child process whose output this script reads, so that what the
-candidate prints never reaches the runner's metric; only this script prints the metric.
+candidate prints never reaches the runner's metric; only this script prints the metric. The
+protocol runs this script, and it runs verify.py, from /src, the untouched snapshot, so that
+Python imports nothing from files a candidate made in /job (the working folder).
 """
 import os
 import subprocess
@@ -27,5 +29,5 @@ packed = run("compress.py", data=corpus)
 path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "packed")
 with open(path, "wb") as out:
     out.write(packed)
-sys.stdout.write(run("verify.py", path).decode())
+sys.stdout.write(run(os.path.join(os.path.dirname(__file__), "verify.py"), path).decode())
 print(f"compressed_bytes: {len(packed)}")

@@ -40,6 +40,12 @@ pub const MAX_SNAPSHOT_BYTES: u64 = 256 << 20;
 pub const MAX_CANDIDATE_BYTES: u64 = 64 << 20;
 /// The most files and folders of an archive.
 pub const MAX_ENTRIES: usize = 20_000;
+/// The longest name of a file or folder in an archive, in bytes.
+const MAX_NAME_BYTES: usize = 255;
+/// The longest path in an archive, in bytes.
+const MAX_PATH_BYTES: usize = 1024;
+/// What each trial may take besides its own wall clock (filling its workspace, ending it).
+const TRIAL_MARGIN: Duration = Duration::from_secs(5);
 /// How much of each trial's output the runner keeps (the metric is read from stdout's end).
 const KEEP_OUTPUT: usize = 64 << 10;
 /// How much of each trial's output goes into the job's log.
@@ -195,7 +201,18 @@ fn relative(path: &str) -> Result<String, String> {
 			_ => return Err(format!("{path:?}: not a plain relative path")),
 		}
 	}
+	// Names a file system takes: no NUL, at most 255 bytes a name (and a path that fits in
+	// the scratch folder's, whatever its own length).
+	let short = |p: &&str| p.len() <= MAX_NAME_BYTES && !p.contains('\0');
+	if !parts.iter().all(short) || path.len() > MAX_PATH_BYTES {
+		return Err(format!("{:?}: a name too long, or with a NUL", truncated(path)));
+	}
 	Ok(parts.join("/"))
+}
+
+/// The start of `path`, for a message.
+fn truncated(path: &str) -> String {
+	path.chars().take(80).collect()
 }
 
 /// Unpacks a tar archive of at most `max_bytes` of files into a [`Tree`].
@@ -343,6 +360,16 @@ pub fn evaluate(
 	let started = Instant::now();
 	if let Err(why) = settings.check() {
 		return Outcome::HarnessError(format!("the protocol document's \"command\": {why}"));
+	}
+	// All the trials must fit in the job's time, whatever the candidate does: else the last
+	// trial's fate would depend on how long it let the first ones run.
+	let needed = (Duration::from_secs(seconds.into()) + TRIAL_MARGIN) * settings.trials.into();
+	if needed > deadline {
+		return Outcome::HarnessError(format!(
+			"{} trials of {seconds} s do not fit in the job's deadline ({} s left)",
+			settings.trials,
+			deadline.as_secs()
+		));
 	}
 	let metric = match regex::RegexBuilder::new(&settings.metric)
 		.multi_line(true)

@@ -256,6 +256,37 @@ fn each_sandbox_of_a_root_runner_has_a_user_of_its_own() {
 	let _ = left.kill();
 	let _ = left.wait();
 	assert!(!leased.contains(&first), "{first} leased while its process ran");
+	// What a sandbox's user left running (a process that escaped its bwrap) ends with the
+	// lease.
+	let lease = sandbox.lease().unwrap();
+	let uid = lease.uid().unwrap();
+	let mut escaped = Command::new("setpriv")
+		.args([format!("--reuid={uid}"), format!("--regid={uid}"), "--clear-groups".into()])
+		.args(["sleep", "30"])
+		.spawn()
+		.unwrap();
+	thread::sleep(Duration::from_millis(200));
+	assert!(escaped.try_wait().unwrap().is_none(), "it runs");
+	drop(lease);
+	let status = escaped.wait().unwrap();
+	assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9), "{status}");
+}
+
+#[test]
+fn the_root_and_dev_are_read_only_and_shm_is_bounded() {
+	let sandbox = sandbox();
+	// /tmp and /dev/shm are 4 MiB each; the root and /dev take nothing.
+	let script = "echo x > /x || echo ROOT-RO; echo x > /dev/x || echo DEV-RO; \
+		echo x > /dev/null && echo NULL-OK; echo x > /tmp/x && echo TMP-OK; \
+		for i in 1 2 3 4 5 6; do head -c 1000000 /dev/zero > /dev/shm/f$i; done; \
+		cat /dev/shm/f* | wc -c";
+	let (text, _) = run_in(&sandbox, &spec(script));
+	for word in ["ROOT-RO", "DEV-RO", "NULL-OK", "TMP-OK"] {
+		assert!(text.contains(word), "{word} in {text}");
+	}
+	// The byte count `wc` printed (stderr, after stdout, has the failed writes).
+	let shm: u64 = text.lines().find_map(|l| l.trim().parse().ok()).expect(&text);
+	assert!(shm <= 4 << 20, "{text}");
 }
 
 #[test]

@@ -258,6 +258,14 @@ fn the_project_s_faults_are_harness_errors() {
 fn paths_are_plain_and_relative() {
 	assert_eq!(relative("./a/b/").unwrap(), "a/b");
 	assert_eq!(relative("a").unwrap(), "a");
+	// Names no file system takes (they would fail while the runner writes them out, a
+	// harness error, were they not refused here).
+	let long_name = format!("extra/{}", "a".repeat(256));
+	let long_path = "extra/".to_string() + &"abcdefghi/".repeat(110) + "x";
+	assert!(relative(&format!("extra/{}", "a".repeat(255))).is_ok());
+	for bad in [long_name.as_str(), long_path.as_str(), "extra/a\0b"] {
+		assert!(relative(bad).is_err(), "{bad}");
+	}
 	for bad in ["/etc/passwd", "../a", "a/../../b"] {
 		assert!(relative(bad).is_err(), "{bad}");
 	}
