@@ -228,6 +228,17 @@ fn a_workspace_is_filled_bounded_and_readable_after_the_sandbox_ended() {
 	assert!(!started && folder.is_none());
 }
 
+/// A process of `uid` that sleeps for half a minute, once it has started.
+fn sleeper(uid: u32) -> std::process::Child {
+	let child = Command::new("setpriv")
+		.args([format!("--reuid={uid}"), format!("--regid={uid}"), "--clear-groups".into()])
+		.args(["sleep", "30"])
+		.spawn()
+		.unwrap();
+	thread::sleep(Duration::from_millis(200));
+	child
+}
+
 #[test]
 fn each_sandbox_of_a_root_runner_has_a_user_of_its_own() {
 	let sandbox = sandbox();
@@ -246,12 +257,7 @@ fn each_sandbox_of_a_root_runner_has_a_user_of_its_own() {
 	assert!((0..turn).any(|_| sandbox.lease().unwrap().uid() == Some(first)));
 	// But not while a process of it is still running (one that a killed sandbox left dying,
 	// say): it would count against the next sandbox's process limit.
-	let mut left = Command::new("setpriv")
-		.args([format!("--reuid={first}"), format!("--regid={first}"), "--clear-groups".into()])
-		.args(["sleep", "30"])
-		.spawn()
-		.unwrap();
-	thread::sleep(Duration::from_millis(200));
+	let mut left = sleeper(first);
 	let leased: Vec<_> = (0..turn).map(|_| sandbox.lease().unwrap().uid().unwrap()).collect();
 	let _ = left.kill();
 	let _ = left.wait();
@@ -260,12 +266,7 @@ fn each_sandbox_of_a_root_runner_has_a_user_of_its_own() {
 	// lease.
 	let lease = sandbox.lease().unwrap();
 	let uid = lease.uid().unwrap();
-	let mut escaped = Command::new("setpriv")
-		.args([format!("--reuid={uid}"), format!("--regid={uid}"), "--clear-groups".into()])
-		.args(["sleep", "30"])
-		.spawn()
-		.unwrap();
-	thread::sleep(Duration::from_millis(200));
+	let mut escaped = sleeper(uid);
 	assert!(escaped.try_wait().unwrap().is_none(), "it runs");
 	drop(lease);
 	let status = escaped.wait().unwrap();
