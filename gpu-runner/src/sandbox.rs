@@ -169,16 +169,19 @@ impl Limits {
 }
 
 /// The size of the kernel's memory pages, which a tmpfs counts files in: the first
-/// `KernelPageSize` of this process's maps (4 KiB when it cannot be read).
+/// `KernelPageSize` of this process's maps (4 KiB when it cannot be read), read once.
 pub fn page_size() -> u64 {
-	fs::read_to_string("/proc/self/smaps")
-		.ok()
-		.and_then(|maps| {
-			let line = maps.lines().find(|l| l.starts_with("KernelPageSize:"))?;
-			let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-			Some(kib * 1024)
-		})
-		.unwrap_or(4096)
+	static PAGE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+	*PAGE.get_or_init(|| {
+		fs::read_to_string("/proc/self/smaps")
+			.ok()
+			.and_then(|maps| {
+				let line = maps.lines().find(|l| l.starts_with("KernelPageSize:"))?;
+				let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+				Some(kib * 1024)
+			})
+			.unwrap_or(4096)
+	})
 }
 
 /// The programs that set limits: `prlimit` and `setpriv` (util-linux).
@@ -252,13 +255,7 @@ impl Folder {
 	/// [`WORKSPACE_SOURCE`] (so that it is the sandbox's final root, not the host's, that is
 	/// read).
 	fn open(bwrap: u32, workspace: &Workspace) -> Result<Self, String> {
-		let children = format!("/proc/{bwrap}/task/{bwrap}/children");
-		let first = fs::read_to_string(&children).map_err(|e| {
-			format!("reading {children} (the kernel needs CONFIG_PROC_CHILDREN): {e}")
-		})?;
-		let Some(first) = first.split_whitespace().next() else {
-			return Err("the sandbox has no first process".into());
-		};
+		let first = first_inside(bwrap)?;
 		// The root, resolved once: what follows is read through this handle.
 		let root = fs::File::open(format!("/proc/{first}/root"))
 			.map_err(|e| format!("opening the sandbox's root: {e}"))?;
@@ -277,6 +274,19 @@ impl Folder {
 		}
 		Ok(Folder { dir })
 	}
+}
+
+/// The process id of the first process of the sandbox whose `bwrap` is process `bwrap` (its
+/// one child; while bwrap runs, only bwrap can reap it, so the id is that process's).
+fn first_inside(bwrap: u32) -> Result<String, String> {
+	let children = format!("/proc/{bwrap}/task/{bwrap}/children");
+	let listed = fs::read_to_string(&children)
+		.map_err(|e| format!("reading {children} (the kernel needs CONFIG_PROC_CHILDREN): {e}"))?;
+	listed
+		.split_whitespace()
+		.next()
+		.map(str::to_string)
+		.ok_or_else(|| "the sandbox has no first process".to_string())
 }
 
 /// What runs in a sandbox.
@@ -321,6 +331,17 @@ pub struct Run {
 	pub stderr: Vec<u8>,
 	/// How long it ran.
 	pub elapsed: Duration,
+}
+
+impl Run {
+	/// Whether stdout starts with the sandbox's `marker`, which is then taken off it.
+	fn strip(&mut self, marker: &str) -> bool {
+		let there = self.stdout.starts_with(marker.as_bytes());
+		if there {
+			self.stdout.drain(..marker.len());
+		}
+		there
+	}
 }
 
 impl Sandbox {
@@ -383,11 +404,11 @@ impl Sandbox {
 			return Ok(Lease { uid: None, sweep: None });
 		}
 		let block = FIRST_SANDBOX_UID + (std::process::id() % (1 << 22)) * USERS_PER_RUNNER;
-		let mut leased = LEASED.lock().unwrap_or_else(|e| e.into_inner());
 		// In turn from the one after the last leased, and none whose processes are still
 		// there: a sandbox killed at its deadline (a fork bomb's, say) takes a moment to go,
 		// and they would count against the next sandbox's process limit.
 		let busy = users_with_processes();
+		let mut leased = LEASED.lock().unwrap_or_else(|e| e.into_inner());
 		let next = NEXT_USER.load(std::sync::atomic::Ordering::Relaxed);
 		let uid = (0..USERS_PER_RUNNER)
 			.map(|i| block + (next + i) % USERS_PER_RUNNER)
@@ -499,10 +520,7 @@ impl Sandbox {
 			Running::spawn(self.command(spec, None, lease), marker.len(), keep, false)?;
 		running.inside_first = Some(self.kill.clone());
 		let mut run = running.finish(spec.wall)?;
-		let started = run.stdout.starts_with(marker.as_bytes());
-		if started {
-			run.stdout.drain(..marker.len());
-		}
+		let started = run.strip(&marker);
 		Ok((started, run))
 	}
 
@@ -525,11 +543,10 @@ impl Sandbox {
 		running.inside_first = Some(self.kill.clone());
 		// Filling the workspace and the command share the wall clock.
 		let mut filled = running.head.recv_timeout(spec.wall).is_ok_and(|h| h == marker.as_bytes());
+		let mut folder = None;
 		if !filled {
 			running.kill();
-		}
-		let mut folder = None;
-		if filled {
+		} else {
 			match Folder::open(running.child.id(), workspace) {
 				Ok(opened) => {
 					ready(&opened);
@@ -547,10 +564,7 @@ impl Sandbox {
 			filled = filled && input.write_all(b"go\n").is_ok();
 		}
 		let mut run = running.finish(spec.wall.saturating_sub(began.elapsed()))?;
-		let started = filled && run.stdout.starts_with(marker.as_bytes());
-		if started {
-			run.stdout.drain(..marker.len());
-		}
+		let started = filled && run.strip(&marker);
 		Ok((started, run, folder.filter(|_| started)))
 	}
 }
@@ -642,12 +656,7 @@ impl Running {
 	fn kill(&mut self) {
 		let kill = self.inside_first.clone();
 		if let Some(kill) = kill.filter(|_| matches!(self.child.try_wait(), Ok(None))) {
-			// bwrap's one child; while bwrap runs, only bwrap can reap it, so its id is its own.
-			let bwrap = self.child.id();
-			let first = fs::read_to_string(format!("/proc/{bwrap}/task/{bwrap}/children"))
-				.ok()
-				.and_then(|c| c.split_whitespace().next().map(str::to_string));
-			if let Some(first) = first {
+			if let Ok(first) = first_inside(self.child.id()) {
 				let _ = Command::new(kill)
 					.args(["-KILL", &first])
 					.stdout(Stdio::null())

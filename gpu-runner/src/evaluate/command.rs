@@ -16,8 +16,8 @@
 //! environment. A trial that fails, prints no metric, runs past its wall clock or changes a
 //! file of the benchmark (anything outside the mutable set) or a folder holding one (the
 //! runner compares each one's inode and change time, which no unprivileged process can forge,
-//! before and after: see [`fixed_paths`]) makes the candidate invalid; a sandbox that cannot start is a harness error. The score is the median
-//! of the trials' values.
+//! before and after: see [`fixed_paths`]) makes the candidate invalid; a sandbox that cannot
+//! start is a harness error. The score is the median of the trials' values.
 
 use super::Outcome;
 use crate::sandbox::{Bind, Folder, Lease, Limits, Sandbox, Spec, Workspace};
@@ -302,12 +302,26 @@ fn write_tree(tree: &Tree, dir: &Path, owner: Option<u32>) -> Result<(), String>
 
 /// What identifies a file's content, or a folder's entries, without reading them: the kind,
 /// the inode and the change time, which every write, rename, link, new or removed entry or
-/// mode change moves and no unprivileged process can set. `None`: neither a file nor a folder
-/// (a link), or gone.
-fn stamp(path: &Path) -> Option<(bool, u64, u64, i64, i64)> {
+/// mode change moves and no unprivileged process can set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+	folder: bool,
+	dev: u64,
+	ino: u64,
+	/// The change time, since the epoch.
+	changed: Duration,
+}
+
+/// `path`'s [`Stamp`]; `None`: neither a file nor a folder (a link), or gone.
+fn stamp(path: &Path) -> Option<Stamp> {
 	let meta = fs::symlink_metadata(path).ok()?;
-	(meta.is_file() || meta.is_dir())
-		.then(|| (meta.is_dir(), meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec()))
+	let changed = Duration::new(meta.ctime().max(0) as u64, meta.ctime_nsec() as u32);
+	(meta.is_file() || meta.is_dir()).then(|| Stamp {
+		folder: meta.is_dir(),
+		dev: meta.dev(),
+		ino: meta.ino(),
+		changed,
+	})
 }
 
 /// The paths a trial must leave as they are: the benchmark's files (all but the mutable ones)
@@ -332,11 +346,9 @@ fn fixed_paths<'a>(tree: &'a Tree, settings: &Settings) -> Vec<&'a str> {
 /// clock at the least), so that a trial cannot change a file within the same tick as the copy
 /// that made it and leave its change time as it was (kernels before 6.13 keep a tmpfs's times
 /// in ticks).
-fn after_the_clock_moved(stamps: &[Option<(bool, u64, u64, i64, i64)>]) {
+fn after_the_clock_moved(stamps: &[Option<Stamp>]) {
 	const TICK: Duration = Duration::from_millis(20);
-	let newest =
-		stamps.iter().flatten().map(|s| Duration::new(s.3.max(0) as u64, s.4 as u32)).max();
-	let Some(newest) = newest else { return };
+	let Some(newest) = stamps.iter().flatten().map(|s| s.changed).max() else { return };
 	let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
 	// At most five ticks, whatever the clock does.
 	let give_up = Instant::now() + 5 * TICK;
@@ -441,10 +453,11 @@ pub fn evaluate(
 		Ok(scratch) => scratch,
 		Err(why) => return Outcome::HarnessError(why),
 	};
+	let fixed = fixed_paths(&tree, settings);
 	let mut values = Vec::new();
 	for trial in 0..settings.trials {
 		let left = deadline.saturating_sub(started.elapsed());
-		let trial = Trial { n: trial, settings, seconds, seed, tree: &tree, left };
+		let trial = Trial { n: trial, settings, seconds, seed, fixed: &fixed, left };
 		match trial.run(sandbox, &lease, &scratch, &metric, log) {
 			Ok(value) => values.push(value),
 			Err(outcome) => return outcome,
@@ -498,7 +511,8 @@ struct Trial<'a> {
 	settings: &'a Settings,
 	seconds: u32,
 	seed: &'a str,
-	tree: &'a Tree,
+	/// The benchmark's files and folders the trial must leave as they are ([`fixed_paths`]).
+	fixed: &'a [&'a str],
 	left: Duration,
 }
 
@@ -516,7 +530,7 @@ impl Trial<'_> {
 		if self.left.is_zero() {
 			return Err(Outcome::HarnessError("the job's deadline came before the trial".into()));
 		}
-		let fixed = fixed_paths(self.tree, self.settings);
+		let fixed = self.fixed;
 		let spec = Spec {
 			script: self.settings.run.clone(),
 			binds: vec![Bind {
