@@ -86,7 +86,7 @@ async function run(nodeName, networkInfo, runnerUrls) {
 
     // The example's files go into every runner's store (the same bytes, the same CIDs).
     const protocolFile = readFileSync(join(EXAMPLE, 'protocol.json'));
-    const fuel = JSON.parse(protocolFile).fuel;
+    const fuel = JSON.parse(protocolFile).budget;
     const files = { protocol: protocolFile };
     for (const name of ['harness', 'baseline', 'faster']) files[name] = readFileSync(join(EXAMPLE, `build/${name}.wasm`));
     const artifacts = {};

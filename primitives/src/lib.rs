@@ -5,6 +5,8 @@
 //! - [`ArtifactRef`]: a content-addressed artifact (digest and a CID of at most
 //!   [`MAX_CID_LEN`] bytes), [`digest_of`].
 //! - [`Verdict`]: what a verifier's runner measured, [`RoundKind`], [`Phase`].
+//! - The score arithmetic settlement uses and clients check against: [`share_of`], [`within`],
+//!   [`below_claim`], [`beats`] (in [`BasisPoints`]).
 //! - [`Direction`], [`Evaluator`], [`EvaluatorKind`], [`Evaluators`]: what a project's
 //!   protocol asks of a runner.
 //! - The hashes both sides compute: a proposal's commitment ([`proposal_commitment`], with
@@ -373,6 +375,46 @@ impl Evaluators {
 	/// Whether there is none.
 	pub fn is_empty(&self) -> bool {
 		*self == Self::NONE
+	}
+}
+
+/// Basis points: 10 000 is 100 %.
+pub type BasisPoints = u32;
+
+/// One hundred percent in basis points.
+pub const MAX_BASIS_POINTS: BasisPoints = 10_000;
+
+/// `|value| * bps / 10 000`, rounded down, without overflow.
+pub fn share_of(value: Score, bps: BasisPoints) -> Score {
+	let magnitude = value.unsigned_abs();
+	let scale = u128::from(MAX_BASIS_POINTS);
+	let bps = u128::from(bps.min(MAX_BASIS_POINTS));
+	// Both parts are at most `magnitude`, which is at most 2^127 (qed: no overflow).
+	let part = (magnitude / scale).saturating_mul(bps) + (magnitude % scale) * bps / scale;
+	Score::try_from(part).unwrap_or(Score::MAX)
+}
+
+/// Whether `score` is within `bps` of `reference` (either side).
+pub fn within(score: Score, reference: Score, bps: BasisPoints) -> bool {
+	score
+		.checked_sub(reference)
+		.is_some_and(|d| d.unsigned_abs() <= share_of(reference, bps).unsigned_abs())
+}
+
+/// Whether `score` falls short of `claim` by more than `bps` of the claim.
+pub fn below_claim(score: Score, claim: Score, bps: BasisPoints) -> bool {
+	match claim.checked_sub(score) {
+		Some(shortfall) => shortfall > share_of(claim, bps),
+		// `claim - score` overflows only when `score` is far below `claim`.
+		None => score < claim,
+	}
+}
+
+/// Whether `score` beats `best` by at least `bps` of it (and by at least 1).
+pub fn beats(score: Score, best: Score, bps: BasisPoints) -> bool {
+	match score.checked_sub(best) {
+		Some(gain) => gain > 0 && gain >= share_of(best, bps),
+		None => score > best,
 	}
 }
 

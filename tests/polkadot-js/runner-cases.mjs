@@ -30,13 +30,13 @@ import {
 const UNIT = 10n ** 12n;
 const included = { finalized: false };
 const EXAMPLE = new URL('../../examples/wasm-sort/', import.meta.url).pathname;
-const FUEL = JSON.parse(readFileSync(join(EXAMPLE, 'protocol.json'))).fuel;
+const FUEL = JSON.parse(readFileSync(join(EXAMPLE, 'protocol.json'))).budget;
 const GPT = new URL('../../examples/candle-gpt/', import.meta.url).pathname;
 /** The candle-gpt example's budget: training steps per trial (its recipes train 200 and 300). */
 const GPT_STEPS = 1_000;
 const COMMAND = new URL('../../examples/command-compress/', import.meta.url).pathname;
 /** The command example's budget: wall-clock seconds per trial. */
-const COMMAND_SECONDS = JSON.parse(readFileSync(join(COMMAND, 'protocol.json'))).seconds;
+const COMMAND_SECONDS = JSON.parse(readFileSync(join(COMMAND, 'protocol.json'))).budget;
 
 /** The evaluators a runner's `info` lists, as `verifiers.register` takes them. */
 export const evaluatorsOf = (info) => ({

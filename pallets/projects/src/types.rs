@@ -41,11 +41,7 @@ pub struct RoundTerms {
 	pub evaluator: EvaluatorKind,
 }
 
-/// Basis points: 10 000 is 100 %.
-pub type BasisPoints = u32;
-
-/// One hundred percent in basis points.
-pub const MAX_BASIS_POINTS: BasisPoints = 10_000;
+pub use poi_primitives::{BasisPoints, MAX_BASIS_POINTS};
 
 /// The largest metric scale, as a power of ten: scores are `i128`, which holds 38 digits.
 pub const MAX_SCALE_EXPONENT: u8 = 18;

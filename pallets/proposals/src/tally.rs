@@ -2,7 +2,9 @@
 //! of their arguments, without storage.
 
 use crate::types::{Assignment, TallyResult};
-use pallet_projects::{BasisPoints, MAX_BASIS_POINTS};
+use pallet_projects::BasisPoints;
+/// The score arithmetic lives in `poi-primitives`, which clients share.
+pub use poi_primitives::{beats, below_claim, share_of, within};
 use poi_primitives::{Score, Verdict};
 
 /// What a round's verdicts add up to, and who did what.
@@ -17,40 +19,6 @@ pub struct Tally<AccountId> {
 	pub undecided: alloc::vec::Vec<AccountId>,
 	/// Verifiers that did not reveal.
 	pub silent: alloc::vec::Vec<AccountId>,
-}
-
-/// `|value| * bps / 10 000`, rounded down, without overflow.
-pub fn share_of(value: Score, bps: BasisPoints) -> Score {
-	let magnitude = value.unsigned_abs();
-	let scale = u128::from(MAX_BASIS_POINTS);
-	let bps = u128::from(bps.min(MAX_BASIS_POINTS));
-	// Both parts are at most `magnitude`, which is at most 2^127 (qed: no overflow).
-	let part = (magnitude / scale).saturating_mul(bps) + (magnitude % scale) * bps / scale;
-	Score::try_from(part).unwrap_or(Score::MAX)
-}
-
-/// Whether `score` is within `bps` of `reference` (either side).
-pub fn within(score: Score, reference: Score, bps: BasisPoints) -> bool {
-	score
-		.checked_sub(reference)
-		.is_some_and(|d| d.unsigned_abs() <= share_of(reference, bps).unsigned_abs())
-}
-
-/// Whether `score` falls short of `claim` by more than `bps` of the claim.
-pub fn below_claim(score: Score, claim: Score, bps: BasisPoints) -> bool {
-	match claim.checked_sub(score) {
-		Some(shortfall) => shortfall > share_of(claim, bps),
-		// `claim - score` overflows only when `score` is far below `claim`.
-		None => score < claim,
-	}
-}
-
-/// Whether `score` beats `best` by at least `bps` of it (and by at least 1).
-pub fn beats(score: Score, best: Score, bps: BasisPoints) -> bool {
-	match score.checked_sub(best) {
-		Some(gain) => gain > 0 && gain >= share_of(best, bps),
-		None => score > best,
-	}
 }
 
 /// Adds up a round's verdicts. With `m = quorum / 2 + 1`: no verdict is `Silent`; fewer than

@@ -1,0 +1,680 @@
+//! `poi propose` (evaluate locally, commit, reveal, reveal the claim when due, follow the
+//! round to its outcome; `--resume` finishes an interrupted one) and `poi proposals`.
+//!
+//! Before anything is sent, the proposal's state (the salt above all) is written to a file of
+//! its own under the state folder (mode 0600), and it is updated after each step, so an
+//! interrupted `poi propose` loses nothing: `poi propose --resume` reads it back, finds on chain
+//! how far it got, and goes on.
+
+use crate::{chain, output, project, protocol::ProtocolFile, runner, units, Global};
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args as ClapArgs;
+use poi_client::api::{self, runtime_types::pallet_proposals::types::ProposalStatus};
+use poi_client::H256;
+use poi_client::{AccountId, Client, Keypair};
+use poi_primitives::{
+	beats, claim_hash, proposal_commitment, ArtifactRef, NodeId, ProjectId, ProposalId, Score,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(ClapArgs)]
+pub struct Args {
+	/// The project.
+	#[arg(required_unless_present = "resume")]
+	pub id: Option<ProjectId>,
+	/// The candidate file (a wasm module, a recipe, an archive: what the project's evaluator
+	/// takes).
+	#[arg(required_unless_present = "resume")]
+	pub candidate: Option<PathBuf>,
+	/// The project's folder, holding its protocol file and benchmark (checked against the
+	/// chain's digests).
+	#[arg(long, default_value = ".")]
+	pub dir: PathBuf,
+	/// Tokens to stake [default: the least the chain takes].
+	#[arg(long)]
+	pub stake: Option<u128>,
+	/// The score to claim, in the metric's units [default: the least that beats the chain's
+	/// best by the project's threshold, which the verified score must reach anyway].
+	#[arg(long)]
+	pub claim: Option<String>,
+	/// Propose even when the local evaluation says the candidate does not beat the chain's
+	/// best, or does not reach the claim (the stake is then at risk).
+	#[arg(long)]
+	pub force: bool,
+	/// Finish the proposals an earlier `poi propose` left unfinished on this chain.
+	#[arg(long, conflicts_with_all = ["id", "candidate"])]
+	pub resume: bool,
+	/// Where proposal states are kept [default: ~/.local/share/poi/proposals].
+	#[arg(long, env = "POI_STATE_DIR")]
+	pub state_dir: Option<PathBuf>,
+	/// The most blocks to follow the round before leaving it to `--resume`.
+	#[arg(long, default_value_t = 600)]
+	pub max_blocks: u32,
+	#[command(flatten)]
+	pub runner: runner::RunnerOptions,
+}
+
+#[derive(ClapArgs)]
+pub struct ListArgs {
+	/// The project.
+	pub id: ProjectId,
+	/// How many, newest first.
+	#[arg(long, default_value_t = 20)]
+	pub limit: u32,
+}
+
+/// How far a proposal got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum Stage {
+	/// Written down; the commitment may or may not be on chain.
+	Prepared,
+	/// Committed.
+	Committed,
+	/// Revealed: it is a proposal.
+	Revealed,
+	/// Its claim is revealed too.
+	ClaimRevealed,
+	/// Settled.
+	Settled,
+}
+
+/// A proposal's state, kept in a file until it settles.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct State {
+	genesis: H256,
+	proposer: String,
+	project: ProjectId,
+	parent: NodeId,
+	code: ArtifactRef,
+	#[serde(with = "score_text")]
+	claimed_score: Score,
+	salt: H256,
+	commitment: H256,
+	stake: String,
+	stage: Stage,
+	proposal: Option<ProposalId>,
+	#[serde(default)]
+	extrinsics: Vec<String>,
+}
+
+mod score_text {
+	use poi_primitives::Score;
+	use serde::{de::Error, Deserialize, Deserializer, Serializer};
+	pub fn serialize<S: Serializer>(score: &Score, s: S) -> Result<S::Ok, S::Error> {
+		s.serialize_str(&score.to_string())
+	}
+	pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Score, D::Error> {
+		String::deserialize(d)?.parse().map_err(D::Error::custom)
+	}
+}
+
+impl State {
+	fn path(dir: &Path, commitment: &H256) -> PathBuf {
+		dir.join(format!("{commitment:?}.json"))
+	}
+
+	/// Writes the state (atomically, readable by its owner only).
+	fn save(&self, dir: &Path) -> Result<()> {
+		use std::io::Write;
+		use std::os::unix::fs::OpenOptionsExt;
+		std::fs::create_dir_all(dir)
+			.with_context(|| format!("cannot create the state folder {}", dir.display()))?;
+		let path = Self::path(dir, &self.commitment);
+		let partial = path.with_extension("json.partial");
+		let mut file = std::fs::OpenOptions::new()
+			.write(true)
+			.create(true)
+			.truncate(true)
+			.mode(0o600)
+			.open(&partial)
+			.with_context(|| format!("cannot write {}", partial.display()))?;
+		file.write_all(&serde_json::to_vec_pretty(self).expect("a state serializes"))?;
+		file.sync_all()?;
+		std::fs::rename(&partial, &path)
+			.with_context(|| format!("cannot write {}", path.display()))?;
+		Ok(())
+	}
+}
+
+fn state_dir(args_dir: &Option<PathBuf>) -> PathBuf {
+	args_dir.clone().unwrap_or_else(|| runner::data_home().join("poi").join("proposals"))
+}
+
+pub async fn run(global: &Global, args: Args) -> Result<()> {
+	let signer = global.signer()?;
+	let dir = state_dir(&args.state_dir);
+	if args.resume {
+		return resume(global, &signer, &dir, args.max_blocks).await;
+	}
+	let (id, candidate) =
+		(args.id.expect("clap requires it"), args.candidate.clone().expect("clap requires it"));
+	let client = global.connect().await?;
+	let who = poi_client::account_of(&signer);
+	let at = chain::now(&client).await?;
+	let project = chain::project(&at, id).await?;
+	if !chain::is_active(&project) {
+		bail!("project {id} is frozen: it takes no proposals now");
+	}
+	let protocol = &project.protocol;
+	let direction = poi_client::direction_from(&protocol.metric.direction);
+	let scale = protocol.metric.scale_exponent;
+	let metric = |score: Score| units::metric(score, direction, scale);
+	let metric_name = String::from_utf8_lossy(&protocol.metric.name.0).into_owned();
+
+	// The project's folder must be this project's: its document and benchmark digests.
+	let file = ProtocolFile::load(&args.dir)?;
+	check_digest(&file.path, &protocol.document, "protocol document", id)?;
+	check_digest(&file.benchmark, &protocol.benchmark, "benchmark", id)?;
+	if !candidate.is_file() {
+		bail!("the candidate {} does not exist", candidate.display());
+	}
+
+	output::status(format!("evaluating {} locally", candidate.display()));
+	let evaluation = args.runner.evaluate(&runner::Local {
+		evaluator: poi_client::evaluator_from(&protocol.evaluator),
+		direction,
+		scale_exponent: scale,
+		benchmark: &file.benchmark,
+		candidate: &candidate,
+		document: &file.path,
+		seed: [0; 32],
+	})?;
+	let score = evaluation.score()?;
+	let best = chain::best_score(&at, id, &project).await?;
+	let threshold = protocol.min_improvement_bps;
+	if !beats(score, best, threshold) && !args.force {
+		bail!(
+			"the candidate measures {} {metric_name}, which does not beat the chain's best {} by {threshold} bps: not staking on it (--force to propose anyway)",
+			metric(score),
+			metric(best)
+		);
+	}
+	let least = least_beating(best, threshold);
+	let claimed_score = match &args.claim {
+		Some(text) => {
+			units::parse_metric(text, direction, scale).map_err(|e| anyhow!("--claim: {e}"))?
+		},
+		None => least.min(score),
+	};
+	if claimed_score > score && !args.force {
+		bail!(
+			"the claim {} is better than the candidate measures ({} {metric_name}): a verified score below the claim is slashed (--force to claim it anyway)",
+			metric(claimed_score),
+			metric(score)
+		);
+	}
+
+	// Stake, fee and deposit: checked before anything is sent.
+	let held = chain::tokens(&at, id, &who).await?;
+	let stake = match args.stake {
+		Some(stake) => stake,
+		None => least_stake(&at, id, held).await?,
+	};
+	if stake > held {
+		bail!(
+			"{who} holds {held} tokens of project {id} and the stake is {stake}: buy more (poi token buy {id} {})",
+			stake - held
+		);
+	}
+	let fee = chain::constant(&at, api::constants().proposals().verifier_fee())?
+		.saturating_mul(u128::from(protocol.quorum));
+	let deposit = chain::constant(&at, api::constants().proposals().proposal_deposit())?;
+	let free = chain::free(&at, &who).await?;
+	if free <= fee.saturating_add(deposit) {
+		bail!(
+			"{who} has {} free; a proposal holds a {} verification fee and a {} deposit, plus transaction fees: fund the account first",
+			units::poi(free),
+			units::poi(fee),
+			units::poi(deposit)
+		);
+	}
+	let held_by_chain = at
+		.storage()
+		.try_fetch(
+			api::storage().proposals().candidates(),
+			(id, poi_primitives::digest_of(&std::fs::read(&candidate)?)),
+		)
+		.await
+		.map_err(|e| anyhow!("cannot read the project's candidates: {e}"))?;
+	if held_by_chain.is_some() {
+		bail!(
+			"this candidate was proposed to project {id} already (poi proposals {id} lists them)"
+		);
+	}
+
+	output::status("storing the candidate");
+	let code = args.runner.put(&candidate).await.context("storing the candidate")?;
+	let salt = random_salt()?;
+	let claim = claim_hash(claimed_score, &salt);
+	let commitment = proposal_commitment(id, project.best, &code, &claim, &who.0);
+	let mut state = State {
+		genesis: client.genesis_hash(),
+		proposer: who.to_string(),
+		project: id,
+		parent: project.best,
+		code,
+		claimed_score,
+		salt,
+		commitment,
+		stake: stake.to_string(),
+		stage: Stage::Prepared,
+		proposal: None,
+		extrinsics: Vec::new(),
+	};
+	state.save(&dir)?;
+	output::clear_status();
+	if !global.json {
+		eprintln!(
+			"candidate measures {} {metric_name} (chain best {}); claiming {}, staking {stake} tokens; state in {}",
+			metric(score),
+			metric(best),
+			metric(claimed_score),
+			State::path(&dir, &commitment).display()
+		);
+	}
+	follow(global, &client, &signer, &dir, &mut state, args.max_blocks).await
+}
+
+fn check_digest(
+	path: &Path,
+	on_chain: &poi_client::api::runtime_types::poi_primitives::ArtifactRef,
+	what: &str,
+	id: ProjectId,
+) -> Result<()> {
+	let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+	if poi_primitives::digest_of(&bytes) != on_chain.digest {
+		bail!(
+			"{} is not project {id}'s {what} (its digest differs from the chain's): pass the project's folder with --dir",
+			path.display()
+		);
+	}
+	Ok(())
+}
+
+/// The least score that beats `best` by `bps` of it.
+fn least_beating(best: Score, bps: u32) -> Score {
+	let gain = poi_primitives::share_of(best, bps).max(1);
+	best.saturating_add(gain)
+}
+
+/// The fewest tokens whose value reaches the chain's least stake value (at most `held`).
+async fn least_stake(at: &poi_client::AtBlock, id: ProjectId, held: u128) -> Result<u128> {
+	let least = chain::constant(at, api::constants().proposals().min_stake())?;
+	let least_value = chain::constant(at, api::constants().proposals().min_stake_value())?;
+	let mut stake = least.max(1);
+	while stake <= held.max(least) {
+		if chain::quote_sell(at, id, stake).await?.is_some_and(|v| v >= least_value) {
+			return Ok(stake);
+		}
+		stake += 1;
+	}
+	bail!(
+		"a stake must be worth at least {}; {held} tokens of project {id} are not: buy more (poi token buy {id} N)",
+		units::poi(least_value)
+	)
+}
+
+fn random_salt() -> Result<H256> {
+	let mut salt = [0u8; 32];
+	getrandom::getrandom(&mut salt).map_err(|e| anyhow!("no randomness for the salt: {e}"))?;
+	Ok(H256::from(salt))
+}
+
+async fn resume(global: &Global, signer: &Keypair, dir: &Path, max_blocks: u32) -> Result<()> {
+	let client = global.connect().await?;
+	let who = poi_client::account_of(signer).to_string();
+	let mut states = Vec::new();
+	let mut other_chain = 0;
+	if let Ok(entries) = std::fs::read_dir(dir) {
+		for entry in entries.flatten() {
+			let path = entry.path();
+			if path.extension().is_none_or(|e| e != "json") {
+				continue;
+			}
+			let text =
+				std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+			let state: State = serde_json::from_slice(&text)
+				.map_err(|e| anyhow!("{}: not a proposal state: {e}", path.display()))?;
+			if state.stage == Stage::Settled || state.proposer != who {
+				continue;
+			}
+			if state.genesis != client.genesis_hash() {
+				other_chain += 1;
+				continue;
+			}
+			states.push(state);
+		}
+	}
+	if states.is_empty() {
+		if other_chain > 0 {
+			bail!(
+				"{other_chain} unfinished proposal(s) in {} belong to another chain (genesis differs from the node at {}): pass that chain's --url",
+				dir.display(),
+				global.url
+			);
+		}
+		bail!("no unfinished proposal of {who} in {}", dir.display());
+	}
+	for mut state in states {
+		follow(global, &client, signer, dir, &mut state, max_blocks).await?;
+	}
+	Ok(())
+}
+
+/// Takes `state` from its stage to settlement, saving it after each step.
+async fn follow(
+	global: &Global,
+	client: &Client,
+	signer: &Keypair,
+	dir: &Path,
+	state: &mut State,
+	max_blocks: u32,
+) -> Result<()> {
+	let who = poi_client::account_of(signer);
+	let id = state.project;
+	if state.stage == Stage::Prepared {
+		// An interrupted run may have sent the commit already.
+		let at = chain::best(client).await?;
+		let known = at
+			.storage()
+			.try_fetch(api::storage().proposals().commitments(), (state.commitment,))
+			.await
+			.map_err(|e| anyhow!("cannot read commitments: {e}"))?;
+		if known.is_none() {
+			let stake: u128 = state.stake.parse().context("the state's stake")?;
+			let call = api::tx().proposals().commit(id, state.commitment, stake);
+			let included = poi_client::submit(client, &call, signer, output::progress("commit"))
+				.await
+				.map_err(|e| anyhow!("commit: {e}"))?;
+			state.extrinsics.push(format!("commit {:?}", included.extrinsic));
+		}
+		state.stage = Stage::Committed;
+		state.save(dir)?;
+	}
+	if state.stage == Stage::Committed {
+		let at = chain::best(client).await?;
+		let pending = at
+			.storage()
+			.try_fetch(api::storage().proposals().commitments(), (state.commitment,))
+			.await
+			.map_err(|e| anyhow!("cannot read commitments: {e}"))?;
+		if pending.is_some() {
+			// The reveal must come in a block after the commit's.
+			let reveal_delay = chain::constant(&at, api::constants().proposals().reveal_delay())?;
+			wait_blocks(client, at.block_number() + u64::from(reveal_delay)).await?;
+			let call = api::tx().proposals().reveal(
+				state.commitment,
+				state.parent,
+				poi_client::artifact(&state.code),
+				claim_hash(state.claimed_score, &state.salt),
+			);
+			let included = poi_client::submit(client, &call, signer, output::progress("reveal"))
+				.await
+				.map_err(|e| anyhow!("reveal: {e}"))?;
+			state.extrinsics.push(format!("reveal {:?}", included.extrinsic));
+			if let Some(forfeited) = included
+				.events
+				.find_first::<api::proposals::events::StakeForfeited>()
+				.and_then(|e| e.ok())
+			{
+				state.stage = Stage::Settled;
+				state.save(dir)?;
+				bail!(
+					"the reveal did not match the commitment: the stake was forfeited ({:?})",
+					forfeited.reason
+				);
+			}
+			let revealed = included
+				.events
+				.find_first::<api::proposals::events::Revealed>()
+				.and_then(|e| e.ok())
+				.ok_or_else(|| anyhow!("reveal succeeded without a Revealed event"))?;
+			state.proposal = Some(revealed.proposal);
+		} else {
+			// Revealed before an interruption (or forfeited): find it among the project's.
+			state.proposal = find_proposal(client, state, &who).await?;
+			if state.proposal.is_none() {
+				state.stage = Stage::Settled;
+				state.save(dir)?;
+				bail!(
+					"commitment {:?} is no longer on chain and no proposal of it is: its reveal window passed and the stake was forfeited",
+					state.commitment
+				);
+			}
+		}
+		state.stage = Stage::Revealed;
+		state.save(dir)?;
+	}
+	let proposal = state.proposal.ok_or_else(|| anyhow!("the state names no proposal"))?;
+	let mut start = None;
+	let settled = loop {
+		let at = chain::now(client).await?;
+		let now = at.block_number();
+		let start = *start.get_or_insert(now);
+		let info = chain::proposal(&at, proposal)
+			.await?
+			.ok_or_else(|| anyhow!("proposal {proposal} is not on this chain"))?;
+		if !matches!(info.status, ProposalStatus::Verifying) {
+			break info;
+		}
+		let round = at
+			.storage()
+			.try_fetch(api::storage().proposals().rounds(), (proposal,))
+			.await
+			.map_err(|e| anyhow!("cannot read proposal {proposal}'s round: {e}"))?
+			.map(|r| r.decode())
+			.transpose()
+			.map_err(|e| anyhow!("cannot decode proposal {proposal}'s round: {e}"))?;
+		use api::runtime_types::poi_primitives::Phase;
+		let phase = match &round {
+			None => "waiting for its round's draw".to_string(),
+			Some(round) => match round.phase {
+				Phase::Commit if now > u64::from(round.commit_until) => {
+					"verdict reveal phase".into()
+				},
+				Phase::Commit => {
+					format!("verifiers committing (until block {})", round.commit_until)
+				},
+				Phase::Reveal => "verdict reveal phase".into(),
+				Phase::Draw => "waiting for its round's draw".into(),
+			},
+		};
+		output::status(format!("block {now}: proposal {proposal}: {phase}"));
+		if state.stage == Stage::Revealed {
+			let due = round.as_ref().is_some_and(|round| match round.phase {
+				Phase::Reveal => true,
+				Phase::Commit => now > u64::from(round.commit_until),
+				Phase::Draw => false,
+			});
+			if due {
+				let call =
+					api::tx().proposals().reveal_claim(proposal, state.claimed_score, state.salt);
+				let included =
+					poi_client::submit(client, &call, signer, output::progress("reveal_claim"))
+						.await
+						.map_err(|e| anyhow!("reveal_claim: {e}"))?;
+				state.extrinsics.push(format!("revealClaim {:?}", included.extrinsic));
+				state.stage = Stage::ClaimRevealed;
+				state.save(dir)?;
+				continue;
+			}
+		}
+		if now.saturating_sub(start) > u64::from(max_blocks) {
+			bail!(
+				"proposal {proposal} is still verifying after {max_blocks} blocks: run poi propose --resume later"
+			);
+		}
+		tokio::time::sleep(Duration::from_secs(2)).await;
+	};
+	state.stage = Stage::Settled;
+	state.save(dir)?;
+	let at = chain::now(client).await?;
+	let project = chain::project(&at, id).await?;
+	let direction = poi_client::direction_from(&project.protocol.metric.direction);
+	let metric = |s: Score| units::metric(s, direction, project.protocol.metric.scale_exponent);
+	let outcome = outcome_text(&settled.status);
+	output::print(
+		global.json,
+		json!({
+			"proposal": proposal, "project": id, "status": chain::status_name(&settled.status),
+			"outcome": outcome, "verifiedScore": settled.verified_score.map(|s| s.to_string()),
+			"claimedScore": state.claimed_score.to_string(), "commitment": format!("{:?}", state.commitment),
+			"code": state.code, "extrinsics": state.extrinsics,
+		}),
+		|| {
+			format!(
+				"proposal {proposal}: {} (verified {}, claimed {}): {outcome}",
+				chain::status_text(&settled.status),
+				settled.verified_score.map(metric).unwrap_or_else(|| "-".into()),
+				metric(state.claimed_score),
+			)
+		},
+	);
+	Ok(())
+}
+
+/// What a settled status meant for the miner.
+fn outcome_text(status: &ProposalStatus<AccountId, u128, u32>) -> String {
+	use api::runtime_types::pallet_proposals::types::RewardState;
+	match status {
+		ProposalStatus::Approved { reward, .. } => match reward {
+			RewardState::Paid(amount) => format!("stake returned, {amount} tokens paid"),
+			RewardState::Escrowed { amount, .. } => {
+				format!("stake returned, {amount} tokens held until the challenge window ends")
+			},
+		},
+		ProposalStatus::Rejected(_) => "stake slashed".into(),
+		ProposalStatus::Released(_) => "stake returned, nothing paid".into(),
+		ProposalStatus::Superseded { .. } => "superseded by a better proposal".into(),
+		ProposalStatus::Expired => "expired".into(),
+		ProposalStatus::Overturned { .. } => "overturned by a challenge".into(),
+		ProposalStatus::Verifying => "still verifying".into(),
+	}
+}
+
+/// The proposal of `state`'s commitment, found among its project's newest.
+async fn find_proposal(
+	client: &Client,
+	state: &State,
+	who: &AccountId,
+) -> Result<Option<ProposalId>> {
+	let at = chain::best(client).await?;
+	let claim = claim_hash(state.claimed_score, &state.salt);
+	for (id, p) in project::recent_proposals(&at, state.project, 100).await? {
+		let hidden = match &p.claim {
+			api::runtime_types::pallet_proposals::types::Claim::Hidden(hash) => *hash == claim,
+			api::runtime_types::pallet_proposals::types::Claim::Revealed(score) => {
+				*score == state.claimed_score
+			},
+		};
+		if p.proposer == *who && p.code.digest == state.code.digest && hidden {
+			return Ok(Some(id));
+		}
+	}
+	Ok(None)
+}
+
+/// Waits until the chain's finalized block number is at least `number`.
+async fn wait_blocks(client: &Client, number: u64) -> Result<()> {
+	loop {
+		let at = chain::now(client).await?;
+		if at.block_number() >= number {
+			return Ok(());
+		}
+		output::status(format!("block {}: waiting for block {number}", at.block_number()));
+		tokio::time::sleep(Duration::from_secs(1)).await;
+	}
+}
+
+pub async fn list(global: &Global, args: ListArgs) -> Result<()> {
+	let client = global.connect().await?;
+	let at = chain::now(&client).await?;
+	let project = chain::project(&at, args.id).await?;
+	let direction = poi_client::direction_from(&project.protocol.metric.direction);
+	let scale = project.protocol.metric.scale_exponent;
+	let metric = |s: Score| units::metric(s, direction, scale);
+	let proposals = project::recent_proposals(&at, args.id, args.limit.min(100)).await?;
+	let rows: Vec<_> = proposals
+		.iter()
+		.map(|(id, p)| {
+			json!({
+				"id": id, "proposer": p.proposer.to_string(), "parent": p.parent,
+				"code": poi_client::artifact_from(&p.code), "status": chain::status_name(&p.status),
+				"statusText": chain::status_text(&p.status),
+				"verifiedScore": p.verified_score.map(|s| s.to_string()),
+				"verified": p.verified_score.map(metric),
+				"claimedScore": match &p.claim {
+					api::runtime_types::pallet_proposals::types::Claim::Revealed(s) => Some(s.to_string()),
+					_ => None,
+				},
+				"stake": p.stake.to_string(), "revealedAt": p.revealed_at,
+			})
+		})
+		.collect();
+	output::print(global.json, json!(rows), || {
+		if proposals.is_empty() {
+			return format!("project {} has no proposals yet", args.id);
+		}
+		proposals
+			.iter()
+			.map(|(id, p)| {
+				format!(
+					"{id:>5}  {:<30} verified {:>14}  by {}  block {}",
+					chain::status_text(&p.status),
+					p.verified_score.map(metric).unwrap_or_else(|| "-".into()),
+					p.proposer,
+					p.revealed_at
+				)
+			})
+			.collect::<Vec<_>>()
+			.join("\n")
+	});
+	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_least_beating_score_beats_and_one_less_does_not() {
+		for (best, bps) in
+			[(-151_234i128, 100u32), (-997_900, 50), (1_000, 0), (0, 100), (7, 10_000)]
+		{
+			let least = least_beating(best, bps);
+			assert!(beats(least, best, bps), "{least} beats {best} by {bps}");
+			assert!(!beats(least - 1, best, bps), "{} does not", least - 1);
+		}
+	}
+
+	#[test]
+	fn a_state_round_trips_and_is_private() {
+		let dir = tempfile::tempdir().unwrap();
+		let state = State {
+			genesis: H256::repeat_byte(1),
+			proposer: "5Grw".into(),
+			project: 3,
+			parent: 0,
+			code: ArtifactRef::new(H256::repeat_byte(2), b"cid".to_vec()).unwrap(),
+			claimed_score: -170_141_183_460_469_231_731_687_303_715_884_105_728,
+			salt: H256::repeat_byte(9),
+			commitment: H256::repeat_byte(4),
+			stake: "5".into(),
+			stage: Stage::Revealed,
+			proposal: Some(7),
+			extrinsics: vec!["commit 0x00".into()],
+		};
+		state.save(dir.path()).unwrap();
+		let path = State::path(dir.path(), &state.commitment);
+		use std::os::unix::fs::PermissionsExt;
+		assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+		let back: State = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+		assert_eq!(back.claimed_score, state.claimed_score);
+		assert_eq!((back.stage, back.proposal, back.salt), (Stage::Revealed, Some(7), state.salt));
+	}
+}

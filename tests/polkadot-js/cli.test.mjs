@@ -1,0 +1,257 @@
+// The `poi` client end to end, as its users run it, against a dev node and a runner of its own
+// key (not the dev key): Alice steps aside as a verifier and Dave registers with the runner's
+// key (`poi verifier unbond`, `poi verifier register`); a researcher creates the wasm example
+// project from its folder (`poi project create`, which measures the baseline); a miner buys
+// tokens and proposes the faster candidate (`poi propose`), which settles approved with no
+// manual step, Dave's runner having re-run it; an inflated claim is refused locally and, forced,
+// ends rejected; an interrupted proposal is finished by `poi propose --resume`. Every bad input
+// the client checks ends in one line, a non-zero exit, and nothing on chain. What the client
+// says is checked against the chain through Polkadot.js.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { u8aToHex } from '@polkadot/util';
+import { blake2AsU8a } from '@polkadot/util-crypto';
+
+import {
+  RUNNER_BIN, sendAndFinalize, startDevNodeWithKeys, startDevRunner,
+} from './node-harness.mjs';
+
+const POI_BIN = process.env.POI_BIN ?? join(RUNNER_BIN, '..', 'poi');
+const EXAMPLE = new URL('../../examples/wasm-sort/', import.meta.url).pathname;
+const UNIT = 10n ** 12n;
+
+let runner;
+let node;
+let api;
+let keyring;
+let state; // the proposal state folder
+let env;
+let project;
+
+/** Runs `poi args` as `suri`; `{ code, stdout, stderr }` (never throws on a failing exit). */
+async function poi(args, { suri, cwd } = {}) {
+  const extra = suri ? { POI_SURI: suri } : {};
+  try {
+    const { stdout, stderr } = await promisify(execFile)(POI_BIN, args, {
+      env: { ...env, ...extra }, cwd, maxBuffer: 16 << 20,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    if (typeof e.code !== 'number') throw e;
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** `poi args --json` as `suri`, which must succeed; its JSON. */
+async function poiJson(args, options) {
+  const out = await poi([...args, '--json'], options);
+  assert.equal(out.code, 0, `poi ${args.join(' ')}: ${out.stderr}`);
+  return JSON.parse(out.stdout);
+}
+
+/** `poi args`, which must fail with one line that matches `pattern`. */
+async function refused(args, pattern, options) {
+  const out = await poi(args, options);
+  assert.notEqual(out.code, 0, `poi ${args.join(' ')} should fail:\n${out.stdout}`);
+  const error = out.stderr.trim().split('\n').filter((l) => l.startsWith('error: '));
+  assert.equal(error.length, 1, `one error line:\n${out.stderr}`);
+  assert.match(error[0], pattern);
+  assert.equal(out.stdout, '', 'nothing printed as a result');
+  return error[0];
+}
+
+before(async () => {
+  await promisify(execFile)('bash', [join(EXAMPLE, 'build.sh')]);
+  runner = await startDevRunner({ dev: false });
+  ({ node, api, keyring } = await startDevNodeWithKeys({
+    extraArgs: ['--runner-url', runner.url, '--runner-token-file', runner.tokenFile],
+  }));
+  state = mkdtempSync(join(tmpdir(), 'poi-cli-state-'));
+  env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    POI_URL: `ws://127.0.0.1:${node.rpcPort}`,
+    POI_RUNNER_URL: runner.url,
+    POI_RUNNER_TOKEN_FILE: runner.tokenFile,
+    POI_RUNNER_BIN: RUNNER_BIN,
+    POI_STATE_DIR: state,
+  };
+});
+
+after(async () => {
+  await node?.stop();
+  await runner?.stop();
+  if (state) rmSync(state, { recursive: true, force: true });
+});
+
+test('Dave registers as a verifier with the runner\'s key; Alice steps aside', async () => {
+  const alice = await poiJson(['verifier', 'status'], { suri: '//Alice' });
+  const step = await poiJson(['verifier', 'unbond', (BigInt(alice.bond) / UNIT).toString()], { suri: '//Alice' });
+  assert.equal(step.done, `unbonding ${BigInt(alice.bond) / UNIT} POI`);
+  assert.ok((await poiJson(['verifier', 'status'], { suri: '//Alice' })).unbonding, 'Alice is unbonding');
+  await refused(['verifier', 'register', '--bond', '10'], /the bond must be at least 100 POI/, { suri: '//Dave' });
+  const registered = await poiJson(['verifier', 'register', '--bond', '150'], { suri: '//Dave' });
+  assert.match(registered.done, /registered/);
+  const info = await runner.call('info');
+  const dave = keyring.addFromUri('//Dave');
+  const onChain = (await api.query.verifiers.verifiers(dave.address)).unwrap();
+  assert.equal(onChain.runnerKey.toHex(), info.publicKey);
+  assert.equal(onChain.bond.toBigInt(), 150n * UNIT);
+  assert.deepEqual(onChain.evaluators.toJSON(), { wasm: true, candleGpt: true, command: true });
+  await refused(['verifier', 'register', '--bond', '150'], /is a verifier already/, { suri: '//Dave' });
+  // The operator puts Dave's verifier key into the node's keystore.
+  await api.rpc.author.insertKey('poiv', '//Dave', u8aToHex(dave.publicKey));
+  const status = await poiJson(['verifier', 'status', dave.address]);
+  assert.equal(status.bond, (150n * UNIT).toString());
+  assert.equal(status.chilled, false);
+});
+
+test('a researcher creates the wasm example project from its folder', async () => {
+  const before = (await api.query.projects.nextProjectId()).toNumber();
+  const created = await poiJson(['project', 'create', EXAMPLE], { suri: '//Alice' });
+  project = created.project;
+  assert.equal(project, before);
+  const info = (await api.query.projects.projects(project)).unwrap();
+  const file = JSON.parse(readFileSync(join(EXAMPLE, 'protocol.json')));
+  assert.equal(info.protocol.baselineScore.toString(), created.baselineScore);
+  assert.deepEqual(created.runs, [created.baselineScore, created.baselineScore, created.baselineScore]);
+  assert.ok(BigInt(created.baselineScore) < 0n, 'fuel is minimised: a negated score');
+  assert.equal(info.protocol.minImprovementBps.toNumber(), file.thresholdBps);
+  assert.equal(info.protocol.toleranceBps.toNumber(), file.toleranceBps);
+  assert.equal(info.protocol.quorum.toNumber(), file.quorum);
+  assert.equal(info.protocol.evaluator.asWasm.fuel.toString(), String(file.budget));
+  assert.equal(info.protocol.metric.name.toUtf8(), 'fuel');
+  assert.equal(info.protocol.document.digest.toHex(), created.artifacts.document.digest);
+  assert.equal(info.protocol.benchmark.digest.toHex(), created.artifacts.benchmark.digest);
+  assert.equal(info.token.symbol.toUtf8(), file.token.symbol);
+  // The artifacts are in the runner's store, where verifiers' runners fetch them.
+  const listed = await poiJson(['project', 'list']);
+  assert.equal(listed.find((p) => p.id === project).bestScore, created.baselineScore);
+});
+
+test('bad input: one line, a non-zero exit, nothing on chain', async () => {
+  const count = async () => (await api.query.proposals.projectProposalCount(project)).toNumber();
+  const nonce = async (who) => (await api.rpc.system.accountNextIndex(keyring.addFromUri(who).address)).toNumber();
+  const [proposals, bobNonce] = [await count(), await nonce('//Bob')];
+  await refused(['project', 'list', '--url', 'ws://127.0.0.1:1'], /cannot reach a poi node at ws:\/\/127\.0\.0\.1:1.*is the node running/);
+  await refused(['token', 'buy', String(project), '5'], /this command signs/);
+  await refused(['token', 'buy', String(project), '5'], /secret URI is malformed|does not give a key/, { suri: 'not a key at all' });
+  const secret = 'bottom drive obey lake curtain smoke basket hold race lonely fit walk//nobody';
+  const poor = await refused(['token', 'buy', String(project), '5'], /has 0 POI free.*fund the account/, { suri: secret });
+  assert.ok(!poor.includes('bottom drive'), 'the secret is not repeated');
+  await refused(['token', 'buy', String(project), '5', '--max-cost', '0.000001'], /above --max-cost/, { suri: '//Bob' });
+  await refused(['token', 'buy', '99', '5'], /there is no project 99/, { suri: '//Bob' });
+  await refused(['token', 'sell', String(project), '5'], /holds 0 tokens/, { suri: '//Bob' });
+  const missing = mkdtempSync(join(tmpdir(), 'poi-cli-bad-'));
+  try {
+    writeFileSync(join(missing, 'protocol.json'), JSON.stringify({ name: 'x', evaluator: 'wasm' }));
+    await refused(['project', 'create', missing], /missing field/, { suri: '//Alice' });
+    const file = JSON.parse(readFileSync(join(EXAMPLE, 'protocol.json')));
+    file.files = { repository: join(EXAMPLE, 'build/baseline.wasm'), benchmark: 'build/nowhere.wasm', baseline: join(EXAMPLE, 'build/baseline.wasm') };
+    writeFileSync(join(missing, 'protocol.json'), JSON.stringify(file));
+    await refused(['project', 'create', missing], /files\.benchmark: .*nowhere\.wasm does not exist/, { suri: '//Alice' });
+    // A candidate the evaluator finds invalid (not WebAssembly at all).
+    writeFileSync(join(missing, 'junk.wasm'), 'not wasm');
+    await refused(['propose', String(project), join(missing, 'junk.wasm'), '--dir', EXAMPLE], /finds the candidate invalid/, { suri: '//Bob' });
+    // A folder that is not the project's.
+    const other = JSON.parse(readFileSync(join(EXAMPLE, 'protocol.json')));
+    other.files = { repository: join(EXAMPLE, 'build/baseline.wasm'), benchmark: join(EXAMPLE, 'build/harness.wasm'), baseline: join(EXAMPLE, 'build/baseline.wasm') };
+    other.task = 'changed';
+    writeFileSync(join(missing, 'protocol.json'), JSON.stringify(other));
+    await refused(['propose', String(project), join(EXAMPLE, 'build/faster.wasm'), '--dir', missing], /is not project \d+'s protocol document/, { suri: '//Bob' });
+    // A stake the miner does not hold.
+    await refused(['propose', String(project), join(EXAMPLE, 'build/faster.wasm'), '--dir', EXAMPLE], /0 tokens of project \d+ are not: buy more \(poi token buy/, { suri: '//Bob' });
+  } finally {
+    rmSync(missing, { recursive: true, force: true });
+  }
+  assert.equal(await count(), proposals, 'no proposal');
+  assert.equal(await nonce('//Bob'), bobNonce, 'no transaction of Bob\'s');
+});
+
+test('a miner buys tokens; an inflated claim is refused locally and, forced, rejected; the faster candidate is approved', async () => {
+  const bought = await poiJson(['token', 'buy', String(project), '30'], { suri: '//Bob' });
+  assert.equal(bought.amount, '30');
+  const asset = 2n ** 31n + BigInt(project);
+  const bob = keyring.addFromUri('//Bob');
+  assert.equal((await api.query.assets.account(asset, bob.address)).unwrap().balance.toBigInt(), 30n);
+  const charlie = keyring.addFromUri('//Charlie');
+  await poiJson(['token', 'buy', String(project), '30'], { suri: '//Charlie' });
+  const faster = join(EXAMPLE, 'build/faster.wasm');
+  const baseline = join(EXAMPLE, 'build/baseline.wasm');
+  // The baseline claimed as the faster candidate's fuel: it does not beat the best.
+  await refused(['propose', String(project), baseline, '--claim', '1000'], /does not beat the chain's best .*--force/, { suri: '//Charlie', cwd: EXAMPLE });
+  // The faster candidate claimed at 1000 fuel: better than it measures.
+  await refused(['propose', String(project), faster, '--claim', '1000'], /claim 1000 is better than the candidate measures/, { suri: '//Charlie', cwd: EXAMPLE });
+  const [inflated, honest] = await Promise.all([
+    poiJson(['propose', String(project), baseline, '--claim', '1000', '--force'], { suri: '//Charlie', cwd: EXAMPLE }),
+    poiJson(['propose', String(project), faster], { suri: '//Bob', cwd: EXAMPLE }),
+  ]);
+  assert.equal(honest.status, 'approved', JSON.stringify(honest));
+  const chain = (await api.query.proposals.proposals(honest.proposal)).unwrap();
+  assert.ok(chain.status.isApproved);
+  assert.equal(chain.verifiedScore.unwrap().toString(), honest.verifiedScore);
+  assert.equal(chain.code.digest.toHex(), honest.code.digest);
+  const best = (await api.query.projects.projects(project)).unwrap().best.toNumber();
+  assert.equal((await api.query.projects.nodes(project, best)).unwrap().code.digest.toHex(), honest.code.digest);
+  assert.equal(inflated.status, 'rejected', JSON.stringify(inflated));
+  assert.match(inflated.outcome, /stake slashed/);
+  assert.ok((await api.query.proposals.proposals(inflated.proposal)).unwrap().status.asRejected.isMisclaimed);
+  assert.ok((await api.query.assets.account(asset, charlie.address)).unwrap().balance.toBigInt() < 30n, 'Charlie\'s stake is gone');
+  // Dave's runner re-ran both.
+  const dave = await poiJson(['verifier', 'status'], { suri: '//Dave' });
+  assert.equal(dave.stats.rounds, 2, JSON.stringify(dave));
+  assert.equal(dave.stats.agreed, 2, JSON.stringify(dave));
+  const listed = await poiJson(['proposals', String(project)]);
+  assert.deepEqual(listed.map((p) => [p.id, p.status]).sort(), [[honest.proposal, 'approved'], [inflated.proposal, 'rejected']].sort());
+  const shown = await poiJson(['project', 'show', String(project)]);
+  assert.equal(shown.best.node, best);
+  assert.deepEqual(shown.lineage.map((n) => n.node), [best, 0]);
+  // The settled proposals' states are kept, marked settled; the salt stays private.
+  for (const name of readdirSync(state)) {
+    const kept = JSON.parse(readFileSync(join(state, name)));
+    assert.equal(kept.stage, 'settled');
+  }
+});
+
+test('an interrupted proposal is finished by poi propose --resume; another chain\'s state is refused', async () => {
+  // A candidate of its own: the faster module with a custom section appended (same code).
+  const work = mkdtempSync(join(tmpdir(), 'poi-cli-resume-'));
+  try {
+    const faster = readFileSync(join(EXAMPLE, 'build/faster.wasm'));
+    const candidate = join(work, 'again.wasm');
+    writeFileSync(candidate, Buffer.concat([faster, Buffer.from([0, 4, 3, 0x70, 0x6f, 0x69])]));
+    // It does not beat the new best by the threshold: forced, with an honest claim.
+    const child = execFile(POI_BIN, ['propose', String(project), candidate, '--force', '--claim', '99999999'], {
+      env: { ...env, POI_SURI: '//Bob' }, cwd: EXAMPLE,
+    });
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    // Interrupted once its commitment is in a block.
+    await new Promise((resolve, reject) => {
+      const t = setInterval(() => {
+        if (/commit: in a block/.test(err)) { clearInterval(t); child.kill('SIGKILL'); resolve(); }
+      }, 100);
+      child.on('exit', () => { clearInterval(t); reject(new Error(`poi propose ended early:\n${err}`)); });
+    });
+    const resumed = await poiJson(['propose', '--resume'], { suri: '//Bob', cwd: EXAMPLE });
+    assert.notEqual(resumed.status, 'verifying', JSON.stringify(resumed));
+    assert.ok((await api.query.proposals.proposals(resumed.proposal)).isSome);
+    assert.equal(resumed.code.digest, u8aToHex(blake2AsU8a(readFileSync(candidate), 256)));
+    await refused(['propose', '--resume'], /no unfinished proposal/, { suri: '//Bob' });
+    // A state written on another chain.
+    const kept = readdirSync(state).map((name) => JSON.parse(readFileSync(join(state, name))))[0];
+    kept.genesis = `0x${'11'.repeat(32)}`;
+    kept.stage = 'revealed';
+    kept.commitment = `0x${'22'.repeat(32)}`;
+    writeFileSync(join(state, `${kept.commitment}.json`), JSON.stringify(kept));
+    await refused(['propose', '--resume'], /belong to another chain/, { suri: '//Bob' });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
