@@ -4,6 +4,7 @@
 //! quick start shows them in order.
 
 mod chain;
+mod mine;
 mod output;
 mod project;
 mod propose;
@@ -83,6 +84,9 @@ enum Command {
 	Propose(propose::Args),
 	/// A project's proposals, newest first, with their outcomes and verified scores.
 	Proposals(propose::ListArgs),
+	/// The mining loop: runs an agent command trial after trial, evaluates what it makes,
+	/// keeps the best and proposes it when it beats the chain's best.
+	Mine(mine::Args),
 	/// Verifiers: register with a runner, status, rewards, unbonding.
 	#[command(subcommand)]
 	Verifier(verifier::Command),
@@ -104,6 +108,7 @@ fn main() {
 			Command::Token(command) => token::run(&global, command).await,
 			Command::Propose(args) => propose::run(&global, args).await,
 			Command::Proposals(args) => propose::list(&global, args).await,
+			Command::Mine(args) => mine::run(&global, args).await,
 			Command::Verifier(command) => verifier::run(&global, command).await,
 		}
 	});

@@ -141,7 +141,7 @@ impl State {
 	}
 }
 
-fn state_dir(args_dir: &Option<PathBuf>) -> PathBuf {
+pub(crate) fn state_dir(args_dir: &Option<PathBuf>) -> PathBuf {
 	args_dir.clone().unwrap_or_else(|| runner::data_home().join("poi").join("proposals"))
 }
 
@@ -154,7 +154,6 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 	let (id, candidate) =
 		(args.id.expect("clap requires it"), args.candidate.clone().expect("clap requires it"));
 	let client = global.connect().await?;
-	let who = poi_client::account_of(&signer);
 	let at = chain::now(&client).await?;
 	let project = chain::project(&at, id).await?;
 	if !chain::is_active(&project) {
@@ -163,8 +162,6 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 	let protocol = &project.protocol;
 	let direction = poi_client::direction_from(&protocol.metric.direction);
 	let scale = protocol.metric.scale_exponent;
-	let metric = |score: Score| units::metric(score, direction, scale);
-	let metric_name = String::from_utf8_lossy(&protocol.metric.name.0).into_owned();
 
 	// The project's folder must be this project's: its document and benchmark digests.
 	let file = ProtocolFile::load(&args.dir)?;
@@ -185,9 +182,78 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 		seed: [0; 32],
 	})?;
 	let score = evaluation.score()?;
+	let settled = submit(
+		&client,
+		&signer,
+		&Submit {
+			id,
+			candidate: &candidate,
+			score,
+			claim: args.claim.as_deref(),
+			stake: args.stake,
+			force: args.force,
+			state_dir: &dir,
+			max_blocks: args.max_blocks,
+			runner: &args.runner,
+			quiet: global.json,
+		},
+	)
+	.await?;
+	output::print(global.json, settled.json, || settled.text);
+	Ok(())
+}
+
+/// A candidate evaluated locally, to propose.
+pub struct Submit<'a> {
+	/// The project.
+	pub id: ProjectId,
+	/// The candidate file.
+	pub candidate: &'a Path,
+	/// Its local score.
+	pub score: Score,
+	/// The claim in the metric's units (`None`: the least that beats the best).
+	pub claim: Option<&'a str>,
+	/// The stake (`None`: the least the chain takes).
+	pub stake: Option<u128>,
+	/// Propose even when the checks say no.
+	pub force: bool,
+	/// Where proposal states are kept.
+	pub state_dir: &'a Path,
+	/// The most blocks to follow the round.
+	pub max_blocks: u32,
+	/// Where the candidate is stored.
+	pub runner: &'a runner::RunnerOptions,
+	/// No notes on stderr.
+	pub quiet: bool,
+}
+
+/// A settled proposal: for scripts and for people.
+pub struct Settled {
+	/// JSON.
+	pub json: serde_json::Value,
+	/// Words.
+	pub text: String,
+}
+
+/// Checks `s` against the chain as it is now (its best, the miner's tokens and balance),
+/// stores the candidate, and takes the proposal through commit, reveal and claim to its
+/// outcome.
+pub async fn submit(client: &Client, signer: &Keypair, s: &Submit<'_>) -> Result<Settled> {
+	let (id, score, candidate, dir) = (s.id, s.score, s.candidate, s.state_dir);
+	let who = poi_client::account_of(signer);
+	let at = chain::now(client).await?;
+	let project = chain::project(&at, id).await?;
+	if !chain::is_active(&project) {
+		bail!("project {id} is frozen: it takes no proposals now");
+	}
+	let protocol = &project.protocol;
+	let direction = poi_client::direction_from(&protocol.metric.direction);
+	let scale = protocol.metric.scale_exponent;
+	let metric = |score: Score| units::metric(score, direction, scale);
+	let metric_name = String::from_utf8_lossy(&protocol.metric.name.0).into_owned();
 	let best = chain::best_score(&at, id, &project).await?;
 	let threshold = protocol.min_improvement_bps;
-	if !beats(score, best, threshold) && !args.force {
+	if !beats(score, best, threshold) && !s.force {
 		bail!(
 			"the candidate measures {} {metric_name}, which does not beat the chain's best {} by {threshold} bps: not staking on it (--force to propose anyway)",
 			metric(score),
@@ -195,13 +261,13 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 		);
 	}
 	let least = least_beating(best, threshold);
-	let claimed_score = match &args.claim {
+	let claimed_score = match s.claim {
 		Some(text) => {
 			units::parse_metric(text, direction, scale).map_err(|e| anyhow!("--claim: {e}"))?
 		},
 		None => least.min(score),
 	};
-	if claimed_score > score && !args.force {
+	if claimed_score > score && !s.force {
 		bail!(
 			"the claim {} is better than the candidate measures ({} {metric_name}): a verified score below the claim is slashed (--force to claim it anyway)",
 			metric(claimed_score),
@@ -211,7 +277,7 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 
 	// Stake, fee and deposit: checked before anything is sent.
 	let held = chain::tokens(&at, id, &who).await?;
-	let stake = match args.stake {
+	let stake = match s.stake {
 		Some(stake) => stake,
 		None => least_stake(&at, id, held).await?,
 	};
@@ -237,7 +303,7 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 		.storage()
 		.try_fetch(
 			api::storage().proposals().candidates(),
-			(id, poi_primitives::digest_of(&std::fs::read(&candidate)?)),
+			(id, poi_primitives::digest_of(&std::fs::read(candidate)?)),
 		)
 		.await
 		.map_err(|e| anyhow!("cannot read the project's candidates: {e}"))?;
@@ -248,7 +314,7 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 	}
 
 	output::status("storing the candidate");
-	let code = args.runner.put(&candidate).await.context("storing the candidate")?;
+	let code = s.runner.put(candidate).await.context("storing the candidate")?;
 	let salt = random_salt()?;
 	let claim = claim_hash(claimed_score, &salt);
 	let commitment = proposal_commitment(id, project.best, &code, &claim, &who.0);
@@ -266,21 +332,21 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 		proposal: None,
 		extrinsics: Vec::new(),
 	};
-	state.save(&dir)?;
+	state.save(dir)?;
 	output::clear_status();
-	if !global.json {
+	if !s.quiet {
 		eprintln!(
 			"candidate measures {} {metric_name} (chain best {}); claiming {}, staking {stake} tokens; state in {}",
 			metric(score),
 			metric(best),
 			metric(claimed_score),
-			State::path(&dir, &commitment).display()
+			State::path(dir, &commitment).display()
 		);
 	}
-	follow(global, &client, &signer, &dir, &mut state, args.max_blocks).await
+	follow(client, signer, dir, &mut state, s.max_blocks).await
 }
 
-fn check_digest(
+pub(crate) fn check_digest(
 	path: &Path,
 	on_chain: &poi_client::api::runtime_types::poi_primitives::ArtifactRef,
 	what: &str,
@@ -361,20 +427,20 @@ async fn resume(global: &Global, signer: &Keypair, dir: &Path, max_blocks: u32) 
 		bail!("no unfinished proposal of {who} in {}", dir.display());
 	}
 	for mut state in states {
-		follow(global, &client, signer, dir, &mut state, max_blocks).await?;
+		let settled = follow(&client, signer, dir, &mut state, max_blocks).await?;
+		output::print(global.json, settled.json, || settled.text);
 	}
 	Ok(())
 }
 
 /// Takes `state` from its stage to settlement, saving it after each step.
 async fn follow(
-	global: &Global,
 	client: &Client,
 	signer: &Keypair,
 	dir: &Path,
 	state: &mut State,
 	max_blocks: u32,
-) -> Result<()> {
+) -> Result<Settled> {
 	let who = poi_client::account_of(signer);
 	let id = state.project;
 	if state.stage == Stage::Prepared {
@@ -518,24 +584,20 @@ async fn follow(
 	let direction = poi_client::direction_from(&project.protocol.metric.direction);
 	let metric = |s: Score| units::metric(s, direction, project.protocol.metric.scale_exponent);
 	let outcome = outcome_text(&settled.status);
-	output::print(
-		global.json,
-		json!({
+	Ok(Settled {
+		json: json!({
 			"proposal": proposal, "project": id, "status": chain::status_name(&settled.status),
 			"outcome": outcome, "verifiedScore": settled.verified_score.map(|s| s.to_string()),
 			"claimedScore": state.claimed_score.to_string(), "commitment": format!("{:?}", state.commitment),
 			"code": state.code, "extrinsics": state.extrinsics,
 		}),
-		|| {
-			format!(
-				"proposal {proposal}: {} (verified {}, claimed {}): {outcome}",
-				chain::status_text(&settled.status),
-				settled.verified_score.map(metric).unwrap_or_else(|| "-".into()),
-				metric(state.claimed_score),
-			)
-		},
-	);
-	Ok(())
+		text: format!(
+			"proposal {proposal}: {} (verified {}, claimed {}): {outcome}",
+			chain::status_text(&settled.status),
+			settled.verified_score.map(metric).unwrap_or_else(|| "-".into()),
+			metric(state.claimed_score),
+		),
+	})
 }
 
 /// What a settled status meant for the miner.

@@ -7,7 +7,7 @@
 // ends rejected; an interrupted proposal is finished by `poi propose --resume`. Every bad input
 // the client checks ends in one line, a non-zero exit, and nothing on chain. What the client
 // says is checked against the chain through Polkadot.js.
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import Ajv from 'ajv';
 import { u8aToHex } from '@polkadot/util';
 import { blake2AsU8a } from '@polkadot/util-crypto';
 
@@ -24,6 +25,8 @@ import {
 
 const POI_BIN = process.env.POI_BIN ?? join(RUNNER_BIN, '..', 'poi');
 const EXAMPLE = new URL('../../examples/wasm-sort/', import.meta.url).pathname;
+const SWAP = new URL('../../examples/agents/swap.sh', import.meta.url).pathname;
+const TRIAL_SCHEMA = new URL('../../cli/schemas/trial_record.schema.json', import.meta.url).pathname;
 const UNIT = 10n ** 12n;
 
 let runner;
@@ -33,10 +36,11 @@ let keyring;
 let state; // the proposal state folder
 let env;
 let project;
+let mineProject; // `poi project create`'s JSON
 
 /** Runs `poi args` as `suri`; `{ code, stdout, stderr }` (never throws on a failing exit). */
-async function poi(args, { suri, cwd } = {}) {
-  const extra = suri ? { POI_SURI: suri } : {};
+async function poi(args, { suri, cwd, env: more = {} } = {}) {
+  const extra = suri ? { POI_SURI: suri, ...more } : more;
   try {
     const { stdout, stderr } = await promisify(execFile)(POI_BIN, args, {
       env: { ...env, ...extra }, cwd, maxBuffer: 16 << 20,
@@ -92,11 +96,13 @@ after(async () => {
 
 test('Dave registers as a verifier with the runner\'s key; Alice steps aside', async () => {
   const alice = await poiJson(['verifier', 'status'], { suri: '//Alice' });
-  const step = await poiJson(['verifier', 'unbond', (BigInt(alice.bond) / UNIT).toString()], { suri: '//Alice' });
+  await refused(['verifier', 'register', '--bond', '10'], /the bond must be at least 100 POI/, { suri: '//Dave' });
+  const [step, registered] = await Promise.all([
+    poiJson(['verifier', 'unbond', (BigInt(alice.bond) / UNIT).toString()], { suri: '//Alice' }),
+    poiJson(['verifier', 'register', '--bond', '150'], { suri: '//Dave' }),
+  ]);
   assert.equal(step.done, `unbonding ${BigInt(alice.bond) / UNIT} POI`);
   assert.ok((await poiJson(['verifier', 'status'], { suri: '//Alice' })).unbonding, 'Alice is unbonding');
-  await refused(['verifier', 'register', '--bond', '10'], /the bond must be at least 100 POI/, { suri: '//Dave' });
-  const registered = await poiJson(['verifier', 'register', '--bond', '150'], { suri: '//Dave' });
   assert.match(registered.done, /registered/);
   const info = await runner.call('info');
   const dave = keyring.addFromUri('//Dave');
@@ -133,6 +139,9 @@ test('a researcher creates the wasm example project from its folder', async () =
   // The artifacts are in the runner's store, where verifiers' runners fetch them.
   const listed = await poiJson(['project', 'list']);
   assert.equal(listed.find((p) => p.id === project).bestScore, created.baselineScore);
+  // A second project of the same benchmark, for the mining loop below.
+  mineProject = await poiJson(['project', 'create', EXAMPLE], { suri: '//Alice' });
+  assert.equal(mineProject.project, project + 1);
 });
 
 test('bad input: one line, a non-zero exit, nothing on chain', async () => {
@@ -174,14 +183,17 @@ test('bad input: one line, a non-zero exit, nothing on chain', async () => {
   assert.equal(await nonce('//Bob'), bobNonce, 'no transaction of Bob\'s');
 });
 
+// Three miners at once, on two projects, as on a real network.
+describe('miners', { concurrency: true }, () => {
 test('a miner buys tokens; an inflated claim is refused locally and, forced, rejected; the faster candidate is approved', async () => {
-  const bought = await poiJson(['token', 'buy', String(project), '30'], { suri: '//Bob' });
+  // Other miners buy at the same time, moving the price: a bound of the buyer's own.
+  const bought = await poiJson(['token', 'buy', String(project), '30', '--max-cost', '1000'], { suri: '//Bob' });
   assert.equal(bought.amount, '30');
   const asset = 2n ** 31n + BigInt(project);
   const bob = keyring.addFromUri('//Bob');
   assert.equal((await api.query.assets.account(asset, bob.address)).unwrap().balance.toBigInt(), 30n);
   const charlie = keyring.addFromUri('//Charlie');
-  await poiJson(['token', 'buy', String(project), '30'], { suri: '//Charlie' });
+  await poiJson(['token', 'buy', String(project), '30', '--max-cost', '1000'], { suri: '//Charlie' });
   const faster = join(EXAMPLE, 'build/faster.wasm');
   const baseline = join(EXAMPLE, 'build/baseline.wasm');
   // The baseline claimed as the faster candidate's fuel: it does not beat the best.
@@ -203,32 +215,31 @@ test('a miner buys tokens; an inflated claim is refused locally and, forced, rej
   assert.match(inflated.outcome, /stake slashed/);
   assert.ok((await api.query.proposals.proposals(inflated.proposal)).unwrap().status.asRejected.isMisclaimed);
   assert.ok((await api.query.assets.account(asset, charlie.address)).unwrap().balance.toBigInt() < 30n, 'Charlie\'s stake is gone');
-  // Dave's runner re-ran both.
-  const dave = await poiJson(['verifier', 'status'], { suri: '//Dave' });
-  assert.equal(dave.stats.rounds, 2, JSON.stringify(dave));
-  assert.equal(dave.stats.agreed, 2, JSON.stringify(dave));
   const listed = await poiJson(['proposals', String(project)]);
-  assert.deepEqual(listed.map((p) => [p.id, p.status]).sort(), [[honest.proposal, 'approved'], [inflated.proposal, 'rejected']].sort());
+  const ours = listed.filter((p) => [honest.proposal, inflated.proposal].includes(p.id));
+  assert.deepEqual(ours.map((p) => [p.id, p.status]).sort(), [[honest.proposal, 'approved'], [inflated.proposal, 'rejected']].sort());
   const shown = await poiJson(['project', 'show', String(project)]);
   assert.equal(shown.best.node, best);
   assert.deepEqual(shown.lineage.map((n) => n.node), [best, 0]);
   // The settled proposals' states are kept, marked settled; the salt stays private.
-  for (const name of readdirSync(state)) {
-    const kept = JSON.parse(readFileSync(join(state, name)));
-    assert.equal(kept.stage, 'settled');
-  }
+  const theirs = [bob.address, charlie.address];
+  const kept = readdirSync(state).map((name) => JSON.parse(readFileSync(join(state, name)))).filter((k) => theirs.includes(k.proposer));
+  assert.equal(kept.length, 2);
+  for (const k of kept) assert.equal(k.stage, 'settled');
 });
 
 test('an interrupted proposal is finished by poi propose --resume; another chain\'s state is refused', async () => {
-  // A candidate of its own: the faster module with a custom section appended (same code).
+  // A candidate of its own: the baseline module with a custom section appended (same code;
+  // not better, so that it cannot take the other miners' approval).
   const work = mkdtempSync(join(tmpdir(), 'poi-cli-resume-'));
   try {
-    const faster = readFileSync(join(EXAMPLE, 'build/faster.wasm'));
+    const baseline = readFileSync(join(EXAMPLE, 'build/baseline.wasm'));
     const candidate = join(work, 'again.wasm');
-    writeFileSync(candidate, Buffer.concat([faster, Buffer.from([0, 4, 3, 0x70, 0x6f, 0x69])]));
-    // It does not beat the new best by the threshold: forced, with an honest claim.
+    writeFileSync(candidate, Buffer.concat([baseline, Buffer.from([0, 4, 3, 0x70, 0x6f, 0x69])]));
+    await poiJson(['token', 'buy', String(project), '10', '--max-cost', '1000'], { suri: '//Ferdie' });
+    // Forced, with an honest claim.
     const child = execFile(POI_BIN, ['propose', String(project), candidate, '--force', '--claim', '99999999'], {
-      env: { ...env, POI_SURI: '//Bob' }, cwd: EXAMPLE,
+      env: { ...env, POI_SURI: '//Ferdie' }, cwd: EXAMPLE,
     });
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
@@ -239,19 +250,77 @@ test('an interrupted proposal is finished by poi propose --resume; another chain
       }, 100);
       child.on('exit', () => { clearInterval(t); reject(new Error(`poi propose ended early:\n${err}`)); });
     });
-    const resumed = await poiJson(['propose', '--resume'], { suri: '//Bob', cwd: EXAMPLE });
+    const resumed = await poiJson(['propose', '--resume'], { suri: '//Ferdie', cwd: EXAMPLE });
     assert.notEqual(resumed.status, 'verifying', JSON.stringify(resumed));
     assert.ok((await api.query.proposals.proposals(resumed.proposal)).isSome);
     assert.equal(resumed.code.digest, u8aToHex(blake2AsU8a(readFileSync(candidate), 256)));
-    await refused(['propose', '--resume'], /no unfinished proposal/, { suri: '//Bob' });
+    await refused(['propose', '--resume'], /no unfinished proposal/, { suri: '//Ferdie' });
     // A state written on another chain.
-    const kept = readdirSync(state).map((name) => JSON.parse(readFileSync(join(state, name))))[0];
+    const ferdie = keyring.addFromUri('//Ferdie').address;
+    const kept = readdirSync(state).map((name) => JSON.parse(readFileSync(join(state, name)))).find((k) => k.proposer === ferdie);
     kept.genesis = `0x${'11'.repeat(32)}`;
     kept.stage = 'revealed';
     kept.commitment = `0x${'22'.repeat(32)}`;
     writeFileSync(join(state, `${kept.commitment}.json`), JSON.stringify(kept));
-    await refused(['propose', '--resume'], /belong to another chain/, { suri: '//Bob' });
+    await refused(['propose', '--resume'], /belong to another chain/, { suri: '//Ferdie' });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+});
+
+test('poi mine with the offline agent: three trials, schema-valid rows, one proposal when it beats the chain', async () => {
+  // A project of its own, at the baseline.
+  const created = mineProject;
+  const id = created.project;
+  await poiJson(['token', 'buy', String(id), '10'], { suri: '//Eve' });
+  const work = mkdtempSync(join(tmpdir(), 'poi-cli-mine-'));
+  try {
+    const junk = join(work, 'junk.wasm');
+    writeFileSync(junk, 'not wasm');
+    // The agent swaps in the baseline (no better), junk (invalid), then the faster module.
+    const pool = [join(EXAMPLE, 'build/baseline.wasm'), junk, join(EXAMPLE, 'build/faster.wasm')].join(':');
+    const out = await poi(['mine', String(id), '--agent', `sh ${SWAP}`, '--dir', EXAMPLE, '--work', join(work, 'mine'),
+      '--max-trials', '3', '--json'], { suri: '//Eve', cwd: work, env: { POI_AGENT_POOL: pool } });
+    assert.equal(out.code, 0, out.stderr);
+    const summary = JSON.parse(out.stdout);
+    assert.deepEqual([summary.trials, summary.submitted, summary.stopped], [3, 1, 'max trials']);
+    const rows = readFileSync(join(work, 'mine/trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const validate = new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(TRIAL_SCHEMA)));
+    for (const row of rows) assert.ok(validate(row), `${JSON.stringify(row)}: ${JSON.stringify(validate.errors)}`);
+    assert.equal(rows.length, 3);
+    assert.deepEqual(rows.map((r) => r.hypothesis), ['swap in baseline.wasm', 'swap in junk.wasm', 'swap in faster.wasm']);
+    assert.deepEqual(rows.map((r) => r.run_ok), [true, false, true]);
+    assert.deepEqual(rows.map((r) => r.beats_local_best), [false, false, true]);
+    assert.deepEqual(rows.map((r) => r.beats_network_best), [false, false, true]);
+    assert.match(rows[1].error, /invalid/);
+    assert.equal(rows[0].primary_metric_value, -Number(created.baselineScore));
+    assert.equal(rows[0].protocol_bundle_id, created.artifacts.document.digest);
+    for (const row of rows) assert.ok(readFileSync(join(work, row.stdout_log_path), 'utf8').includes(row.hypothesis));
+    // A validator that can fail: an extra field is refused.
+    assert.equal(validate({ ...rows[0], proposal: 1 }), false);
+    const state = JSON.parse(readFileSync(join(work, 'mine/network_state.json')));
+    assert.equal(state.source, 'poi');
+    assert.equal(state.project_id, id);
+    assert.equal(state.aggregate_score_int256, created.baselineScore, 'the chain\'s best when the last trial began');
+    const submissions = readFileSync(join(work, 'mine/poi_submissions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(submissions.length, 1);
+    assert.equal(submissions[0].trial_id, rows[2].trial_id);
+    assert.equal(submissions[0].status, 'approved', JSON.stringify(submissions[0]));
+    const best = (await api.query.projects.projects(id)).unwrap().best.toNumber();
+    const node = (await api.query.projects.nodes(id, best)).unwrap();
+    assert.equal(node.code.digest.toHex(), u8aToHex(blake2AsU8a(readFileSync(join(EXAMPLE, 'build/faster.wasm')), 256)));
+    assert.equal((await api.query.proposals.projectProposalCount(id)).toNumber(), 1, 'exactly one proposal');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+});
+
+test('Dave\'s runner re-ran every proposal, and Dave agreed each time', async () => {
+  let proposals = 0;
+  for (const id of [project, mineProject.project]) proposals += (await api.query.proposals.projectProposalCount(id)).toNumber();
+  assert.equal(proposals, 4, 'two in the first project, one resumed, one from the loop');
+  const dave = await poiJson(['verifier', 'status'], { suri: '//Dave' });
+  assert.equal(dave.stats.rounds, proposals, JSON.stringify(dave));
+  assert.equal(dave.stats.agreed, proposals, JSON.stringify(dave));
 });
