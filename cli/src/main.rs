@@ -1,6 +1,6 @@
 //! `poi`: the command-line client of a poi chain, for researchers (`project create`), miners
 //! (`token buy`, `propose`, `proposals`), verifiers (`verifier register`, `status`, `claim`)
-//! and everyone (`project list|show`, `watch`). `poi --help` lists the commands; the README's
+//! and everyone (`project list|show`, `watch`), and the mining loop (`mine`). `poi --help` lists the commands; the README's
 //! quick start shows them in order.
 
 mod chain;
@@ -13,6 +13,7 @@ mod runner;
 mod token;
 mod units;
 mod verifier;
+mod watch;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -90,6 +91,8 @@ enum Command {
 	/// Verifiers: register with a runner, status, rewards, unbonding.
 	#[command(subcommand)]
 	Verifier(verifier::Command),
+	/// Follows the chain and prints poi's events as they happen (one project's, with ID).
+	Watch(watch::Args),
 }
 
 fn main() {
@@ -110,6 +113,7 @@ fn main() {
 			Command::Proposals(args) => propose::list(&global, args).await,
 			Command::Mine(args) => mine::run(&global, args).await,
 			Command::Verifier(command) => verifier::run(&global, command).await,
+			Command::Watch(args) => watch::run(&global, args).await,
 		}
 	});
 	if let Err(e) = outcome {

@@ -185,6 +185,16 @@ test('bad input: one line, a non-zero exit, nothing on chain', async () => {
 
 // Three miners at once, on two projects, as on a real network.
 describe('miners', { concurrency: true }, () => {
+test('poi watch follows one project\'s events while the miners work', async () => {
+  const out = await poi(['watch', String(project), '--blocks', '15', '--json']);
+  assert.equal(out.code, 0, out.stderr);
+  const events = out.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const names = events.map((e) => `${e.pallet}.${e.event}`);
+  assert.ok(names.includes('BondingCurve.Bought'), names.join(' '));
+  assert.ok(names.includes('Proposals.Committed'), names.join(' '));
+  for (const e of events) assert.ok(!new RegExp(`project: ${mineProject.project}\\b`).test(e.fields), `another project's event: ${JSON.stringify(e)}`);
+});
+
 test('a miner buys tokens; an inflated claim is refused locally and, forced, rejected; the faster candidate is approved', async () => {
   // Other miners buy at the same time, moving the price: a bound of the buyer's own.
   const bought = await poiJson(['token', 'buy', String(project), '30', '--max-cost', '1000'], { suri: '//Bob' });
