@@ -12,7 +12,7 @@
 //!    fields) and, for a proposal, one to `poi_submissions.jsonl` (poi's own data).
 //!
 //! Files live under the work folder (`.autoresearch/mine/` by default), as OpenResearch's
-//! `autoresearch-mine` lays them out. The agent contract is in `docs/mining.md`.
+//! `autoresearch-mine` lays them out. The agent contract is in `docs/cli.md` ("The mining loop").
 
 use crate::{chain, output, propose, protocol::ProtocolFile, runner, units, Global};
 use anyhow::{Context, Result};
@@ -91,7 +91,7 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 	let state_dir = propose::state_dir(&args.state_dir);
 
 	let work = absolute(&args.work)?;
-	for folder in ["best", "runs"] {
+	for folder in ["best", "runs", "evaluated"] {
 		std::fs::create_dir_all(work.join(folder))
 			.with_context(|| format!("cannot create {}", work.join(folder).display()))?;
 	}
@@ -155,6 +155,8 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 			.with_context(|| format!("cannot create {}", work_dir.display()))?;
 		let candidate = work_dir.join(&name);
 		std::fs::copy(&best_path, &candidate).context("copying the local best")?;
+		let snapshot = work.join("evaluated").join(&name);
+		let _ = std::fs::remove_file(&snapshot);
 		let log_path = run_dir.join("stdout.log");
 
 		output::status(line("running the agent"));
@@ -170,9 +172,13 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 				None => format!("the agent was stopped after {} s", args.agent_seconds),
 			};
 			(None, agent.code.unwrap_or(-1), why)
+		} else if !std::fs::symlink_metadata(&candidate).is_ok_and(|m| m.is_file()) {
+			(None, 1, "the agent left no plain file at $POI_CANDIDATE".to_string())
 		} else {
+			// What is evaluated, kept and proposed is this copy, out of the agent's folders.
+			std::fs::copy(&candidate, &snapshot).context("copying the candidate")?;
 			output::status(line("evaluating"));
-			match evaluate(&candidate) {
+			match evaluate(&snapshot) {
 				Ok(evaluation) => {
 					append(&log_path, &format!("\n# evaluation\n{}", evaluation.log))?;
 					match evaluation.score() {
@@ -186,7 +192,7 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 		let beats_local = score.is_some_and(|s| s > local_best);
 		let beats_network = score.is_some_and(|s| beats(s, network.best, network.threshold));
 		if beats_local {
-			std::fs::copy(&candidate, &best_path).context("keeping the new local best")?;
+			std::fs::copy(&snapshot, &best_path).context("keeping the new local best")?;
 			local_best = score.expect("it beats the local best");
 			stale = 0;
 		} else {
@@ -212,7 +218,7 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 		});
 		append(&trials_path, &format!("{row}\n"))?;
 
-		let digest = std::fs::read(&candidate).map(|b| poi_primitives::digest_of(&b)).ok();
+		let digest = std::fs::read(&snapshot).map(|b| poi_primitives::digest_of(&b)).ok();
 		if beats_network && digest.is_some_and(|d| proposed.insert(d)) {
 			output::status(line("proposing"));
 			let outcome = propose::submit(
@@ -220,8 +226,8 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 				&signer,
 				&propose::Submit {
 					id,
-					candidate: &best_path,
-					score: local_best,
+					candidate: &snapshot,
+					score: score.unwrap_or(local_best),
 					claim: None,
 					stake: args.stake,
 					force: false,
@@ -239,7 +245,7 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 			};
 			submission["trial_id"] = json!(trial_id);
 			submission["utc_timestamp"] = json!(utc_now());
-			submission["localScore"] = json!(local_best.to_string());
+			submission["localScore"] = json!(score.unwrap_or(local_best).to_string());
 			append(&work.join("poi_submissions.jsonl"), &format!("{submission}\n"))?;
 			submitted += 1;
 			if args.stop_after_submit {
@@ -334,10 +340,26 @@ async fn run_agent(
 	log: &Path,
 ) -> Result<AgentRun> {
 	let mut command = tokio::process::Command::new("sh");
+	// The agent sees its context and what a program needs to run, nothing else: no secret URI,
+	// no runner token, no proposal states (it may run a model service's code, or obey text
+	// that strangers wrote into the chain's history).
+	command.env_clear();
+	for (key, value) in std::env::vars_os() {
+		let key_text = key.to_string_lossy();
+		let kept = ["PATH", "HOME", "USER", "LANG", "LC_ALL", "TERM", "TMPDIR", "PYTHONPATH"]
+			.contains(&key_text.as_ref())
+			|| key_text.starts_with("POI_AGENT_");
+		if kept {
+			command.env(key, value);
+		}
+	}
 	command
 		.arg("-c")
 		.arg(&args.agent)
 		.current_dir(work_dir)
+		// A process group of its own, killed whole when the agent ends: nothing it started
+		// lives on to change the candidate after its evaluation.
+		.process_group(0)
 		.env("POI_TRIAL_ID", trial_id)
 		.env("POI_PROJECT", args.id.to_string())
 		.env("POI_NETWORK_STATE", work.join("network_state.json"))
@@ -347,16 +369,23 @@ async fn run_agent(
 		.env("POI_CANDIDATE", candidate)
 		.env("POI_RUN_DIR", run_dir)
 		.env("POI_PROTOCOL", protocol)
-		.env_remove("POI_SURI")
 		.stdin(std::process::Stdio::null())
 		.stdout(std::process::Stdio::piped())
 		.stderr(std::process::Stdio::piped())
 		.kill_on_drop(true);
 	let child =
 		command.spawn().with_context(|| format!("cannot start the agent `{}`", args.agent))?;
+	let group = child.id();
 	let output =
 		tokio::time::timeout(Duration::from_secs(args.agent_seconds), child.wait_with_output())
 			.await;
+	if let Some(group) = group {
+		// `kill` takes a negative id for a whole group.
+		let _ = std::process::Command::new("kill")
+			.args(["-KILL", "--", &format!("-{group}")])
+			.stderr(std::process::Stdio::null())
+			.status();
+	}
 	let (code, stdout, stderr) = match output {
 		Ok(output) => {
 			let output = output.context("the agent")?;

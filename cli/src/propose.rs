@@ -121,15 +121,21 @@ impl State {
 	/// Writes the state (atomically, readable by its owner only).
 	fn save(&self, dir: &Path) -> Result<()> {
 		use std::io::Write;
+		use std::os::unix::fs::DirBuilderExt;
 		use std::os::unix::fs::OpenOptionsExt;
-		std::fs::create_dir_all(dir)
+		// The folder holds salts: its owner's alone.
+		std::fs::DirBuilder::new()
+			.recursive(true)
+			.mode(0o700)
+			.create(dir)
 			.with_context(|| format!("cannot create the state folder {}", dir.display()))?;
 		let path = Self::path(dir, &self.commitment);
 		let partial = path.with_extension("json.partial");
+		// A new file of ours (whatever was left under this name, a link included, goes).
+		let _ = std::fs::remove_file(&partial);
 		let mut file = std::fs::OpenOptions::new()
 			.write(true)
-			.create(true)
-			.truncate(true)
+			.create_new(true)
 			.mode(0o600)
 			.open(&partial)
 			.with_context(|| format!("cannot write {}", partial.display()))?;
@@ -137,6 +143,8 @@ impl State {
 		file.sync_all()?;
 		std::fs::rename(&partial, &path)
 			.with_context(|| format!("cannot write {}", path.display()))?;
+		// The rename itself survives a crash once the folder is synced.
+		std::fs::File::open(dir).and_then(|d| d.sync_all()).ok();
 		Ok(())
 	}
 }
@@ -167,9 +175,7 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 	let file = ProtocolFile::load(&args.dir)?;
 	check_digest(&file.path, &protocol.document, "protocol document", id)?;
 	check_digest(&file.benchmark, &protocol.benchmark, "benchmark", id)?;
-	if !candidate.is_file() {
-		bail!("the candidate {} does not exist", candidate.display());
-	}
+	plain_file(&candidate)?;
 
 	output::status(format!("evaluating {} locally", candidate.display()));
 	let evaluation = args.runner.evaluate(&runner::Local {
@@ -240,6 +246,7 @@ pub struct Settled {
 /// outcome.
 pub async fn submit(client: &Client, signer: &Keypair, s: &Submit<'_>) -> Result<Settled> {
 	let (id, score, candidate, dir) = (s.id, s.score, s.candidate, s.state_dir);
+	plain_file(candidate)?;
 	let who = poi_client::account_of(signer);
 	let at = chain::now(client).await?;
 	let project = chain::project(&at, id).await?;
@@ -291,20 +298,20 @@ pub async fn submit(client: &Client, signer: &Keypair, s: &Submit<'_>) -> Result
 		.saturating_mul(u128::from(protocol.quorum));
 	let deposit = chain::constant(&at, api::constants().proposals().proposal_deposit())?;
 	let free = chain::free(&at, &who).await?;
-	if free <= fee.saturating_add(deposit) {
+	// The account must stay alive, and pay three transactions' fees (commit, reveal, claim).
+	let alive = chain::constant(&at, api::constants().balances().existential_deposit())?;
+	if free <= fee.saturating_add(deposit).saturating_add(alive).saturating_add(FEE_MARGIN) {
 		bail!(
-			"{who} has {} free; a proposal holds a {} verification fee and a {} deposit, plus transaction fees: fund the account first",
+			"{who} has {} free; a proposal holds a {} verification fee and a {} deposit, plus transaction fees and the existential deposit: fund the account first",
 			units::poi(free),
 			units::poi(fee),
 			units::poi(deposit)
 		);
 	}
+	let digest = poi_primitives::digest_of(&std::fs::read(candidate)?);
 	let held_by_chain = at
 		.storage()
-		.try_fetch(
-			api::storage().proposals().candidates(),
-			(id, poi_primitives::digest_of(&std::fs::read(candidate)?)),
-		)
+		.try_fetch(api::storage().proposals().candidates(), (id, digest))
 		.await
 		.map_err(|e| anyhow!("cannot read the project's candidates: {e}"))?;
 	if held_by_chain.is_some() {
@@ -312,9 +319,32 @@ pub async fn submit(client: &Client, signer: &Keypair, s: &Submit<'_>) -> Result
 			"this candidate was proposed to project {id} already (poi proposals {id} lists them)"
 		);
 	}
+	// A released candidate is reserved for its miner a while: anyone else's reveal would fail.
+	let reserved = at
+		.storage()
+		.try_fetch(api::storage().proposals().reservations(), (id, digest))
+		.await
+		.map_err(|e| anyhow!("cannot read the project's reservations: {e}"))?;
+	if let Some(reservation) = reserved {
+		let reservation =
+			reservation.decode().map_err(|e| anyhow!("cannot decode a reservation: {e}"))?;
+		let theirs =
+			chain::proposal(&at, reservation.proposal).await?.is_some_and(|p| p.proposer != who);
+		if theirs && u64::from(reservation.until) >= at.block_number() {
+			bail!(
+				"this candidate is reserved for the miner of proposal {} until block {}",
+				reservation.proposal,
+				reservation.until
+			);
+		}
+	}
 
 	output::status("storing the candidate");
 	let code = s.runner.put(candidate).await.context("storing the candidate")?;
+	// The CID travels as text in the state file: it must come back the same bytes.
+	if !code.cid.iter().all(|b| b.is_ascii_graphic()) {
+		bail!("the store named the candidate with a CID that is not plain ASCII");
+	}
 	let salt = random_salt()?;
 	let claim = claim_hash(claimed_score, &salt);
 	let commitment = proposal_commitment(id, project.best, &code, &claim, &who.0);
@@ -362,6 +392,20 @@ pub(crate) fn check_digest(
 	Ok(())
 }
 
+/// A link could point anywhere (at a secret, say): only a plain file is stored and proposed.
+fn plain_file(candidate: &Path) -> Result<()> {
+	match std::fs::symlink_metadata(candidate) {
+		Err(_) => bail!("the candidate {} does not exist", candidate.display()),
+		Ok(meta) if !meta.is_file() => {
+			bail!("the candidate {} is not a plain file", candidate.display())
+		},
+		Ok(_) => Ok(()),
+	}
+}
+
+/// What three transactions (commit, reveal, claim) may cost in fees, with room to spare.
+const FEE_MARGIN: u128 = 100_000_000_000;
+
 /// The least score that beats `best` by `bps` of it.
 fn least_beating(best: Score, bps: u32) -> Score {
 	let gain = poi_primitives::share_of(best, bps).max(1);
@@ -372,12 +416,23 @@ fn least_beating(best: Score, bps: u32) -> Score {
 async fn least_stake(at: &poi_client::AtBlock, id: ProjectId, held: u128) -> Result<u128> {
 	let least = chain::constant(at, api::constants().proposals().min_stake())?;
 	let least_value = chain::constant(at, api::constants().proposals().min_stake_value())?;
-	let mut stake = least.max(1);
-	while stake <= held.max(least) {
-		if chain::quote_sell(at, id, stake).await?.is_some_and(|v| v >= least_value) {
-			return Ok(stake);
+	let worth = |stake: u128| async move {
+		Ok::<_, anyhow::Error>(
+			chain::quote_sell(at, id, stake).await?.is_some_and(|v| v >= least_value),
+		)
+	};
+	// The value of a stake grows with its size: the least one worth enough, by bisection.
+	let (mut low, mut high) = (least.max(1), held.max(least));
+	if worth(high).await? {
+		while low < high {
+			let mid = low + (high - low) / 2;
+			if worth(mid).await? {
+				high = mid;
+			} else {
+				low = mid + 1;
+			}
 		}
-		stake += 1;
+		return Ok(high);
 	}
 	bail!(
 		"a stake must be worth at least {}; {held} tokens of project {id} are not: buy more (poi token buy {id} N)",
@@ -426,9 +481,24 @@ async fn resume(global: &Global, signer: &Keypair, dir: &Path, max_blocks: u32) 
 		}
 		bail!("no unfinished proposal of {who} in {}", dir.display());
 	}
+	// One after another (each to its outcome); one that fails does not stop the others.
+	let mut failed = Vec::new();
 	for mut state in states {
-		let settled = follow(&client, signer, dir, &mut state, max_blocks).await?;
-		output::print(global.json, settled.json, || settled.text);
+		match follow(&client, signer, dir, &mut state, max_blocks).await {
+			Ok(settled) => output::print(global.json, settled.json, || settled.text),
+			Err(e) => {
+				output::clear_status();
+				eprintln!("warning: commitment {:?}: {e:#}", state.commitment);
+				failed.push(format!("{:?}", state.commitment));
+			},
+		}
+	}
+	if !failed.is_empty() {
+		bail!(
+			"{} unfinished proposal(s) failed: {} (poi propose --resume again)",
+			failed.len(),
+			failed.join(", ")
+		);
 	}
 	Ok(())
 }
@@ -451,6 +521,17 @@ async fn follow(
 			.try_fetch(api::storage().proposals().commitments(), (state.commitment,))
 			.await
 			.map_err(|e| anyhow!("cannot read commitments: {e}"))?;
+		if let Some(record) = &known {
+			let record =
+				record.decode().map_err(|e| anyhow!("cannot decode the commitment: {e}"))?;
+			if record.who != who {
+				bail!(
+					"commitment {:?} is on chain, committed by {} (a copy from the pool): start the proposal again for a new salt",
+					state.commitment,
+					record.who
+				);
+			}
+		}
 		if known.is_none() {
 			let stake: u128 = state.stake.parse().context("the state's stake")?;
 			let call = api::tx().proposals().commit(id, state.commitment, stake);
@@ -490,10 +571,7 @@ async fn follow(
 			{
 				state.stage = Stage::Settled;
 				state.save(dir)?;
-				bail!(
-					"the reveal did not match the commitment: the stake was forfeited ({:?})",
-					forfeited.reason
-				);
+				bail!("the reveal was refused and the stake forfeited ({:?})", forfeited.reason);
 			}
 			let revealed = included
 				.events
@@ -552,6 +630,14 @@ async fn follow(
 		};
 		output::status(format!("block {now}: proposal {proposal}: {phase}"));
 		if state.stage == Stage::Revealed {
+			let hidden =
+				matches!(info.claim, api::runtime_types::pallet_proposals::types::Claim::Hidden(_));
+			if !hidden {
+				// Revealed before an interruption.
+				state.stage = Stage::ClaimRevealed;
+				state.save(dir)?;
+				continue;
+			}
 			let due = round.as_ref().is_some_and(|round| match round.phase {
 				Phase::Reveal => true,
 				Phase::Commit => now > u64::from(round.commit_until),

@@ -1,6 +1,6 @@
 //! A project folder's protocol file (`protocol.json`): the document verifiers' runners read,
 //! which also holds every field `create_project` takes. Its format is written down in
-//! `docs/protocol-file.md`; the examples under `examples/` follow it.
+//! `docs/cli.md` ("Researchers"); the examples under `examples/` follow it.
 
 use anyhow::{bail, Context, Result};
 use poi_primitives::{Direction, Evaluator, MAX_BASIS_POINTS};

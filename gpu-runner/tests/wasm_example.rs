@@ -31,7 +31,7 @@ fn score(store: &BlobStore, out: &std::path::Path, candidate: &str, seed: u8) ->
 		round: RoundKind::Initial,
 		seed: H256::repeat_byte(seed),
 		verifier: H256::zero(),
-		evaluator: Evaluator::Wasm { fuel: protocol["fuel"].as_u64().unwrap() },
+		evaluator: Evaluator::Wasm { fuel: protocol["budget"].as_u64().unwrap() },
 		direction: Direction::Minimize,
 		scale_exponent: 0,
 		document: put(example().join("protocol.json")),

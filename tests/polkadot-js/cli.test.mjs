@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -174,6 +174,9 @@ test('bad input: one line, a non-zero exit, nothing on chain', async () => {
     other.task = 'changed';
     writeFileSync(join(missing, 'protocol.json'), JSON.stringify(other));
     await refused(['propose', String(project), join(EXAMPLE, 'build/faster.wasm'), '--dir', missing], /is not project \d+'s protocol document/, { suri: '//Bob' });
+    // A link, which could point at a secret, is not proposed.
+    symlinkSync(join(EXAMPLE, 'build/faster.wasm'), join(missing, 'link.wasm'));
+    await refused(['propose', String(project), join(missing, 'link.wasm'), '--dir', EXAMPLE], /is not a plain file/, { suri: '//Bob' });
     // A stake the miner does not hold.
     await refused(['propose', String(project), join(EXAMPLE, 'build/faster.wasm'), '--dir', EXAMPLE], /0 tokens of project \d+ are not: buy more \(poi token buy/, { suri: '//Bob' });
   } finally {
@@ -289,7 +292,8 @@ test('poi mine with the offline agent: three trials, schema-valid rows, one prop
     writeFileSync(junk, 'not wasm');
     // The agent swaps in the baseline (no better), junk (invalid), then the faster module.
     const pool = [join(EXAMPLE, 'build/baseline.wasm'), junk, join(EXAMPLE, 'build/faster.wasm')].join(':');
-    const out = await poi(['mine', String(id), '--agent', `sh ${SWAP}`, '--dir', EXAMPLE, '--work', join(work, 'mine'),
+    const agent = `env > "$POI_RUN_DIR/env.txt"; sh ${SWAP}`;
+    const out = await poi(['mine', String(id), '--agent', agent, '--dir', EXAMPLE, '--work', join(work, 'mine'),
       '--max-trials', '3', '--json'], { suri: '//Eve', cwd: work, env: { POI_AGENT_POOL: pool } });
     assert.equal(out.code, 0, out.stderr);
     const summary = JSON.parse(out.stdout);
@@ -306,6 +310,10 @@ test('poi mine with the offline agent: three trials, schema-valid rows, one prop
     assert.equal(rows[0].primary_metric_value, -Number(created.baselineScore));
     assert.equal(rows[0].protocol_bundle_id, created.artifacts.document.digest);
     for (const row of rows) assert.ok(readFileSync(join(work, row.stdout_log_path), 'utf8').includes(row.hypothesis));
+    // The agent saw its context, and no secret, token or proposal state.
+    const seen = readFileSync(join(work, 'mine/runs', rows[0].trial_id, 'env.txt'), 'utf8');
+    for (const name of ['POI_CANDIDATE', 'POI_NETWORK_STATE', 'POI_AGENT_POOL']) assert.match(seen, new RegExp(`^${name}=`, 'm'));
+    for (const name of ['POI_SURI', 'POI_RUNNER_TOKEN_FILE', 'POI_STATE_DIR', 'POI_URL']) assert.doesNotMatch(seen, new RegExp(`^${name}=`, 'm'));
     // A validator that can fail: an extra field is refused.
     assert.equal(validate({ ...rows[0], proposal: 1 }), false);
     const state = JSON.parse(readFileSync(join(work, 'mine/network_state.json')));
