@@ -5,59 +5,27 @@
 // creates a project with quorum 3, Dave proposes the faster candidate, and with no further
 // step each node's off-chain worker has its runner re-run the job and commits and reveals the
 // verdict. Returns 1 when the round is approved and the best advanced, 0 otherwise.
-const { execFileSync } = require('node:child_process');
-const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
-const { tmpdir } = require('node:os');
+const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { u8aConcat, u8aToHex } = require('@polkadot/util');
+const { pathToFileURL } = require('node:url');
 
-const UNIT = 10n ** 12n;
 const EXAMPLE = join(__dirname, '..', 'examples', 'wasm-sort');
-
-async function rpc(url, token, method, params = []) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  if (!response.ok) throw new Error(`${url} ${method}: HTTP ${response.status}`);
-  const body = await response.json();
-  if (body.error) throw new Error(`${url} ${method}: ${body.error.message}`);
-  return body.result;
-}
-
-/** Sends `tx` signed by `signer`; resolves when it is in a block, rejects on a dispatch error. */
-function send(api, tx, signer) {
-  return new Promise((resolve, reject) => {
-    tx.signAndSend(signer, ({ status, dispatchError, events }) => {
-      if (!status.isInBlock) return;
-      if (dispatchError) {
-        const why = dispatchError.isModule ? api.registry.findMetaError(dispatchError.asModule) : dispatchError;
-        reject(new Error(`${tx.method.section}.${tx.method.method}: ${why.section ?? ''}.${why.name ?? why}`));
-      } else {
-        resolve({ events, blockHash: status.asInBlock });
-      }
-    }).catch(reject);
-  });
-}
-
-/** The faster candidate's score as the miner measures it locally (`poi-runner eval`). */
-function localScore(candidate, fuel) {
-  const base = mkdtempSync(join(tmpdir(), 'poi-zombie-eval-'));
-  try {
-    const out = execFileSync(process.env.POI_RUNNER_BIN, [
-      'eval', '--dev', '--base-path', base, '--budget', String(fuel),
-      '--benchmark', join(EXAMPLE, 'build/harness.wasm'),
-      '--candidate', join(EXAMPLE, `build/${candidate}.wasm`),
-      '--document', join(EXAMPLE, 'protocol.json'),
-    ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return BigInt(JSON.parse(out).verdict.score);
-  } finally {
-    rmSync(base, { recursive: true, force: true });
-  }
-}
+/** What the JavaScript tests and these scripts share (an ES module: loaded with import()). */
+const SHARED = pathToFileURL(join(__dirname, '..', 'tests', 'lib', 'poi.mjs')).href;
 
 async function run(nodeName, networkInfo, runnerUrls) {
+  const {
+    TEST_CURVE, UNIT, claimHash, evaluatorsOf, proposalCommitment, revealClaimWhenDue, runEval, runnerCall, scoreOf,
+    sendOk,
+  } = await import(SHARED);
+  const send = (api, tx, signer) => sendOk(api, tx, signer, { finalized: false });
+  /** A candidate's score as the miner measures it locally (`poi-runner eval`). */
+  const localScore = (candidate, fuel) => scoreOf(runEval([
+    '--budget', String(fuel),
+    '--benchmark', join(EXAMPLE, 'build/harness.wasm'),
+    '--candidate', join(EXAMPLE, `build/${candidate}.wasm`),
+    '--document', join(EXAMPLE, 'protocol.json'),
+  ]));
   const { wsUri, userDefinedTypes } = networkInfo.nodesByName[nodeName];
   const api = await zombie.connect(wsUri, userDefinedTypes);
   try {
@@ -74,13 +42,8 @@ async function run(nodeName, networkInfo, runnerUrls) {
     // runner says it has.
     const bond = api.consts.verifiers.minBond.toBigInt();
     for (const [i, account] of validators.entries()) {
-      const info = await rpc(runnerUrls[i], tokens[i], 'info');
-      const evaluators = {
-        wasm: info.evaluators.includes('wasm'),
-        candleGpt: info.evaluators.includes('candle-gpt'),
-        command: info.evaluators.includes('command'),
-      };
-      await send(api, api.tx.verifiers.register(bond, info.publicKey, evaluators), account);
+      const info = await runnerCall(runnerUrls[i], tokens[i], 'info');
+      await send(api, api.tx.verifiers.register(bond, info.publicKey, evaluatorsOf(info)), account);
       console.log(`${account.address} registered with runner ${runnerUrls[i]} (key ${info.publicKey})`);
     }
 
@@ -92,7 +55,7 @@ async function run(nodeName, networkInfo, runnerUrls) {
     const artifacts = {};
     for (const [name, bytes] of Object.entries(files)) {
       for (const [i, url] of runnerUrls.entries()) {
-        artifacts[name] = await rpc(url, tokens[i], 'put_artifact', [u8aToHex(bytes)]);
+        artifacts[name] = await runnerCall(url, tokens[i], 'put_artifact', [`0x${bytes.toString('hex')}`]);
       }
     }
     const baseline = localScore('baseline', fuel);
@@ -111,10 +74,7 @@ async function run(nodeName, networkInfo, runnerUrls) {
       quorum: 3,
       evaluator: { Wasm: { fuel } },
     };
-    const curve = {
-      basePrice: UNIT, slope: UNIT / 10n, minerPoolCap: 1_000n, rewardPerApproval: 10n, initialEscrow: 1_000n * UNIT,
-    };
-    await send(api, api.tx.projects.createProject(protocol, 'wasm sort', 'SORT', curve, null), alice);
+    await send(api, api.tx.projects.createProject(protocol, 'wasm sort', 'SORT', TEST_CURVE, null), alice);
     await send(api, api.tx.bondingCurve.buy(project, 30, 1_000n * UNIT), dave);
 
     // Dave commits and reveals the faster candidate, claiming 20 % less than he measured; the
@@ -122,13 +82,8 @@ async function run(nodeName, networkInfo, runnerUrls) {
     // verdicts are committed.
     const claim = faster + faster / 5n;
     const salt = `0x${'5a'.repeat(32)}`;
-    const codeType = api.tx.proposals.reveal.meta.args[2].type.toString();
-    const enc = (type, value) => api.createType(type, value).toU8a();
-    const hidden = zombie.util.blake2AsU8a(u8aConcat(enc('i128', claim), enc('H256', salt)), 256);
-    const commitment = zombie.util.blake2AsU8a(u8aConcat(
-      enc('u32', project), enc('u32', 0), enc(codeType, artifacts.faster), enc('H256', hidden),
-      zombie.util.decodeAddress(dave.address),
-    ), 256);
+    const hidden = claimHash(api, claim, salt);
+    const commitment = proposalCommitment(api, { project, code: artifacts.faster, claim: hidden, proposer: dave.address });
     await send(api, api.tx.proposals.commit(project, commitment, 5), dave);
     const revealed = await send(api, api.tx.proposals.reveal(commitment, 0, artifacts.faster, hidden), dave);
     const event = revealed.events.find(({ event }) => api.events.proposals.Revealed.is(event));
@@ -150,13 +105,8 @@ async function run(nodeName, networkInfo, runnerUrls) {
           agreed.every((n) => n === 1);
         return approved ? 1 : 0;
       }
-      const round = await api.query.proposals.rounds(id);
-      if (proposal.claim.isHidden && round.isSome) {
-        const { phase, commitUntil } = round.unwrap();
-        if (phase.isReveal || (phase.isCommit && now > commitUntil.toNumber())) {
-          await send(api, api.tx.proposals.revealClaim(id, claim, salt), dave);
-          console.log(`proposal ${id}: Dave revealed his claim`);
-        }
+      if (proposal.claim.isHidden && await revealClaimWhenDue(api, id, { claim, salt }, dave, now)) {
+        console.log(`proposal ${id}: Dave revealed his claim`);
       }
       if (now - start > 40) {
         console.log(`proposal ${id} still verifying ${now - start} blocks after the reveal`);

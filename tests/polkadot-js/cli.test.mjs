@@ -19,15 +19,14 @@ import Ajv from 'ajv';
 import { u8aToHex } from '@polkadot/util';
 import { blake2AsU8a } from '@polkadot/util-crypto';
 
-import {
-  RUNNER_BIN, sendAndFinalize, startDevNodeWithKeys, startDevRunner,
-} from './node-harness.mjs';
+import { GPT_BIN, POI_BIN, RUNNER_BIN, UNIT, assetOf } from '../lib/poi.mjs';
+import { startDevNodeWithKeys, startDevRunner } from './node-harness.mjs';
 
-const POI_BIN = process.env.POI_BIN ?? join(RUNNER_BIN, '..', 'poi');
 const EXAMPLE = new URL('../../examples/wasm-sort/', import.meta.url).pathname;
+const GPT_EXAMPLE = new URL('../../examples/candle-gpt/', import.meta.url).pathname;
+const COMMAND_EXAMPLE = new URL('../../examples/command-compress/', import.meta.url).pathname;
 const SWAP = new URL('../../examples/agents/swap.sh', import.meta.url).pathname;
 const TRIAL_SCHEMA = new URL('../../cli/schemas/trial_record.schema.json', import.meta.url).pathname;
-const UNIT = 10n ** 12n;
 
 let runner;
 let node;
@@ -72,6 +71,7 @@ async function refused(args, pattern, options) {
 
 before(async () => {
   await promisify(execFile)('bash', [join(EXAMPLE, 'build.sh')]);
+  await promisify(execFile)('bash', [join(COMMAND_EXAMPLE, 'build.sh')]);
   runner = await startDevRunner({ dev: false });
   ({ node, api, keyring } = await startDevNodeWithKeys({
     extraArgs: ['--runner-url', runner.url, '--runner-token-file', runner.tokenFile],
@@ -84,6 +84,7 @@ before(async () => {
     POI_RUNNER_URL: runner.url,
     POI_RUNNER_TOKEN_FILE: runner.tokenFile,
     POI_RUNNER_BIN: RUNNER_BIN,
+    POI_GPT_BIN: GPT_BIN,
     POI_STATE_DIR: state,
   };
 });
@@ -144,6 +145,26 @@ test('a researcher creates the wasm example project from its folder', async () =
   assert.equal(mineProject.project, project + 1);
 });
 
+test('a researcher creates the candle-gpt and command example projects, each with its evaluator', async () => {
+  for (const [dir, evaluator, budget] of [[GPT_EXAMPLE, 'CandleGpt', 'steps'], [COMMAND_EXAMPLE, 'Command', 'seconds']]) {
+    const file = JSON.parse(readFileSync(join(dir, 'protocol.json')));
+    const created = await poiJson(['project', 'create', dir], { suri: '//Alice' });
+    const info = (await api.query.projects.projects(created.project)).unwrap();
+    assert.ok(info.protocol.evaluator[`is${evaluator}`], `${dir}: ${info.protocol.evaluator}`);
+    assert.equal(info.protocol.evaluator[`as${evaluator}`][budget].toString(), String(file.budget));
+    // The median of three runs of the baseline with the verifiers' evaluator.
+    assert.equal(created.runs.length, 3);
+    assert.equal([...created.runs].sort((a, b) => Number(BigInt(a) - BigInt(b)))[1], created.baselineScore);
+    assert.equal(info.protocol.baselineScore.toString(), created.baselineScore);
+    assert.ok(BigInt(created.baselineScore) < 0n, `${file.metric.name} is minimised: a negated score`);
+    assert.equal(info.protocol.metric.name.toUtf8(), file.metric.name);
+    assert.equal(info.protocol.metric.scaleExponent.toNumber(), file.metric.scaleExponent);
+    assert.equal(info.protocol.toleranceBps.toNumber(), file.toleranceBps);
+    assert.equal(info.token.symbol.toUtf8(), file.token.symbol);
+    assert.equal(info.protocol.benchmark.digest.toHex(), u8aToHex(blake2AsU8a(readFileSync(join(dir, file.files.benchmark)), 256)));
+  }
+});
+
 test('bad input: one line, a non-zero exit, nothing on chain', async () => {
   const count = async () => (await api.query.proposals.projectProposalCount(project)).toNumber();
   const nonce = async (who) => (await api.rpc.system.accountNextIndex(keyring.addFromUri(who).address)).toNumber();
@@ -202,7 +223,7 @@ test('a miner buys tokens; an inflated claim is refused locally and, forced, rej
   // Other miners buy at the same time, moving the price: a bound of the buyer's own.
   const bought = await poiJson(['token', 'buy', String(project), '30', '--max-cost', '1000'], { suri: '//Bob' });
   assert.equal(bought.amount, '30');
-  const asset = 2n ** 31n + BigInt(project);
+  const asset = assetOf(project);
   const bob = keyring.addFromUri('//Bob');
   assert.equal((await api.query.assets.account(asset, bob.address)).unwrap().balance.toBigInt(), 30n);
   const charlie = keyring.addFromUri('//Charlie');
@@ -214,7 +235,8 @@ test('a miner buys tokens; an inflated claim is refused locally and, forced, rej
   // The faster candidate claimed at 1000 fuel: better than it measures.
   await refused(['propose', String(project), faster, '--claim', '1000'], /claim 1000 is better than the candidate measures/, { suri: '//Charlie', cwd: EXAMPLE });
   const [inflated, honest] = await Promise.all([
-    poiJson(['propose', String(project), baseline, '--claim', '1000', '--force'], { suri: '//Charlie', cwd: EXAMPLE }),
+    // A stake of 4: half of it goes to the verifiers that agree (the rest is burned).
+    poiJson(['propose', String(project), baseline, '--claim', '1000', '--force', '--stake', '4'], { suri: '//Charlie', cwd: EXAMPLE }),
     poiJson(['propose', String(project), faster], { suri: '//Bob', cwd: EXAMPLE }),
   ]);
   assert.equal(honest.status, 'approved', JSON.stringify(honest));
@@ -276,6 +298,18 @@ test('an interrupted proposal is finished by poi propose --resume; another chain
     kept.commitment = `0x${'22'.repeat(32)}`;
     writeFileSync(join(state, `${kept.commitment}.json`), JSON.stringify(kept));
     await refused(['propose', '--resume'], /belong to another chain/, { suri: '//Ferdie' });
+    // A state interrupted around its commit whose commitment is not on chain: never committed
+    // again unchecked (the commit may have landed and been forfeited since).
+    const nonce = async () => (await api.rpc.system.accountNextIndex(ferdie)).toNumber();
+    const before = [await nonce(), (await api.query.proposals.projectProposalCount(project)).toNumber()];
+    const prepared = { ...kept, genesis: api.genesisHash.toHex(), stage: 'prepared', proposal: null, commitment: `0x${'33'.repeat(32)}` };
+    writeFileSync(join(state, `${prepared.commitment}.json`), JSON.stringify(prepared));
+    const stuck = await refused(['propose', '--resume'], /1 unfinished proposal\(s\) failed: 0x3333/, { suri: '//Ferdie' });
+    assert.ok(!stuck.includes(prepared.salt), 'the salt is not printed');
+    const again = await poi(['propose', '--resume'], { suri: '//Ferdie' });
+    assert.match(again.stderr, /its commit is not on chain .*propose the candidate again/);
+    assert.deepEqual([await nonce(), (await api.query.proposals.projectProposalCount(project)).toNumber()], before, 'nothing sent');
+    rmSync(join(state, `${prepared.commitment}.json`));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -341,4 +375,30 @@ test('Dave\'s runner re-ran every proposal, and Dave agreed each time', async ()
   const dave = await poiJson(['verifier', 'status'], { suri: '//Dave' });
   assert.equal(dave.stats.rounds, proposals, JSON.stringify(dave));
   assert.equal(dave.stats.agreed, proposals, JSON.stringify(dave));
+});
+
+test('a verifier claims its rewards; withdrawing early and rejoining unchilled are refused', async () => {
+  const dave = keyring.addFromUri('//Dave');
+  // Its share of the verification fees, in POI.
+  const fee = api.consts.proposals.verifierFee.toBigInt();
+  const before = await poiJson(['verifier', 'status'], { suri: '//Dave' });
+  assert.equal(BigInt(before.pendingNative), 4n * fee, JSON.stringify(before));
+  const claimed = await poiJson(['verifier', 'claim'], { suri: '//Dave' });
+  assert.match(claimed.done, /^claimed /);
+  assert.equal((await poiJson(['verifier', 'status'], { suri: '//Dave' })).pendingNative, '0');
+  await refused(['verifier', 'claim'], /has no rewards in POI to claim/, { suri: '//Dave' });
+  // Its share of Charlie's slashed stake, in the project's token.
+  const asset = assetOf(project);
+  const pending = (await api.query.verifiers.pendingRewards(dave.address, { Token: asset })).unwrap().toBigInt();
+  assert.equal(pending, 2n, 'half of Charlie\'s slashed stake of 4');
+  const tokens = await poiJson(['verifier', 'claim', String(asset)], { suri: '//Dave' });
+  assert.equal(tokens.done, `claimed ${pending} tokens of asset ${asset}`);
+  assert.equal((await api.query.assets.account(asset, dave.address)).unwrap().balance.toBigInt(), pending);
+  await refused(['verifier', 'claim', String(asset)], new RegExp(`has no rewards in asset ${asset} to claim`), { suri: '//Dave' });
+  await refused(['verifier', 'claim', 'gold'], /the asset is `native` or a token's asset id, not gold/, { suri: '//Dave' });
+  // Alice unbonded at the start: her funds unlock after the unbonding delay, not before.
+  await refused(['verifier', 'withdraw'], /unlocks at block \d+ \(now \d+\)/, { suri: '//Alice' });
+  await refused(['verifier', 'withdraw'], /nothing is unbonding/, { suri: '//Dave' });
+  await refused(['verifier', 'rejoin'], /is not chilled/, { suri: '//Dave' });
+  await refused(['verifier', 'status'], /is not a verifier/, { suri: '//Ferdie' });
 });

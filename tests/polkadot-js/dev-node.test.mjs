@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 
 import { Keyring } from '@polkadot/keyring';
 
-import { errorName, sendAndFinalize, startDevNodeWithKeys, waitForBlock } from './node-harness.mjs';
+import { UNIT, errorName, sendAndFinalize } from '../lib/poi.mjs';
+import { startDevNodeWithKeys, waitForBlock } from './node-harness.mjs';
 
-const UNIT = 10n ** 12n;
 let node;
 let api;
 let alice;

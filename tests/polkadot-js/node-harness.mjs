@@ -1,4 +1,5 @@
-// Starts a fresh poi dev node for a test and stops it afterwards.
+// Starts the processes a test needs (a fresh poi dev node, a runner, an IPFS daemon) and stops
+// them afterwards. What the tests share with zombienet's scripts is in ../lib/poi.mjs.
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,9 +10,8 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 
-export const NODE_BIN =
-  process.env.POI_NODE_BIN ??
-  join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, '.cache/poi-target'), 'release/poi-node');
+import { GPT_BIN, NODE_BIN, RUNNER_BIN, runnerCall } from '../lib/poi.mjs';
+
 
 /** Stops `child` with SIGINT, or SIGKILL after `graceMs`. */
 function interrupt(child, graceMs) {
@@ -122,41 +122,6 @@ export async function waitForBlock(api, number) {
 }
 
 /**
- * Signs and sends `tx`, resolving once it is finalized (or, with `{ finalized: false }`, once
- * it is in a block) with `{ inBlock, blockHash, events, dispatchError }`; rejects if the pool
- * refuses it.
- */
-export function sendAndFinalize(tx, signer, { finalized = true } = {}) {
-  return new Promise((resolve, reject) => {
-    let inBlock = null;
-    tx.signAndSend(signer, (result) => {
-      if (result.status.isInBlock) inBlock = result.status.asInBlock;
-      const done = finalized ? result.status.isFinalized : result.status.isInBlock;
-      if (done) {
-        resolve({
-          inBlock,
-          blockHash: finalized ? result.status.asFinalized : inBlock,
-          events: result.events,
-          dispatchError: result.dispatchError ?? null,
-        });
-      } else if (result.isError) {
-        reject(new Error(`transaction failed: ${result.status.type}`));
-      }
-    }).catch(reject);
-  });
-}
-
-/** "section.Name" of a dispatch error, decoded through the chain's metadata. */
-export function errorName(api, dispatchError) {
-  if (dispatchError.isModule) {
-    const meta = api.registry.findMetaError(dispatchError.asModule);
-    return `${meta.section}.${meta.name}`;
-  }
-  if (dispatchError.isToken) return `token.${dispatchError.asToken.type}`;
-  return dispatchError.type;
-}
-
-/**
  * What every test file starts with: a fresh dev node and the keys of the well-known dev
  * accounts. Returns `{ node, api, keyring, alice, bob }`; call `node.stop()` when done.
  */
@@ -167,33 +132,6 @@ export async function startDevNodeWithKeys(options = {}) {
   const bob = keyring.addFromUri('//Bob');
   const node = await startDevNode(options);
   return { node, api: node.api, keyring, alice, bob };
-}
-
-export const RUNNER_BIN =
-  process.env.POI_RUNNER_BIN ??
-  join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, '.cache/poi-target'), 'release/poi-runner');
-
-/** The candle-gpt trainer the runner starts per job (built by scripts/lib.sh `build_node`). */
-export const GPT_BIN =
-  process.env.POI_GPT_BIN ??
-  join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, '.cache/poi-target'), 'poi-gpt/release/poi-gpt');
-
-/**
- * One JSON-RPC call to a runner over HTTP with its API token (`null`: none); the result, or
- * throws with the runner's error (or its HTTP status, when it refused the request).
- */
-export async function runnerCall(url, token, method, params = []) {
-  const headers = { 'Content-Type': 'application/json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  if (!response.ok) throw new Error(`${method}: HTTP ${response.status} ${await response.text()}`);
-  const body = await response.json();
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result;
 }
 
 /**

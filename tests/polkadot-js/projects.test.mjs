@@ -4,10 +4,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { errorName, sendAndFinalize, startDevNodeWithKeys } from './node-harness.mjs';
+import { PROJECT_TOKEN_ASSET_IDS, UNIT, assetOf, errorName, sendAndFinalize } from '../lib/poi.mjs';
+import { startDevNodeWithKeys } from './node-harness.mjs';
 
-const UNIT = 10n ** 12n;
-const PROJECT_TOKEN_ASSET_IDS = 2n ** 31n;
 const included = { finalized: false };
 
 // Base price 1 POI, slope 0.1 POI: the curve of DESIGN.md in exact integers.
@@ -54,7 +53,7 @@ const fee = (events) => {
   return paid.event.data.actualFee.toBigInt();
 };
 const tokens = async (who) => {
-  const account = await api.query.assets.account(PROJECT_TOKEN_ASSET_IDS + BigInt(project), who.address);
+  const account = await api.query.assets.account(assetOf(project), who.address);
   return account.isSome ? account.unwrap().balance.toBigInt() : 0n;
 };
 const overview = async () => (await api.call.bondingCurveApi.overview(project)).unwrap();
@@ -133,7 +132,7 @@ test('Alice creates a project: deposit held, token launched, escrow funded', asy
   assert.equal(created.event.data.project.toNumber(), project);
   assert.equal(created.event.data.baselineScore.toBigInt(), -997_900n);
   const launched = events.find(({ event }) => api.events.bondingCurve.TokenLaunched.is(event));
-  const assetId = PROJECT_TOKEN_ASSET_IDS + BigInt(project);
+  const assetId = assetOf(project);
   assert.equal(launched.event.data.asset.toBigInt(), assetId);
 
   const info = (await api.query.projects.projects(project)).unwrap();

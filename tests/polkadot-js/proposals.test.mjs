@@ -9,13 +9,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { u8aConcat, u8aToHex } from '@polkadot/util';
-import { blake2AsU8a, decodeAddress } from '@polkadot/util-crypto';
+import { u8aToHex } from '@polkadot/util';
 
-import { errorName, sendAndFinalize, startDevNodeWithKeys } from './node-harness.mjs';
+import {
+  TEST_CURVE, UNIT, assetOf, claimHash, errorName, proposalCommitment, roundOf, runnerPayload, sendAndFinalize,
+  verdictCommitment,
+} from '../lib/poi.mjs';
+import { startDevNodeWithKeys } from './node-harness.mjs';
 
-const UNIT = 10n ** 12n;
-const PROJECT_TOKEN_ASSET_IDS = 2n ** 31n;
 const included = { finalized: false };
 const BASELINE = -997_900n;
 
@@ -43,68 +44,23 @@ const protocol = {
   evaluator: { Wasm: { fuel: 1_000_000_000 } },
 };
 
-const curve = {
-  basePrice: UNIT,
-  slope: UNIT / 10n,
-  minerPoolCap: 1_000n,
-  rewardPerApproval: 10n,
-  initialEscrow: 1_000n * UNIT,
-};
-
-const enc = (type, value) => api.createType(type, value).toU8a();
-const argType = (call, index) => call.meta.args[index].type.toString();
 const salt = (byte) => `0x${byte.repeat(32)}`;
-
-/** BLAKE2-256(claimed score, salt), SCALE-encoded: what the reveal shows of the claim. */
-const claimHash = (claim, saltHex) => blake2AsU8a(u8aConcat(enc('i128', claim), enc('H256', saltHex)), 256);
-
-/** BLAKE2-256(project, parent, code, claim hash, proposer), SCALE-encoded. */
-function commitmentOf(parent, code, claim, who) {
-  return blake2AsU8a(u8aConcat(
-    enc('u32', project),
-    enc('u32', parent),
-    enc(argType(api.tx.proposals.reveal, 2), code),
-    enc('H256', claim),
-    decodeAddress(who.address),
-  ), 256);
-}
 
 /** What Bob claimed for each proposal, to reveal once its verdicts are committed. */
 const claims = new Map();
 
-const verdictType = () => argType(api.tx.proposals.revealVerdict, 1);
 const score = (value) => ({ Score: { score: value, log: artifact('aa', 'bafkreilog') } });
 
-function verdictCommitment(proposal, verdict, saltHex, who) {
-  return blake2AsU8a(u8aConcat(
-    enc('u64', proposal),
-    enc(verdictType(), verdict),
-    enc('H256', saltHex),
-    decodeAddress(who.address),
-  ), 256);
-}
-
-/** The round kind (its name and the metadata's type) and seed of proposal `id`'s running round. */
-async function roundOf(id) {
-  const { kind, seed } = (await api.query.proposals.rounds(id)).unwrap();
-  return { kind: kind.toString(), kindType: kind.toRawType(), seed: seed.toHex() };
-}
+/** `account`'s commitment to `verdict` for `proposal` (the tests' verdict salt). */
+const verdictHash = (proposal, verdict, account) =>
+  verdictCommitment(api, { proposal, verdict, salt: salt('5e'), verifier: account.address });
 
 /**
  * The runner's signature over (genesis hash, proposal, round kind, seed, verifier,
  * BLAKE2-256(verdict)): good for one verdict of one verifier in one round.
  */
-function runnerSignature(runner, account, proposal, verdict, { kind, kindType, seed }) {
-  const payload = u8aConcat(
-    api.genesisHash.toU8a(),
-    enc('u64', proposal),
-    enc(kindType, kind),
-    enc('H256', seed),
-    decodeAddress(account.address),
-    blake2AsU8a(enc(verdictType(), verdict), 256),
-  );
-  return runner.sign(payload);
-}
+const runnerSignature = (runner, account, proposal, verdict, round) =>
+  runner.sign(runnerPayload(api, { proposal, verdict, verifier: account.address, round }));
 
 const tokens = async (who) => {
   const account = await api.query.assets.account(asset, who);
@@ -130,8 +86,8 @@ async function drawn(id) {
  */
 async function propose(tag, claim, stake) {
   const code = artifact(tag, `bafkreicandidate${tag}`);
-  const hidden = claimHash(claim, salt(tag));
-  const c = commitmentOf(0, code, hidden, bob);
+  const hidden = claimHash(api, claim, salt(tag));
+  const c = proposalCommitment(api, { project, code, claim: hidden, proposer: bob.address });
   const committed = await sendAndFinalize(api.tx.proposals.commit(project, c, stake), bob, included);
   assert.equal(committed.dispatchError, null);
   const revealed = await sendAndFinalize(api.tx.proposals.reveal(c, 0, code, hidden), bob, included);
@@ -156,7 +112,7 @@ async function propose(tag, claim, stake) {
  */
 async function verify(id, verdict) {
   const commits = await Promise.all(verifiers.map(({ account }) => sendAndFinalize(
-    api.tx.proposals.commitVerdict(id, verdictCommitment(id, verdict, salt('5e'), account)),
+    api.tx.proposals.commitVerdict(id, verdictHash(id, verdict, account)),
     account,
     included,
   )));
@@ -165,7 +121,7 @@ async function verify(id, verdict) {
   const claimed = await sendAndFinalize(api.tx.proposals.revealClaim(id, claim, claimSalt), bob, included);
   assert.equal(claimed.dispatchError, null);
   assert.equal(find(claimed.events, 'proposals', 'ClaimRevealed').event.data.claimedScore.toBigInt(), claim);
-  const round = await roundOf(id);
+  const round = await roundOf(api, id);
   const reveals = await Promise.all(verifiers.map(({ account, runner }) => sendAndFinalize(
     api.tx.proposals.revealVerdict(id, verdict, salt('5e'), runnerSignature(runner, account, id, verdict, round)),
     account,
@@ -203,9 +159,9 @@ test('the metadata shows both pallets and the ProposalsApi runtime API', async (
 
 test('a project, a miner with tokens, and three verifiers with runner keys', async () => {
   project = (await api.query.projects.nextProjectId()).toNumber();
-  asset = PROJECT_TOKEN_ASSET_IDS + BigInt(project);
+  asset = assetOf(project);
   const created = await sendAndFinalize(
-    api.tx.projects.createProject(protocol, 'proposals e2e', 'PROP', curve, null), alice, included,
+    api.tx.projects.createProject(protocol, 'proposals e2e', 'PROP', TEST_CURVE, null), alice, included,
   );
   assert.equal(created.dispatchError, null);
   const bought = await sendAndFinalize(api.tx.bondingCurve.buy(project, 30, 1_000n * UNIT), bob, included);
@@ -319,7 +275,7 @@ test('verdicts from strangers, before the reveal phase, or with a bad runner sig
   const verdict = score(-990_500n);
   const ferdie = keyring.addFromUri('//Ferdie');
   const stranger = await sendAndFinalize(
-    api.tx.proposals.commitVerdict(id, verdictCommitment(id, verdict, salt('5e'), ferdie)), ferdie, included,
+    api.tx.proposals.commitVerdict(id, verdictHash(id, verdict, ferdie)), ferdie, included,
   );
   assert.equal(errorName(api, stranger.dispatchError), 'proposals.NotAssigned');
 
@@ -328,7 +284,7 @@ test('verdicts from strangers, before the reveal phase, or with a bad runner sig
   assert.equal(errorName(api, earlyClaim.dispatchError), 'proposals.NotClaimPhase', 'no claim before the verdicts');
 
   const [first, ...others] = verifiers;
-  const round = await roundOf(id);
+  const round = await roundOf(api, id);
   const sign = (runner, proposal, v, over = {}) =>
     runnerSignature(runner, first.account, proposal, v, { ...round, ...over });
   const early = await sendAndFinalize(
@@ -339,7 +295,7 @@ test('verdicts from strangers, before the reveal phase, or with a bad runner sig
   assert.equal(errorName(api, early.dispatchError), 'proposals.NotRevealPhase');
 
   await Promise.all(verifiers.map(({ account }) => sendAndFinalize(
-    api.tx.proposals.commitVerdict(id, verdictCommitment(id, verdict, salt('5e'), account)), account, included,
+    api.tx.proposals.commitVerdict(id, verdictHash(id, verdict, account)), account, included,
   )));
   // Signed by another verifier's runner; by the right runner for another proposal, another
   // round kind, another seed, or another verifier.

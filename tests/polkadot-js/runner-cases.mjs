@@ -13,21 +13,22 @@
 // the network are found invalid.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { cpSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
-import { u8aConcat, u8aToHex } from '@polkadot/util';
-import { blake2AsU8a, decodeAddress } from '@polkadot/util-crypto';
+import { u8aToHex } from '@polkadot/util';
+import { blake2AsU8a } from '@polkadot/util-crypto';
 
 import {
-  GPT_BIN, RUNNER_BIN, ipfsCall, runnerCall, sendAndFinalize, startDevNodeWithKeys, startDevRunner,
-  startIpfs,
-} from './node-harness.mjs';
+  GPT_BIN, POI_BIN, RUNNER_BIN, TEST_CURVE, UNIT, assetOf, claimHash, evaluatorsOf, proposalCommitment, revealClaimWhenDue, runEval,
+  runnerCall, scoreOf, sendAndFinalize,
+} from '../lib/poi.mjs';
+import { ipfsCall, startDevNodeWithKeys, startDevRunner, startIpfs } from './node-harness.mjs';
 
-const UNIT = 10n ** 12n;
 const included = { finalized: false };
 const EXAMPLE = new URL('../../examples/wasm-sort/', import.meta.url).pathname;
 const FUEL = JSON.parse(readFileSync(join(EXAMPLE, 'protocol.json'))).budget;
@@ -37,13 +38,6 @@ const GPT_STEPS = 1_000;
 const COMMAND = new URL('../../examples/command-compress/', import.meta.url).pathname;
 /** The command example's budget: wall-clock seconds per trial. */
 const COMMAND_SECONDS = JSON.parse(readFileSync(join(COMMAND, 'protocol.json'))).budget;
-
-/** The evaluators a runner's `info` lists, as `verifiers.register` takes them. */
-export const evaluatorsOf = (info) => ({
-  wasm: info.evaluators.includes('wasm'),
-  candleGpt: info.evaluators.includes('candle-gpt'),
-  command: info.evaluators.includes('command'),
-});
 
 /** Defines the cases: with the IPFS daemon (`ipfs`) or the embedded store, with or without
  * the candle-gpt and command cases. */
@@ -64,44 +58,29 @@ export function defineRunnerTests({ ipfs = false, candle = true, command = true 
 
   const put = async (bytes) => runner.call('put_artifact', [u8aToHex(bytes)]);
 
-  /** `poi-runner eval` with `args`: the miner's local check; the score. */
-  function runEval(args) {
-    const base = mkdtempSync(join(tmpdir(), 'poi-eval-'));
-    try {
-      const out = execFileSync(RUNNER_BIN, ['eval', '--dev', '--base-path', base, ...args], {
-        encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      const status = JSON.parse(out);
-      assert.equal(status.verdict.kind, 'score', out);
-      return BigInt(status.verdict.score);
-    } finally {
-      rmSync(base, { recursive: true, force: true });
-    }
-  }
-
   /** The wasm example's `candidate`, evaluated locally. */
-  const evaluate = (candidate) => runEval([
+  const evaluate = (candidate) => scoreOf(runEval([
     '--budget', String(FUEL),
     '--benchmark', join(EXAMPLE, 'build/harness.wasm'),
     '--candidate', join(EXAMPLE, `build/${candidate}.wasm`),
     '--document', join(EXAMPLE, 'protocol.json'),
-  ]);
+  ]));
 
   /** The candle-gpt example's `recipe`, trained locally (val_bpb at scale 10^6, negated). */
-  const train = (recipe) => runEval([
+  const train = (recipe) => scoreOf(runEval([
     '--evaluator', 'candle-gpt', '--gpt-bin', GPT_BIN, '--budget', String(GPT_STEPS), '--scale', '6',
     '--benchmark', join(GPT, 'corpus.txt'),
     '--candidate', join(GPT, `${recipe}.json`),
     '--document', join(GPT, 'protocol.json'),
-  ]);
+  ]));
 
   /** The command example's candidate archive at `path`, measured locally (bytes, negated). */
-  const measure = (path) => runEval([
+  const measure = (path) => scoreOf(runEval([
     '--evaluator', 'command', '--budget', String(COMMAND_SECONDS), '--direction', 'minimize',
     '--benchmark', join(COMMAND, 'build/snapshot.tar'),
     '--candidate', path,
     '--document', join(COMMAND, 'protocol.json'),
-  ]);
+  ]));
 
   before(async () => {
     execFileSync('bash', [join(EXAMPLE, 'build.sh')], { stdio: 'ignore' });
@@ -185,26 +164,43 @@ export function defineRunnerTests({ ipfs = false, candle = true, command = true 
       quorum: 1,
       evaluator: { Wasm: { fuel: FUEL } },
     }, 'wasm sort', 'SORT');
-    asset = 2n ** 31n + BigInt(project);
+    asset = assetOf(project);
+  });
+
+  if (ipfs) test('poi project create --ipfs-api puts the project\'s files into the IPFS daemon', async () => {
+    const { stdout } = await promisify(execFile)(POI_BIN, ['project', 'create', EXAMPLE, '--ipfs-api', daemon.url, '--json'], {
+      env: {
+        PATH: process.env.PATH, HOME: process.env.HOME, POI_URL: `ws://127.0.0.1:${node.rpcPort}`,
+        POI_SURI: '//Alice', POI_RUNNER_BIN: RUNNER_BIN,
+      },
+    });
+    const created = JSON.parse(stdout);
+    const protocol = (await api.query.projects.projects(created.project)).unwrap().protocol;
+    const file = JSON.parse(files.protocol);
+    const paths = { document: 'protocol.json', repository: file.files.repository, benchmark: file.files.benchmark };
+    for (const [field, path] of Object.entries(paths)) {
+      const bytes = readFileSync(join(EXAMPLE, path));
+      const { digest, cid } = protocol[field];
+      assert.equal(digest.toHex(), u8aToHex(blake2AsU8a(bytes, 256)), field);
+      // An IPFS CID (not the embedded store's hex digest), and the daemon serves the bytes.
+      assert.notEqual(cid.toUtf8(), digest.toHex().slice(2), field);
+      assert.equal(created.artifacts[field].cid, cid.toUtf8());
+      assert.deepEqual(await ipfsCall(daemon.url, `cat?arg=${cid.toUtf8()}`), new Uint8Array(bytes), field);
+    }
+    assert.equal(protocol.baselineScore.toBigInt(), scores.baseline, 'the baseline measured as the runner measures it');
   });
 
   /** Alice creates a project with `protocol`; Bob buys 30 of its tokens to stake. Its id. */
   async function createProject(protocol, name, symbol) {
     const id = (await api.query.projects.nextProjectId()).toNumber();
-    const curve = {
-      basePrice: UNIT, slope: UNIT / 10n, minerPoolCap: 1_000n, rewardPerApproval: 10n, initialEscrow: 1_000n * UNIT,
-    };
     const created = await sendAndFinalize(
-      api.tx.projects.createProject(protocol, name, symbol, curve, null), alice, included,
+      api.tx.projects.createProject(protocol, name, symbol, TEST_CURVE, null), alice, included,
     );
     assert.equal(created.dispatchError, null);
     const bought = await sendAndFinalize(api.tx.bondingCurve.buy(id, 30, 1_000n * UNIT), bob, included);
     assert.equal(bought.dispatchError, null);
     return id;
   }
-
-  const enc = (type, value) => api.createType(type, value).toU8a();
-  const codeType = () => api.tx.proposals.reveal.meta.args[2].type.toString();
 
   /** Bob's claims not revealed yet, by proposal: `{ claim, salt }`. */
   const claims = new Map();
@@ -215,11 +211,8 @@ export function defineRunnerTests({ ipfs = false, candle = true, command = true 
    */
   async function propose(code, claim, saltByte, project) {
     const salt = `0x${saltByte.repeat(32)}`;
-    const hidden = blake2AsU8a(u8aConcat(enc('i128', claim), enc('H256', salt)), 256);
-    const commitment = blake2AsU8a(u8aConcat(
-      enc('u32', project), enc('u32', 0), enc(codeType(), code), enc('H256', hidden),
-      decodeAddress(bob.address),
-    ), 256);
+    const hidden = claimHash(api, claim, salt);
+    const commitment = proposalCommitment(api, { project, code, claim: hidden, proposer: bob.address });
     const committed = await sendAndFinalize(api.tx.proposals.commit(project, commitment, 5), bob, included);
     assert.equal(committed.dispatchError, null);
     const revealed = await sendAndFinalize(api.tx.proposals.reveal(commitment, 0, code, hidden), bob, included);
@@ -231,21 +224,6 @@ export function defineRunnerTests({ ipfs = false, candle = true, command = true 
     return { id, block };
   }
 
-  /**
-   * What Bob's client does while proposal `id` is verified: once the round's commit phase is
-   * over (every verdict committed, or its last block passed), it reveals the claim.
-   */
-  async function revealClaimWhenDue(id, now) {
-    const mine = claims.get(id);
-    const round = await api.query.proposals.rounds(id);
-    if (!mine || round.isNone) return;
-    const { phase, commitUntil } = round.unwrap();
-    if (phase.isReveal || (phase.isCommit && now > commitUntil.toNumber())) {
-      const sent = await sendAndFinalize(api.tx.proposals.revealClaim(id, mine.claim, mine.salt), bob, included);
-      assert.equal(sent.dispatchError, null);
-      claims.delete(id);
-    }
-  }
 
   /** Waits (up to `blocks` blocks) until proposal `id` is no longer verifying. */
   async function settled(id, blocks = 40) {
@@ -256,7 +234,9 @@ export function defineRunnerTests({ ipfs = false, candle = true, command = true 
         return { proposal, block: (await api.rpc.chain.getHeader()).number.toNumber() };
       }
       const now = (await api.rpc.chain.getHeader()).number.toNumber();
-      await revealClaimWhenDue(id, now);
+      // What Bob's client does meanwhile: it reveals the claim when the round's commit phase is over.
+      const mine = claims.get(id);
+      if (mine && await revealClaimWhenDue(api, id, mine, bob, now)) claims.delete(id);
       assert.ok(now - start < blocks, `proposal ${id} still verifying after ${blocks} blocks:\n${runner.log().slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
