@@ -123,3 +123,80 @@ fn main() {
 		std::process::exit(1);
 	}
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use clap::CommandFactory;
+
+	fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+		Cli::try_parse_from(std::iter::once("poi").chain(args.iter().copied()))
+	}
+
+	#[test]
+	fn the_command_line_is_consistent() {
+		Cli::command().debug_assert();
+	}
+
+	#[test]
+	fn arguments_parse_and_bad_ones_are_refused() {
+		let cli =
+			parse(&["propose", "3", "cand.wasm", "--stake", "5", "--url", "ws://x:1"]).unwrap();
+		assert_eq!(cli.global.url, "ws://x:1");
+		let Command::Propose(args) = cli.command else { panic!("propose") };
+		assert_eq!((args.id, args.stake, args.resume), (Some(3), Some(5), false));
+		assert!(matches!(
+			parse(&["propose", "--resume"]).unwrap().command,
+			Command::Propose(propose::Args { resume: true, id: None, .. })
+		));
+		// A project and candidate, or --resume; not both, not neither.
+		let kind = |args: &[&str]| parse(args).err().map(|e| e.kind());
+		assert_eq!(kind(&["propose"]), Some(clap::error::ErrorKind::MissingRequiredArgument));
+		assert_eq!(
+			kind(&["propose", "3", "c.wasm", "--resume"]),
+			Some(clap::error::ErrorKind::ArgumentConflict)
+		);
+		assert_eq!(
+			kind(&["propose", "three", "c.wasm"]),
+			Some(clap::error::ErrorKind::ValueValidation)
+		);
+		assert_eq!(
+			kind(&["propose", "3", "c.wasm", "--stake", "-1"]),
+			Some(clap::error::ErrorKind::UnknownArgument)
+		);
+		assert_eq!(kind(&["mine", "0"]), Some(clap::error::ErrorKind::MissingRequiredArgument));
+		assert_eq!(kind(&["verifier", "fly"]), Some(clap::error::ErrorKind::InvalidSubcommand));
+		assert_eq!(
+			kind(&["token", "buy", "0"]),
+			Some(clap::error::ErrorKind::MissingRequiredArgument)
+		);
+	}
+
+	#[test]
+	fn the_signer_is_required_and_its_secret_never_shown() {
+		let global = |suri: Option<&str>, file: Option<PathBuf>| Global {
+			url: "ws://127.0.0.1:9944".into(),
+			suri: suri.map(String::from),
+			suri_file: file,
+			json: false,
+		};
+		let none = global(None, None).signer().err().unwrap().to_string();
+		assert!(none.contains("this command signs"), "{none}");
+		let secret = "bottom drive obey lake curtain smoke basket hold race lonely fit walk//x///y";
+		let bad = global(Some(secret), None).signer().err().map(|e| e.to_string());
+		if let Some(bad) = bad {
+			assert!(!bad.contains("bottom drive"), "{bad}");
+		}
+		let malformed = global(Some("not a key at all"), None).signer().err().unwrap().to_string();
+		assert!(!malformed.contains("not a key at all"), "{malformed}");
+		assert!(global(Some("//Alice"), None).signer().is_ok());
+		let missing = global(None, Some("/nonexistent/suri".into())).signer().err().unwrap();
+		assert!(
+			format!("{missing:#}").contains("cannot read the secret URI file /nonexistent/suri")
+		);
+		let dir = tempfile::tempdir().unwrap();
+		let file = dir.path().join("suri");
+		std::fs::write(&file, "//Bob\n").unwrap();
+		assert!(global(None, Some(file)).signer().is_ok(), "a trailing newline is fine");
+	}
+}

@@ -125,8 +125,29 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 	let started = Instant::now();
 	let (mut trials, mut stale, mut submitted) = (0u32, 0u32, 0u32);
 	let mut proposed = std::collections::BTreeSet::new();
+	// Proposals of this project left unfinished (by an earlier run, or a follow that gave up)
+	// go on between trials; one that fails is recorded once and left to `poi propose --resume`.
+	let submissions = work.join("poi_submissions.jsonl");
+	let mut given_up = std::collections::BTreeSet::new();
 	let mut stop_reason = "max trials";
 	while trials < args.max_trials {
+		let mut unfinished =
+			propose::Unfinished::load(&client, &signer, &state_dir, Some(id), &given_up)?;
+		for (commitment, outcome) in
+			unfinished.advance(&client, &signer, &state_dir, &mut Vec::new()).await
+		{
+			let mut row = match outcome {
+				Ok(settled) => settled.json,
+				Err(e) => {
+					given_up.insert(commitment);
+					json!({"commitment": format!("{commitment:?}"), "error": format!("{e:#}")})
+				},
+			};
+			row["trial_id"] = Value::Null;
+			row["resumed"] = json!(true);
+			row["utc_timestamp"] = json!(utc_now());
+			append(&submissions, &format!("{row}\n"))?;
+		}
 		if args.max_seconds.is_some_and(|s| started.elapsed() >= Duration::from_secs(s)) {
 			stop_reason = "max seconds";
 			break;
@@ -246,7 +267,7 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 			submission["trial_id"] = json!(trial_id);
 			submission["utc_timestamp"] = json!(utc_now());
 			submission["localScore"] = json!(score.unwrap_or(local_best).to_string());
-			append(&work.join("poi_submissions.jsonl"), &format!("{submission}\n"))?;
+			append(&submissions, &format!("{submission}\n"))?;
 			submitted += 1;
 			if args.stop_after_submit {
 				stop_reason = "stop after submit";
@@ -255,12 +276,19 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 		}
 	}
 	let metric = |s: Score| units::metric(s, file.metric.direction, file.metric.scale_exponent);
+	let unfinished =
+		propose::Unfinished::load(&client, &signer, &state_dir, Some(id), &Default::default())?
+			.len();
 	output::print(
 		global.json,
-		json!({"trials": trials, "submitted": submitted, "localBest": local_best.to_string(), "stopped": stop_reason, "work": work}),
+		json!({"trials": trials, "submitted": submitted, "unfinished": unfinished, "localBest": local_best.to_string(), "stopped": stop_reason, "work": work}),
 		|| {
+			let left = match unfinished {
+				0 => String::new(),
+				n => format!(" ({n} proposal(s) still under way: poi propose --resume)"),
+			};
 			format!(
-				"{trials} trials, {submitted} proposed; local best {} {}; stopped: {stop_reason}; files in {}",
+				"{trials} trials, {submitted} proposed{left}; local best {} {}; stopped: {stop_reason}; files in {}",
 				metric(local_best),
 				file.metric.name,
 				work.display()

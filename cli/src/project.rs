@@ -71,20 +71,8 @@ async fn create(
 		logs.push_str(&format!("# baseline run {}: score {score}\n{}", run + 1, evaluation.log));
 		scores.push(score);
 	}
-	scores.sort();
-	let (low, median, high) = (scores[0], scores[BASELINE_RUNS / 2], scores[BASELINE_RUNS - 1]);
-	let spread_bps = if median == 0 {
-		0
-	} else {
-		(high - low).unsigned_abs().saturating_mul(10_000) / median.unsigned_abs()
-	};
-	if file.tolerance_bps == 0 && low != high {
-		bail!(
-			"the baseline is not deterministic ({} to {} over {BASELINE_RUNS} runs) but toleranceBps is 0: make the benchmark deterministic or allow a tolerance",
-			units::metric(low, file.metric.direction, file.metric.scale_exponent),
-			units::metric(high, file.metric.direction, file.metric.scale_exponent),
-		);
-	}
+	let metric = |score| units::metric(score, file.metric.direction, file.metric.scale_exponent);
+	let (median, spread_bps) = baseline_of(&mut scores, file.tolerance_bps, metric)?;
 	if u128::from(file.tolerance_bps) < spread_bps {
 		output::clear_status();
 		eprintln!(
@@ -92,7 +80,6 @@ async fn create(
 			file.tolerance_bps
 		);
 	}
-	let metric = |score| units::metric(score, file.metric.direction, file.metric.scale_exponent);
 	if dry_run {
 		output::print(
 			global.json,
@@ -346,6 +333,34 @@ async fn show(global: &Global, id: ProjectId) -> Result<()> {
 }
 
 /// The newest `limit` proposals of project `id`, newest first.
+/// The baseline's score (the median of its runs, which this sorts) and the runs' spread in
+/// basis points of it. Runs that differ are refused when the tolerance is 0: verifiers'
+/// scores would have to agree exactly, and they would not.
+fn baseline_of(
+	runs: &mut [Score],
+	tolerance_bps: u32,
+	metric: impl Fn(Score) -> String,
+) -> Result<(Score, u128)> {
+	runs.sort();
+	let (Some(&low), Some(&high)) = (runs.first(), runs.last()) else {
+		bail!("no run of the baseline")
+	};
+	let median = runs[runs.len() / 2];
+	let spread_bps = match median.unsigned_abs() {
+		0 => 0,
+		m => high.abs_diff(low).saturating_mul(10_000) / m,
+	};
+	if tolerance_bps == 0 && low != high {
+		bail!(
+			"the baseline is not deterministic ({} to {} over {} runs) but toleranceBps is 0: make the benchmark deterministic or allow a tolerance",
+			metric(low),
+			metric(high),
+			runs.len()
+		);
+	}
+	Ok((median, spread_bps))
+}
+
 pub async fn recent_proposals(
 	at: &poi_client::AtBlock,
 	id: ProjectId,
@@ -362,4 +377,35 @@ pub async fn recent_proposals(
 	let mut page = chain::proposals(at, id, start, limit).await?;
 	page.reverse();
 	Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_baseline_is_the_median_and_its_spread_is_in_basis_points() {
+		let text = |s: Score| s.to_string();
+		let mut runs = [-1_010, -1_000, -990];
+		assert_eq!(baseline_of(&mut runs, 100, text).unwrap(), (-1_000, 200));
+		let mut same = [-5, -5, -5];
+		assert_eq!(baseline_of(&mut same, 0, text).unwrap(), (-5, 0));
+		// A zero median has no spread to divide by.
+		let mut zero = [-1, 0, 1];
+		assert_eq!(baseline_of(&mut zero, 100, text).unwrap(), (0, 0));
+		// The widest runs do not overflow.
+		let mut wide = [Score::MIN, 1, Score::MAX];
+		assert_eq!(baseline_of(&mut wide, 100, text).unwrap(), (1, u128::MAX));
+	}
+
+	#[test]
+	fn runs_that_differ_are_refused_without_a_tolerance() {
+		let mut runs = [7, 8, 7];
+		let e = baseline_of(&mut runs, 0, |s| format!("{s} units")).unwrap_err().to_string();
+		assert_eq!(
+			e,
+			"the baseline is not deterministic (7 units to 8 units over 3 runs) but toleranceBps is 0: make the benchmark deterministic or allow a tolerance"
+		);
+		assert!(baseline_of(&mut [], 10, |s| s.to_string()).is_err());
+	}
 }

@@ -98,6 +98,9 @@ struct State {
 	stake: String,
 	stage: Stage,
 	proposal: Option<ProposalId>,
+	/// The best block when it was prepared: its proposal, if any, was revealed at or after it.
+	#[serde(default)]
+	prepared_at: Option<u32>,
 	#[serde(default)]
 	extrinsics: Vec<String>,
 }
@@ -360,6 +363,7 @@ pub async fn submit(client: &Client, signer: &Keypair, s: &Submit<'_>) -> Result
 		stake: stake.to_string(),
 		stage: Stage::Prepared,
 		proposal: None,
+		prepared_at: u32::try_from(at.block_number()).ok(),
 		extrinsics: Vec::new(),
 	};
 	state.save(dir)?;
@@ -446,12 +450,26 @@ fn random_salt() -> Result<H256> {
 	Ok(H256::from(salt))
 }
 
-async fn resume(global: &Global, signer: &Keypair, dir: &Path, max_blocks: u32) -> Result<()> {
-	let client = global.connect().await?;
-	let who = poi_client::account_of(signer).to_string();
-	let mut states = Vec::new();
-	let mut other_chain = 0;
-	if let Ok(entries) = std::fs::read_dir(dir) {
+/// This signer's proposals still under way on this chain, read from the state folder.
+pub struct Unfinished {
+	states: Vec<State>,
+	/// Unfinished states of this signer's that belong to other chains.
+	pub other_chains: usize,
+}
+
+impl Unfinished {
+	/// The unfinished states in `dir` of `signer`'s on `client`'s chain (of `project` only,
+	/// when given), but those whose commitment is in `skip`.
+	pub fn load(
+		client: &Client,
+		signer: &Keypair,
+		dir: &Path,
+		project: Option<ProjectId>,
+		skip: &std::collections::BTreeSet<H256>,
+	) -> Result<Self> {
+		let who = poi_client::account_of(signer).to_string();
+		let mut found = Self { states: Vec::new(), other_chains: 0 };
+		let Ok(entries) = std::fs::read_dir(dir) else { return Ok(found) };
 		for entry in entries.flatten() {
 			let path = entry.path();
 			if path.extension().is_none_or(|e| e != "json") {
@@ -461,37 +479,110 @@ async fn resume(global: &Global, signer: &Keypair, dir: &Path, max_blocks: u32) 
 				std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
 			let state: State = serde_json::from_slice(&text)
 				.map_err(|e| anyhow!("{}: not a proposal state: {e}", path.display()))?;
-			if state.stage == Stage::Settled || state.proposer != who {
+			if state.stage == Stage::Settled
+				|| state.proposer != who
+				|| project.is_some_and(|p| p != state.project)
+				|| skip.contains(&state.commitment)
+			{
 				continue;
 			}
 			if state.genesis != client.genesis_hash() {
-				other_chain += 1;
+				found.other_chains += 1;
 				continue;
 			}
-			states.push(state);
+			found.states.push(state);
 		}
+		Ok(found)
 	}
-	if states.is_empty() {
-		if other_chain > 0 {
+
+	/// How many are under way.
+	pub fn len(&self) -> usize {
+		self.states.len()
+	}
+
+	/// Whether none is.
+	pub fn is_empty(&self) -> bool {
+		self.states.is_empty()
+	}
+
+	/// One pass over all of them: every step that is due (a reveal, a claim) is done for each
+	/// before anyone waits, so that following one round never lets another's window pass.
+	/// What settled or failed leaves the set: each with its commitment and the outcome. What
+	/// the others wait for is in `waiting`.
+	pub async fn advance(
+		&mut self,
+		client: &Client,
+		signer: &Keypair,
+		dir: &Path,
+		waiting: &mut Vec<String>,
+	) -> Vec<(H256, Result<Settled>)> {
+		let mut done = Vec::new();
+		let mut still = Vec::new();
+		for mut state in std::mem::take(&mut self.states) {
+			match step(client, signer, dir, &mut state, Mode::Resume).await {
+				Ok(Progress::Settled(settled)) => done.push((state.commitment, Ok(settled))),
+				Ok(Progress::Waiting(phase)) => {
+					waiting.push(phase);
+					still.push(state);
+				},
+				Err(e) => done.push((state.commitment, Err(e))),
+			}
+		}
+		self.states = still;
+		done
+	}
+
+	/// The commitments under way.
+	pub fn commitments(&self) -> impl Iterator<Item = H256> + '_ {
+		self.states.iter().map(|s| s.commitment)
+	}
+}
+
+async fn resume(global: &Global, signer: &Keypair, dir: &Path, max_blocks: u32) -> Result<()> {
+	let client = global.connect().await?;
+	let mut unfinished = Unfinished::load(&client, signer, dir, None, &Default::default())?;
+	if unfinished.is_empty() {
+		if unfinished.other_chains > 0 {
 			bail!(
-				"{other_chain} unfinished proposal(s) in {} belong to another chain (genesis differs from the node at {}): pass that chain's --url",
+				"{} unfinished proposal(s) in {} belong to another chain (genesis differs from the node at {}): pass that chain's --url",
+				unfinished.other_chains,
 				dir.display(),
 				global.url
 			);
 		}
-		bail!("no unfinished proposal of {who} in {}", dir.display());
+		bail!("no unfinished proposal of {} in {}", poi_client::account_of(signer), dir.display());
 	}
-	// One after another (each to its outcome); one that fails does not stop the others.
+	// All of them at once; one that fails does not stop the others.
 	let mut failed = Vec::new();
-	for mut state in states {
-		match follow(&client, signer, dir, &mut state, max_blocks).await {
-			Ok(settled) => output::print(global.json, settled.json, || settled.text),
-			Err(e) => {
-				output::clear_status();
-				eprintln!("warning: commitment {:?}: {e:#}", state.commitment);
-				failed.push(format!("{:?}", state.commitment));
-			},
+	let start = chain::now(&client).await?.block_number();
+	loop {
+		let mut waiting = Vec::new();
+		for (commitment, outcome) in unfinished.advance(&client, signer, dir, &mut waiting).await {
+			output::clear_status();
+			match outcome {
+				Ok(settled) => output::print(global.json, settled.json, || settled.text),
+				Err(e) => {
+					eprintln!("warning: commitment {commitment:?}: {e:#}");
+					failed.push(format!("{commitment:?}"));
+				},
+			}
 		}
+		if unfinished.is_empty() {
+			break;
+		}
+		let now = chain::now(&client).await?.block_number();
+		output::status(format!("block {now}: {}", waiting.join("; ")));
+		if now.saturating_sub(start) > u64::from(max_blocks) {
+			output::clear_status();
+			for commitment in unfinished.commitments() {
+				eprintln!(
+					"warning: commitment {commitment:?} is still under way after {max_blocks} blocks"
+				);
+				failed.push(format!("{commitment:?}"));
+			}
+			break;
+		}
+		tokio::time::sleep(Duration::from_secs(2)).await;
 	}
 	if !failed.is_empty() {
 		bail!(
@@ -511,160 +602,211 @@ async fn follow(
 	state: &mut State,
 	max_blocks: u32,
 ) -> Result<Settled> {
+	let start = chain::now(client).await?.block_number();
+	loop {
+		match step(client, signer, dir, state, Mode::Fresh).await? {
+			Progress::Settled(settled) => return Ok(settled),
+			Progress::Waiting(phase) => {
+				let now = chain::now(client).await?.block_number();
+				output::status(format!("block {now}: {phase}"));
+				if now.saturating_sub(start) > u64::from(max_blocks) {
+					bail!(
+						"commitment {:?} is still under way after {max_blocks} blocks ({phase}): run poi propose --resume later",
+						state.commitment
+					);
+				}
+				tokio::time::sleep(Duration::from_secs(2)).await;
+			},
+		}
+	}
+}
+
+/// Whether a state was just written by this run, or read back from a file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+	/// Just prepared: its commit is sent now.
+	Fresh,
+	/// Read back: its commit may have been sent, included, revealed or forfeited meanwhile.
+	Resume,
+}
+
+/// What one look at the chain did for a state.
+enum Progress {
+	Settled(Settled),
+	/// Nothing is due yet: what it waits for.
+	Waiting(String),
+}
+
+/// Does what is due for `state` now (commit, reveal, reveal the claim), saving it after each
+/// step, and says whether it has settled. Never waits for a block.
+async fn step(
+	client: &Client,
+	signer: &Keypair,
+	dir: &Path,
+	state: &mut State,
+	mode: Mode,
+) -> Result<Progress> {
 	let who = poi_client::account_of(signer);
 	let id = state.project;
-	if state.stage == Stage::Prepared {
-		// An interrupted run may have sent the commit already.
-		let at = chain::best(client).await?;
-		let known = at
-			.storage()
-			.try_fetch(api::storage().proposals().commitments(), (state.commitment,))
-			.await
-			.map_err(|e| anyhow!("cannot read commitments: {e}"))?;
-		if let Some(record) = &known {
-			let record =
-				record.decode().map_err(|e| anyhow!("cannot decode the commitment: {e}"))?;
-			if record.who != who {
-				bail!(
-					"commitment {:?} is on chain, committed by {} (a copy from the pool): start the proposal again for a new salt",
-					state.commitment,
-					record.who
-				);
-			}
+	let at = chain::best(client).await?;
+	let now = at.block_number();
+	let record = at
+		.storage()
+		.try_fetch(api::storage().proposals().commitments(), (state.commitment,))
+		.await
+		.map_err(|e| anyhow!("cannot read commitments: {e}"))?
+		.map(|r| r.decode())
+		.transpose()
+		.map_err(|e| anyhow!("cannot decode the commitment: {e}"))?;
+	if let Some(record) = &record {
+		if record.who != who {
+			bail!(
+				"commitment {:?} is on chain, committed by {} (a copy from the pool): start the proposal again for a new salt",
+				state.commitment,
+				record.who
+			);
 		}
-		if known.is_none() {
-			let stake: u128 = state.stake.parse().context("the state's stake")?;
-			let call = api::tx().proposals().commit(id, state.commitment, stake);
-			let included = poi_client::submit(client, &call, signer, output::progress("commit"))
-				.await
-				.map_err(|e| anyhow!("commit: {e}"))?;
-			state.extrinsics.push(format!("commit {:?}", included.extrinsic));
+	}
+	if state.stage == Stage::Prepared {
+		match (&record, mode) {
+			(Some(_), _) => {},
+			(None, Mode::Fresh) => {
+				let stake: u128 = state.stake.parse().context("the state's stake")?;
+				let call = api::tx().proposals().commit(id, state.commitment, stake);
+				let included =
+					poi_client::submit(client, &call, signer, output::progress("commit"))
+						.await
+						.map_err(|e| anyhow!("commit: {e}"))?;
+				state.extrinsics.push(format!("commit {:?}", included.extrinsic));
+			},
+			(None, Mode::Resume) => {
+				// Interrupted around its commit: the commit never landed, or it landed and was
+				// revealed (found below) or forfeited since. Never sent again unchecked.
+				let Some(found) = revealed_meanwhile(client, dir, state, &who).await? else {
+					bail!(
+						"its commit is not on chain (it never landed, or its reveal window passed and the stake was forfeited): propose the candidate again with poi propose (and delete {})",
+						State::path(dir, &state.commitment).display()
+					);
+				};
+				return Ok(Progress::Waiting(format!("proposal {found} found revealed")));
+			},
 		}
 		state.stage = Stage::Committed;
 		state.save(dir)?;
+		return Ok(Progress::Waiting(format!("commitment {:?} committed", state.commitment)));
 	}
 	if state.stage == Stage::Committed {
-		let at = chain::best(client).await?;
-		let pending = at
-			.storage()
-			.try_fetch(api::storage().proposals().commitments(), (state.commitment,))
-			.await
-			.map_err(|e| anyhow!("cannot read commitments: {e}"))?;
-		if pending.is_some() {
-			// The reveal must come in a block after the commit's.
-			let reveal_delay = chain::constant(&at, api::constants().proposals().reveal_delay())?;
-			wait_blocks(client, at.block_number() + u64::from(reveal_delay)).await?;
-			let call = api::tx().proposals().reveal(
-				state.commitment,
-				state.parent,
-				poi_client::artifact(&state.code),
-				claim_hash(state.claimed_score, &state.salt),
-			);
-			let included = poi_client::submit(client, &call, signer, output::progress("reveal"))
-				.await
-				.map_err(|e| anyhow!("reveal: {e}"))?;
-			state.extrinsics.push(format!("reveal {:?}", included.extrinsic));
-			if let Some(forfeited) = included
-				.events
-				.find_first::<api::proposals::events::StakeForfeited>()
-				.and_then(|e| e.ok())
-			{
-				state.stage = Stage::Settled;
-				state.save(dir)?;
-				bail!("the reveal was refused and the stake forfeited ({:?})", forfeited.reason);
-			}
-			let revealed = included
-				.events
-				.find_first::<api::proposals::events::Revealed>()
-				.and_then(|e| e.ok())
-				.ok_or_else(|| anyhow!("reveal succeeded without a Revealed event"))?;
-			state.proposal = Some(revealed.proposal);
-		} else {
-			// Revealed before an interruption (or forfeited): find it among the project's.
-			state.proposal = find_proposal(client, state, &who).await?;
-			if state.proposal.is_none() {
+		let Some(record) = record else {
+			// Revealed before an interruption, or forfeited.
+			let Some(found) = revealed_meanwhile(client, dir, state, &who).await? else {
 				state.stage = Stage::Settled;
 				state.save(dir)?;
 				bail!(
 					"commitment {:?} is no longer on chain and no proposal of it is: its reveal window passed and the stake was forfeited",
 					state.commitment
 				);
-			}
+			};
+			return Ok(Progress::Waiting(format!("proposal {found} found revealed")));
+		};
+		// The reveal must come in a block at least RevealDelay after the commit's.
+		let reveal_delay = chain::constant(&at, api::constants().proposals().reveal_delay())?;
+		let reveal_from = u64::from(record.block).saturating_add(u64::from(reveal_delay));
+		if now < reveal_from {
+			return Ok(Progress::Waiting(format!(
+				"commitment {:?}: reveal from block {reveal_from}",
+				state.commitment
+			)));
 		}
+		let call = api::tx().proposals().reveal(
+			state.commitment,
+			state.parent,
+			poi_client::artifact(&state.code),
+			claim_hash(state.claimed_score, &state.salt),
+		);
+		let included = poi_client::submit(client, &call, signer, output::progress("reveal"))
+			.await
+			.map_err(|e| anyhow!("reveal: {e}"))?;
+		state.extrinsics.push(format!("reveal {:?}", included.extrinsic));
+		if let Some(forfeited) = included
+			.events
+			.find_first::<api::proposals::events::StakeForfeited>()
+			.and_then(|e| e.ok())
+		{
+			state.stage = Stage::Settled;
+			state.save(dir)?;
+			bail!("the reveal was refused and the stake forfeited ({:?})", forfeited.reason);
+		}
+		let revealed = included
+			.events
+			.find_first::<api::proposals::events::Revealed>()
+			.and_then(|e| e.ok())
+			.ok_or_else(|| anyhow!("reveal succeeded without a Revealed event"))?;
+		state.proposal = Some(revealed.proposal);
 		state.stage = Stage::Revealed;
 		state.save(dir)?;
+		return Ok(Progress::Waiting(format!("proposal {} revealed", revealed.proposal)));
 	}
 	let proposal = state.proposal.ok_or_else(|| anyhow!("the state names no proposal"))?;
-	let mut start = None;
-	let settled = loop {
-		let at = chain::now(client).await?;
-		let now = at.block_number();
-		let start = *start.get_or_insert(now);
-		let info = chain::proposal(&at, proposal)
-			.await?
-			.ok_or_else(|| anyhow!("proposal {proposal} is not on this chain"))?;
-		if !matches!(info.status, ProposalStatus::Verifying) {
-			break info;
-		}
-		let round = at
-			.storage()
-			.try_fetch(api::storage().proposals().rounds(), (proposal,))
-			.await
-			.map_err(|e| anyhow!("cannot read proposal {proposal}'s round: {e}"))?
-			.map(|r| r.decode())
-			.transpose()
-			.map_err(|e| anyhow!("cannot decode proposal {proposal}'s round: {e}"))?;
-		use api::runtime_types::poi_primitives::Phase;
-		let phase = match &round {
-			None => "waiting for its round's draw".to_string(),
-			Some(round) => match round.phase {
-				Phase::Commit if now > u64::from(round.commit_until) => {
-					"verdict reveal phase".into()
-				},
-				Phase::Commit => {
-					format!("verifiers committing (until block {})", round.commit_until)
-				},
-				Phase::Reveal => "verdict reveal phase".into(),
-				Phase::Draw => "waiting for its round's draw".into(),
-			},
-		};
-		output::status(format!("block {now}: proposal {proposal}: {phase}"));
-		if state.stage == Stage::Revealed {
-			let hidden =
-				matches!(info.claim, api::runtime_types::pallet_proposals::types::Claim::Hidden(_));
-			if !hidden {
-				// Revealed before an interruption.
-				state.stage = Stage::ClaimRevealed;
-				state.save(dir)?;
-				continue;
-			}
-			let due = round.as_ref().is_some_and(|round| match round.phase {
-				Phase::Reveal => true,
-				Phase::Commit => now > u64::from(round.commit_until),
-				Phase::Draw => false,
-			});
-			if due {
-				let call =
-					api::tx().proposals().reveal_claim(proposal, state.claimed_score, state.salt);
-				let included =
-					poi_client::submit(client, &call, signer, output::progress("reveal_claim"))
-						.await
-						.map_err(|e| anyhow!("reveal_claim: {e}"))?;
-				state.extrinsics.push(format!("revealClaim {:?}", included.extrinsic));
-				state.stage = Stage::ClaimRevealed;
-				state.save(dir)?;
-				continue;
-			}
-		}
-		if now.saturating_sub(start) > u64::from(max_blocks) {
-			bail!(
-				"proposal {proposal} is still verifying after {max_blocks} blocks: run poi propose --resume later"
-			);
-		}
-		tokio::time::sleep(Duration::from_secs(2)).await;
+	let info = chain::proposal(&at, proposal)
+		.await?
+		.ok_or_else(|| anyhow!("proposal {proposal} is not on this chain"))?;
+	if !matches!(info.status, ProposalStatus::Verifying) {
+		state.stage = Stage::Settled;
+		state.save(dir)?;
+		return Ok(Progress::Settled(settled_text(client, state, proposal, &info).await?));
+	}
+	let round = at
+		.storage()
+		.try_fetch(api::storage().proposals().rounds(), (proposal,))
+		.await
+		.map_err(|e| anyhow!("cannot read proposal {proposal}'s round: {e}"))?
+		.map(|r| r.decode())
+		.transpose()
+		.map_err(|e| anyhow!("cannot decode proposal {proposal}'s round: {e}"))?;
+	use api::runtime_types::poi_primitives::Phase;
+	let phase = match &round {
+		None => "waiting for its round's draw".to_string(),
+		Some(round) => match round.phase {
+			Phase::Commit if now > u64::from(round.commit_until) => "verdict reveal phase".into(),
+			Phase::Commit => format!("verifiers committing (until block {})", round.commit_until),
+			Phase::Reveal => "verdict reveal phase".into(),
+			Phase::Draw => "waiting for its round's draw".into(),
+		},
 	};
-	state.stage = Stage::Settled;
-	state.save(dir)?;
+	if state.stage == Stage::Revealed {
+		let hidden =
+			matches!(info.claim, api::runtime_types::pallet_proposals::types::Claim::Hidden(_));
+		let due = round.as_ref().is_some_and(|round| match round.phase {
+			Phase::Reveal => true,
+			Phase::Commit => now > u64::from(round.commit_until),
+			Phase::Draw => false,
+		});
+		if hidden && due {
+			let call =
+				api::tx().proposals().reveal_claim(proposal, state.claimed_score, state.salt);
+			let included =
+				poi_client::submit(client, &call, signer, output::progress("reveal_claim"))
+					.await
+					.map_err(|e| anyhow!("reveal_claim: {e}"))?;
+			state.extrinsics.push(format!("revealClaim {:?}", included.extrinsic));
+		}
+		if !hidden || due {
+			// Revealed now, or before an interruption.
+			state.stage = Stage::ClaimRevealed;
+			state.save(dir)?;
+		}
+	}
+	Ok(Progress::Waiting(format!("proposal {proposal}: {phase}")))
+}
+
+/// What a settled proposal came to, for scripts and for people.
+async fn settled_text(
+	client: &Client,
+	state: &State,
+	proposal: ProposalId,
+	settled: &chain::ProposalInfo,
+) -> Result<Settled> {
+	let id = state.project;
 	let at = chain::now(client).await?;
 	let project = chain::project(&at, id).await?;
 	let direction = poi_client::direction_from(&project.protocol.metric.direction);
@@ -705,38 +847,67 @@ fn outcome_text(status: &ProposalStatus<AccountId, u128, u32>) -> String {
 	}
 }
 
-/// The proposal of `state`'s commitment, found among its project's newest.
+/// The proposal of `state`'s commitment if it was revealed while nobody watched: the state
+/// then names it, at stage Revealed.
+async fn revealed_meanwhile(
+	client: &Client,
+	dir: &Path,
+	state: &mut State,
+	who: &AccountId,
+) -> Result<Option<ProposalId>> {
+	state.proposal = find_proposal(client, state, who).await?;
+	if state.proposal.is_some() {
+		state.stage = Stage::Revealed;
+		state.save(dir)?;
+	}
+	Ok(state.proposal)
+}
+
+/// The proposal revealed from `state`'s commitment: its project's proposals, newest first,
+/// back to the first revealed before the state was prepared (proposal ids follow their
+/// reveals).
 async fn find_proposal(
 	client: &Client,
 	state: &State,
 	who: &AccountId,
 ) -> Result<Option<ProposalId>> {
 	let at = chain::best(client).await?;
-	let claim = claim_hash(state.claimed_score, &state.salt);
-	for (id, p) in project::recent_proposals(&at, state.project, 100).await? {
-		let hidden = match &p.claim {
-			api::runtime_types::pallet_proposals::types::Claim::Hidden(hash) => *hash == claim,
-			api::runtime_types::pallet_proposals::types::Claim::Revealed(score) => {
-				*score == state.claimed_score
-			},
-		};
-		if p.proposer == *who && p.code.digest == state.code.digest && hidden {
-			return Ok(Some(id));
+	let count: u32 = at
+		.storage()
+		.fetch(api::storage().proposals().project_proposal_count(), (state.project,))
+		.await
+		.map_err(|e| anyhow!("cannot count project {}'s proposals: {e}", state.project))?
+		.decode()
+		.map_err(|e| anyhow!("cannot decode project {}'s proposal count: {e}", state.project))?;
+	const PAGE: u32 = 100;
+	let mut end = count;
+	while end > 0 {
+		let start = end.saturating_sub(PAGE);
+		let mut page = chain::proposals(&at, state.project, start, end - start).await?;
+		page.reverse();
+		for (id, p) in page {
+			if state.prepared_at.is_some_and(|block| p.revealed_at < block) {
+				return Ok(None);
+			}
+			if p.proposer != *who {
+				continue;
+			}
+			// The commitment it was revealed from, computed again: the claim's hash needs the
+			// state's salt once the claim itself is shown.
+			let claim = match &p.claim {
+				api::runtime_types::pallet_proposals::types::Claim::Hidden(hash) => *hash,
+				api::runtime_types::pallet_proposals::types::Claim::Revealed(score) => {
+					claim_hash(*score, &state.salt)
+				},
+			};
+			let Some(code) = poi_client::artifact_from(&p.code) else { continue };
+			if proposal_commitment(p.project, p.parent, &code, &claim, &who.0) == state.commitment {
+				return Ok(Some(id));
+			}
 		}
+		end = start;
 	}
 	Ok(None)
-}
-
-/// Waits until the chain's finalized block number is at least `number`.
-async fn wait_blocks(client: &Client, number: u64) -> Result<()> {
-	loop {
-		let at = chain::now(client).await?;
-		if at.block_number() >= number {
-			return Ok(());
-		}
-		output::status(format!("block {}: waiting for block {number}", at.block_number()));
-		tokio::time::sleep(Duration::from_secs(1)).await;
-	}
 }
 
 pub async fn list(global: &Global, args: ListArgs) -> Result<()> {
@@ -815,6 +986,7 @@ mod tests {
 			stake: "5".into(),
 			stage: Stage::Revealed,
 			proposal: Some(7),
+			prepared_at: Some(12),
 			extrinsics: vec!["commit 0x00".into()],
 		};
 		state.save(dir.path()).unwrap();

@@ -108,18 +108,27 @@ pub async fn run(global: &Global, command: Command) -> Result<()> {
 			)
 		},
 		Command::Claim { asset } => {
-			if registered.is_none() {
-				bail!("{who} is not a verifier");
-			}
-			let asset = match asset.as_str() {
-				"native" => runtime_types::pallet_verifiers::types::RewardAsset::Native,
-				id => runtime_types::pallet_verifiers::types::RewardAsset::Token(
-					u32::from_str(id).map_err(|_| {
+			use runtime_types::pallet_verifiers::types::RewardAsset;
+			let (reward, unit) = match asset.as_str() {
+				"native" => (RewardAsset::Native, None),
+				id => {
+					let id = u32::from_str(id).map_err(|_| {
 						anyhow!("the asset is `native` or a token's asset id, not {id}")
-					})?,
-				),
+					})?;
+					(RewardAsset::Token(id), Some(id))
+				},
 			};
-			let call = api::tx().verifiers().claim_rewards(asset);
+			let amount = |n: u128| match unit {
+				None => units::poi(n),
+				Some(id) => format!("{n} tokens of asset {id}"),
+			};
+			// Checked first: a claim of nothing would only cost its fee.
+			let pending = pending_rewards(&at, &who, reward.clone()).await?;
+			if pending == 0 {
+				let what = unit.map_or("POI".to_string(), |id| format!("asset {id}"));
+				bail!("{who} has no rewards in {what} to claim (poi verifier status)");
+			}
+			let call = api::tx().verifiers().claim_rewards(reward);
 			let included =
 				poi_client::submit(&client, &call, &signer, output::progress("claim_rewards"))
 					.await
@@ -130,7 +139,7 @@ pub async fn run(global: &Global, command: Command) -> Result<()> {
 				.and_then(|e| e.ok())
 				.map(|e| e.amount)
 				.unwrap_or(0);
-			(format!("claimed {claimed}"), included)
+			(format!("claimed {}", amount(claimed)), included)
 		},
 		Command::Unbond { amount } => {
 			let Some(info) = registered else { bail!("{who} is not a verifier") };
@@ -201,6 +210,23 @@ async fn verifier(at: &poi_client::AtBlock, who: &AccountId) -> Result<Option<In
 		.map_err(|e| anyhow!("cannot decode the verifier: {e}"))
 }
 
+/// What `who` may claim in `asset`.
+async fn pending_rewards(
+	at: &poi_client::AtBlock,
+	who: &AccountId,
+	asset: runtime_types::pallet_verifiers::types::RewardAsset<u32>,
+) -> Result<u128> {
+	Ok(at
+		.storage()
+		.try_fetch(api::storage().verifiers().pending_rewards(), (*who, asset))
+		.await
+		.map_err(|e| anyhow!("cannot read pending rewards: {e}"))?
+		.map(|v| v.decode())
+		.transpose()
+		.map_err(|e| anyhow!("cannot decode pending rewards: {e}"))?
+		.unwrap_or(0))
+}
+
 async fn status(global: &Global, account: Option<&str>) -> Result<()> {
 	let who = match account {
 		Some(text) => {
@@ -220,18 +246,9 @@ async fn status(global: &Global, account: Option<&str>) -> Result<()> {
 		.map_err(|e| anyhow!("cannot read the verifier's rounds: {e}"))?;
 	let chilled =
 		matches!(info.status, runtime_types::pallet_verifiers::types::VerifierStatus::Chilled);
-	let native = at
-		.storage()
-		.try_fetch(
-			api::storage().verifiers().pending_rewards(),
-			(who, runtime_types::pallet_verifiers::types::RewardAsset::Native),
-		)
-		.await
-		.map_err(|e| anyhow!("cannot read pending rewards: {e}"))?
-		.map(|v| v.decode())
-		.transpose()
-		.map_err(|e| anyhow!("cannot decode pending rewards: {e}"))?
-		.unwrap_or(0u128);
+	let native =
+		pending_rewards(&at, &who, runtime_types::pallet_verifiers::types::RewardAsset::Native)
+			.await?;
 	let s = &info.stats;
 	output::print(
 		global.json,

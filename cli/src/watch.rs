@@ -22,6 +22,8 @@ pub struct Args {
 
 pub async fn run(global: &Global, args: Args) -> Result<()> {
 	let client = global.connect().await?;
+	// The stream may begin with blocks finalized before this call: only later ones are shown.
+	let from = crate::chain::now(&client).await?.block_number();
 	let mut blocks =
 		client.stream_blocks().await.map_err(|e| anyhow!("cannot follow finalized blocks: {e}"))?;
 	// The proposals of the watched project seen so far (their later events name only the
@@ -31,6 +33,9 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 	while let Some(block) = blocks.next().await {
 		let block = block.map_err(|e| anyhow!("lost the chain's blocks: {e}"))?;
 		let number = block.number();
+		if number <= from {
+			continue;
+		}
 		let at = block.at().await.map_err(|e| anyhow!("cannot read block {number}: {e}"))?;
 		let events = at
 			.events()
