@@ -60,16 +60,18 @@ install_build_deps() {
 	done
 }
 
-# Builds the node and the runner (release, locked), then the runner's candle-gpt trainer, and
-# reports how long it took.
+# Builds the workspace (poi-node, poi-runner, poi; release, locked), then the runner's candle-gpt
+# trainer, and reports how long it took.
 build_node() {
-	step "building poi-node and poi-runner (release) into $CARGO_TARGET_DIR"
+	step "building poi-node, poi-runner and poi (release) into $CARGO_TARGET_DIR"
 	local start end
 	start=$(date +%s)
 	cargo build --release --locked --workspace
 	step "building poi-gpt, the candle-gpt trainer (release) into $POI_GPT_TARGET_DIR"
 	cargo build --release --locked --manifest-path "$POI_ROOT/gpu-runner/gpt/Cargo.toml" \
 		--target-dir "$POI_GPT_TARGET_DIR"
+	# Beside the runner too, where `poi-runner` (and so `poi`'s local evaluations) look first.
+	ln -f "$POI_GPT_TARGET_DIR/release/poi-gpt" "$CARGO_TARGET_DIR/release/poi-gpt"
 	end=$(date +%s)
 	echo "build took $((end - start)) s"
 }
@@ -77,7 +79,7 @@ build_node() {
 # Fails with a clear message unless the node binary has been built.
 require_node() {
 	[ -x "$POI_NODE_BIN" ] || {
-		echo "poi-node not found at $POI_NODE_BIN: build it first (scripts/test.sh or cargo build --release -p poi-node)" >&2
+		echo "poi-node not found at $POI_NODE_BIN: build it first (scripts/build.sh)" >&2
 		exit 1
 	}
 }

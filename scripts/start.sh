@@ -8,6 +8,7 @@
 # Extra arguments go to poi-node, e.g. `scripts/start.sh --rpc-port 9945`.
 # POI_BASE_PATH=<dir> keeps the chain and the runner's blobs between runs (default: temporary).
 # POI_RUNNER_LISTEN=<addr:port> moves the runner (the node is told with --runner-url).
+# It prints the `export` line that points `poi` at this node and runner (and the runner's token).
 source "$(dirname "$0")/lib.sh"
 
 install_build_deps
@@ -35,6 +36,14 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 [ -s "$runner_base/rpc.token" ] || { echo "the runner wrote no API token into $runner_base/rpc.token" >&2; exit 1; }
+
+rpc_port=9944
+for ((i = 1; i <= $#; i++)); do
+	if [ "${!i}" = --rpc-port ]; then j=$((i + 1)); rpc_port="${!j}"; fi
+done
+step "poi's settings for this chain and runner (paste into the shell you run poi in)"
+echo "export PATH=\"$CARGO_TARGET_DIR/release:\$PATH\" POI_URL=ws://127.0.0.1:$rpc_port \\"
+echo "  POI_RUNNER_URL=http://$runner_listen POI_RUNNER_TOKEN_FILE=$runner_base/rpc.token"
 
 step "starting the development node (Ctrl-C stops both)"
 args=(--dev --rpc-cors all --runner-url "http://$runner_listen"

@@ -13,6 +13,9 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 cargo fmt --manifest-path gpu-runner/gpt/Cargo.toml -- --check
 
+step "docs: links resolve, one target directory"
+python3 scripts/check-docs.py
+
 build_node
 
 step "cargo test (release, workspace)"
