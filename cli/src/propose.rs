@@ -121,17 +121,44 @@ impl State {
 		dir.join(format!("{commitment:?}.json"))
 	}
 
-	/// Writes the state (atomically, readable by its owner only).
-	fn save(&self, dir: &Path) -> Result<()> {
-		use std::io::Write;
+	/// Creates the state folder, which holds salts: its owner's alone.
+	fn folder(dir: &Path) -> Result<()> {
 		use std::os::unix::fs::DirBuilderExt;
-		use std::os::unix::fs::OpenOptionsExt;
-		// The folder holds salts: its owner's alone.
 		std::fs::DirBuilder::new()
 			.recursive(true)
 			.mode(0o700)
 			.create(dir)
-			.with_context(|| format!("cannot create the state folder {}", dir.display()))?;
+			.with_context(|| format!("cannot create the state folder {}", dir.display()))
+	}
+
+	/// Takes the lock of the state of `commitment`, which one process at a time holds while it
+	/// works on it (so that two never send its transactions at once); `None` when another
+	/// holds it. Released when the file closes, also when the process dies.
+	fn lock(dir: &Path, commitment: &H256) -> Result<Option<std::fs::File>> {
+		use std::os::unix::fs::OpenOptionsExt;
+		Self::folder(dir)?;
+		let path = dir.join(format!("{commitment:?}.lock"));
+		let file = std::fs::OpenOptions::new()
+			.create(true)
+			.truncate(false)
+			.write(true)
+			.mode(0o600)
+			.open(&path)
+			.with_context(|| format!("cannot open {}", path.display()))?;
+		match file.try_lock() {
+			Ok(()) => Ok(Some(file)),
+			Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+			Err(std::fs::TryLockError::Error(e)) => {
+				Err(anyhow!("cannot lock {}: {e}", path.display()))
+			},
+		}
+	}
+
+	/// Writes the state (atomically, readable by its owner only).
+	fn save(&self, dir: &Path) -> Result<()> {
+		use std::io::Write;
+		use std::os::unix::fs::OpenOptionsExt;
+		Self::folder(dir)?;
 		let path = Self::path(dir, &self.commitment);
 		let partial = path.with_extension("json.partial");
 		// A new file of ours (whatever was left under this name, a link included, goes).
@@ -351,6 +378,9 @@ pub async fn submit(client: &Client, signer: &Keypair, s: &Submit<'_>) -> Result
 	let salt = random_salt()?;
 	let claim = claim_hash(claimed_score, &salt);
 	let commitment = proposal_commitment(id, project.best, &code, &claim, &who.0);
+	// Held until this run ends, so that a `--resume` or `poi mine` elsewhere leaves it alone.
+	let _lock = State::lock(dir, &commitment)?
+		.ok_or_else(|| anyhow!("commitment {commitment:?} is locked by another poi"))?;
 	let mut state = State {
 		genesis: client.genesis_hash(),
 		proposer: who.to_string(),
@@ -452,9 +482,12 @@ fn random_salt() -> Result<H256> {
 
 /// This signer's proposals still under way on this chain, read from the state folder.
 pub struct Unfinished {
-	states: Vec<State>,
+	/// Each with its lock, held while this process works on it.
+	states: Vec<(State, std::fs::File)>,
 	/// Unfinished states of this signer's that belong to other chains.
 	pub other_chains: usize,
+	/// Unfinished states another process is working on (its lock held).
+	pub busy: usize,
 }
 
 impl Unfinished {
@@ -468,7 +501,7 @@ impl Unfinished {
 		skip: &std::collections::BTreeSet<H256>,
 	) -> Result<Self> {
 		let who = poi_client::account_of(signer).to_string();
-		let mut found = Self { states: Vec::new(), other_chains: 0 };
+		let mut found = Self { states: Vec::new(), other_chains: 0, busy: 0 };
 		let Ok(entries) = std::fs::read_dir(dir) else { return Ok(found) };
 		for entry in entries.flatten() {
 			let path = entry.path();
@@ -490,7 +523,10 @@ impl Unfinished {
 				found.other_chains += 1;
 				continue;
 			}
-			found.states.push(state);
+			match State::lock(dir, &state.commitment)? {
+				Some(lock) => found.states.push((state, lock)),
+				None => found.busy += 1,
+			}
 		}
 		Ok(found)
 	}
@@ -518,12 +554,12 @@ impl Unfinished {
 	) -> Vec<(H256, Result<Settled>)> {
 		let mut done = Vec::new();
 		let mut still = Vec::new();
-		for mut state in std::mem::take(&mut self.states) {
+		for (mut state, lock) in std::mem::take(&mut self.states) {
 			match step(client, signer, dir, &mut state, Mode::Resume).await {
 				Ok(Progress::Settled(settled)) => done.push((state.commitment, Ok(settled))),
 				Ok(Progress::Waiting(phase)) => {
 					waiting.push(phase);
-					still.push(state);
+					still.push((state, lock));
 				},
 				Err(e) => done.push((state.commitment, Err(e))),
 			}
@@ -534,7 +570,7 @@ impl Unfinished {
 
 	/// The commitments under way.
 	pub fn commitments(&self) -> impl Iterator<Item = H256> + '_ {
-		self.states.iter().map(|s| s.commitment)
+		self.states.iter().map(|(s, _)| s.commitment)
 	}
 }
 
@@ -542,6 +578,13 @@ async fn resume(global: &Global, signer: &Keypair, dir: &Path, max_blocks: u32) 
 	let client = global.connect().await?;
 	let mut unfinished = Unfinished::load(&client, signer, dir, None, &Default::default())?;
 	if unfinished.is_empty() {
+		if unfinished.busy > 0 {
+			bail!(
+				"{} unfinished proposal(s) in {} are being followed by another poi (propose, --resume or mine): let it finish",
+				unfinished.busy,
+				dir.display()
+			);
+		}
 		if unfinished.other_chains > 0 {
 			bail!(
 				"{} unfinished proposal(s) in {} belong to another chain (genesis differs from the node at {}): pass that chain's --url",
@@ -969,6 +1012,21 @@ mod tests {
 			assert!(beats(least, best, bps), "{least} beats {best} by {bps}");
 			assert!(!beats(least - 1, best, bps), "{} does not", least - 1);
 		}
+	}
+
+	#[test]
+	fn one_process_at_a_time_holds_a_states_lock() {
+		let dir = tempfile::tempdir().unwrap();
+		let folder = dir.path().join("states");
+		let commitment = H256::repeat_byte(5);
+		let held = State::lock(&folder, &commitment).unwrap().expect("free at first");
+		// Another open file (as another process would have) cannot take it meanwhile.
+		assert!(State::lock(&folder, &commitment).unwrap().is_none());
+		assert!(State::lock(&folder, &H256::repeat_byte(6)).unwrap().is_some(), "per state");
+		drop(held);
+		assert!(State::lock(&folder, &commitment).unwrap().is_some(), "released when closed");
+		use std::os::unix::fs::PermissionsExt;
+		assert_eq!(std::fs::metadata(&folder).unwrap().permissions().mode() & 0o777, 0o700);
 	}
 
 	#[test]

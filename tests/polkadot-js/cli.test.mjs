@@ -26,6 +26,7 @@ const EXAMPLE = new URL('../../examples/wasm-sort/', import.meta.url).pathname;
 const GPT_EXAMPLE = new URL('../../examples/candle-gpt/', import.meta.url).pathname;
 const COMMAND_EXAMPLE = new URL('../../examples/command-compress/', import.meta.url).pathname;
 const SWAP = new URL('../../examples/agents/swap.sh', import.meta.url).pathname;
+const RANDOM_SEARCH = new URL('../../examples/agents/gpt-random-search.py', import.meta.url).pathname;
 const TRIAL_SCHEMA = new URL('../../cli/schemas/trial_record.schema.json', import.meta.url).pathname;
 
 let runner;
@@ -36,6 +37,7 @@ let state; // the proposal state folder
 let env;
 let project;
 let mineProject; // `poi project create`'s JSON
+let gptProject; // the candle-gpt example's project
 
 /** Runs `poi args` as `suri`; `{ code, stdout, stderr }` (never throws on a failing exit). */
 async function poi(args, { suri, cwd, env: more = {} } = {}) {
@@ -149,6 +151,7 @@ test('a researcher creates the candle-gpt and command example projects, each wit
   for (const [dir, evaluator, budget] of [[GPT_EXAMPLE, 'CandleGpt', 'steps'], [COMMAND_EXAMPLE, 'Command', 'seconds']]) {
     const file = JSON.parse(readFileSync(join(dir, 'protocol.json')));
     const created = await poiJson(['project', 'create', dir], { suri: '//Alice' });
+    if (dir === GPT_EXAMPLE) gptProject = created.project;
     const info = (await api.query.projects.projects(created.project)).unwrap();
     assert.ok(info.protocol.evaluator[`is${evaluator}`], `${dir}: ${info.protocol.evaluator}`);
     assert.equal(info.protocol.evaluator[`as${evaluator}`][budget].toString(), String(file.budget));
@@ -258,9 +261,11 @@ test('a miner buys tokens; an inflated claim is refused locally and, forced, rej
   assert.deepEqual(shown.lineage.map((n) => n.node), [best, 0]);
   // The settled proposals' states are kept, marked settled; the salt stays private.
   const theirs = [bob.address, charlie.address];
-  const kept = readdirSync(state).map((name) => JSON.parse(readFileSync(join(state, name)))).filter((k) => theirs.includes(k.proposer));
+  const kept = readdirSync(state).filter((name) => name.endsWith('.json')).map((name) => JSON.parse(readFileSync(join(state, name)))).filter((k) => theirs.includes(k.proposer));
   assert.equal(kept.length, 2);
   for (const k of kept) assert.equal(k.stage, 'settled');
+  // Beside each state, the lock a running poi held on it.
+  for (const k of kept) assert.ok(readdirSync(state).includes(`${k.commitment}.lock`));
 });
 
 test('an interrupted proposal is finished by poi propose --resume; another chain\'s state is refused', async () => {
@@ -278,13 +283,17 @@ test('an interrupted proposal is finished by poi propose --resume; another chain
     });
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
-    // Interrupted once its commitment is in a block.
+    // Interrupted once its commitment is in a block; until then another poi leaves it alone.
+    const exited = new Promise((resolve) => child.on('exit', resolve));
     await new Promise((resolve, reject) => {
       const t = setInterval(() => {
-        if (/commit: in a block/.test(err)) { clearInterval(t); child.kill('SIGKILL'); resolve(); }
+        if (/commit: in a block/.test(err)) { clearInterval(t); resolve(); }
       }, 100);
-      child.on('exit', () => { clearInterval(t); reject(new Error(`poi propose ended early:\n${err}`)); });
+      exited.then(() => { clearInterval(t); reject(new Error(`poi propose ended early:\n${err}`)); });
     });
+    await refused(['propose', '--resume'], /1 unfinished proposal\(s\) in .* are being followed by another poi/, { suri: '//Ferdie' });
+    child.kill('SIGKILL');
+    await exited;
     const resumed = await poiJson(['propose', '--resume'], { suri: '//Ferdie', cwd: EXAMPLE });
     assert.notEqual(resumed.status, 'verifying', JSON.stringify(resumed));
     assert.ok((await api.query.proposals.proposals(resumed.proposal)).isSome);
@@ -292,7 +301,7 @@ test('an interrupted proposal is finished by poi propose --resume; another chain
     await refused(['propose', '--resume'], /no unfinished proposal/, { suri: '//Ferdie' });
     // A state written on another chain.
     const ferdie = keyring.addFromUri('//Ferdie').address;
-    const kept = readdirSync(state).map((name) => JSON.parse(readFileSync(join(state, name)))).find((k) => k.proposer === ferdie);
+    const kept = readdirSync(state).filter((name) => name.endsWith('.json')).map((name) => JSON.parse(readFileSync(join(state, name)))).find((k) => k.proposer === ferdie);
     kept.genesis = `0x${'11'.repeat(32)}`;
     kept.stage = 'revealed';
     kept.commitment = `0x${'22'.repeat(32)}`;
@@ -366,6 +375,30 @@ test('poi mine with the offline agent: three trials, schema-valid rows, one prop
     rmSync(work, { recursive: true, force: true });
   }
 });
+});
+
+test('poi mine with the random-search agent on the candle-gpt project: recipes trained, rows valid', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'poi-cli-gpt-mine-'));
+  try {
+    const out = await poi(['mine', String(gptProject), '--agent', `python3 ${RANDOM_SEARCH}`, '--dir', GPT_EXAMPLE,
+      '--work', join(work, 'mine'), '--max-trials', '2', '--json'], { suri: '//Eve', cwd: work, env: { POI_AGENT_SEED: 'cli-test' } });
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(JSON.parse(out.stdout).trials, 2);
+    const rows = readFileSync(join(work, 'mine/trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const validate = new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(TRIAL_SCHEMA)));
+    for (const row of rows) {
+      assert.ok(validate(row), `${JSON.stringify(row)}: ${JSON.stringify(validate.errors)}`);
+      assert.match(row.hypothesis, /^change [a-z]+(, [a-z]+)? \(\d+ proposals on the network so far\)$/);
+      assert.equal(row.primary_metric_name, 'val_bpb');
+      // Each recipe the agent wrote stays in the protocol's surface and trains to a score.
+      assert.equal(row.run_ok, true, row.error);
+      assert.ok(row.primary_metric_value > 0 && row.primary_metric_value < 9, `val_bpb ${row.primary_metric_value}`);
+    }
+    const recipe = JSON.parse(readFileSync(join(work, 'mine/runs', rows[0].trial_id, 'work/candidate.json')));
+    assert.ok(recipe.model && recipe.optimizer, 'a recipe was written');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
 
 test('Dave\'s runner re-ran every proposal, and Dave agreed each time', async () => {
