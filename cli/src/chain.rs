@@ -69,18 +69,21 @@ pub async fn best_score(at: &AtBlock, id: ProjectId, project: &Project) -> Resul
 
 /// All projects, by id.
 pub async fn projects(at: &AtBlock) -> Result<Vec<(ProjectId, Project)>> {
-	let next: ProjectId = at
-		.storage()
+	let mut all = Vec::new();
+	for id in 0..project_count(at).await? {
+		all.push((id, project(at, id).await?));
+	}
+	Ok(all)
+}
+
+/// How many projects there are (their ids are 0 to this, less one).
+pub async fn project_count(at: &AtBlock) -> Result<ProjectId> {
+	at.storage()
 		.fetch(api::storage().projects().next_project_id(), ())
 		.await
 		.map_err(|e| anyhow!("cannot read the number of projects: {e}"))?
 		.decode()
-		.map_err(|e| anyhow!("cannot decode the number of projects: {e}"))?;
-	let mut all = Vec::new();
-	for id in 0..next {
-		all.push((id, project(at, id).await?));
-	}
-	Ok(all)
+		.map_err(|e| anyhow!("cannot decode the number of projects: {e}"))
 }
 
 /// Up to `limit` proposals of project `id` from `start` (the runtime API's order: oldest

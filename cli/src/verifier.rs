@@ -249,6 +249,16 @@ async fn status(global: &Global, account: Option<&str>) -> Result<()> {
 	let native =
 		pending_rewards(&at, &who, runtime_types::pallet_verifiers::types::RewardAsset::Native)
 			.await?;
+	// Shares of slashed stakes, in each project's token.
+	let mut tokens = Vec::new();
+	for project in 0..chain::project_count(&at).await? {
+		let Ok(asset) = chain::asset(&at, project).await else { continue };
+		let reward = runtime_types::pallet_verifiers::types::RewardAsset::Token(asset);
+		let pending = pending_rewards(&at, &who, reward).await?;
+		if pending > 0 {
+			tokens.push((project, asset, pending));
+		}
+	}
 	let s = &info.stats;
 	output::print(
 		global.json,
@@ -257,17 +267,19 @@ async fn status(global: &Global, account: Option<&str>) -> Result<()> {
 			"unbonding": info.unbonding.as_ref().map(|u| json!({"amount": u.amount.to_string(), "unlocksAt": u.unlocks_at})),
 			"stats": {"rounds": s.rounds, "agreed": s.agreed, "deviant": s.deviant, "missed": s.missed},
 			"pendingNative": native.to_string(),
+			"pendingTokens": tokens.iter().map(|(project, asset, n)| json!({"project": project, "asset": asset, "amount": n.to_string()})).collect::<Vec<_>>(),
 			"assignments": assignments.iter().map(|a| json!({"proposal": a.proposal, "project": a.project})).collect::<Vec<_>>(),
 			"evaluators": {"wasm": info.evaluators.wasm, "candleGpt": info.evaluators.candle_gpt, "command": info.evaluators.command},
 		}),
 		|| {
 			format!(
-				"verifier {who}: bond {}{}{}\nrounds {}, agreed {}, deviant {}, missed {}\npending rewards: {}\nrunning rounds: {}",
+				"verifier {who}: bond {}{}{}\nrounds {}, agreed {}, deviant {}, missed {}\npending rewards: {}{}\nrunning rounds: {}",
 				units::poi(info.bond),
 				if chilled { ", chilled (poi verifier rejoin)" } else { "" },
 				info.unbonding.as_ref().map(|u| format!(", unbonding {} until block {}", units::poi(u.amount), u.unlocks_at)).unwrap_or_default(),
 				s.rounds, s.agreed, s.deviant, s.missed,
 				units::poi(native),
+				tokens.iter().map(|(project, asset, n)| format!(", {n} tokens of project {project} (poi verifier claim {asset})")).collect::<String>(),
 				if assignments.is_empty() { "none".into() } else {
 					assignments.iter().map(|a| format!("proposal {} (project {})", a.proposal, a.project)).collect::<Vec<_>>().join(", ")
 				}

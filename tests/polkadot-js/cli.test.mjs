@@ -424,9 +424,12 @@ test('a verifier claims its rewards; withdrawing early and rejoining unchilled a
   const asset = assetOf(project);
   const pending = (await api.query.verifiers.pendingRewards(dave.address, { Token: asset })).unwrap().toBigInt();
   assert.equal(pending, 2n, 'half of Charlie\'s slashed stake of 4');
+  const shown = await poiJson(['verifier', 'status'], { suri: '//Dave' });
+  assert.deepEqual(shown.pendingTokens, [{ project, asset: Number(asset), amount: '2' }]);
   const tokens = await poiJson(['verifier', 'claim', String(asset)], { suri: '//Dave' });
   assert.equal(tokens.done, `claimed ${pending} tokens of asset ${asset}`);
   assert.equal((await api.query.assets.account(asset, dave.address)).unwrap().balance.toBigInt(), pending);
+  assert.deepEqual((await poiJson(['verifier', 'status'], { suri: '//Dave' })).pendingTokens, []);
   await refused(['verifier', 'claim', String(asset)], new RegExp(`has no rewards in asset ${asset} to claim`), { suri: '//Dave' });
   await refused(['verifier', 'claim', 'gold'], /the asset is `native` or a token's asset id, not gold/, { suri: '//Dave' });
   // Alice unbonded at the start: her funds unlock after the unbonding delay, not before.
