@@ -86,6 +86,17 @@ pub async fn project_count(at: &AtBlock) -> Result<ProjectId> {
 		.map_err(|e| anyhow!("cannot decode the number of projects: {e}"))
 }
 
+/// How many proposals project `id` has (their indices in it are 0 to this, less one, in
+/// reveal order).
+pub async fn proposal_count(at: &AtBlock, id: ProjectId) -> Result<u32> {
+	at.storage()
+		.fetch(api::storage().proposals().project_proposal_count(), (id,))
+		.await
+		.map_err(|e| anyhow!("cannot count project {id}'s proposals: {e}"))?
+		.decode()
+		.map_err(|e| anyhow!("cannot decode project {id}'s proposal count: {e}"))
+}
+
 /// Up to `limit` proposals of project `id` from `start` (the runtime API's order: oldest
 /// first).
 pub async fn proposals(
@@ -117,6 +128,27 @@ pub async fn asset(at: &AtBlock, id: ProjectId) -> Result<u32> {
 		.map_err(|e| anyhow!("cannot read project {id}'s token: {e}"))?
 		.ok_or_else(|| anyhow!("project {id} has no token"))?;
 	Ok(value.decode().map_err(|e| anyhow!("cannot decode project {id}'s token: {e}"))?.asset)
+}
+
+/// The asset id of each project's token, by project (one walk over storage).
+pub async fn assets(at: &AtBlock) -> Result<std::collections::BTreeMap<ProjectId, u32>> {
+	let mut entries = at
+		.storage()
+		.iter(api::storage().bonding_curve().tokens(), ())
+		.await
+		.map_err(|e| anyhow!("cannot read the projects' tokens: {e}"))?;
+	let mut assets = std::collections::BTreeMap::new();
+	while let Some(entry) = entries.next().await {
+		let entry = entry.map_err(|e| anyhow!("cannot read the projects' tokens: {e}"))?;
+		let (project,) = entry
+			.key()
+			.and_then(|key| key.decode())
+			.map_err(|e| anyhow!("cannot decode a token's project: {e}"))?;
+		let token =
+			entry.value().decode().map_err(|e| anyhow!("cannot decode a project's token: {e}"))?;
+		assets.insert(project, token.asset);
+	}
+	Ok(assets)
 }
 
 /// How many of project `id`'s tokens `who` holds.

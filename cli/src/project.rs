@@ -332,7 +332,6 @@ async fn show(global: &Global, id: ProjectId) -> Result<()> {
 	Ok(())
 }
 
-/// The newest `limit` proposals of project `id`, newest first.
 /// The baseline's score (the median of its runs, which this sorts) and the runs' spread in
 /// basis points of it. Runs that differ are refused when the tolerance is 0: verifiers'
 /// scores would have to agree exactly, and they would not.
@@ -361,19 +360,13 @@ fn baseline_of(
 	Ok((median, spread_bps))
 }
 
+/// The newest `limit` proposals of project `id`, newest first.
 pub async fn recent_proposals(
 	at: &poi_client::AtBlock,
 	id: ProjectId,
 	limit: u32,
 ) -> Result<Vec<(poi_primitives::ProposalId, chain::ProposalInfo)>> {
-	let count: u32 = at
-		.storage()
-		.fetch(api::storage().proposals().project_proposal_count(), (id,))
-		.await
-		.map_err(|e| anyhow!("cannot count project {id}'s proposals: {e}"))?
-		.decode()
-		.map_err(|e| anyhow!("cannot decode project {id}'s proposal count: {e}"))?;
-	let start = count.saturating_sub(limit);
+	let start = chain::proposal_count(at, id).await?.saturating_sub(limit);
 	let mut page = chain::proposals(at, id, start, limit).await?;
 	page.reverse();
 	Ok(page)

@@ -690,9 +690,7 @@ async fn step(
 	mode: Mode,
 ) -> Result<Progress> {
 	let who = poi_client::account_of(signer);
-	let id = state.project;
 	let at = chain::best(client).await?;
-	let now = at.block_number();
 	let record = at
 		.storage()
 		.try_fetch(api::storage().proposals().commitments(), (state.commitment,))
@@ -710,87 +708,133 @@ async fn step(
 			);
 		}
 	}
-	if state.stage == Stage::Prepared {
-		match (&record, mode) {
-			(Some(_), _) => {},
-			(None, Mode::Fresh) => {
-				let stake: u128 = state.stake.parse().context("the state's stake")?;
-				let call = api::tx().proposals().commit(id, state.commitment, stake);
-				let included =
-					poi_client::submit(client, &call, signer, output::progress("commit"))
-						.await
-						.map_err(|e| anyhow!("commit: {e}"))?;
-				state.extrinsics.push(format!("commit {:?}", included.extrinsic));
-			},
-			(None, Mode::Resume) => {
-				// Interrupted around its commit: the commit never landed, or it landed and was
-				// revealed (found below) or forfeited since. Never sent again unchecked.
-				let Some(found) = revealed_meanwhile(client, dir, state, &who).await? else {
-					bail!(
-						"its commit is not on chain (it never landed, or its reveal window passed and the stake was forfeited): propose the candidate again with poi propose (and delete {})",
-						State::path(dir, &state.commitment).display()
-					);
-				};
-				return Ok(Progress::Waiting(format!("proposal {found} found revealed")));
-			},
-		}
-		state.stage = Stage::Committed;
-		state.save(dir)?;
-		return Ok(Progress::Waiting(format!("commitment {:?} committed", state.commitment)));
+	match (state.stage, record) {
+		// On chain already: committed before an interruption.
+		(Stage::Prepared, Some(_)) => commit(client, signer, dir, state, false).await,
+		(Stage::Prepared, None) if mode == Mode::Fresh => {
+			commit(client, signer, dir, state, true).await
+		},
+		(Stage::Prepared | Stage::Committed, None) => not_on_chain(client, dir, state, &who).await,
+		(Stage::Committed, Some(record)) => {
+			reveal(client, signer, dir, state, &at, record.block).await
+		},
+		(Stage::Revealed | Stage::ClaimRevealed | Stage::Settled, _) => {
+			in_round(client, signer, dir, state, &at).await
+		},
 	}
-	if state.stage == Stage::Committed {
-		let Some(record) = record else {
-			// Revealed before an interruption, or forfeited.
-			let Some(found) = revealed_meanwhile(client, dir, state, &who).await? else {
-				state.stage = Stage::Settled;
-				state.save(dir)?;
-				bail!(
-					"commitment {:?} is no longer on chain and no proposal of it is: its reveal window passed and the stake was forfeited",
-					state.commitment
-				);
-			};
-			return Ok(Progress::Waiting(format!("proposal {found} found revealed")));
-		};
-		// The reveal must come in a block at least RevealDelay after the commit's.
-		let reveal_delay = chain::constant(&at, api::constants().proposals().reveal_delay())?;
-		let reveal_from = u64::from(record.block).saturating_add(u64::from(reveal_delay));
-		if now < reveal_from {
-			return Ok(Progress::Waiting(format!(
-				"commitment {:?}: reveal from block {reveal_from}",
-				state.commitment
-			)));
-		}
-		let call = api::tx().proposals().reveal(
-			state.commitment,
-			state.parent,
-			poi_client::artifact(&state.code),
-			claim_hash(state.claimed_score, &state.salt),
-		);
-		let included = poi_client::submit(client, &call, signer, output::progress("reveal"))
+}
+
+/// Sends the commit of `state` (when `send`; else it is on chain already) and marks it
+/// committed.
+async fn commit(
+	client: &Client,
+	signer: &Keypair,
+	dir: &Path,
+	state: &mut State,
+	send: bool,
+) -> Result<Progress> {
+	if send {
+		let stake: u128 = state.stake.parse().context("the state's stake")?;
+		let call = api::tx().proposals().commit(state.project, state.commitment, stake);
+		let included = poi_client::submit(client, &call, signer, output::progress("commit"))
 			.await
-			.map_err(|e| anyhow!("reveal: {e}"))?;
-		state.extrinsics.push(format!("reveal {:?}", included.extrinsic));
-		if let Some(forfeited) = included
-			.events
-			.find_first::<api::proposals::events::StakeForfeited>()
-			.and_then(|e| e.ok())
-		{
-			state.stage = Stage::Settled;
-			state.save(dir)?;
-			bail!("the reveal was refused and the stake forfeited ({:?})", forfeited.reason);
-		}
-		let revealed = included
-			.events
-			.find_first::<api::proposals::events::Revealed>()
-			.and_then(|e| e.ok())
-			.ok_or_else(|| anyhow!("reveal succeeded without a Revealed event"))?;
-		state.proposal = Some(revealed.proposal);
+			.map_err(|e| anyhow!("commit: {e}"))?;
+		state.extrinsics.push(format!("commit {:?}", included.extrinsic));
+	}
+	state.stage = Stage::Committed;
+	state.save(dir)?;
+	Ok(Progress::Waiting(format!("commitment {:?} committed", state.commitment)))
+}
+
+/// `state`'s commitment is not on chain: read back around its commit (which never landed, or
+/// landed and was revealed or forfeited since), or after it (revealed before an interruption,
+/// or forfeited). A proposal revealed from it while nobody watched is found, and the state
+/// then names it, at stage Revealed; else it fails: a state prepared is never committed again
+/// unchecked, and one committed was forfeited, and settles.
+async fn not_on_chain(
+	client: &Client,
+	dir: &Path,
+	state: &mut State,
+	who: &AccountId,
+) -> Result<Progress> {
+	state.proposal = find_proposal(client, state, who).await?;
+	if let Some(found) = state.proposal {
 		state.stage = Stage::Revealed;
 		state.save(dir)?;
-		return Ok(Progress::Waiting(format!("proposal {} revealed", revealed.proposal)));
+		return Ok(Progress::Waiting(format!("proposal {found} found revealed")));
 	}
+	if state.stage == Stage::Prepared {
+		bail!(
+			"its commit is not on chain (it never landed, or its reveal window passed and the stake was forfeited): propose the candidate again with poi propose (and delete {})",
+			State::path(dir, &state.commitment).display()
+		);
+	}
+	state.stage = Stage::Settled;
+	state.save(dir)?;
+	bail!(
+		"commitment {:?} is no longer on chain and no proposal of it is: its reveal window passed and the stake was forfeited",
+		state.commitment
+	);
+}
+
+/// Reveals committed `state` once the chain takes it: in a block at least RevealDelay after
+/// its commit's, `committed_at`.
+async fn reveal(
+	client: &Client,
+	signer: &Keypair,
+	dir: &Path,
+	state: &mut State,
+	at: &poi_client::AtBlock,
+	committed_at: u32,
+) -> Result<Progress> {
+	let reveal_delay = chain::constant(at, api::constants().proposals().reveal_delay())?;
+	let reveal_from = u64::from(committed_at).saturating_add(u64::from(reveal_delay));
+	if at.block_number() < reveal_from {
+		return Ok(Progress::Waiting(format!(
+			"commitment {:?}: reveal from block {reveal_from}",
+			state.commitment
+		)));
+	}
+	let call = api::tx().proposals().reveal(
+		state.commitment,
+		state.parent,
+		poi_client::artifact(&state.code),
+		claim_hash(state.claimed_score, &state.salt),
+	);
+	let included = poi_client::submit(client, &call, signer, output::progress("reveal"))
+		.await
+		.map_err(|e| anyhow!("reveal: {e}"))?;
+	state.extrinsics.push(format!("reveal {:?}", included.extrinsic));
+	if let Some(forfeited) =
+		included.events.find_first::<api::proposals::events::StakeForfeited>().and_then(|e| e.ok())
+	{
+		state.stage = Stage::Settled;
+		state.save(dir)?;
+		bail!("the reveal was refused and the stake forfeited ({:?})", forfeited.reason);
+	}
+	let revealed = included
+		.events
+		.find_first::<api::proposals::events::Revealed>()
+		.and_then(|e| e.ok())
+		.ok_or_else(|| anyhow!("reveal succeeded without a Revealed event"))?;
+	state.proposal = Some(revealed.proposal);
+	state.stage = Stage::Revealed;
+	state.save(dir)?;
+	Ok(Progress::Waiting(format!("proposal {} revealed", revealed.proposal)))
+}
+
+/// Revealed `state`, in its round: its claim is revealed once verifiers stop committing, and
+/// it settles once the round has decided.
+async fn in_round(
+	client: &Client,
+	signer: &Keypair,
+	dir: &Path,
+	state: &mut State,
+	at: &poi_client::AtBlock,
+) -> Result<Progress> {
+	let now = at.block_number();
 	let proposal = state.proposal.ok_or_else(|| anyhow!("the state names no proposal"))?;
-	let info = chain::proposal(&at, proposal)
+	let info = chain::proposal(at, proposal)
 		.await?
 		.ok_or_else(|| anyhow!("proposal {proposal} is not on this chain"))?;
 	if !matches!(info.status, ProposalStatus::Verifying) {
@@ -807,23 +851,22 @@ async fn step(
 		.transpose()
 		.map_err(|e| anyhow!("cannot decode proposal {proposal}'s round: {e}"))?;
 	use api::runtime_types::poi_primitives::Phase;
+	// Verifiers' verdicts are revealed, and the claim may be: once they stop committing.
+	let due = round.as_ref().is_some_and(|round| match round.phase {
+		Phase::Reveal => true,
+		Phase::Commit => now > u64::from(round.commit_until),
+		Phase::Draw => false,
+	});
 	let phase = match &round {
-		None => "waiting for its round's draw".to_string(),
-		Some(round) => match round.phase {
-			Phase::Commit if now > u64::from(round.commit_until) => "verdict reveal phase".into(),
-			Phase::Commit => format!("verifiers committing (until block {})", round.commit_until),
-			Phase::Reveal => "verdict reveal phase".into(),
-			Phase::Draw => "waiting for its round's draw".into(),
+		_ if due => "verdict reveal phase".to_string(),
+		Some(round) if matches!(round.phase, Phase::Commit) => {
+			format!("verifiers committing (until block {})", round.commit_until)
 		},
+		_ => "waiting for its round's draw".into(),
 	};
 	if state.stage == Stage::Revealed {
 		let hidden =
 			matches!(info.claim, api::runtime_types::pallet_proposals::types::Claim::Hidden(_));
-		let due = round.as_ref().is_some_and(|round| match round.phase {
-			Phase::Reveal => true,
-			Phase::Commit => now > u64::from(round.commit_until),
-			Phase::Draw => false,
-		});
 		if hidden && due {
 			let call =
 				api::tx().proposals().reveal_claim(proposal, state.claimed_score, state.salt);
@@ -890,22 +933,6 @@ fn outcome_text(status: &ProposalStatus<AccountId, u128, u32>) -> String {
 	}
 }
 
-/// The proposal of `state`'s commitment if it was revealed while nobody watched: the state
-/// then names it, at stage Revealed.
-async fn revealed_meanwhile(
-	client: &Client,
-	dir: &Path,
-	state: &mut State,
-	who: &AccountId,
-) -> Result<Option<ProposalId>> {
-	state.proposal = find_proposal(client, state, who).await?;
-	if state.proposal.is_some() {
-		state.stage = Stage::Revealed;
-		state.save(dir)?;
-	}
-	Ok(state.proposal)
-}
-
 /// The proposal revealed from `state`'s commitment: its project's proposals, newest first,
 /// back to the first revealed before the state was prepared (proposal ids follow their
 /// reveals).
@@ -915,15 +942,8 @@ async fn find_proposal(
 	who: &AccountId,
 ) -> Result<Option<ProposalId>> {
 	let at = chain::best(client).await?;
-	let count: u32 = at
-		.storage()
-		.fetch(api::storage().proposals().project_proposal_count(), (state.project,))
-		.await
-		.map_err(|e| anyhow!("cannot count project {}'s proposals: {e}", state.project))?
-		.decode()
-		.map_err(|e| anyhow!("cannot decode project {}'s proposal count: {e}", state.project))?;
 	const PAGE: u32 = 100;
-	let mut end = count;
+	let mut end = chain::proposal_count(&at, state.project).await?;
 	while end > 0 {
 		let start = end.saturating_sub(PAGE);
 		let mut page = chain::proposals(&at, state.project, start, end - start).await?;

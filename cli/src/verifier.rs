@@ -5,7 +5,7 @@ use anyhow::{anyhow, bail, Result};
 use clap::Subcommand;
 use poi_client::api::{self, runtime_types};
 use poi_client::AccountId;
-use poi_primitives::{EvaluatorKind, Evaluators};
+use poi_primitives::{EvaluatorKind, Evaluators, ProjectId};
 use serde_json::json;
 use std::str::FromStr;
 
@@ -227,6 +227,47 @@ async fn pending_rewards(
 		.unwrap_or(0))
 }
 
+/// What `who` may claim: in POI, and in each project's token it has some of (shares of
+/// slashed stakes), as `(project, asset, amount)` by project. Read as two walks over storage
+/// (`who`'s rewards, then the projects' tokens when it has some), not a read per project.
+async fn all_pending_rewards(
+	at: &poi_client::AtBlock,
+	who: &AccountId,
+) -> Result<(u128, Vec<(ProjectId, u32, u128)>)> {
+	use runtime_types::pallet_verifiers::types::RewardAsset;
+	let (mut native, mut by_asset) = (0, std::collections::BTreeMap::new());
+	let mut entries = at
+		.storage()
+		.iter(api::storage().verifiers().pending_rewards(), (*who,))
+		.await
+		.map_err(|e| anyhow!("cannot read pending rewards: {e}"))?;
+	while let Some(entry) = entries.next().await {
+		let entry = entry.map_err(|e| anyhow!("cannot read pending rewards: {e}"))?;
+		let (_, asset) = entry
+			.key()
+			.and_then(|key| key.decode())
+			.map_err(|e| anyhow!("cannot decode a pending reward's asset: {e}"))?;
+		let amount =
+			entry.value().decode().map_err(|e| anyhow!("cannot decode pending rewards: {e}"))?;
+		match asset {
+			RewardAsset::Native => native = amount,
+			RewardAsset::Token(asset) if amount > 0 => {
+				by_asset.insert(asset, amount);
+			},
+			RewardAsset::Token(_) => {},
+		}
+	}
+	let mut tokens = Vec::new();
+	if !by_asset.is_empty() {
+		for (project, asset) in chain::assets(at).await? {
+			if let Some(amount) = by_asset.remove(&asset) {
+				tokens.push((project, asset, amount));
+			}
+		}
+	}
+	Ok((native, tokens))
+}
+
 async fn status(global: &Global, account: Option<&str>) -> Result<()> {
 	let who = match account {
 		Some(text) => {
@@ -246,19 +287,7 @@ async fn status(global: &Global, account: Option<&str>) -> Result<()> {
 		.map_err(|e| anyhow!("cannot read the verifier's rounds: {e}"))?;
 	let chilled =
 		matches!(info.status, runtime_types::pallet_verifiers::types::VerifierStatus::Chilled);
-	let native =
-		pending_rewards(&at, &who, runtime_types::pallet_verifiers::types::RewardAsset::Native)
-			.await?;
-	// Shares of slashed stakes, in each project's token.
-	let mut tokens = Vec::new();
-	for project in 0..chain::project_count(&at).await? {
-		let Ok(asset) = chain::asset(&at, project).await else { continue };
-		let reward = runtime_types::pallet_verifiers::types::RewardAsset::Token(asset);
-		let pending = pending_rewards(&at, &who, reward).await?;
-		if pending > 0 {
-			tokens.push((project, asset, pending));
-		}
-	}
+	let (native, tokens) = all_pending_rewards(&at, &who).await?;
 	let s = &info.stats;
 	output::print(
 		global.json,

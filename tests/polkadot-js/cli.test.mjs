@@ -71,6 +71,40 @@ async function refused(args, pattern, options) {
   return error[0];
 }
 
+/** The next nonce of `suri`'s account. */
+async function nonce(suri) {
+  return (await api.rpc.system.accountNextIndex(keyring.addFromUri(suri).address)).toNumber();
+}
+
+/** How many proposals project `id` has. */
+async function proposalCount(id) {
+  return (await api.query.proposals.projectProposalCount(id)).toNumber();
+}
+
+/** The proposal states in the state folder (not the locks beside them). */
+function states() {
+  return readdirSync(state).filter((name) => name.endsWith('.json')).map((name) => JSON.parse(readFileSync(join(state, name))));
+}
+
+/**
+ * `poi project create dir` as Alice, checked against the chain and the folder's protocol file
+ * in what every example project shares: its evaluator (`Wasm`, `CandleGpt` or `Command`) with
+ * the file's budget as its `budget` field, the baseline on chain (negated: the examples'
+ * metrics are minimised), the tolerance and the token. `{ file, created, info }`.
+ */
+async function createProject(dir, evaluator, budget) {
+  const file = JSON.parse(readFileSync(join(dir, 'protocol.json')));
+  const created = await poiJson(['project', 'create', dir], { suri: '//Alice' });
+  const info = (await api.query.projects.projects(created.project)).unwrap();
+  assert.ok(info.protocol.evaluator[`is${evaluator}`], `${dir}: ${info.protocol.evaluator}`);
+  assert.equal(info.protocol.evaluator[`as${evaluator}`][budget].toString(), String(file.budget));
+  assert.equal(info.protocol.baselineScore.toString(), created.baselineScore);
+  assert.ok(BigInt(created.baselineScore) < 0n, `${file.metric.name} is minimised: a negated score`);
+  assert.equal(info.protocol.toleranceBps.toNumber(), file.toleranceBps);
+  assert.equal(info.token.symbol.toUtf8(), file.token.symbol);
+  return { file, created, info };
+}
+
 before(async () => {
   await promisify(execFile)('bash', [join(EXAMPLE, 'build.sh')]);
   await promisify(execFile)('bash', [join(COMMAND_EXAMPLE, 'build.sh')]);
@@ -123,22 +157,15 @@ test('Dave registers as a verifier with the runner\'s key; Alice steps aside', a
 
 test('a researcher creates the wasm example project from its folder', async () => {
   const before = (await api.query.projects.nextProjectId()).toNumber();
-  const created = await poiJson(['project', 'create', EXAMPLE], { suri: '//Alice' });
+  const { file, created, info } = await createProject(EXAMPLE, 'Wasm', 'fuel');
   project = created.project;
   assert.equal(project, before);
-  const info = (await api.query.projects.projects(project)).unwrap();
-  const file = JSON.parse(readFileSync(join(EXAMPLE, 'protocol.json')));
-  assert.equal(info.protocol.baselineScore.toString(), created.baselineScore);
   assert.deepEqual(created.runs, [created.baselineScore, created.baselineScore, created.baselineScore]);
-  assert.ok(BigInt(created.baselineScore) < 0n, 'fuel is minimised: a negated score');
   assert.equal(info.protocol.minImprovementBps.toNumber(), file.thresholdBps);
-  assert.equal(info.protocol.toleranceBps.toNumber(), file.toleranceBps);
   assert.equal(info.protocol.quorum.toNumber(), file.quorum);
-  assert.equal(info.protocol.evaluator.asWasm.fuel.toString(), String(file.budget));
   assert.equal(info.protocol.metric.name.toUtf8(), 'fuel');
   assert.equal(info.protocol.document.digest.toHex(), created.artifacts.document.digest);
   assert.equal(info.protocol.benchmark.digest.toHex(), created.artifacts.benchmark.digest);
-  assert.equal(info.token.symbol.toUtf8(), file.token.symbol);
   // The artifacts are in the runner's store, where verifiers' runners fetch them.
   const listed = await poiJson(['project', 'list']);
   assert.equal(listed.find((p) => p.id === project).bestScore, created.baselineScore);
@@ -149,29 +176,19 @@ test('a researcher creates the wasm example project from its folder', async () =
 
 test('a researcher creates the candle-gpt and command example projects, each with its evaluator', async () => {
   for (const [dir, evaluator, budget] of [[GPT_EXAMPLE, 'CandleGpt', 'steps'], [COMMAND_EXAMPLE, 'Command', 'seconds']]) {
-    const file = JSON.parse(readFileSync(join(dir, 'protocol.json')));
-    const created = await poiJson(['project', 'create', dir], { suri: '//Alice' });
+    const { file, created, info } = await createProject(dir, evaluator, budget);
     if (dir === GPT_EXAMPLE) gptProject = created.project;
-    const info = (await api.query.projects.projects(created.project)).unwrap();
-    assert.ok(info.protocol.evaluator[`is${evaluator}`], `${dir}: ${info.protocol.evaluator}`);
-    assert.equal(info.protocol.evaluator[`as${evaluator}`][budget].toString(), String(file.budget));
     // The median of three runs of the baseline with the verifiers' evaluator.
     assert.equal(created.runs.length, 3);
     assert.equal([...created.runs].sort((a, b) => Number(BigInt(a) - BigInt(b)))[1], created.baselineScore);
-    assert.equal(info.protocol.baselineScore.toString(), created.baselineScore);
-    assert.ok(BigInt(created.baselineScore) < 0n, `${file.metric.name} is minimised: a negated score`);
     assert.equal(info.protocol.metric.name.toUtf8(), file.metric.name);
     assert.equal(info.protocol.metric.scaleExponent.toNumber(), file.metric.scaleExponent);
-    assert.equal(info.protocol.toleranceBps.toNumber(), file.toleranceBps);
-    assert.equal(info.token.symbol.toUtf8(), file.token.symbol);
     assert.equal(info.protocol.benchmark.digest.toHex(), u8aToHex(blake2AsU8a(readFileSync(join(dir, file.files.benchmark)), 256)));
   }
 });
 
 test('bad input: one line, a non-zero exit, nothing on chain', async () => {
-  const count = async () => (await api.query.proposals.projectProposalCount(project)).toNumber();
-  const nonce = async (who) => (await api.rpc.system.accountNextIndex(keyring.addFromUri(who).address)).toNumber();
-  const [proposals, bobNonce] = [await count(), await nonce('//Bob')];
+  const [proposals, bobNonce] = [await proposalCount(project), await nonce('//Bob')];
   await refused(['project', 'list', '--url', 'ws://127.0.0.1:1'], /cannot reach a poi node at ws:\/\/127\.0\.0\.1:1.*is the node running/);
   await refused(['token', 'buy', String(project), '5'], /this command signs/);
   await refused(['token', 'buy', String(project), '5'], /secret URI is malformed|does not give a key/, { suri: 'not a key at all' });
@@ -206,7 +223,7 @@ test('bad input: one line, a non-zero exit, nothing on chain', async () => {
   } finally {
     rmSync(missing, { recursive: true, force: true });
   }
-  assert.equal(await count(), proposals, 'no proposal');
+  assert.equal(await proposalCount(project), proposals, 'no proposal');
   assert.equal(await nonce('//Bob'), bobNonce, 'no transaction of Bob\'s');
 });
 
@@ -261,7 +278,7 @@ test('a miner buys tokens; an inflated claim is refused locally and, forced, rej
   assert.deepEqual(shown.lineage.map((n) => n.node), [best, 0]);
   // The settled proposals' states are kept, marked settled; the salt stays private.
   const theirs = [bob.address, charlie.address];
-  const kept = readdirSync(state).filter((name) => name.endsWith('.json')).map((name) => JSON.parse(readFileSync(join(state, name)))).filter((k) => theirs.includes(k.proposer));
+  const kept = states().filter((k) => theirs.includes(k.proposer));
   assert.equal(kept.length, 2);
   for (const k of kept) assert.equal(k.stage, 'settled');
   // Beside each state, the lock a running poi held on it.
@@ -301,7 +318,7 @@ test('an interrupted proposal is finished by poi propose --resume; another chain
     await refused(['propose', '--resume'], /no unfinished proposal/, { suri: '//Ferdie' });
     // A state written on another chain.
     const ferdie = keyring.addFromUri('//Ferdie').address;
-    const kept = readdirSync(state).filter((name) => name.endsWith('.json')).map((name) => JSON.parse(readFileSync(join(state, name)))).find((k) => k.proposer === ferdie);
+    const kept = states().find((k) => k.proposer === ferdie);
     kept.genesis = `0x${'11'.repeat(32)}`;
     kept.stage = 'revealed';
     kept.commitment = `0x${'22'.repeat(32)}`;
@@ -309,15 +326,14 @@ test('an interrupted proposal is finished by poi propose --resume; another chain
     await refused(['propose', '--resume'], /belong to another chain/, { suri: '//Ferdie' });
     // A state interrupted around its commit whose commitment is not on chain: never committed
     // again unchecked (the commit may have landed and been forfeited since).
-    const nonce = async () => (await api.rpc.system.accountNextIndex(ferdie)).toNumber();
-    const before = [await nonce(), (await api.query.proposals.projectProposalCount(project)).toNumber()];
+    const before = [await nonce('//Ferdie'), await proposalCount(project)];
     const prepared = { ...kept, genesis: api.genesisHash.toHex(), stage: 'prepared', proposal: null, commitment: `0x${'33'.repeat(32)}` };
     writeFileSync(join(state, `${prepared.commitment}.json`), JSON.stringify(prepared));
     const stuck = await refused(['propose', '--resume'], /1 unfinished proposal\(s\) failed: 0x3333/, { suri: '//Ferdie' });
     assert.ok(!stuck.includes(prepared.salt), 'the salt is not printed');
     const again = await poi(['propose', '--resume'], { suri: '//Ferdie' });
     assert.match(again.stderr, /its commit is not on chain .*propose the candidate again/);
-    assert.deepEqual([await nonce(), (await api.query.proposals.projectProposalCount(project)).toNumber()], before, 'nothing sent');
+    assert.deepEqual([await nonce('//Ferdie'), await proposalCount(project)], before, 'nothing sent');
     rmSync(join(state, `${prepared.commitment}.json`));
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -370,7 +386,7 @@ test('poi mine with the offline agent: three trials, schema-valid rows, one prop
     const best = (await api.query.projects.projects(id)).unwrap().best.toNumber();
     const node = (await api.query.projects.nodes(id, best)).unwrap();
     assert.equal(node.code.digest.toHex(), u8aToHex(blake2AsU8a(readFileSync(join(EXAMPLE, 'build/faster.wasm')), 256)));
-    assert.equal((await api.query.proposals.projectProposalCount(id)).toNumber(), 1, 'exactly one proposal');
+    assert.equal(await proposalCount(id), 1, 'exactly one proposal');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -403,7 +419,7 @@ test('poi mine with the random-search agent on the candle-gpt project: recipes t
 
 test('Dave\'s runner re-ran every proposal, and Dave agreed each time', async () => {
   let proposals = 0;
-  for (const id of [project, mineProject.project]) proposals += (await api.query.proposals.projectProposalCount(id)).toNumber();
+  for (const id of [project, mineProject.project]) proposals += await proposalCount(id);
   assert.equal(proposals, 4, 'two in the first project, one resumed, one from the loop');
   const dave = await poiJson(['verifier', 'status'], { suri: '//Dave' });
   assert.equal(dave.stats.rounds, proposals, JSON.stringify(dave));
