@@ -72,8 +72,19 @@ build_node() {
 		--target-dir "$POI_GPT_TARGET_DIR"
 	# Beside the runner too, where `poi-runner` (and so `poi`'s local evaluations) look first.
 	ln -f "$POI_GPT_TARGET_DIR/release/poi-gpt" "$CARGO_TARGET_DIR/release/poi-gpt"
+	build_dashboard
 	end=$(date +%s)
 	echo "build took $((end - start)) s"
+}
+
+# Builds the live dashboard (dashboard/: npm packages, then esbuild into dashboard/dist) and puts
+# it beside the `poi` binary, where `poi dashboard` serves it from.
+build_dashboard() {
+	npm_install "$POI_ROOT/dashboard"
+	step "building the dashboard (esbuild) into $CARGO_TARGET_DIR/release/dashboard"
+	node "$POI_ROOT/dashboard/build.mjs"
+	rm -rf "$CARGO_TARGET_DIR/release/dashboard"
+	cp -r "$POI_ROOT/dashboard/dist" "$CARGO_TARGET_DIR/release/dashboard"
 }
 
 # Fails with a clear message unless the node binary has been built.

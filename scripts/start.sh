@@ -2,12 +2,14 @@
 # The main command: installs what is missing, builds the workspace and runs a development
 # validator (Alice) with RPC on ws://127.0.0.1:9944, reachable from Polkadot.js apps, and
 # beside it the development runner (`poi-runner serve --dev`, embedded blob store) on
-# http://127.0.0.1:9955 (the node reads the runner's API token from its base path). On this chain Alice is a verifier whose runner key is the dev
+# http://127.0.0.1:9955 (the node reads the runner's API token from its base path) and the live
+# dashboard (`poi dashboard`) on http://127.0.0.1:8000. On this chain Alice is a verifier whose runner key is the dev
 # runner's: proposals she is drawn for are re-run and settled with no further step.
 #
 # Extra arguments go to poi-node, e.g. `scripts/start.sh --rpc-port 9945`.
 # POI_BASE_PATH=<dir> keeps the chain and the runner's blobs between runs (default: temporary).
 # POI_RUNNER_LISTEN=<addr:port> moves the runner (the node is told with --runner-url).
+# POI_DASHBOARD_LISTEN=<addr:port> moves the dashboard.
 # It prints the `export` line that points `poi` at this node and runner (and the runner's token).
 source "$(dirname "$0")/lib.sh"
 
@@ -24,9 +26,10 @@ fi
 step "starting the development runner on http://$runner_listen (store: $runner_base/blobs)"
 "$POI_RUNNER_BIN" serve --dev --base-path "$runner_base" --listen "$runner_listen" &
 runner_pid=$!
+dashboard_pid=""
 stop_runner() {
-	kill "$runner_pid" 2>/dev/null || true
-	wait "$runner_pid" 2>/dev/null || true
+	kill "$runner_pid" $dashboard_pid 2>/dev/null || true
+	wait "$runner_pid" $dashboard_pid 2>/dev/null || true
 	if [ -z "${POI_BASE_PATH:-}" ]; then rm -rf "$runner_base"; fi
 }
 trap stop_runner EXIT
@@ -41,6 +44,11 @@ rpc_port=9944
 for ((i = 1; i <= $#; i++)); do
 	if [ "${!i}" = --rpc-port ]; then j=$((i + 1)); rpc_port="${!j}"; fi
 done
+dashboard_listen="${POI_DASHBOARD_LISTEN:-127.0.0.1:8000}"
+step "starting the live dashboard on http://$dashboard_listen (it reads ws://127.0.0.1:$rpc_port from the browser)"
+"$CARGO_TARGET_DIR/release/poi" dashboard --listen "$dashboard_listen" --rpc "ws://127.0.0.1:$rpc_port" &
+dashboard_pid=$!
+
 step "poi's settings for this chain and runner (paste into the shell you run poi in)"
 echo "export PATH=\"$CARGO_TARGET_DIR/release:\$PATH\" POI_URL=ws://127.0.0.1:$rpc_port \\"
 echo "  POI_RUNNER_URL=http://$runner_listen POI_RUNNER_TOKEN_FILE=$runner_base/rpc.token"

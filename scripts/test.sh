@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, and runs every test: formatting, the
 # Rust tests (runtime, node CLI, chain-spec drift, pallets' unit and property tests), the
-# pallets' benchmarks on their mock runtimes, the Polkadot.js end-to-end tests against fresh
-# dev nodes (with runners, and a real IPFS daemon), and the three-validator zombienet test. Stops at the first failing step.
+# pallets' benchmarks on their mock runtimes, the dashboard's unit tests, the Polkadot.js
+# end-to-end tests against fresh dev nodes (with runners, a real IPFS daemon, and the dashboard
+# in Debian's chromium), and the three-validator zombienet test. Stops at the first failing step.
 source "$(dirname "$0")/lib.sh"
 cd "$POI_ROOT"
 
@@ -52,9 +53,18 @@ step "benchmark tests of poi's pallets (feature runtime-benchmarks, mock runtime
 cargo test --release --locked -p pallet-projects -p pallet-bonding-curve -p pallet-verifiers \
 	-p pallet-proposals --features runtime-benchmarks benchmarking
 
+step "the dashboard's unit tests (its numbers, curve, lineage, figures and histogram)"
+node --test dashboard/test/
+
+step "checking Debian's chromium (the browser the dashboard's test drives)"
+if ! dpkg -s chromium >/dev/null 2>&1; then
+	as_root apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium
+fi
+
 npm_install "$POI_ROOT/tests/polkadot-js"
 npm_install "$POI_ROOT/tests/ipfs"
-step "Polkadot.js end-to-end tests against dev nodes, runners and an IPFS daemon (js-ipfs)"
+step "Polkadot.js end-to-end tests against dev nodes, runners and an IPFS daemon (js-ipfs); the dashboard in chromium"
 (cd tests/polkadot-js && node --test --test-concurrency=1 ./*.test.mjs)
 
 npm_install "$POI_ROOT/zombienet"

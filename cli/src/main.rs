@@ -1,9 +1,10 @@
 //! `poi`: the command-line client of a poi chain, for researchers (`project create`), miners
 //! (`token buy`, `propose`, `proposals`), verifiers (`verifier register`, `status`, `claim`)
-//! and everyone (`project list|show`, `watch`), and the mining loop (`mine`). `poi --help` lists the commands; the README's
+//! and everyone (`project list|show`, `watch`, `dashboard`), and the mining loop (`mine`). `poi --help` lists the commands; the README's
 //! quick start shows them in order.
 
 mod chain;
+mod dashboard;
 mod mine;
 mod output;
 mod project;
@@ -93,6 +94,9 @@ enum Command {
 	Verifier(verifier::Command),
 	/// Follows the chain and prints poi's events as they happen (one project's, with ID).
 	Watch(watch::Args),
+	/// Serves the live dashboard: a page that reads the chain from the node (--rpc, default
+	/// --url) in the browser: projects, best-score curves, rounds, verifiers.
+	Dashboard(dashboard::Args),
 }
 
 fn main() {
@@ -114,6 +118,7 @@ fn main() {
 			Command::Mine(args) => mine::run(&global, args).await,
 			Command::Verifier(command) => verifier::run(&global, command).await,
 			Command::Watch(args) => watch::run(&global, args).await,
+			Command::Dashboard(args) => dashboard::run(&global, args).await,
 		}
 	});
 	if let Err(e) = outcome {

@@ -1,0 +1,339 @@
+// Reads a poi chain through @polkadot/api into plain snapshots (see `Chain.snapshot`), block by
+// block. What is in state (projects, lineage nodes, proposals with their outcomes, running
+// rounds, verifiers) is read from state, so a page opened late shows all of it; the verdicts of
+// rounds that have settled are only in the chain's events, which the page reads from the
+// blocks it sees and, at start, from the last `HISTORY_BLOCKS` blocks the node still has.
+
+/** A project's token is the asset with id `2^31 + project`. */
+export const PROJECT_TOKEN_ASSET_IDS = 2n ** 31n;
+
+/** How many blocks back the page reads events when it starts (an hour at 6 s blocks). */
+export const HISTORY_BLOCKS = 600;
+
+const text = (bytes) => bytes.toUtf8();
+const some = (option, f) => (option.isSome ? f(option.unwrap()) : null);
+
+function decodeVerdict(v) {
+  if (v.isScore) return { kind: 'Score', score: v.asScore.score.toBigInt() };
+  return { kind: v.isInvalid ? 'Invalid' : 'HarnessError' };
+}
+
+function decodeProject(id, info) {
+  const protocol = info.protocol;
+  return {
+    id,
+    name: text(info.token.name),
+    symbol: text(info.token.symbol),
+    metric: {
+      name: text(protocol.metric.name),
+      direction: protocol.metric.direction.type,
+      scale: protocol.metric.scaleExponent.toNumber(),
+    },
+    baseline: protocol.baselineScore.toBigInt(),
+    evaluator: protocol.evaluator.type,
+    quorum: protocol.quorum.toNumber(),
+    toleranceBps: protocol.toleranceBps.toNumber(),
+    minImprovementBps: protocol.minImprovementBps.toNumber(),
+    creator: info.creator.toString(),
+    status: info.status.type,
+    best: info.best.toNumber(),
+    nextNode: info.nextNode.toNumber(),
+    created: info.created.toNumber(),
+  };
+}
+
+function decodeNode(id, node) {
+  return {
+    id,
+    parent: some(node.parent, (n) => n.toNumber()),
+    depth: node.depth.toNumber(),
+    score: node.score.toBigInt(),
+    miner: some(node.miner, (m) => m.toString()),
+    proposal: some(node.proposal, (p) => p.toNumber()),
+    block: node.block.toNumber(),
+  };
+}
+
+function decodeStatus(status) {
+  const out = { type: status.type };
+  if (status.isApproved) {
+    const a = status.asApproved;
+    Object.assign(out, {
+      node: a.node.toNumber(),
+      challengeUntil: a.challengeUntil.toNumber(),
+      challenged: a.challenged.isTrue,
+      approvers: a.approvers.map((x) => x.toString()),
+      reward: a.reward.isPaid
+        ? { type: 'Paid', amount: a.reward.asPaid.toBigInt() }
+        : { type: 'Escrowed', amount: a.reward.asEscrowed.amount.toBigInt() },
+    });
+  } else if (status.isSuperseded) out.node = status.asSuperseded.node.toNumber();
+  else if (status.isOverturned) out.node = status.asOverturned.node.toNumber();
+  else if (status.isRejected) out.reason = status.asRejected.type;
+  else if (status.isReleased) out.reason = status.asReleased.type;
+  return out;
+}
+
+function decodeProposal(id, p) {
+  return {
+    id,
+    proposer: p.proposer.toString(),
+    project: p.project.toNumber(),
+    parent: p.parent.toNumber(),
+    claim: p.claim.isRevealed ? p.claim.asRevealed.toBigInt() : null,
+    stake: p.stake.toBigInt(),
+    fee: p.fee.toBigInt(),
+    committedAt: p.committedAt.toNumber(),
+    revealedAt: p.revealedAt.toNumber(),
+    verified: some(p.verifiedScore, (s) => s.toBigInt()),
+    status: decodeStatus(p.status),
+  };
+}
+
+function decodeRound(proposal, r) {
+  return {
+    proposal,
+    kind: r.kind.type,
+    phase: r.phase.type,
+    commitUntil: r.commitUntil.toNumber(),
+    revealUntil: r.revealUntil.toNumber(),
+    assignments: r.assignments.map((a) => ({
+      verifier: a.verifier.toString(),
+      committed: a.commitment.isSome,
+      verdict: some(a.verdict, decodeVerdict),
+    })),
+  };
+}
+
+function decodeVerifier(address, v) {
+  return {
+    address,
+    bond: v.bond.toBigInt(),
+    status: v.status.type,
+    evaluators: Object.entries(v.evaluators.toJSON()).filter(([, on]) => on).map(([k]) => k),
+    unbonding: some(v.unbonding, (u) => ({ amount: u.amount.toBigInt(), unlocksAt: u.unlocksAt.toNumber() })),
+    stats: {
+      rounds: v.stats.rounds.toNumber(),
+      agreed: v.stats.agreed.toNumber(),
+      deviant: v.stats.deviant.toNumber(),
+      missed: v.stats.missed.toNumber(),
+    },
+    missedInRow: v.missedInRow.toNumber(),
+  };
+}
+
+/** Whether a stored proposal can still change: its round runs, or its approval's reward is
+ * escrowed (the challenge window is open, or a challenge runs). */
+const mayChange = (p) => p.status.type === 'Verifying' || (p.status.type === 'Approved' && p.status.reward.type !== 'Paid');
+
+/** The events of one block the page keeps, in a form of its own. */
+function eventsOf(records, block) {
+  const out = [];
+  for (const { event } of records) {
+    if (event.section !== 'proposals') continue;
+    const d = event.data;
+    const base = { block, event: event.method };
+    switch (event.method) {
+      case 'Revealed': out.push({ ...base, proposal: d.proposal.toNumber(), who: d.proposer.toString() }); break;
+      case 'RoundScheduled': out.push({ ...base, proposal: d.proposal.toNumber(), kind: d.kind.type, drawAt: d.drawAt.toNumber() }); break;
+      case 'RoundStarted': out.push({ ...base, proposal: d.proposal.toNumber(), kind: d.kind.type, verifiers: d.verifiers.map((v) => v.toString()), commitUntil: d.commitUntil.toNumber() }); break;
+      case 'VerdictCommitted': out.push({ ...base, proposal: d.proposal.toNumber(), who: d.verifier.toString() }); break;
+      case 'RevealPhaseStarted': out.push({ ...base, proposal: d.proposal.toNumber(), revealUntil: d.revealUntil.toNumber() }); break;
+      case 'VerdictRevealed': out.push({ ...base, proposal: d.proposal.toNumber(), who: d.verifier.toString(), verdict: decodeVerdict(d.verdict) }); break;
+      case 'ClaimRevealed': out.push({ ...base, proposal: d.proposal.toNumber(), claim: d.claimedScore.toBigInt() }); break;
+      case 'Settled': out.push({ ...base, proposal: d.proposal.toNumber(), status: d.status.type, verified: some(d.verifiedScore, (s) => s.toBigInt()) }); break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+/** The chain as the page sees it, refreshed block by block. */
+export class Chain {
+  constructor(api) {
+    this.api = api;
+    this.proposals = new Map();
+    this.nodes = new Map();
+    this.verdicts = new Map(); // initial rounds' verdicts: proposal → Map(verifier → verdict)
+    this.roundKinds = new Map(); // proposal → the kind of its latest round
+    this.settledAt = new Map();
+    this.log = new Map(); // proposal → its rounds' events, oldest first
+    this.seenBlocks = new Set();
+    this.historyFrom = null;
+    this.blockMs = 6000;
+  }
+
+  /** Reads what does not change block by block: the chain's name and block time. */
+  async init() {
+    const [chain, version] = await Promise.all([this.api.rpc.system.chain(), this.api.rpc.state.getRuntimeVersion()]);
+    this.chainName = chain.toString();
+    this.specVersion = version.specVersion.toNumber();
+    try {
+      this.blockMs = (await this.api.call.auraApi.slotDuration()).toNumber();
+    } catch {
+      this.blockMs = 6000;
+    }
+  }
+
+  /** Reads the events of the last `HISTORY_BLOCKS` blocks before `best` that the node still
+   * has state for, newest first, stopping at the first it cannot read (a pruned block). */
+  async readHistory(best) {
+    const first = Math.max(1, best.number - HISTORY_BLOCKS);
+    let from = best.number + 1;
+    for (let top = best.number; top >= first; top -= 32) {
+      const numbers = [];
+      for (let n = top; n > top - 32 && n >= first; n -= 1) numbers.push(n);
+      const results = await Promise.all(numbers.map(async (n) => {
+        try {
+          const hash = await this.api.rpc.chain.getBlockHash(n);
+          const records = await this.api.query.system.events.at(hash);
+          return { n, records };
+        } catch {
+          return { n, records: null };
+        }
+      }));
+      for (const { n, records } of results) {
+        if (records === null) {
+          this.historyFrom = from;
+          return;
+        }
+        this.absorb(eventsOf(records, n), n);
+        from = n;
+      }
+    }
+    this.historyFrom = first;
+  }
+
+  /** Takes in the kept events of a block once. */
+  absorb(events, block) {
+    if (this.seenBlocks.has(block)) return;
+    this.seenBlocks.add(block);
+    for (const e of events) {
+      if (!this.log.has(e.proposal)) this.log.set(e.proposal, []);
+      this.log.get(e.proposal).push(e);
+      this.log.get(e.proposal).sort((a, b) => a.block - b.block);
+      if (e.event === 'RoundScheduled' || e.event === 'RoundStarted') this.roundKinds.set(e.proposal, e.kind);
+      if (e.event === 'VerdictRevealed' && this.kindAt(e.proposal, block) === 'Initial') this.verdictMap(e.proposal).set(e.who, e.verdict);
+      if (e.event === 'Settled') this.settledAt.set(e.proposal, block);
+    }
+  }
+
+  /** The kind of the round a proposal's event at `block` belongs to: a challenge round only
+   * starts after its initial round settled. */
+  kindAt(proposal, block) {
+    const settled = this.settledAt.get(proposal);
+    if (settled !== undefined && block > settled) return 'Challenge';
+    const log = this.log.get(proposal) ?? [];
+    const started = log.filter((e) => e.event === 'RoundStarted' && e.block <= block).pop();
+    return started?.kind ?? 'Initial';
+  }
+
+  verdictMap(proposal) {
+    if (!this.verdicts.has(proposal)) this.verdicts.set(proposal, new Map());
+    return this.verdicts.get(proposal);
+  }
+
+  /** Reads the chain at the best block `best` ({ number, hash }) into a snapshot. */
+  async snapshot(best, finalized) {
+    const { api } = this;
+    const at = await api.at(best.hash);
+    const [projectEntries, nextProposal, roundEntries, verifierEntries, rewardEntries, commitmentEntries, events] = await Promise.all([
+      at.query.projects.projects.entries(),
+      at.query.proposals.nextProposalId(),
+      at.query.proposals.rounds.entries(),
+      at.query.verifiers.verifiers.entries(),
+      at.query.verifiers.pendingRewards.entries(),
+      at.query.proposals.commitments.entries(),
+      at.query.system.events(),
+    ]);
+    this.absorb(eventsOf(events, best.number), best.number);
+
+    const projects = new Map(projectEntries.map(([key, info]) => {
+      const id = key.args[0].toNumber();
+      return [id, decodeProject(id, info.unwrap())];
+    }).sort((a, b) => a[0] - b[0]));
+
+    // Lineage nodes never change: read those not yet read.
+    await Promise.all([...projects.values()].map(async (project) => {
+      if (!this.nodes.has(project.id)) this.nodes.set(project.id, new Map());
+      const known = this.nodes.get(project.id);
+      const missing = [];
+      for (let id = 0; id < project.nextNode; id += 1) if (!known.has(id)) missing.push(id);
+      if (missing.length === 0) return;
+      const read = await at.query.projects.nodes.multi(missing.map((id) => [project.id, id]));
+      read.forEach((node, i) => { if (node.isSome) known.set(missing[i], decodeNode(missing[i], node.unwrap())); });
+    }));
+
+    // Proposals: new ones, and those that may still change.
+    const wanted = [];
+    for (let id = 0; id < nextProposal.toNumber(); id += 1) {
+      const known = this.proposals.get(id);
+      if (!known || mayChange(known)) wanted.push(id);
+    }
+    for (let i = 0; i < wanted.length; i += 256) {
+      const ids = wanted.slice(i, i + 256);
+      const read = await at.query.proposals.proposals.multi(ids);
+      read.forEach((p, j) => { if (p.isSome) this.proposals.set(ids[j], decodeProposal(ids[j], p.unwrap())); });
+    }
+
+    const rounds = new Map(roundEntries.map(([key, r]) => {
+      const id = key.args[0].toNumber();
+      return [id, decodeRound(id, r.unwrap())];
+    }));
+    // A running round's revealed verdicts are in state: a page opened mid-round has them too.
+    for (const round of rounds.values()) {
+      this.roundKinds.set(round.proposal, round.kind);
+      if (round.kind !== 'Initial') continue;
+      for (const a of round.assignments) if (a.verdict) this.verdictMap(round.proposal).set(a.verifier, a.verdict);
+    }
+
+    const pendingRewards = new Map();
+    for (const [key, value] of rewardEntries) {
+      const amount = value.unwrap();
+      const who = key.args[0].toString();
+      const asset = key.args[1];
+      const entry = asset.isNative
+        ? { native: true, amount: amount.toBigInt() }
+        : { native: false, project: Number(asset.asToken.toBigInt() - PROJECT_TOKEN_ASSET_IDS), amount: amount.toBigInt() };
+      if (!pendingRewards.has(who)) pendingRewards.set(who, []);
+      pendingRewards.get(who).push(entry);
+    }
+
+    return {
+      chainName: this.chainName,
+      specVersion: this.specVersion,
+      best,
+      finalized,
+      blockMs: this.blockMs,
+      projects,
+      nodes: this.nodes,
+      proposals: this.proposals,
+      rounds,
+      verifiers: new Map(verifierEntries.map(([key, v]) => [key.args[0].toString(), decodeVerifier(key.args[0].toString(), v.unwrap())])),
+      pendingRewards,
+      commitments: commitmentEntries.map(([, c]) => ({ who: c.unwrap().who.toString(), project: c.unwrap().project.toNumber() })),
+      verdicts: this.verdicts,
+      settledAt: this.settledAt,
+      log: this.log,
+      historyFrom: this.historyFrom ?? best.number,
+    };
+  }
+
+  /** The token of a project through the runtime API: price, supply, reserve, reward pool. */
+  async token(project, hash) {
+    const overview = await (await this.api.at(hash)).call.bondingCurveApi.overview(project);
+    if (overview.isNone) return null;
+    const o = overview.unwrap();
+    return {
+      asset: o.asset.toString(),
+      active: o.active.isTrue,
+      supply: o.supply.toBigInt(),
+      price: some(o.price, (p) => p.toBigInt()),
+      reserve: o.reserve.toBigInt(),
+      escrow: o.escrow.toBigInt(),
+      poolMinted: o.poolMinted.toBigInt(),
+      poolCap: o.poolCap.toBigInt(),
+      rewardPerApproval: o.rewardPerApproval.toBigInt(),
+    };
+  }
+}
