@@ -5,12 +5,13 @@
 // in flight: what it shows is checked against the chain as Polkadot.js reads it (best score,
 // outcomes, verdict counts, verifier statistics, one curve point per settled proposal, a new
 // round within two blocks of its reveal). Bad input (an unreachable node, a malformed URL, a
-// project that does not exist) ends in a clear message. Screenshots of every view, on a laptop
+// project that does not exist) ends in a clear message, and a project named in HTML shows as
+// text. Screenshots of every view, on a laptop
 // and a phone screen, go to tests/artifacts/dashboard/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -307,6 +308,25 @@ test('an approved and a rejected round: the page shows what the chain holds', as
   const residuals = await page.evaluate(() => window.poiCharts.residuals.data.datasets.reduce((n, d) => n + d.data.reduce((a, b) => a + b, 0), 0));
   assert.equal(residuals, [...revealedVerdicts.values()].reduce((a, b) => a + b, 0), 'every score verdict in the histogram');
   await shot('verifiers');
+
+  // A page opened now, from the files alone (as any static host or IPFS serves them), shows
+  // the same: what is in state, and the verdicts from the events of the blocks it reads back.
+  const late = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    late.on('pageerror', (e) => pageErrors.push(`opened late: ${e.message}`));
+    await late.goto(`file://${DASHBOARD}index.html?rpc=ws://127.0.0.1:${node.rpcPort}#/project/${project}`);
+    await late.waitForSelector('[data-testid=proposal-row]');
+    assert.equal(await late.locator('[data-testid=best-score]').textContent(), metricValue(best, metric));
+    for (const [id, p] of entries) {
+      const shown = late.locator(`[data-testid=proposal-row][data-proposal="${id}"]`);
+      assert.equal(await shown.getAttribute('data-outcome'), cls[p.status.type], `opened late: proposal ${id}`);
+      assert.equal(Number(await shown.getAttribute('data-verdicts')), revealedVerdicts.get(id), `opened late: proposal ${id}'s verdicts`);
+    }
+    const lateDots = await late.evaluate(() => window.poiCharts.curve.data.datasets.filter((d) => d.label !== 'running best').flatMap((d) => d.data));
+    assert.deepEqual(lateDots.map((d) => [d.proposal, d.x]).sort(), dots.map((d) => [d.proposal, d.x]).sort(), 'the same points at the same blocks');
+  } finally {
+    await late.close();
+  }
 });
 
 test('a new round appears on the page within two blocks of its reveal, and its settlement after', async () => {
@@ -327,6 +347,32 @@ test('a new round appears on the page within two blocks of its reveal, and its s
   await view(`#/project/${project}`, await bestBlock());
   const dots = await page.evaluate(() => window.poiCharts.curve.data.datasets.filter((d) => d.label !== 'running best').reduce((n, d) => n + d.data.length, 0));
   assert.equal(dots, 3, 'one point per settled proposal');
+});
+
+test('an attacker\'s project, named and measured in HTML, shows as text and runs nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'poi-dashboard-xss-'));
+  try {
+    const file = JSON.parse(readFileSync(join(EXAMPLE, 'protocol.json')));
+    const name = '<img src=x onerror=xss=1>';
+    file.token.name = name;
+    file.token.symbol = '<b>X</b>';
+    file.metric.name = '<i>fuel</i>';
+    file.files = Object.fromEntries(Object.entries(file.files).map(([k, v]) => [k, join(EXAMPLE, v)]));
+    writeFileSync(join(dir, 'protocol.json'), JSON.stringify(file));
+    const id = (await poi(['project', 'create', dir], '//Alice')).project;
+    if (!page.url().startsWith(pageUrl)) await page.goto(pageUrl); // (when run alone)
+    await view('#/', await bestBlock());
+    const row = page.locator(`[data-testid=project-row][data-project="${id}"]`);
+    assert.match(await row.textContent(), /<img src=x onerror=xss=1>/);
+    assert.match(await row.textContent(), /<i>fuel<\/i>/);
+    await view(`#/project/${id}`, await bestBlock());
+    await page.waitForSelector('[data-testid=token-supply]');
+    assert.match(await text('h2.title'), /<img src=x onerror=xss=1> \(<b>X<\/b>\)/);
+    assert.equal(await page.locator('main img, main b, main i').count(), 0, 'no element made from the names');
+    assert.equal(await page.evaluate(() => window.xss), undefined, 'no script ran');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the page threw and logged no error', () => {
