@@ -74,8 +74,12 @@ pub async fn run(global: &Global, args: Args) -> Result<()> {
 		let (stream, _) = match listener.accept().await {
 			Ok(accepted) => accepted,
 			// A connection that failed before it was accepted (the peer gave up, too many open
-			// files for a moment): the next one may do.
-			Err(_) => continue,
+			// files for a moment): the next one may do, after a pause that keeps a lasting
+			// error from spinning.
+			Err(_) => {
+				tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+				continue;
+			},
 		};
 		let site = site.clone();
 		tokio::spawn(async move {

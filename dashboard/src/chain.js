@@ -159,6 +159,7 @@ export class Chain {
     this.settledAt = new Map();
     this.log = new Map(); // proposal → its rounds' events, oldest first
     this.seenBlocks = new Set();
+    this.lastBlock = -1; // the newest block whose events were read
     this.historyFrom = null;
     this.blockMs = 6000;
   }
@@ -198,6 +199,7 @@ export class Chain {
           return;
         }
         this.absorb(eventsOf(records, n), n);
+        this.lastBlock = Math.max(this.lastBlock, n);
         from = n;
       }
     }
@@ -246,7 +248,20 @@ export class Chain {
       at.query.proposals.commitments.entries(),
       at.query.system.events(),
     ]);
+    // The events of blocks that came while the last snapshot was read, or while the
+    // connection was down: read from their own blocks, so that no verdict is missed.
+    const gap = [];
+    for (let n = Math.max(this.lastBlock + 1, best.number - HISTORY_BLOCKS); n < best.number; n += 1) if (!this.seenBlocks.has(n)) gap.push(n);
+    await Promise.all(gap.map(async (n) => {
+      try {
+        const hash = await api.rpc.chain.getBlockHash(n);
+        this.absorb(eventsOf(await api.query.system.events.at(hash), n), n);
+      } catch {
+        // Pruned already: nothing to read.
+      }
+    }));
     this.absorb(eventsOf(events, best.number), best.number);
+    this.lastBlock = Math.max(this.lastBlock, best.number);
 
     const projects = new Map(projectEntries.map(([key, info]) => {
       const id = key.args[0].toNumber();

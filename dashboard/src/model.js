@@ -110,6 +110,38 @@ export function projectStats(snapshot, projectId) {
   };
 }
 
+/** A project's miners, a leaderboard: proposals, approved, rejected (or overturned), and the
+ * block of the latest reveal, most approvals first. */
+export function minersOf(snapshot, projectId) {
+  const rows = new Map();
+  for (const p of proposalsOf(snapshot, projectId)) {
+    if (!rows.has(p.proposer)) rows.set(p.proposer, { miner: p.proposer, proposals: 0, approvals: 0, rejections: 0, lastAt: 0 });
+    const row = rows.get(p.proposer);
+    row.proposals += 1;
+    if (p.status.type === 'Approved') row.approvals += 1;
+    if (p.status.type === 'Rejected' || p.status.type === 'Overturned') row.rejections += 1;
+    row.lastAt = Math.max(row.lastAt, p.revealedAt);
+  }
+  return [...rows.values()].sort((a, b) => b.approvals - a.approvals || b.proposals - a.proposals || b.lastAt - a.lastAt);
+}
+
+/** The chain's figures: `projectStats` summed over projects (miners counted once, wherever
+ * they work), and the verifiers that are drawn (active, with a bond). */
+export function chainStats(snapshot) {
+  const all = [...snapshot.projects.keys()].map((id) => projectStats(snapshot, id));
+  const sum = (k) => all.reduce((n, x) => n + x[k], 0);
+  const hourAgo = snapshot.best.number - blocksPerHour(snapshot.blockMs);
+  const miners = new Set([...snapshot.proposals.values()].filter((p) => p.revealedAt > hourAgo).map((p) => p.proposer));
+  for (const c of snapshot.commitments) miners.add(c.who);
+  return {
+    perHour: sum('perHour'),
+    approvals: sum('approvals'),
+    rejections: sum('rejections'),
+    miners: miners.size,
+    verifiers: [...snapshot.verifiers.values()].filter((v) => v.status === 'Active' && v.bond > 0n).length,
+  };
+}
+
 /** The verdicts known for a proposal's initial round: revealed ones by verifier (from the
  * round in state while it runs, from the chain's events after), and their counts by kind.
  * `known` is false when the round settled before the first block whose events the page read. */

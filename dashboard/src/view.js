@@ -4,7 +4,7 @@
 import { Chart, registerables } from 'chart.js';
 
 import { better, escapeHtml as h, improvementPercent, metricNumber, metricValue, poi, shortAccount, signedPercent } from './format.js';
-import { binLabels, curve, deadline, histogram, lineage, outcome, projectStats, proposalsOf, residuals, verdictsOf } from './model.js';
+import { binLabels, chainStats, curve, deadline, histogram, lineage, minersOf, outcome, projectStats, proposalsOf, residuals, verdictsOf } from './model.js';
 
 Chart.register(...registerables);
 Chart.defaults.animation = false;
@@ -57,20 +57,17 @@ export const overview = {
       <section><h2>Projects</h2><div data-section="projects"></div></section>`;
   },
   update(root, s) {
-    const active = [...s.verifiers.values()].filter((v) => v.status === 'Active' && v.bond > 0n).length;
-    const all = [...s.projects.keys()].map((id) => projectStats(s, id));
-    const sum = (k) => all.reduce((n, x) => n + x[k], 0);
-    const miners = new Set([...s.proposals.values()].filter((p) => p.revealedAt > s.best.number - 3_600_000 / s.blockMs).map((p) => p.proposer).concat(s.commitments.map((c) => c.who)));
+    const stats = chainStats(s);
     fill(root, 'chain', `<dl class="figures">
       ${figure('best block', `#${s.best.number}`, 'chain-best')}
       ${figure('finalized', `#${s.finalized}`, 'chain-finalized')}
       ${figure('projects', s.projects.size, 'project-count')}
-      ${figure('proposals / hour', sum('perHour'), 'proposals-per-hour')}
-      ${figure('approvals', sum('approvals'), 'approvals')}
-      ${figure('rejections', sum('rejections'), 'rejections')}
+      ${figure('proposals / hour', stats.perHour, 'proposals-per-hour')}
+      ${figure('approvals', stats.approvals, 'approvals')}
+      ${figure('rejections', stats.rejections, 'rejections')}
       ${figure('rounds running', s.rounds.size, 'rounds-running')}
-      ${figure('active miners (1 h)', miners.size, 'active-miners')}
-      ${figure('active verifiers', active, 'active-verifiers')}
+      ${figure('active miners (1 h)', stats.miners, 'active-miners')}
+      ${figure('active verifiers', stats.verifiers, 'active-verifiers')}
     </dl>`);
     if (s.projects.size === 0) {
       fill(root, 'projects', `<div class="empty" data-testid="no-projects"><p>No projects on this chain yet.</p>
@@ -114,11 +111,13 @@ export function projectView(id) {
         <div data-section="head"></div>
         <section><h2>Best score over blocks</h2>
           <p class="muted" data-section="curve-note"></p>
+          <label class="option" hidden><input type="checkbox" data-testid="log-scale"> logarithmic axis</label>
           <div class="chart"><canvas data-chart="curve" aria-label="best score over blocks"></canvas></div></section>
         <div class="columns">
           <section><h2>Token</h2><div data-section="token"></div></section>
           <section><h2>Lineage</h2><p class="muted">From the baseline to the best: who improved on whom.</p><div data-section="lineage"></div></section>
         </div>
+        <section><h2>Miners</h2><div data-section="miners"></div></section>
         <section><h2>Proposals</h2><div data-section="proposals"></div></section>`;
     },
     update(root, s, token) {
@@ -174,6 +173,20 @@ export function projectView(id) {
         dots('released', 'released / expired', COLORS.released, 'rectRot'),
       ];
       chart.options.scales.y.title.text = `${p.metric.name} (${better(p.metric)})`;
+      // A logarithmic axis, for a best that fell by orders of magnitude: offered when every
+      // value is positive.
+      const option = root.querySelector('label.option');
+      const box = option.querySelector('input');
+      const positive = chart.data.datasets.every((d) => d.data.every((pt) => pt.y > 0));
+      option.hidden = !positive;
+      if (!box.dataset.bound) {
+        box.dataset.bound = 'yes';
+        box.addEventListener('change', () => {
+          chart.options.scales.y.type = box.checked ? 'logarithmic' : 'linear';
+          chart.update();
+        });
+      }
+      chart.options.scales.y.type = positive && box.checked ? 'logarithmic' : 'linear';
       chart.update();
       const inexact = c.points.filter((pt) => !pt.exact).length;
       fill(root, 'curve-note', `Each settled proposal is a dot at the block it settled in (${c.points.length} in all${inexact ? `; ${inexact} settled before the blocks this page read and are drawn at their reveal block` : ''}), at its verified score (else its claimed score, else the score it tried to beat). The line is the best so far.`);
@@ -193,6 +206,14 @@ export function projectView(id) {
           ${node.id === p.best ? '<span class="tag best">best</span>' : ''}
           ${children.length ? tree(children) : ''}</li>`).join('')}</ul>`;
       fill(root, 'lineage', `<div class="tree">${tree(lineage(s, id))}</div>`);
+
+      const miners = minersOf(s, id).map((m) => `<tr data-testid="miner-row" data-miner="${h(m.miner)}">
+          <td>${who(m.miner)}</td><td class="num" data-testid="miner-proposals">${m.proposals}</td>
+          <td class="num" data-testid="miner-approvals">${m.approvals}</td><td class="num" data-testid="miner-rejections">${m.rejections}</td>
+          <td class="num">${m.lastAt}</td></tr>`).join('');
+      fill(root, 'miners', miners ? `<div class="scroll"><table><thead><tr><th>miner</th><th class="num">proposals</th>
+          <th class="num">approved</th><th class="num">rejected</th><th class="num">last reveal</th></tr></thead><tbody>${miners}</tbody></table></div>`
+        : '<p class="empty">No miner has proposed yet.</p>');
 
       const rows = proposalsOf(s, id).map((pr) => {
         const o = outcome(pr);

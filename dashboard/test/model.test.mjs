@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { decimal, improvementPercent, metricNumber, metricValue, poi, residualBps, shortAccount, signedPercent, escapeHtml } from '../src/format.js';
-import { binLabels, binOf, curve, deadline, histogram, lineage, outcome, projectStats, residuals, verdictsOf } from '../src/model.js';
+import { binLabels, binOf, chainStats, curve, deadline, histogram, lineage, minersOf, outcome, projectStats, residuals, verdictsOf } from '../src/model.js';
 
 const FUEL = { name: 'fuel', direction: 'Minimize', scale: 0 };
 const BPB = { name: 'val_bpb', direction: 'Minimize', scale: 6 };
@@ -147,6 +147,25 @@ test('project figures: counts, the last hour, active miners', () => {
   const stats = projectStats(snapshot(), 0);
   // 600 blocks make an hour at 6 s: proposals revealed after block 100 (3 and 4).
   assert.deepEqual(stats, { proposals: 5, approvals: 1, rejections: 2, verifying: 1, perHour: 2, miners: 3 });
+});
+
+test('the miners\' leaderboard: most approvals first', () => {
+  assert.deepEqual(minersOf(snapshot(), 0).map((m) => [m.miner, m.proposals, m.approvals, m.rejections, m.lastAt]), [
+    ['M', 2, 1, 1, 200],
+    ['N', 2, 0, 1, 22],
+    ['P', 1, 0, 0, 650],
+  ]);
+  assert.deepEqual(minersOf(snapshot(), 7), []);
+});
+
+test('chain figures: summed over projects, each miner and active verifier once', () => {
+  const s = snapshot();
+  s.projects.set(1, { ...s.projects.get(0), id: 1 });
+  s.proposals.set(5, { ...s.proposals.get(4), id: 5, project: 1 }); // P again, on project 1
+  s.verifiers = new Map([
+    ['A', { status: 'Active', bond: 5n }], ['B', { status: 'Chilled', bond: 5n }], ['C', { status: 'Active', bond: 0n }],
+  ]);
+  assert.deepEqual(chainStats(s), { perHour: 3, approvals: 1, rejections: 2, miners: 3, verifiers: 1 });
 });
 
 test('verdicts: counted by kind; unknown for a round settled before the events read', () => {

@@ -23,6 +23,23 @@ export const POI_BIN = process.env.POI_BIN ?? join(TARGET_DIR, 'release/poi');
 /** The candle-gpt trainer the runner starts per job (its own workspace: scripts/lib.sh `build_node`). */
 export const GPT_BIN = process.env.POI_GPT_BIN ?? join(TARGET_DIR, 'poi-gpt/release/poi-gpt');
 
+/**
+ * The environment `poi` runs in for a test: its binaries, the node at `rpcPort`, the runner
+ * `runner` ({ url, tokenFile }) and its token, and the proposal state folder `state`.
+ */
+export function poiEnv({ rpcPort, runner, state }) {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    POI_URL: `ws://127.0.0.1:${rpcPort}`,
+    POI_RUNNER_URL: runner.url,
+    POI_RUNNER_TOKEN_FILE: runner.tokenFile,
+    POI_RUNNER_BIN: RUNNER_BIN,
+    POI_GPT_BIN: GPT_BIN,
+    POI_STATE_DIR: state,
+  };
+}
+
 /** The curve the tests give their projects: 1 POI base price, 0.1 POI slope, 1 000 POI escrow. */
 export const TEST_CURVE = {
   basePrice: UNIT, slope: UNIT / 10n, minerPoolCap: 1_000n, rewardPerApproval: 10n, initialEscrow: 1_000n * UNIT,

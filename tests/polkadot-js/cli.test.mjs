@@ -19,7 +19,7 @@ import Ajv from 'ajv';
 import { u8aToHex } from '@polkadot/util';
 import { blake2AsU8a } from '@polkadot/util-crypto';
 
-import { GPT_BIN, POI_BIN, RUNNER_BIN, UNIT, assetOf } from '../lib/poi.mjs';
+import { POI_BIN, UNIT, assetOf, poiEnv } from '../lib/poi.mjs';
 import { startDevNodeWithKeys, startDevRunner } from './node-harness.mjs';
 
 const EXAMPLE = new URL('../../examples/wasm-sort/', import.meta.url).pathname;
@@ -113,16 +113,7 @@ before(async () => {
     extraArgs: ['--runner-url', runner.url, '--runner-token-file', runner.tokenFile],
   }));
   state = mkdtempSync(join(tmpdir(), 'poi-cli-state-'));
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    POI_URL: `ws://127.0.0.1:${node.rpcPort}`,
-    POI_RUNNER_URL: runner.url,
-    POI_RUNNER_TOKEN_FILE: runner.tokenFile,
-    POI_RUNNER_BIN: RUNNER_BIN,
-    POI_GPT_BIN: GPT_BIN,
-    POI_STATE_DIR: state,
-  };
+  env = poiEnv({ rpcPort: node.rpcPort, runner, state });
 });
 
 after(async () => {

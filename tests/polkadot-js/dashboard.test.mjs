@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 
 import { chromium } from 'playwright-core';
 
-import { POI_BIN, RUNNER_BIN } from '../lib/poi.mjs';
+import { POI_BIN, poiEnv } from '../lib/poi.mjs';
 import { metricValue } from '../../dashboard/src/format.js';
 import { freePort, startDevNodeWithKeys, startDevRunner } from './node-harness.mjs';
 
@@ -132,15 +132,7 @@ before(async () => {
   server = await startServer(`ws://127.0.0.1:${proxy.port}`);
   pageUrl = server.url;
   state = mkdtempSync(join(tmpdir(), 'poi-dashboard-state-'));
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    POI_URL: `ws://127.0.0.1:${node.rpcPort}`,
-    POI_RUNNER_URL: runner.url,
-    POI_RUNNER_TOKEN_FILE: runner.tokenFile,
-    POI_RUNNER_BIN: RUNNER_BIN,
-    POI_STATE_DIR: state,
-  };
+  env = poiEnv({ rpcPort: node.rpcPort, runner, state });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -250,6 +242,11 @@ test('an approved and a rejected round: the page shows what the chain holds', as
   assert.equal(await row.locator('[data-testid=project-best]').textContent(), metricValue(best, metric));
   assert.equal(await row.locator('[data-testid=project-approvals]').textContent(), '1');
   assert.equal(await row.locator('[data-testid=project-rejections]').textContent(), '1');
+  assert.equal(await text('[data-testid=approvals]'), '1');
+  assert.equal(await text('[data-testid=rejections]'), '1');
+  assert.equal(await text('[data-testid=active-miners]'), '2', 'Bob and Charlie');
+  const bonded = (await api.query.verifiers.verifiers.entries()).filter(([, v]) => v.unwrap().status.isActive && !v.unwrap().bond.isZero());
+  assert.equal(await text('[data-testid=active-verifiers]'), String(bonded.length));
   await shot('overview');
 
   // The project.
@@ -276,6 +273,18 @@ test('an approved and a rejected round: the page shows what the chain holds', as
   const step = curve.find((d) => d.label === 'running best').data;
   assert.equal(step[step.length - 1].y, Number(metricValue(best, metric)));
   assert.equal(step[0].y, Number(metricValue(info.protocol.baselineScore.toBigInt(), metric)));
+  // The miners' leaderboard.
+  for (const [suri, approvals, rejections] of [['//Bob', '1', '0'], ['//Charlie', '0', '1']]) {
+    const miner = page.locator(`[data-testid=miner-row][data-miner="${keyring.addFromUri(suri).address}"]`);
+    assert.equal(await miner.locator('[data-testid=miner-proposals]').textContent(), '1', suri);
+    assert.equal(await miner.locator('[data-testid=miner-approvals]').textContent(), approvals, suri);
+    assert.equal(await miner.locator('[data-testid=miner-rejections]').textContent(), rejections, suri);
+  }
+  // Fuel is positive: a logarithmic axis is offered, and taken.
+  await page.check('[data-testid=log-scale]');
+  assert.equal(await page.evaluate(() => window.poiCharts.curve.options.scales.y.type), 'logarithmic');
+  await page.uncheck('[data-testid=log-scale]');
+  assert.equal(await page.evaluate(() => window.poiCharts.curve.options.scales.y.type), 'linear');
   // The lineage: the baseline and the approved node, which is the best.
   assert.equal(await page.locator('[data-testid=lineage-node]').count(), info.nextNode.toNumber());
   assert.match(await text(`[data-testid=lineage-node][data-node="${info.best}"]`), /best/);
