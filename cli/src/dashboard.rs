@@ -173,11 +173,15 @@ fn respond(site: &Site, request: &Request<Incoming>) -> Response<Full<Bytes>> {
 		response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
 		return response;
 	}
-	let path = request.uri().path();
+	// Only origin-form targets (`/name?query`): `GET x` (authority form) has no path to serve.
+	let Some(path) = request.uri().path().strip_prefix('/') else {
+		return plain(StatusCode::BAD_REQUEST, "a path starting with / only");
+	};
 	let query = request.uri().query().unwrap_or("");
 	let name = match path {
-		"/" | "/index.html" => {
-			if !query.split('&').any(|pair| pair.starts_with("rpc=")) {
+		"" | "index.html" => {
+			// No node named (or an empty name): the one this server was told.
+			if !query.split('&').any(|pair| pair.len() > "rpc=".len() && pair.starts_with("rpc=")) {
 				let target = format!("/?rpc={}", encode_query(&site.rpc));
 				let mut response = plain(StatusCode::FOUND, &format!("see {target}"));
 				match HeaderValue::from_str(&target) {
@@ -188,7 +192,7 @@ fn respond(site: &Site, request: &Request<Incoming>) -> Response<Full<Bytes>> {
 			}
 			"index.html"
 		},
-		_ => &path[1..],
+		name => name,
 	};
 	let Some((bytes, content_type)) = site.files.get(name) else {
 		return plain(StatusCode::NOT_FOUND, "not found");

@@ -59,6 +59,8 @@ async function render() {
   let token = null;
   if (r.project !== null && r.project !== undefined && latest.projects.has(r.project)) {
     token = await chain.token(r.project, latest.best.hash).catch(() => null);
+    // The reader went elsewhere meanwhile: that view renders itself.
+    if (route().key !== r.key) return;
   }
   if (r.view.update(root, latest, token) === false) mounted = null;
   document.getElementById('best').textContent = `#${latest.best.number}`;

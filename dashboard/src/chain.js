@@ -10,6 +10,10 @@ export const PROJECT_TOKEN_ASSET_IDS = 2n ** 31n;
 /** How many blocks back the page reads events when it starts (an hour at 6 s blocks). */
 export const HISTORY_BLOCKS = 600;
 
+/** The most proposals or lineage nodes one snapshot reads that it has not read before: a long
+ * history (or a node that claims one) is caught up with block by block, in bounded memory. */
+export const MAX_NEW_PER_BLOCK = 4096;
+
 const text = (bytes) => bytes.toUtf8();
 const some = (option, f) => (option.isSome ? f(option.unwrap()) : null);
 
@@ -160,6 +164,7 @@ export class Chain {
     this.log = new Map(); // proposal → its rounds' events, oldest first
     this.seenBlocks = new Set();
     this.lastBlock = -1; // the newest block whose events were read
+    this.missed = new Set(); // blocks after the start whose events could not be read
     this.historyFrom = null;
     this.blockMs = 6000;
   }
@@ -180,30 +185,36 @@ export class Chain {
    * has state for, newest first, stopping at the first it cannot read (a pruned block). */
   async readHistory(best) {
     const first = Math.max(1, best.number - HISTORY_BLOCKS);
-    let from = best.number + 1;
+    const read = [];
+    let from = first;
     for (let top = best.number; top >= first; top -= 32) {
       const numbers = [];
       for (let n = top; n > top - 32 && n >= first; n -= 1) numbers.push(n);
-      const results = await Promise.all(numbers.map(async (n) => {
-        try {
-          const hash = await this.api.rpc.chain.getBlockHash(n);
-          const records = await this.api.query.system.events.at(hash);
-          return { n, records };
-        } catch {
-          return { n, records: null };
-        }
-      }));
-      for (const { n, records } of results) {
-        if (records === null) {
-          this.historyFrom = from;
-          return;
-        }
-        this.absorb(eventsOf(records, n), n);
-        this.lastBlock = Math.max(this.lastBlock, n);
-        from = n;
+      const results = await Promise.all(numbers.map((n) => this.eventsAt(n)));
+      const pruned = results.find((r) => r.records === null);
+      read.push(...results.filter((r) => r.records !== null && (!pruned || r.n > pruned.n)));
+      if (pruned) {
+        from = pruned.n + 1;
+        break;
       }
     }
-    this.historyFrom = first;
+    // Oldest first: a verdict's round kind is told by the events before it.
+    for (const { n, records } of read.sort((a, b) => a.n - b.n)) {
+      this.absorb(eventsOf(records, n), n);
+      this.lastBlock = Math.max(this.lastBlock, n);
+    }
+    this.historyFrom = from;
+  }
+
+  /** The events of block `n`: `{ n, records }`, `records` null when the node no longer has
+   * that block's state. */
+  async eventsAt(n) {
+    try {
+      const hash = await this.api.rpc.chain.getBlockHash(n);
+      return { n, records: await this.api.query.system.events.at(hash) };
+    } catch {
+      return { n, records: null };
+    }
   }
 
   /** Takes in the kept events of a block once. */
@@ -252,14 +263,13 @@ export class Chain {
     // connection was down: read from their own blocks, so that no verdict is missed.
     const gap = [];
     for (let n = Math.max(this.lastBlock + 1, best.number - HISTORY_BLOCKS); n < best.number; n += 1) if (!this.seenBlocks.has(n)) gap.push(n);
-    await Promise.all(gap.map(async (n) => {
-      try {
-        const hash = await api.rpc.chain.getBlockHash(n);
-        this.absorb(eventsOf(await api.query.system.events.at(hash), n), n);
-      } catch {
-        // Pruned already: nothing to read.
-      }
-    }));
+    if (this.lastBlock >= 0 && best.number - HISTORY_BLOCKS > this.lastBlock + 1) {
+      for (let n = this.lastBlock + 1; n < best.number - HISTORY_BLOCKS; n += 1) this.missed.add(n);
+    }
+    for (const { n, records } of (await Promise.all(gap.map((n) => this.eventsAt(n)))).sort((a, b) => a.n - b.n)) {
+      if (records === null) this.missed.add(n);
+      else this.absorb(eventsOf(records, n), n);
+    }
     this.absorb(eventsOf(events, best.number), best.number);
     this.lastBlock = Math.max(this.lastBlock, best.number);
 
@@ -273,7 +283,7 @@ export class Chain {
       if (!this.nodes.has(project.id)) this.nodes.set(project.id, new Map());
       const known = this.nodes.get(project.id);
       const missing = [];
-      for (let id = 0; id < project.nextNode; id += 1) if (!known.has(id)) missing.push(id);
+      for (let id = 0; id < project.nextNode && missing.length < MAX_NEW_PER_BLOCK; id += 1) if (!known.has(id)) missing.push(id);
       if (missing.length === 0) return;
       const read = await at.query.projects.nodes.multi(missing.map((id) => [project.id, id]));
       read.forEach((node, i) => { if (node.isSome) known.set(missing[i], decodeNode(missing[i], node.unwrap())); });
@@ -281,8 +291,10 @@ export class Chain {
 
     // Proposals: new ones, and those that may still change.
     const wanted = [];
-    for (let id = 0; id < nextProposal.toNumber(); id += 1) {
+    let fresh = 0;
+    for (let id = 0; id < nextProposal.toNumber() && fresh < MAX_NEW_PER_BLOCK; id += 1) {
       const known = this.proposals.get(id);
+      if (!known) fresh += 1;
       if (!known || mayChange(known)) wanted.push(id);
     }
     for (let i = 0; i < wanted.length; i += 256) {
@@ -331,6 +343,7 @@ export class Chain {
       settledAt: this.settledAt,
       log: this.log,
       historyFrom: this.historyFrom ?? best.number,
+      missed: this.missed,
     };
   }
 

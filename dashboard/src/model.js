@@ -151,7 +151,7 @@ export function verdictsOf(snapshot, proposal) {
   for (const v of verdicts.values()) counts[v.kind === 'Score' ? 'score' : v.kind === 'Invalid' ? 'invalid' : 'harnessError'] += 1;
   const at = settledAt(snapshot, proposal);
   const known = !isSettled(proposal) || snapshot.settledAt.has(proposal.id) || verdicts.size > 0
-    || (at !== null && at >= snapshot.historyFrom);
+    || (at !== null && at >= snapshot.historyFrom && !snapshot.missed?.has(at));
   return { verdicts, counts, total: verdicts.size, known };
 }
 

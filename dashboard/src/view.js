@@ -149,7 +149,7 @@ export function projectView(id) {
         type: 'scatter', label, backgroundColor: color, borderColor: color, pointStyle: style, pointRadius: 5,
         data: c.points.filter((pt) => pt.outcome === cls).map((pt) => ({ x: pt.x, y: num(pt.y), proposal: pt.proposal, measured: pt.measured })),
       });
-      const lastX = Math.max(s.best.number, ...c.points.map((pt) => pt.x));
+      const lastX = c.points.reduce((x, pt) => Math.max(x, pt.x), s.best.number);
       const step = [...c.best.map((b) => ({ x: b.x, y: num(b.y) })), { x: lastX, y: num(c.best[c.best.length - 1].y) }];
       const chart = chartIn(root, 'curve', {
         type: 'scatter',
@@ -192,7 +192,7 @@ export function projectView(id) {
       fill(root, 'curve-note', `Each settled proposal is a dot at the block it settled in (${c.points.length} in all${inexact ? `; ${inexact} settled before the blocks this page read and are drawn at their reveal block` : ''}), at its verified score (else its claimed score, else the score it tried to beat). The line is the best so far.`);
 
       fill(root, 'token', token ? `<dl class="figures">
-          ${figure('price', poi(token.price ?? 0n), 'token-price')}
+          ${figure('price', token.price === null ? '–' : poi(token.price), 'token-price')}
           ${figure('supply', tokens(token.supply, p), 'token-supply')}
           ${figure('reserve', poi(token.reserve), 'token-reserve')}
           ${figure('reward escrow', poi(token.escrow), 'token-escrow')}
@@ -274,9 +274,9 @@ export const rounds = {
         ? `revealed ${VERDICT_TEXT[a.verdict.kind]}${a.verdict.kind === 'Score' && project ? ` ${score(a.verdict.score, project)}` : ''}`
         : a.committed ? 'committed' : '<span class="muted">waiting</span>'}</li>`).join('');
       const log = (s.log.get(r.proposal) ?? []).map((e) => `<li><span class="muted">#${e.block}</span> ${h(logLine(e, s))}</li>`).join('');
-      return `<article class="round" data-testid="round" data-proposal="${r.proposal}" data-phase="${d.phase}">
-        <h3>proposal #${r.proposal}${project ? ` · <a href="#/project/${project.id}">${h(project.name)}</a>` : ''} · ${r.kind.toLowerCase()} round</h3>
-        <p><span class="tag phase">${d.phase.toLowerCase()}</span> ${d.phase === 'Draw' ? `drawn in block ${r.commitUntil}` : `until block ${d.until}`} (${d.left} blocks left)</p>
+      return `<article class="round" data-testid="round" data-proposal="${r.proposal}" data-phase="${h(d.phase)}">
+        <h3>proposal #${r.proposal}${project ? ` · <a href="#/project/${project.id}">${h(project.name)}</a>` : ''} · ${h(r.kind.toLowerCase())} round</h3>
+        <p><span class="tag phase">${h(d.phase.toLowerCase())}</span> ${d.phase === 'Draw' ? `drawn in block ${r.commitUntil}` : `until block ${d.until}`} (${d.left} blocks left)</p>
         ${seats ? `<ul class="seats">${seats}</ul>` : ''}
         ${log ? `<details><summary>events</summary><ul class="log">${log}</ul></details>` : ''}
       </article>`;

@@ -174,6 +174,10 @@ test('verdicts: counted by kind; unknown for a round settled before the events r
   assert.deepEqual(v.counts, { score: 1, invalid: 1, harnessError: 0 });
   assert.ok(v.known);
   assert.ok(verdictsOf(s, s.proposals.get(4)).known, 'a running round\'s are known');
+  s.missed = new Set([31]);
+  assert.ok(!verdictsOf(s, s.proposals.get(2)).known, 'settled at block 31, whose events could not be read');
+  s.missed = new Set();
+  assert.ok(verdictsOf(s, s.proposals.get(2)).known);
   s.historyFrom = 100;
   assert.ok(!verdictsOf(s, s.proposals.get(2)).known, 'settled at block 31, events read from 100');
   // Residuals: each score verdict of a settled round against its median.

@@ -43,6 +43,7 @@ let env;
 let state;
 let project;
 const revealedVerdicts = new Map(); // proposal → verdicts revealed, from the chain's events
+let scoreVerdicts = 0; // of them, score verdicts (the histogram's)
 const revealedAt = new Map(); // proposal → the block of its reveal
 const pageErrors = []; // what the page threw or logged as an error
 
@@ -72,6 +73,19 @@ async function relay(target) {
   });
   await open();
   return { port, open, close };
+}
+
+/** Sends the request line `line` as it is (no client rewrites it) to the server at `url`;
+ * resolves with the status line of the answer ('' when the connection closed unanswered). */
+function rawRequest(url, line) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => socket.write(`${line}\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    let answer = '';
+    socket.on('data', (d) => { answer += d; });
+    socket.on('close', () => resolve(answer.split('\r\n')[0]));
+    socket.on('error', reject);
+  });
 }
 
 /** Starts `poi dashboard` on a free port; resolves with the URL it prints. */
@@ -125,7 +139,10 @@ before(async () => {
       if (event.section !== 'proposals') continue;
       const id = event.data.proposal?.toNumber();
       if (event.method === 'Revealed') revealedAt.set(id, header.number.toNumber());
-      if (event.method === 'VerdictRevealed') revealedVerdicts.set(id, (revealedVerdicts.get(id) ?? 0) + 1);
+      if (event.method === 'VerdictRevealed') {
+        revealedVerdicts.set(id, (revealedVerdicts.get(id) ?? 0) + 1);
+        if (event.data.verdict.isScore) scoreVerdicts += 1;
+      }
     }
   });
   proxy = await relay(node.rpcPort);
@@ -165,6 +182,14 @@ test('poi dashboard serves the page, sends a bare / to the node it names, and no
     assert.equal((await fetch(`${pageUrl}${path}`)).status, 404, path);
   }
   assert.equal((await fetch(pageUrl, { method: 'POST' })).status, 405);
+  // Targets as an attacker sends them, unnormalised: nothing outside the files, no crash.
+  for (const [line, status] of [
+    ['GET /../Cargo.toml HTTP/1.1', '404'], ['GET /%2e%2e/Cargo.toml HTTP/1.1', '404'], ['GET /..%2fCargo.toml HTTP/1.1', '404'],
+    ['GET x HTTP/1.1', '400'], ['GET * HTTP/1.1', '400'], ['GET /?rpc= HTTP/1.1', '302'],
+  ]) {
+    assert.match(await rawRequest(pageUrl, line), new RegExp(`^HTTP/1\\.1 ${status} `), line);
+  }
+  assert.match(await rawRequest(pageUrl, 'GET /app.js HTTP/1.1'), /^HTTP\/1\.1 200 /, 'still serving');
   // A folder with no built page is refused with a way out.
   const empty = mkdtempSync(join(tmpdir(), 'poi-dashboard-empty-'));
   try {
@@ -315,7 +340,7 @@ test('an approved and a rejected round: the page shows what the chain holds', as
   const alice = keyring.addFromUri('//Alice').address;
   assert.match(await text(`[data-testid=verifier-row][data-verifier="${alice}"]`), /Alice/);
   const residuals = await page.evaluate(() => window.poiCharts.residuals.data.datasets.reduce((n, d) => n + d.data.reduce((a, b) => a + b, 0), 0));
-  assert.equal(residuals, [...revealedVerdicts.values()].reduce((a, b) => a + b, 0), 'every score verdict in the histogram');
+  assert.equal(residuals, scoreVerdicts, 'every score verdict in the histogram');
   await shot('verifiers');
 
   // A page opened now, from the files alone (as any static host or IPFS serves them), shows
