@@ -157,9 +157,10 @@ export class Chain {
   constructor(api) {
     this.api = api;
     this.proposals = new Map();
+    this.nextUnread = 0; // the first proposal id not read yet
+    this.changing = new Set(); // the ids of proposals that may still change
     this.nodes = new Map();
     this.verdicts = new Map(); // initial rounds' verdicts: proposal → Map(verifier → verdict)
-    this.roundKinds = new Map(); // proposal → the kind of its latest round
     this.settledAt = new Map();
     this.log = new Map(); // proposal → its rounds' events, oldest first
     this.seenBlocks = new Set();
@@ -223,9 +224,8 @@ export class Chain {
     this.seenBlocks.add(block);
     for (const e of events) {
       if (!this.log.has(e.proposal)) this.log.set(e.proposal, []);
+      // Blocks come oldest first (the history, then each gap, then each best block).
       this.log.get(e.proposal).push(e);
-      this.log.get(e.proposal).sort((a, b) => a.block - b.block);
-      if (e.event === 'RoundScheduled' || e.event === 'RoundStarted') this.roundKinds.set(e.proposal, e.kind);
       if (e.event === 'VerdictRevealed' && this.kindAt(e.proposal, block) === 'Initial') this.verdictMap(e.proposal).set(e.who, e.verdict);
       if (e.event === 'Settled') this.settledAt.set(e.proposal, block);
     }
@@ -282,25 +282,29 @@ export class Chain {
     await Promise.all([...projects.values()].map(async (project) => {
       if (!this.nodes.has(project.id)) this.nodes.set(project.id, new Map());
       const known = this.nodes.get(project.id);
+      // Node ids run from 0: those from the count read so far on are new.
       const missing = [];
-      for (let id = 0; id < project.nextNode && missing.length < MAX_NEW_PER_BLOCK; id += 1) if (!known.has(id)) missing.push(id);
+      for (let id = known.size; id < project.nextNode && missing.length < MAX_NEW_PER_BLOCK; id += 1) missing.push(id);
       if (missing.length === 0) return;
       const read = await at.query.projects.nodes.multi(missing.map((id) => [project.id, id]));
       read.forEach((node, i) => { if (node.isSome) known.set(missing[i], decodeNode(missing[i], node.unwrap())); });
     }));
 
-    // Proposals: new ones, and those that may still change.
-    const wanted = [];
-    let fresh = 0;
-    for (let id = 0; id < nextProposal.toNumber() && fresh < MAX_NEW_PER_BLOCK; id += 1) {
-      const known = this.proposals.get(id);
-      if (!known) fresh += 1;
-      if (!known || mayChange(known)) wanted.push(id);
-    }
+    // Proposals: new ones (ids run from 0), and those that may still change.
+    const wanted = [...this.changing];
+    const next = nextProposal.toNumber();
+    for (let id = this.nextUnread; id < next && id < this.nextUnread + MAX_NEW_PER_BLOCK; id += 1) wanted.push(id);
     for (let i = 0; i < wanted.length; i += 256) {
       const ids = wanted.slice(i, i + 256);
       const read = await at.query.proposals.proposals.multi(ids);
-      read.forEach((p, j) => { if (p.isSome) this.proposals.set(ids[j], decodeProposal(ids[j], p.unwrap())); });
+      read.forEach((p, j) => {
+        if (p.isNone) return;
+        const proposal = decodeProposal(ids[j], p.unwrap());
+        this.proposals.set(ids[j], proposal);
+        if (mayChange(proposal)) this.changing.add(ids[j]);
+        else this.changing.delete(ids[j]);
+        this.nextUnread = Math.max(this.nextUnread, ids[j] + 1);
+      });
     }
 
     const rounds = new Map(roundEntries.map(([key, r]) => {
@@ -309,7 +313,6 @@ export class Chain {
     }));
     // A running round's revealed verdicts are in state: a page opened mid-round has them too.
     for (const round of rounds.values()) {
-      this.roundKinds.set(round.proposal, round.kind);
       if (round.kind !== 'Initial') continue;
       for (const a of round.assignments) if (a.verdict) this.verdictMap(round.proposal).set(a.verifier, a.verdict);
     }

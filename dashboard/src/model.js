@@ -90,13 +90,16 @@ export function lineage(snapshot, projectId) {
 /** How many blocks make an hour at the chain's block time. */
 export const blocksPerHour = (blockMs) => Math.max(1, Math.round(3_600_000 / blockMs));
 
+/** The block an hour before the snapshot's best: "the last hour" is the blocks after it. */
+const hourAgo = (snapshot) => snapshot.best.number - blocksPerHour(snapshot.blockMs);
+
 /** Figures of one project: proposals, approvals, rejections, proposals revealed in the last
  * hour, and the miners active in it (a proposal revealed in the last hour or a commitment
  * waiting for its reveal). */
 export function projectStats(snapshot, projectId) {
-  const hourAgo = snapshot.best.number - blocksPerHour(snapshot.blockMs);
   const proposals = proposalsOf(snapshot, projectId);
-  const recent = proposals.filter((p) => p.revealedAt > hourAgo);
+  const since = hourAgo(snapshot);
+  const recent = proposals.filter((p) => p.revealedAt > since);
   const miners = new Set(recent.map((p) => p.proposer));
   for (const c of snapshot.commitments) if (c.project === projectId) miners.add(c.who);
   const count = (...types) => proposals.filter((p) => types.includes(p.status.type)).length;
@@ -130,8 +133,8 @@ export function minersOf(snapshot, projectId) {
 export function chainStats(snapshot) {
   const all = [...snapshot.projects.keys()].map((id) => projectStats(snapshot, id));
   const sum = (k) => all.reduce((n, x) => n + x[k], 0);
-  const hourAgo = snapshot.best.number - blocksPerHour(snapshot.blockMs);
-  const miners = new Set([...snapshot.proposals.values()].filter((p) => p.revealedAt > hourAgo).map((p) => p.proposer));
+  const since = hourAgo(snapshot);
+  const miners = new Set([...snapshot.proposals.values()].filter((p) => p.revealedAt > since).map((p) => p.proposer));
   for (const c of snapshot.commitments) miners.add(c.who);
   return {
     perHour: sum('perHour'),
