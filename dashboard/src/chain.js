@@ -1,14 +1,15 @@
 // Reads a poi chain through @polkadot/api into plain snapshots (see `Chain.snapshot`), block by
-// block. What is in state (projects, lineage nodes, proposals with their outcomes, running
-// rounds, verifiers) is read from state, so a page opened late shows all of it; the verdicts of
-// rounds that have settled are only in the chain's events, which the page reads from the
-// blocks it sees and, at start, from the last `HISTORY_BLOCKS` blocks the node still has.
+// block. Everything the page shows is read from state (projects, lineage nodes, proposals with
+// their outcomes, settled rounds' verdicts, running rounds, verifiers), so a page opened late
+// shows all of it. Events only make the running rounds' logs: the page reads them from the
+// blocks it sees and, at start, from the blocks a round can have lasted (`historyBlocks`).
 
 /** A project's token is the asset with id `2^31 + project`. */
 export const PROJECT_TOKEN_ASSET_IDS = 2n ** 31n;
 
-/** How many blocks back the page reads events when it starts (an hour at 6 s blocks). */
-export const HISTORY_BLOCKS = 600;
+/** How many blocks back the page reads events when it starts, beyond the longest a round
+ * lasts (its draw delay, commit and reveal periods): the log of every round in flight. */
+export const HISTORY_MARGIN = 10;
 
 /** The most proposals or lineage nodes one snapshot reads that it has not read before: a long
  * history (or a node that claims one) is caught up with block by block, in bounded memory. */
@@ -94,6 +95,16 @@ function decodeProposal(id, p) {
   };
 }
 
+function decodeSettlement(s) {
+  return {
+    block: s.block.toNumber(),
+    // Verifier → its verdict, or null when it revealed none in time (the draw's order).
+    verdicts: new Map(s.verdicts.map(([who, v]) => [who.toString(), some(v, (x) => (x.isScore
+      ? { kind: 'Score', score: x.asScore.toBigInt() }
+      : { kind: x.type }))])),
+  };
+}
+
 function decodeRound(proposal, r) {
   return {
     proposal,
@@ -160,14 +171,12 @@ export class Chain {
     this.nextUnread = 0; // the first proposal id not read yet
     this.changing = new Set(); // the ids of proposals that may still change
     this.nodes = new Map();
-    this.verdicts = new Map(); // initial rounds' verdicts: proposal → Map(verifier → verdict)
-    this.settledAt = new Map();
+    this.settlements = new Map(); // proposal → how its initial round ended (never changes)
     this.log = new Map(); // proposal → its rounds' events, oldest first
     this.seenBlocks = new Set();
     this.lastBlock = -1; // the newest block whose events were read
-    this.missed = new Set(); // blocks after the start whose events could not be read
-    this.historyFrom = null;
     this.blockMs = 6000;
+    this.historyBlocks = 600;
   }
 
   /** Reads what does not change block by block: the chain's name and block time. */
@@ -180,31 +189,30 @@ export class Chain {
     } catch {
       this.blockMs = 6000;
     }
+    const c = this.api.consts.proposals;
+    if (c?.drawDelay && c.verdictCommitPeriod && c.verdictRevealPeriod) {
+      this.historyBlocks = c.drawDelay.toNumber() + c.verdictCommitPeriod.toNumber() + c.verdictRevealPeriod.toNumber() + HISTORY_MARGIN;
+    }
   }
 
-  /** Reads the events of the last `HISTORY_BLOCKS` blocks before `best` that the node still
+  /** Reads the events of the last `historyBlocks` blocks before `best` that the node still
    * has state for, newest first, stopping at the first it cannot read (a pruned block). */
   async readHistory(best) {
-    const first = Math.max(1, best.number - HISTORY_BLOCKS);
+    const first = Math.max(1, best.number - this.historyBlocks);
     const read = [];
-    let from = first;
     for (let top = best.number; top >= first; top -= 32) {
       const numbers = [];
       for (let n = top; n > top - 32 && n >= first; n -= 1) numbers.push(n);
       const results = await Promise.all(numbers.map((n) => this.eventsAt(n)));
       const pruned = results.find((r) => r.records === null);
       read.push(...results.filter((r) => r.records !== null && (!pruned || r.n > pruned.n)));
-      if (pruned) {
-        from = pruned.n + 1;
-        break;
-      }
+      if (pruned) break;
     }
-    // Oldest first: a verdict's round kind is told by the events before it.
+    // Oldest first, as each log is kept.
     for (const { n, records } of read.sort((a, b) => a.n - b.n)) {
       this.absorb(eventsOf(records, n), n);
       this.lastBlock = Math.max(this.lastBlock, n);
     }
-    this.historyFrom = from;
   }
 
   /** The events of block `n`: `{ n, records }`, `records` null when the node no longer has
@@ -226,24 +234,7 @@ export class Chain {
       if (!this.log.has(e.proposal)) this.log.set(e.proposal, []);
       // Blocks come oldest first (the history, then each gap, then each best block).
       this.log.get(e.proposal).push(e);
-      if (e.event === 'VerdictRevealed' && this.kindAt(e.proposal, block) === 'Initial') this.verdictMap(e.proposal).set(e.who, e.verdict);
-      if (e.event === 'Settled') this.settledAt.set(e.proposal, block);
     }
-  }
-
-  /** The kind of the round a proposal's event at `block` belongs to: a challenge round only
-   * starts after its initial round settled. */
-  kindAt(proposal, block) {
-    const settled = this.settledAt.get(proposal);
-    if (settled !== undefined && block > settled) return 'Challenge';
-    const log = this.log.get(proposal) ?? [];
-    const started = log.filter((e) => e.event === 'RoundStarted' && e.block <= block).pop();
-    return started?.kind ?? 'Initial';
-  }
-
-  verdictMap(proposal) {
-    if (!this.verdicts.has(proposal)) this.verdicts.set(proposal, new Map());
-    return this.verdicts.get(proposal);
   }
 
   /** Reads the chain at the best block `best` ({ number, hash }) into a snapshot. */
@@ -260,15 +251,12 @@ export class Chain {
       at.query.system.events(),
     ]);
     // The events of blocks that came while the last snapshot was read, or while the
-    // connection was down: read from their own blocks, so that no verdict is missed.
+    // connection was down: read from their own blocks, so that the running rounds' logs
+    // miss nothing.
     const gap = [];
-    for (let n = Math.max(this.lastBlock + 1, best.number - HISTORY_BLOCKS); n < best.number; n += 1) if (!this.seenBlocks.has(n)) gap.push(n);
-    if (this.lastBlock >= 0 && best.number - HISTORY_BLOCKS > this.lastBlock + 1) {
-      for (let n = this.lastBlock + 1; n < best.number - HISTORY_BLOCKS; n += 1) this.missed.add(n);
-    }
+    for (let n = Math.max(this.lastBlock + 1, best.number - this.historyBlocks); n < best.number; n += 1) if (!this.seenBlocks.has(n)) gap.push(n);
     for (const { n, records } of (await Promise.all(gap.map((n) => this.eventsAt(n)))).sort((a, b) => a.n - b.n)) {
-      if (records === null) this.missed.add(n);
-      else this.absorb(eventsOf(records, n), n);
+      if (records !== null) this.absorb(eventsOf(records, n), n);
     }
     this.absorb(eventsOf(events, best.number), best.number);
     this.lastBlock = Math.max(this.lastBlock, best.number);
@@ -290,13 +278,15 @@ export class Chain {
       read.forEach((node, i) => { if (node.isSome) known.set(missing[i], decodeNode(missing[i], node.unwrap())); });
     }));
 
-    // Proposals: new ones (ids run from 0), and those that may still change.
+    // Proposals: new ones (ids run from 0), and those that may still change; with the
+    // settlement of each that settled since it was last read.
     const wanted = [...this.changing];
     const next = nextProposal.toNumber();
     for (let id = this.nextUnread; id < next && id < this.nextUnread + MAX_NEW_PER_BLOCK; id += 1) wanted.push(id);
     for (let i = 0; i < wanted.length; i += 256) {
       const ids = wanted.slice(i, i + 256);
       const read = await at.query.proposals.proposals.multi(ids);
+      const settled = [];
       read.forEach((p, j) => {
         if (p.isNone) return;
         const proposal = decodeProposal(ids[j], p.unwrap());
@@ -304,6 +294,11 @@ export class Chain {
         if (mayChange(proposal)) this.changing.add(ids[j]);
         else this.changing.delete(ids[j]);
         this.nextUnread = Math.max(this.nextUnread, ids[j] + 1);
+        if (proposal.status.type !== 'Verifying' && !this.settlements.has(ids[j])) settled.push(ids[j]);
+      });
+      if (settled.length === 0) continue;
+      (await at.query.proposals.settlements.multi(settled)).forEach((s, j) => {
+        if (s.isSome) this.settlements.set(settled[j], decodeSettlement(s.unwrap()));
       });
     }
 
@@ -311,11 +306,6 @@ export class Chain {
       const id = key.args[0].toNumber();
       return [id, decodeRound(id, r.unwrap())];
     }));
-    // A running round's revealed verdicts are in state: a page opened mid-round has them too.
-    for (const round of rounds.values()) {
-      if (round.kind !== 'Initial') continue;
-      for (const a of round.assignments) if (a.verdict) this.verdictMap(round.proposal).set(a.verifier, a.verdict);
-    }
 
     const pendingRewards = new Map();
     for (const [key, value] of rewardEntries) {
@@ -342,11 +332,8 @@ export class Chain {
       verifiers: new Map(verifierEntries.map(([key, v]) => [key.args[0].toString(), decodeVerifier(key.args[0].toString(), v.unwrap())])),
       pendingRewards,
       commitments: commitmentEntries.map(([, c]) => ({ who: c.unwrap().who.toString(), project: c.unwrap().project.toNumber() })),
-      verdicts: this.verdicts,
-      settledAt: this.settledAt,
+      settlements: this.settlements,
       log: this.log,
-      historyFrom: this.historyFrom ?? best.number,
-      missed: this.missed,
     };
   }
 

@@ -32,11 +32,11 @@ export function proposalsOf(snapshot, project) {
   return [...snapshot.proposals.values()].filter((p) => p.project === project).sort((a, b) => b.id - a.id);
 }
 
-/** The block a proposal settled in: seen in its `Settled` event, else its lineage node's block
- * (a node is recorded at settlement), else `null` (settled before the events the page read). */
+/** The block a proposal settled in: its settlement's, else its lineage node's (a node is
+ * recorded at settlement), else `null` (settled before the chain kept settlements). */
 export function settledAt(snapshot, proposal) {
-  const seen = snapshot.settledAt.get(proposal.id);
-  if (seen !== undefined) return seen;
+  const settlement = snapshot.settlements.get(proposal.id);
+  if (settlement !== undefined) return settlement.block;
   const node = proposal.status.node;
   if (node !== undefined) return snapshot.nodes.get(proposal.project)?.get(node)?.block ?? null;
   return null;
@@ -145,27 +145,33 @@ export function chainStats(snapshot) {
   };
 }
 
-/** The verdicts known for a proposal's initial round: revealed ones by verifier (from the
- * round in state while it runs, from the chain's events after), and their counts by kind.
- * `known` is false when the round settled before the first block whose events the page read. */
+/** The revealed verdicts of a proposal's initial round by verifier (from its settlement once
+ * settled, from the round in state while it runs), their counts by kind, and how many of its
+ * verifiers revealed none. `known` is false for a proposal settled before the chain kept
+ * settlements. */
 export function verdictsOf(snapshot, proposal) {
-  const verdicts = snapshot.verdicts.get(proposal.id) ?? new Map();
+  const seats = new Map();
+  const settlement = snapshot.settlements.get(proposal.id);
+  if (settlement) for (const [verifier, v] of settlement.verdicts) seats.set(verifier, v);
+  else if (!isSettled(proposal)) {
+    const round = snapshot.rounds.get(proposal.id);
+    for (const a of round?.assignments ?? []) seats.set(a.verifier, a.verdict);
+  }
+  const verdicts = new Map([...seats].filter(([, v]) => v !== null));
   const counts = { score: 0, invalid: 0, harnessError: 0 };
   for (const v of verdicts.values()) counts[v.kind === 'Score' ? 'score' : v.kind === 'Invalid' ? 'invalid' : 'harnessError'] += 1;
-  const at = settledAt(snapshot, proposal);
-  const known = !isSettled(proposal) || snapshot.settledAt.has(proposal.id) || verdicts.size > 0
-    || (at !== null && at >= snapshot.historyFrom && !snapshot.missed?.has(at));
-  return { verdicts, counts, total: verdicts.size, known };
+  const silent = settlement ? seats.size - verdicts.size : 0;
+  return { verdicts, counts, total: verdicts.size, silent, known: settlement !== undefined || !isSettled(proposal) };
 }
 
-/** Every known score verdict of a settled round with a median, as its residual in basis
- * points: `{ verifier, proposal, bps }`. */
+/** Every score verdict of a settled round with a median, as its residual in basis points:
+ * `{ verifier, proposal, bps }`. */
 export function residuals(snapshot) {
   const out = [];
   for (const p of snapshot.proposals.values()) {
     if (p.verified === null || !isSettled(p)) continue;
-    for (const [verifier, v] of snapshot.verdicts.get(p.id) ?? []) {
-      if (v.kind === 'Score') out.push({ verifier, proposal: p.id, bps: residualBps(v.score, p.verified) });
+    for (const [verifier, v] of snapshot.settlements.get(p.id)?.verdicts ?? []) {
+      if (v?.kind === 'Score') out.push({ verifier, proposal: p.id, bps: residualBps(v.score, p.verified) });
     }
   }
   return out;

@@ -189,7 +189,7 @@ export function projectView(id) {
       chart.options.scales.y.type = positive && box.checked ? 'logarithmic' : 'linear';
       chart.update();
       const inexact = c.points.filter((pt) => !pt.exact).length;
-      fill(root, 'curve-note', `Each settled proposal is a dot at the block it settled in (${c.points.length} in all${inexact ? `; ${inexact} settled before the blocks this page read and are drawn at their reveal block` : ''}), at its verified score (else its claimed score, else the score it tried to beat). The line is the best so far.`);
+      fill(root, 'curve-note', `Each settled proposal is a dot at the block it settled in (${c.points.length} in all${inexact ? `; ${inexact} settled before this chain kept settlements and are drawn at their reveal block` : ''}), at its verified score (else its claimed score, else the score it tried to beat). The line is the best so far.`);
 
       fill(root, 'token', token ? `<dl class="figures">
           ${figure('price', token.price === null ? '–' : poi(token.price), 'token-price')}
@@ -219,8 +219,8 @@ export function projectView(id) {
         const o = outcome(pr);
         const v = verdictsOf(s, pr);
         const counts = v.known
-          ? `${v.counts.score} score${v.counts.invalid ? `, ${v.counts.invalid} invalid` : ''}${v.counts.harnessError ? `, ${v.counts.harnessError} harness error` : ''}`
-          : '<span class="muted" title="settled before the blocks this page read: an archive node has them">not read</span>';
+          ? `${verdictCounts(v)}${v.silent ? `, ${v.silent} silent` : ''}`
+          : '<span class="muted" title="settled before this chain kept settlements: an archive node has them in its events">not recorded</span>';
         return `<tr data-testid="proposal-row" data-proposal="${pr.id}" data-outcome="${o.cls}" data-verdicts="${v.known ? v.total : ''}">
           <td>#${pr.id}</td><td>${who(pr.proposer)}</td><td>${pr.parent}</td>
           <td class="${o.cls}">${h(o.label)}</td>
@@ -244,6 +244,10 @@ export function projectView(id) {
 
 const VERDICT_TEXT = { Score: 'score', Invalid: 'invalid', HarnessError: 'harness error' };
 
+/** "2 score, 1 invalid": the revealed verdicts by kind, the kinds with none left out. */
+const verdictCounts = (v) => [`${v.counts.score} score`, v.counts.invalid && `${v.counts.invalid} invalid`,
+  v.counts.harnessError && `${v.counts.harnessError} harness error`].filter(Boolean).join(', ');
+
 function logLine(e, s) {
   const project = s.projects.get(s.proposals.get(e.proposal)?.project);
   switch (e.event) {
@@ -258,6 +262,9 @@ function logLine(e, s) {
     default: return e.event;
   }
 }
+
+/** How many settled rounds the rounds view lists. */
+const SETTLED_SHOWN = 20;
 
 export const rounds = {
   mount(root) {
@@ -282,7 +289,7 @@ export const rounds = {
       </article>`;
     }).join('');
     fill(root, 'running', running || '<p class="empty" data-testid="no-rounds">No round is running.</p>');
-    const settled = [...s.settledAt.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([id, block]) => {
+    const settled = [...s.settlements.entries()].sort((a, b) => b[1].block - a[1].block || b[0] - a[0]).slice(0, SETTLED_SHOWN).map(([id, { block }]) => {
       const pr = s.proposals.get(id);
       const project = pr && s.projects.get(pr.project);
       const o = pr ? outcome(pr) : { label: '…', cls: '' };
@@ -290,12 +297,12 @@ export const rounds = {
       return `<tr data-testid="settled-round" data-proposal="${id}"><td>#${block}</td><td>#${id}</td>
         <td>${project ? `<a href="#/project/${project.id}">${h(project.name)}</a>` : ''}</td>
         <td class="${o.cls}">${h(o.label)}</td><td class="num">${pr && project ? score(pr.verified, project) : ''}</td>
-        <td>${v ? `${v.counts.score} score, ${v.counts.invalid} invalid, ${v.counts.harnessError} harness error` : ''}</td></tr>`;
+        <td>${v ? `${verdictCounts(v)}${v.silent ? `, ${v.silent} silent` : ''}` : ''}</td></tr>`;
     }).join('');
     fill(root, 'settled', settled ? `<div class="scroll"><table><thead><tr><th>block</th><th>proposal</th><th>project</th><th>outcome</th>
         <th>verified</th><th>verdicts</th></tr></thead><tbody>${settled}</tbody></table></div>
-        <p class="muted">Rounds settled since block ${s.historyFrom} (the events this page read).</p>`
-      : `<p class="empty">No round settled since block ${s.historyFrom}.</p>`);
+        <p class="muted">The last ${SETTLED_SHOWN} initial rounds to settle; each project's page lists all of its proposals.</p>`
+      : '<p class="empty">No round has settled yet.</p>');
   },
 };
 
@@ -324,8 +331,8 @@ export const verifiers = {
     const items = residuals(s);
     const byVerifier = histogram(items);
     fill(root, 'note', `Each score verdict of a settled round, as its distance from the round's median in basis points
-      (100 bps = 1%; positive: the verifier measured better than the median): ${items.length} verdicts of rounds settled
-      since block ${s.historyFrom}. Honest verifiers stay near 0; one far out again and again is deviant or lazy.`);
+      (100 bps = 1%; positive: the verifier measured better than the median): the ${items.length} score verdicts of
+      every initial round that settled on a score. Honest verifiers stay near 0; one far out again and again is deviant or lazy.`);
     const chart = chartIn(root, 'residuals', {
       type: 'bar',
       data: { labels: binLabels(), datasets: [] },

@@ -74,7 +74,8 @@ test('residual bins: every value falls in exactly one, zero alone', () => {
 
 /** A snapshot of one fuel project: the baseline (node 0), an approval (node 1, proposal 0), a
  * misclaim (proposal 1), a superseded match (node 2, proposal 2), a withheld claim (proposal
- * 3), a proposal still verifying (4); events read from block 10 on. */
+ * 3), a proposal still verifying (4, one verdict revealed); the settlements of 0, 1 and 3
+ * (2's is missing, as on a chain that settled it before it kept settlements). */
 function snapshot() {
   const approved = { type: 'Approved', node: 1, challengeUntil: 60, challenged: false, approvers: ['A'], reward: { type: 'Paid', amount: 10n } };
   const proposal = (id, fields) => ({
@@ -97,17 +98,18 @@ function snapshot() {
       [3, proposal(3, { status: { type: 'Rejected', reason: 'ClaimWithheld' }, revealedAt: 200 })],
       [4, proposal(4, { proposer: 'P', status: { type: 'Verifying' }, revealedAt: 650 })],
     ]),
-    rounds: new Map(),
+    rounds: new Map([[4, { proposal: 4, kind: 'Initial', phase: 'Reveal', commitUntil: 660, revealUntil: 680, assignments: [
+      { verifier: 'A', committed: true, verdict: { kind: 'HarnessError' } }, { verifier: 'B', committed: true, verdict: null },
+    ] }]]),
     verifiers: new Map(),
     pendingRewards: new Map(),
     commitments: [{ who: 'Q', project: 0 }],
-    verdicts: new Map([
-      [0, new Map([['A', { kind: 'Score', score: -150_000n }], ['B', { kind: 'Score', score: -151_500n }]])],
-      [1, new Map([['A', { kind: 'Score', score: -200_000n }], ['B', { kind: 'Invalid' }]])],
+    settlements: new Map([
+      [0, { block: 30, verdicts: new Map([['A', { kind: 'Score', score: -150_000n }], ['B', { kind: 'Score', score: -151_500n }], ['C', null]]) }],
+      [1, { block: 33, verdicts: new Map([['A', { kind: 'Score', score: -200_000n }], ['B', { kind: 'Invalid' }]]) }],
+      [3, { block: 240, verdicts: new Map([['A', null], ['B', null]]) }],
     ]),
-    settledAt: new Map([[1, 33], [3, 240]]),
     log: new Map(),
-    historyFrom: 10,
   };
 }
 
@@ -123,15 +125,16 @@ test('outcomes are labelled by status and reason', () => {
 test('the curve: a dot per settled proposal, the running best from the baseline', () => {
   const c = curve(snapshot(), 0);
   assert.deepEqual(c.points.map((p) => [p.proposal, p.x, p.exact, p.y, p.measured, p.outcome]), [
-    [0, 30, true, -150_000n, 'verified', 'approved'], // at its node's block
-    [2, 31, true, -160_000n, 'verified', 'superseded'],
-    [1, 33, true, -200_000n, 'verified', 'rejected'], // at its Settled event's block
+    [0, 30, true, -150_000n, 'verified', 'approved'],
+    [2, 31, true, -160_000n, 'verified', 'superseded'], // no settlement: at its node's block
+    [1, 33, true, -200_000n, 'verified', 'rejected'], // at its settlement's block
     [3, 240, true, -200_000n, 'parent', 'rejected'], // no score at all: its parent's
   ]);
   assert.deepEqual(c.best, [{ x: 2, y: -200_000n }, { x: 30, y: -150_000n }]);
-  // A settled proposal the page saw no event of sits at its reveal block, marked inexact.
+  // A settled proposal with neither a settlement nor a node sits at its reveal block, marked
+  // inexact.
   const s = snapshot();
-  s.settledAt.delete(3);
+  s.settlements.delete(3);
   const late = curve(s, 0).points.find((p) => p.proposal === 3);
   assert.deepEqual([late.x, late.exact], [200, false]);
 });
@@ -168,18 +171,17 @@ test('chain figures: summed over projects, each miner and active verifier once',
   assert.deepEqual(chainStats(s), { perHour: 3, approvals: 1, rejections: 2, miners: 3, verifiers: 1 });
 });
 
-test('verdicts: counted by kind; unknown for a round settled before the events read', () => {
+test('verdicts: counted by kind from settlements and running rounds; unknown without a settlement', () => {
   const s = snapshot();
   const v = verdictsOf(s, s.proposals.get(1));
-  assert.deepEqual(v.counts, { score: 1, invalid: 1, harnessError: 0 });
-  assert.ok(v.known);
-  assert.ok(verdictsOf(s, s.proposals.get(4)).known, 'a running round\'s are known');
-  s.missed = new Set([31]);
-  assert.ok(!verdictsOf(s, s.proposals.get(2)).known, 'settled at block 31, whose events could not be read');
-  s.missed = new Set();
-  assert.ok(verdictsOf(s, s.proposals.get(2)).known);
-  s.historyFrom = 100;
-  assert.ok(!verdictsOf(s, s.proposals.get(2)).known, 'settled at block 31, events read from 100');
+  assert.deepEqual([v.counts, v.total, v.silent, v.known], [{ score: 1, invalid: 1, harnessError: 0 }, 2, 0, true]);
+  const approved = verdictsOf(s, s.proposals.get(0));
+  assert.deepEqual([approved.total, approved.silent, [...approved.verdicts.keys()]], [2, 1, ['A', 'B']], 'C revealed nothing');
+  const withheld = verdictsOf(s, s.proposals.get(3));
+  assert.deepEqual([withheld.total, withheld.silent, withheld.known], [0, 2, true]);
+  const running = verdictsOf(s, s.proposals.get(4));
+  assert.deepEqual([running.counts, running.silent, running.known], [{ score: 0, invalid: 0, harnessError: 1 }, 0, true], 'B may still reveal');
+  assert.ok(!verdictsOf(s, s.proposals.get(2)).known, 'settled before the chain kept settlements');
   // Residuals: each score verdict of a settled round against its median.
   assert.deepEqual(residuals(snapshot()).map((r) => [r.verifier, r.proposal, r.bps]).sort(), [['A', 0, 0], ['A', 1, 0], ['B', 0, -100]]);
 });

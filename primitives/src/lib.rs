@@ -149,6 +149,40 @@ impl Verdict {
 			| Verdict::Invalid { log } => log,
 		}
 	}
+
+	/// The verdict without its log.
+	pub fn summary(&self) -> VerdictSummary {
+		match self {
+			Verdict::Score { score, .. } => VerdictSummary::Score(*score),
+			Verdict::HarnessError { .. } => VerdictSummary::HarnessError,
+			Verdict::Invalid { .. } => VerdictSummary::Invalid,
+		}
+	}
+}
+
+/// What a [`Verdict`] found, without its log: what a settled round keeps of each verdict.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum VerdictSummary {
+	/// The measured score.
+	Score(#[serde(with = "score_text")] Score),
+	/// The harness failed.
+	HarnessError,
+	/// The candidate is invalid.
+	Invalid,
 }
 
 /// Which kind of round is verifying a proposal.

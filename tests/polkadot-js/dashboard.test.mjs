@@ -283,7 +283,12 @@ test('an approved and a rejected round: the page shows what the chain holds', as
     .filter(([, p]) => p.project.toNumber() === project);
   assert.equal(entries.length, 2);
   const cls = { Approved: 'approved', Rejected: 'rejected' };
+  const settledIn = new Map(); // proposal → the block its settlement records
   for (const [id, p] of entries) {
+    // The chain keeps each settled round's verdicts in state, as its events revealed them.
+    const settlement = (await api.query.proposals.settlements(id)).unwrap();
+    assert.equal(settlement.verdicts.filter(([, v]) => v.isSome).length, revealedVerdicts.get(id), `proposal ${id}'s settlement`);
+    settledIn.set(id, settlement.block.toNumber());
     const shown = page.locator(`[data-testid=proposal-row][data-proposal="${id}"]`);
     assert.equal(await shown.getAttribute('data-outcome'), cls[p.status.type], `proposal ${id}`);
     assert.equal(Number(await shown.getAttribute('data-verdicts')), revealedVerdicts.get(id), `proposal ${id}'s verdicts`);
@@ -294,7 +299,7 @@ test('an approved and a rejected round: the page shows what the chain holds', as
   // The curve: one point per settled proposal, the running best ending at the chain's best.
   const curve = await page.evaluate(() => window.poiCharts.curve.data.datasets.map((d) => ({ label: d.label, data: d.data })));
   const dots = curve.filter((d) => d.label !== 'running best').flatMap((d) => d.data);
-  assert.deepEqual(dots.map((d) => d.proposal).sort(), entries.map(([id]) => id).sort());
+  assert.deepEqual(dots.map((d) => [d.proposal, d.x]).sort(), [...settledIn].sort(), 'a dot per proposal, at its settlement');
   const step = curve.find((d) => d.label === 'running best').data;
   assert.equal(step[step.length - 1].y, Number(metricValue(best, metric)));
   assert.equal(step[0].y, Number(metricValue(info.protocol.baselineScore.toBigInt(), metric)));
@@ -344,7 +349,7 @@ test('an approved and a rejected round: the page shows what the chain holds', as
   await shot('verifiers');
 
   // A page opened now, from the files alone (as any static host or IPFS serves them), shows
-  // the same: what is in state, and the verdicts from the events of the blocks it reads back.
+  // the same: it is all in state.
   const late = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   try {
     late.on('pageerror', (e) => pageErrors.push(`opened late: ${e.message}`));

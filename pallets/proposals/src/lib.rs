@@ -91,7 +91,8 @@
 //! 7. When the window has closed and no challenge runs, the stake is returned and the miner
 //!    is paid the reward minted at the approval.
 //!
-//! Every proposal stays in [`Proposals`] with its outcome and verified score.
+//! Every proposal stays in [`Proposals`] with its outcome and verified score, and once
+//! settled, its initial round's block and verdicts (without their logs) in [`Settlements`].
 //!
 //! ## Deadlines
 //! Deadlines wait in two queues ([`Lane`]): the ends of commitments' reveal windows, and
@@ -131,7 +132,7 @@ pub use weights::WeightInfo;
 
 use frame_support::traits::{fungible, fungibles};
 use poi_primitives::{
-	ArtifactRef, NodeId, Phase, ProjectId, ProposalId, RoundKind, Score, Verdict,
+	ArtifactRef, NodeId, Phase, ProjectId, ProposalId, RoundKind, Score, Verdict, VerdictSummary,
 };
 
 /// The balance type of stakes, bonds and rewards.
@@ -162,6 +163,13 @@ pub type StatusOf<T> = ProposalStatus<
 pub type RoundOf<T> = Round<
 	<T as frame_system::Config>::AccountId,
 	BalanceOf<T>,
+	frame_system::pallet_prelude::BlockNumberFor<T>,
+	<T as Config>::MaxQuorum,
+>;
+
+/// A settled initial round with this runtime's types.
+pub type SettlementOf<T> = Settlement<
+	<T as frame_system::Config>::AccountId,
 	frame_system::pallet_prelude::BlockNumberFor<T>,
 	<T as Config>::MaxQuorum,
 >;
@@ -338,6 +346,12 @@ pub mod pallet {
 	/// Running rounds.
 	#[pallet::storage]
 	pub type Rounds<T: Config> = StorageMap<_, Twox64Concat, ProposalId, RoundOf<T>>;
+
+	/// How each settled proposal's initial round ended: its block and its verdicts, kept for
+	/// as long as the proposal (the round itself is removed when it settles). Written with
+	/// the `Settled` event; proposals settled before this storage existed have none.
+	#[pallet::storage]
+	pub type Settlements<T: Config> = StorageMap<_, Twox64Concat, ProposalId, SettlementOf<T>>;
 
 	/// The rounds each verifier is assigned to and has not finished.
 	#[pallet::storage]

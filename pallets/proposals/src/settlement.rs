@@ -58,8 +58,7 @@ impl<T: Config> Pallet<T> {
 		}
 		match round.kind {
 			RoundKind::Initial => {
-				let quorum = round.assignments.len().saturated_into();
-				Self::settle_initial(id, &mut p, &tally, quorum, terms)?
+				Self::settle_initial(id, &mut p, &tally, &round.assignments, terms)?
 			},
 			RoundKind::Challenge => {
 				Self::settle_challenge(id, &mut p, &tally, round.challenger, terms)?
@@ -74,9 +73,10 @@ impl<T: Config> Pallet<T> {
 		id: ProposalId,
 		p: &mut ProposalOf<T>,
 		tally: &Tally<T::AccountId>,
-		quorum: u32,
+		assignments: &BoundedVec<Assignment<T::AccountId>, T::MaxQuorum>,
 		terms: pallet_projects::RoundTerms,
 	) -> DispatchResult {
+		let quorum: u32 = assignments.len().saturated_into();
 		let copied =
 			Candidates::<T>::get(p.project, p.code.digest).is_none_or(|c| c.proposal != id);
 		let mut verified = None;
@@ -102,7 +102,14 @@ impl<T: Config> Pallet<T> {
 		let share = p.fee / BalanceOf::<T>::from(quorum.max(1));
 		let paid: alloc::vec::Vec<_> =
 			tally.agreeing.iter().chain(tally.undecided.iter()).cloned().collect();
-		Self::conclude(id, p, status, share, &paid, &tally.agreeing)
+		// The same bound as the round's assignments: nothing is cut.
+		let verdicts = BoundedVec::truncate_from(
+			assignments
+				.iter()
+				.map(|a| (a.verifier.clone(), a.verdict.as_ref().map(Verdict::summary)))
+				.collect(),
+		);
+		Self::conclude(id, p, status, share, &paid, &tally.agreeing, verdicts)
 	}
 
 	/// Ends a proposal's initial round with `status`, and what follows from it, whether the
@@ -110,7 +117,8 @@ impl<T: Config> Pallet<T> {
 	/// back to the miner); a rejection slashes the stake (half to `agreeing`) and burns the
 	/// deposit; a lineage node keeps the deposit held (an approval also its stake, until its
 	/// window closes); anything else returns both; every outcome but an approval gives up the
-	/// candidate, which stays reserved for its miner after a release or an expiry.
+	/// candidate, which stays reserved for its miner after a release or an expiry. The
+	/// round's `verdicts` are kept in [`Settlements`].
 	fn conclude(
 		id: ProposalId,
 		p: &mut ProposalOf<T>,
@@ -118,6 +126,7 @@ impl<T: Config> Pallet<T> {
 		share: BalanceOf<T>,
 		paid: &[T::AccountId],
 		agreeing: &[T::AccountId],
+		verdicts: BoundedVec<(T::AccountId, Option<VerdictSummary>), T::MaxQuorum>,
 	) -> DispatchResult {
 		Self::pay_fee(id, p, share, paid)?;
 		match status {
@@ -139,6 +148,10 @@ impl<T: Config> Pallet<T> {
 			Self::give_up_candidate(id, p, reserve)?;
 		}
 		p.status = status;
+		Settlements::<T>::insert(
+			id,
+			Settlement { block: frame_system::Pallet::<T>::block_number(), verdicts },
+		);
 		Self::deposit_event(Event::Settled {
 			proposal: id,
 			status: p.status.clone(),
@@ -217,7 +230,8 @@ impl<T: Config> Pallet<T> {
 		p: &mut ProposalOf<T>,
 		reason: ReleaseReason,
 	) -> DispatchResult {
-		Self::conclude(id, p, ProposalStatus::Released(reason), Zero::zero(), &[], &[])?;
+		let none = BoundedVec::new();
+		Self::conclude(id, p, ProposalStatus::Released(reason), Zero::zero(), &[], &[], none)?;
 		Proposals::<T>::insert(id, p.clone());
 		Ok(())
 	}

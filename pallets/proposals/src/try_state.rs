@@ -33,6 +33,7 @@ impl<T: Config> Pallet<T> {
 		Self::check_stakes()?;
 		Self::check_fees_and_claims()?;
 		Self::check_rounds_and_assignments()?;
+		Self::check_settlements()?;
 		Self::check_candidates()?;
 		Self::check_best_is_last_standing()?;
 		Self::check_deadlines()
@@ -180,6 +181,31 @@ impl<T: Config> Pallet<T> {
 		for (who, sum) in bonds {
 			let held = T::Currency::balance_on_hold(&HoldReason::ChallengeBond.into(), &who);
 			ensure!(held == sum, "a challenger's hold differs from its bonds");
+		}
+		Ok(())
+	}
+
+	/// Each settlement is of a proposal that settled, after its reveal and not after this
+	/// block, with each verifier once, and without verdicts exactly when no round could be
+	/// drawn (`NoQuorum`).
+	fn check_settlements() -> Check {
+		let now = frame_system::Pallet::<T>::block_number();
+		for (id, settlement) in Settlements::<T>::iter() {
+			let p = Proposals::<T>::get(id).ok_or("a settlement of no proposal")?;
+			ensure!(p.status != ProposalStatus::Verifying, "a settlement of a verifying proposal");
+			ensure!(
+				p.revealed_at <= settlement.block && settlement.block <= now,
+				"a settlement before its reveal or after this block"
+			);
+			ensure!(
+				settlement.verdicts.is_empty()
+					== (p.status == ProposalStatus::Released(ReleaseReason::NoQuorum)),
+				"a settlement without verdicts that had a round, or the reverse"
+			);
+			let mut seen = alloc::collections::BTreeSet::new();
+			for (who, _) in settlement.verdicts.iter() {
+				ensure!(seen.insert(who), "a verifier twice in a settlement");
+			}
 		}
 		Ok(())
 	}

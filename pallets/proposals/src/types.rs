@@ -9,7 +9,7 @@ use frame_support::{
 	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
 use poi_primitives::{
-	ArtifactRef, NodeId, Phase, ProjectId, ProposalId, RoundKind, Score, Verdict,
+	ArtifactRef, NodeId, Phase, ProjectId, ProposalId, RoundKind, Score, Verdict, VerdictSummary,
 };
 use scale_info::TypeInfo;
 use sp_core::H256;
@@ -88,6 +88,33 @@ where
 			phase => phase,
 		}
 	}
+}
+
+/// How a proposal's initial round ended, kept with the proposal so that its verdicts stay in
+/// state after the round is gone (what a late reader, such as the dashboard, reads instead of
+/// old blocks' events).
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxQuorum))]
+pub struct Settlement<
+	AccountId: Clone + PartialEq + Eq + Debug,
+	BlockNumber: Clone + PartialEq + Eq + Debug,
+	MaxQuorum: Get<u32>,
+> {
+	/// The block it settled in (or was released in, when no round could be drawn).
+	pub block: BlockNumber,
+	/// Each drawn verifier, in the draw's order, with what it revealed (`None`: nothing in
+	/// time). Empty when no round could be drawn (`NoQuorum`).
+	pub verdicts: BoundedVec<(AccountId, Option<VerdictSummary>), MaxQuorum>,
 }
 
 /// Why a proposal was rejected (its stake slashed).

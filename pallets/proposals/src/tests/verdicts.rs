@@ -209,3 +209,88 @@ fn a_runner_key_change_is_honoured_for_the_next_reveal() {
 		check();
 	});
 }
+
+#[test]
+fn a_settled_round_s_verdicts_stay_in_state_after_the_round_is_gone() {
+	new_test_ext().execute_with(|| {
+		let project = setup(10);
+		let id = propose(MINER, project, 0, 1, -990_000);
+		let verifiers = assigned(id);
+		assert_eq!(Settlements::<Test>::get(id), None, "nothing before it settles");
+		// One score, one invalid verdict, one verifier that commits and never reveals.
+		commit_verdict(id, &verifiers[0], &scored(-990_000));
+		commit_verdict(id, &verifiers[1], &invalid());
+		commit_verdict(id, &verifiers[2], &scored(-990_000));
+		reveal_verdict(id, &verifiers[0], &scored(-990_000));
+		reveal_verdict(id, &verifiers[1], &invalid());
+		let reveal_until = Rounds::<Test>::get(id).unwrap().reveal_until;
+		run_to_block(reveal_until + 1);
+		assert!(!Rounds::<Test>::contains_key(id), "the round is gone");
+		assert_eq!(status(id), ProposalStatus::Released(ReleaseReason::NoAgreement));
+		let settlement = Settlements::<Test>::get(id).expect("kept with the proposal");
+		assert_eq!(settlement.block, reveal_until + 1);
+		assert_eq!(
+			settlement.verdicts.into_inner(),
+			vec![
+				(verifiers[0].clone(), Some(VerdictSummary::Score(-990_000))),
+				(verifiers[1].clone(), Some(VerdictSummary::Invalid)),
+				(verifiers[2].clone(), None),
+			]
+		);
+		check();
+		// A challenge round of an approval does not replace its initial round's record.
+		let next = propose(MINER, project, 0, 2, -990_000);
+		let approvers = run_round(next, &[harness(), scored(-990_000), scored(-990_000)]);
+		let settled = Settlements::<Test>::get(next).unwrap();
+		assert_eq!(settled.block, now());
+		assert_eq!(settled.verdicts[0], (approvers[0].clone(), Some(VerdictSummary::HarnessError)));
+		assert_ok!(Props::challenge(RuntimeOrigin::signed(account(CHALLENGER)), next, 1_000));
+		draw();
+		run_round(next, &vec![scored(-999_000); 7]);
+		assert!(matches!(status(next), ProposalStatus::Overturned { .. }));
+		assert_eq!(Settlements::<Test>::get(next), Some(settled));
+		check();
+	});
+}
+
+#[test]
+fn a_proposal_released_at_its_draw_keeps_a_settlement_without_verdicts() {
+	new_test_ext().execute_with(|| {
+		let project = setup(2);
+		let id = propose(MINER, project, 0, 1, -990_000);
+		assert_eq!(status(id), ProposalStatus::Released(ReleaseReason::NoQuorum));
+		let settlement = Settlements::<Test>::get(id).unwrap();
+		assert_eq!((settlement.block, settlement.verdicts.len()), (now(), 0));
+		check();
+	});
+}
+
+#[test]
+fn try_state_refuses_settlements_that_do_not_match_their_proposals() {
+	new_test_ext().execute_with(|| {
+		let project = setup(4);
+		let id = propose(MINER, project, 0, 1, -990_000);
+		let verifiers = run_round(id, &vec![scored(-990_000); 3]);
+		check();
+		let kept = Settlements::<Test>::get(id).unwrap();
+		let broken = |mutate: &dyn Fn(&mut SettlementOf<Test>)| {
+			let mut s = kept.clone();
+			mutate(&mut s);
+			Settlements::<Test>::insert(id, s);
+			let refused = Props::do_try_state().is_err();
+			Settlements::<Test>::insert(id, kept.clone());
+			refused
+		};
+		assert!(broken(&|s| s.block = now() + 1), "a settlement in the future");
+		assert!(broken(&|s| s.block = 0), "a settlement before the reveal");
+		assert!(broken(&|s| s.verdicts.clear()), "a drawn round without verdicts");
+		assert!(broken(&|s| s.verdicts[1].0 = verifiers[0].clone()), "a verifier twice");
+		assert!(!broken(&|_| {}), "the kept one is sound");
+		// A proposal still verifying has none.
+		let verifying = propose(MINER, project, 0, 2, -990_000);
+		Settlements::<Test>::insert(verifying, kept.clone());
+		assert!(Props::do_try_state().is_err());
+		Settlements::<Test>::remove(verifying);
+		check();
+	});
+}
