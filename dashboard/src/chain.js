@@ -172,6 +172,7 @@ export class Chain {
     this.changing = new Set(); // the ids of proposals that may still change
     this.nodes = new Map();
     this.settlements = new Map(); // proposal → how its initial round ended (never changes)
+    this.unsettled = new Set(); // settled proposals whose settlement is not read yet
     this.log = new Map(); // proposal → its rounds' events, oldest first
     this.seenBlocks = new Set();
     this.lastBlock = -1; // the newest block whose events were read
@@ -278,7 +279,7 @@ export class Chain {
       read.forEach((node, i) => { if (node.isSome) known.set(missing[i], decodeNode(missing[i], node.unwrap())); });
     }));
 
-    // Proposals: new ones (ids run from 0), and those that may still change; with the
+    // Proposals: new ones (ids run from 0), and those that may still change; then the
     // settlement of each that settled since it was last read.
     const wanted = [...this.changing];
     const next = nextProposal.toNumber();
@@ -286,7 +287,6 @@ export class Chain {
     for (let i = 0; i < wanted.length; i += 256) {
       const ids = wanted.slice(i, i + 256);
       const read = await at.query.proposals.proposals.multi(ids);
-      const settled = [];
       read.forEach((p, j) => {
         if (p.isNone) return;
         const proposal = decodeProposal(ids[j], p.unwrap());
@@ -294,11 +294,17 @@ export class Chain {
         if (mayChange(proposal)) this.changing.add(ids[j]);
         else this.changing.delete(ids[j]);
         this.nextUnread = Math.max(this.nextUnread, ids[j] + 1);
-        if (proposal.status.type !== 'Verifying' && !this.settlements.has(ids[j])) settled.push(ids[j]);
+        if (proposal.status.type !== 'Verifying' && !this.settlements.has(ids[j])) this.unsettled.add(ids[j]);
       });
-      if (settled.length === 0) continue;
-      (await at.query.proposals.settlements.multi(settled)).forEach((s, j) => {
-        if (s.isSome) this.settlements.set(settled[j], decodeSettlement(s.unwrap()));
+    }
+    // Kept until read (a read that fails is tried again on the next block). A runtime older
+    // than settlements (spec 108) has none to read.
+    const unsettled = [...this.unsettled];
+    for (let i = 0; i < unsettled.length && at.query.proposals.settlements; i += 256) {
+      const ids = unsettled.slice(i, i + 256);
+      (await at.query.proposals.settlements.multi(ids)).forEach((s, j) => {
+        if (s.isSome) this.settlements.set(ids[j], decodeSettlement(s.unwrap()));
+        this.unsettled.delete(ids[j]);
       });
     }
 

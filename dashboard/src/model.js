@@ -164,15 +164,23 @@ export function verdictsOf(snapshot, proposal) {
   return { verdicts, counts, total: verdicts.size, silent, known: settlement !== undefined || !isSettled(proposal) };
 }
 
-/** Every score verdict of a settled round with a median, as its residual in basis points:
- * `{ verifier, proposal, bps }`. */
+/** The median the runtime settles on: the lower middle of the sorted scores. */
+export function lowerMedian(scores) {
+  const sorted = [...scores].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : null;
+}
+
+/** Every score verdict of an initial round that settled on a score, as its residual in basis
+ * points from that round's median: `{ verifier, proposal, bps }`. The median is the round's
+ * own, computed from its settlement: an overturned approval's verified score is its challenge
+ * round's. */
 export function residuals(snapshot) {
   const out = [];
   for (const p of snapshot.proposals.values()) {
-    if (p.verified === null || !isSettled(p)) continue;
-    for (const [verifier, v] of snapshot.settlements.get(p.id)?.verdicts ?? []) {
-      if (v?.kind === 'Score') out.push({ verifier, proposal: p.id, bps: residualBps(v.score, p.verified) });
-    }
+    if (p.verified === null && p.status.type !== 'Overturned') continue;
+    const seats = [...(snapshot.settlements.get(p.id)?.verdicts ?? [])].filter(([, v]) => v?.kind === 'Score');
+    const median = lowerMedian(seats.map(([, v]) => v.score));
+    for (const [verifier, v] of seats) out.push({ verifier, proposal: p.id, bps: residualBps(v.score, median) });
   }
   return out;
 }

@@ -219,7 +219,7 @@ export function projectView(id) {
         const o = outcome(pr);
         const v = verdictsOf(s, pr);
         const counts = v.known
-          ? `${verdictCounts(v)}${v.silent ? `, ${v.silent} silent` : ''}`
+          ? verdictCounts(v)
           : '<span class="muted" title="settled before this chain kept settlements: an archive node has them in its events">not recorded</span>';
         return `<tr data-testid="proposal-row" data-proposal="${pr.id}" data-outcome="${o.cls}" data-verdicts="${v.known ? v.total : ''}">
           <td>#${pr.id}</td><td>${who(pr.proposer)}</td><td>${pr.parent}</td>
@@ -244,9 +244,11 @@ export function projectView(id) {
 
 const VERDICT_TEXT = { Score: 'score', Invalid: 'invalid', HarnessError: 'harness error' };
 
-/** "2 score, 1 invalid": the revealed verdicts by kind, the kinds with none left out. */
-const verdictCounts = (v) => [`${v.counts.score} score`, v.counts.invalid && `${v.counts.invalid} invalid`,
-  v.counts.harnessError && `${v.counts.harnessError} harness error`].filter(Boolean).join(', ');
+/** "2 score, 1 invalid, 1 silent": a round's verdicts by kind and its verifiers that revealed
+ * none, the kinds with none left out; "none" when there is nothing (no round was drawn, or
+ * nothing is revealed yet). */
+const verdictCounts = (v) => [v.counts.score && `${v.counts.score} score`, v.counts.invalid && `${v.counts.invalid} invalid`,
+  v.counts.harnessError && `${v.counts.harnessError} harness error`, v.silent && `${v.silent} silent`].filter(Boolean).join(', ') || 'none';
 
 function logLine(e, s) {
   const project = s.projects.get(s.proposals.get(e.proposal)?.project);
@@ -297,7 +299,7 @@ export const rounds = {
       return `<tr data-testid="settled-round" data-proposal="${id}"><td>#${block}</td><td>#${id}</td>
         <td>${project ? `<a href="#/project/${project.id}">${h(project.name)}</a>` : ''}</td>
         <td class="${o.cls}">${h(o.label)}</td><td class="num">${pr && project ? score(pr.verified, project) : ''}</td>
-        <td>${v ? `${verdictCounts(v)}${v.silent ? `, ${v.silent} silent` : ''}` : ''}</td></tr>`;
+        <td>${v ? verdictCounts(v) : ''}</td></tr>`;
     }).join('');
     fill(root, 'settled', settled ? `<div class="scroll"><table><thead><tr><th>block</th><th>proposal</th><th>project</th><th>outcome</th>
         <th>verified</th><th>verdicts</th></tr></thead><tbody>${settled}</tbody></table></div>

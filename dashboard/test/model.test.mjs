@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { decimal, improvementPercent, metricNumber, metricValue, poi, residualBps, shortAccount, signedPercent, escapeHtml } from '../src/format.js';
-import { binLabels, binOf, chainStats, curve, deadline, histogram, lineage, minersOf, outcome, projectStats, residuals, verdictsOf } from '../src/model.js';
+import { binLabels, binOf, chainStats, curve, deadline, histogram, lineage, lowerMedian, minersOf, outcome, projectStats, residuals, verdictsOf } from '../src/model.js';
 
 const FUEL = { name: 'fuel', direction: 'Minimize', scale: 0 };
 const BPB = { name: 'val_bpb', direction: 'Minimize', scale: 6 };
@@ -105,7 +105,7 @@ function snapshot() {
     pendingRewards: new Map(),
     commitments: [{ who: 'Q', project: 0 }],
     settlements: new Map([
-      [0, { block: 30, verdicts: new Map([['A', { kind: 'Score', score: -150_000n }], ['B', { kind: 'Score', score: -151_500n }], ['C', null]]) }],
+      [0, { block: 30, verdicts: new Map([['A', { kind: 'Score', score: -150_000n }], ['B', { kind: 'Score', score: -148_500n }], ['C', null]]) }],
       [1, { block: 33, verdicts: new Map([['A', { kind: 'Score', score: -200_000n }], ['B', { kind: 'Invalid' }]]) }],
       [3, { block: 240, verdicts: new Map([['A', null], ['B', null]]) }],
     ]),
@@ -183,7 +183,23 @@ test('verdicts: counted by kind from settlements and running rounds; unknown wit
   assert.deepEqual([running.counts, running.silent, running.known], [{ score: 0, invalid: 0, harnessError: 1 }, 0, true], 'B may still reveal');
   assert.ok(!verdictsOf(s, s.proposals.get(2)).known, 'settled before the chain kept settlements');
   // Residuals: each score verdict of a settled round against its median.
-  assert.deepEqual(residuals(snapshot()).map((r) => [r.verifier, r.proposal, r.bps]).sort(), [['A', 0, 0], ['A', 1, 0], ['B', 0, -100]]);
+  assert.deepEqual(residuals(snapshot()).map((r) => [r.verifier, r.proposal, r.bps]).sort(), [['A', 0, 0], ['A', 1, 0], ['B', 0, 100]]);
+  // An overturned approval: its initial round's own median, not its challenge round's score.
+  const overturned = snapshot();
+  overturned.proposals.set(0, { ...overturned.proposals.get(0), verified: -400_000n, status: { type: 'Overturned', node: 1 } });
+  assert.deepEqual(residuals(overturned).filter((r) => r.proposal === 0).map((r) => [r.verifier, r.bps]).sort(), [['A', 0], ['B', 100]]);
+  overturned.proposals.set(0, { ...overturned.proposals.get(0), verified: null });
+  assert.equal(residuals(overturned).filter((r) => r.proposal === 0).length, 2, 'also when the challenge found no score');
+  // A proposal settled without a score has no median: none of its verdicts are residuals.
+  overturned.proposals.set(1, { ...overturned.proposals.get(1), verified: null, status: { type: 'Released', reason: 'NoAgreement' } });
+  assert.equal(residuals(overturned).filter((r) => r.proposal === 1).length, 0);
+});
+
+test('the median is the lower middle of the scores, as the runtime settles', () => {
+  assert.equal(lowerMedian([3n, 1n, 2n]), 2n);
+  assert.equal(lowerMedian([4n, 1n, 3n, 2n]), 2n);
+  assert.equal(lowerMedian([-5n]), -5n);
+  assert.equal(lowerMedian([]), null);
 });
 
 test('a round\'s phase and deadline go by the clock', () => {

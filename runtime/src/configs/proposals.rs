@@ -29,8 +29,9 @@ parameter_types! {
 	/// A revealed proposal's storage deposit: its record (under 1 KiB at most, with the
 	/// largest committee), its initial round's settlement (about 50 bytes a verifier, under
 	/// 1 KiB with pallet-projects' largest quorum of 16) and its lineage node (about 200
-	/// bytes) at 0.1 POI. Returned when it settles without fault and without a node; held
-	/// for as long as its node exists.
+	/// bytes) at 0.1 POI. Returned when it settles without fault and without a node (the
+	/// record and settlement stay, bounded by the fees every proposal pays); held for as long
+	/// as its node exists.
 	pub const ProposalDeposit: Balance = UNIT / 10;
 	/// A candidate released without fault stays reserved for its miner for ten minutes:
 	/// time to commit and reveal it again.
