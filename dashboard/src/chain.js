@@ -18,10 +18,10 @@ export const MAX_NEW_PER_BLOCK = 4096;
 const text = (bytes) => bytes.toUtf8();
 const some = (option, f) => (option.isSome ? f(option.unwrap()) : null);
 
-function decodeVerdict(v) {
-  if (v.isScore) return { kind: 'Score', score: v.asScore.score.toBigInt() };
-  return { kind: v.isInvalid ? 'Invalid' : 'HarnessError' };
-}
+/** A verdict, or a settlement's summary of one, as `{ kind, score }` (`score` for a Score
+ * only); `scoreOf` finds the score in the Score variant's value. */
+const decodeKind = (v, scoreOf) => (v.isScore ? { kind: 'Score', score: scoreOf(v.asScore).toBigInt() } : { kind: v.type });
+const decodeVerdict = (v) => decodeKind(v, (score) => score.score);
 
 function decodeProject(id, info) {
   const protocol = info.protocol;
@@ -99,9 +99,7 @@ function decodeSettlement(s) {
   return {
     block: s.block.toNumber(),
     // Verifier → its verdict, or null when it revealed none in time (the draw's order).
-    verdicts: new Map(s.verdicts.map(([who, v]) => [who.toString(), some(v, (x) => (x.isScore
-      ? { kind: 'Score', score: x.asScore.toBigInt() }
-      : { kind: x.type }))])),
+    verdicts: new Map(s.verdicts.map(([who, v]) => [who.toString(), some(v, (x) => decodeKind(x, (score) => score))])),
   };
 }
 
