@@ -3,7 +3,8 @@
 # Rust tests (runtime, node CLI, chain-spec drift, pallets' unit and property tests), the
 # pallets' benchmarks on their mock runtimes, the dashboard's unit tests, the Polkadot.js
 # end-to-end tests against fresh dev nodes (with runners, a real IPFS daemon, and the dashboard
-# in Debian's chromium), and the three-validator zombienet test. Stops at the first failing step.
+# in Debian's chromium), and the four-validator zombienet test with its fault drills. Stops at
+# the first failing step.
 source "$(dirname "$0")/lib.sh"
 cd "$POI_ROOT"
 
@@ -68,7 +69,7 @@ step "Polkadot.js end-to-end tests against dev nodes, runners and an IPFS daemon
 (cd tests/polkadot-js && node --test --test-concurrency=1 ./*.test.mjs)
 
 npm_install "$POI_ROOT/zombienet"
-step "zombienet: three validators (alice, bob, charlie)"
+step "zombienet: four validators (alice, bob, charlie, dave) and the fault drills"
 bash zombienet/run-test.sh
 
 echo

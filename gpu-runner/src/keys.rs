@@ -12,9 +12,47 @@ use std::path::Path;
 /// registers Alice as a verifier with its public key. Never use it on a public chain.
 pub const DEV_RUNNER_SURI: &str = "//Alice//runner";
 
-/// The development runner key.
+/// The development runner key (Alice's).
 pub fn dev_key() -> sr25519::Pair {
 	sr25519::Pair::from_string(DEV_RUNNER_SURI, None).expect("a valid derivation path; qed")
+}
+
+/// The well-known development accounts whose runners have well-known keys
+/// (`--dev-account <name>`): the local testnet's genesis registers the first four, its
+/// validators, as verifiers with them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum DevAccount {
+	/// `//Alice//runner`, the key of `--dev`.
+	Alice,
+	/// `//Bob//runner`.
+	Bob,
+	/// `//Charlie//runner`.
+	Charlie,
+	/// `//Dave//runner`.
+	Dave,
+	/// `//Eve//runner` (no preset registers it).
+	Eve,
+	/// `//Ferdie//runner` (no preset registers it).
+	Ferdie,
+}
+
+impl DevAccount {
+	/// The secret URI of this account's development runner key: `//<Name>//runner`.
+	pub fn suri(self) -> &'static str {
+		match self {
+			DevAccount::Alice => DEV_RUNNER_SURI,
+			DevAccount::Bob => "//Bob//runner",
+			DevAccount::Charlie => "//Charlie//runner",
+			DevAccount::Dave => "//Dave//runner",
+			DevAccount::Eve => "//Eve//runner",
+			DevAccount::Ferdie => "//Ferdie//runner",
+		}
+	}
+
+	/// This account's development runner key.
+	pub fn key(self) -> sr25519::Pair {
+		sr25519::Pair::from_string(self.suri(), None).expect("a valid derivation path; qed")
+	}
 }
 
 /// Loads the key in `path`, or creates a new random one there when the file does not exist.
@@ -87,6 +125,20 @@ mod tests {
 		assert!(format!("{error:#}").contains("mode 644"), "{error:#}");
 		fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
 		assert_eq!(load_or_create(&path).unwrap().public(), key.public());
+	}
+
+	#[test]
+	fn each_dev_account_has_its_own_documented_key() {
+		use clap::ValueEnum;
+		let names = ["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"];
+		let accounts = DevAccount::value_variants();
+		assert_eq!(accounts.len(), names.len());
+		for (account, name) in accounts.iter().zip(names) {
+			let expected = sr25519::Pair::from_string(&format!("//{name}//runner"), None).unwrap();
+			assert_eq!(account.key().public(), expected.public(), "{name}");
+		}
+		assert_eq!(DevAccount::Alice.key().public(), dev_key().public());
+		assert_ne!(DevAccount::Bob.key().public(), DevAccount::Charlie.key().public());
 	}
 
 	#[test]

@@ -36,8 +36,13 @@ struct Common {
 	key_file: Option<PathBuf>,
 	/// Use the well-known development key (`//Alice//runner`), which the dev chain registers
 	/// for Alice. Never on a public chain.
-	#[arg(long, global = true)]
+	#[arg(long, global = true, conflicts_with = "dev_account")]
 	dev: bool,
+	/// Use the well-known development key of this account (`//<Name>//runner`); the local
+	/// testnet registers alice, bob, charlie and dave as verifiers with theirs. Never on a
+	/// public chain.
+	#[arg(long, global = true, value_enum, value_name = "NAME")]
+	dev_account: Option<keys::DevAccount>,
 	/// The candle-gpt trainer program [default: $POI_GPT_BIN, else `poi-gpt` beside
 	/// poi-runner]; without one, candle-gpt jobs are refused.
 	#[arg(long, global = true)]
@@ -188,6 +193,9 @@ impl Common {
 	fn key(&self) -> Result<sr25519::Pair> {
 		if self.dev {
 			return Ok(keys::dev_key());
+		}
+		if let Some(account) = self.dev_account {
+			return Ok(account.key());
 		}
 		let path = self.key_file.clone().unwrap_or_else(|| self.base_path().join("runner.key"));
 		keys::load_or_create(&path)

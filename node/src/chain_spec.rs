@@ -50,7 +50,8 @@ pub fn development_chain_spec() -> Result<ChainSpec, String> {
 	)
 }
 
-/// A local three-validator testnet (`--chain local`; zombienet uses it).
+/// A local four-validator testnet whose validators are also its verifiers (`--chain local`;
+/// zombienet uses it).
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
 	from_preset(
 		"poi local testnet",

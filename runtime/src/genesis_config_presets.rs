@@ -74,64 +74,85 @@ pub fn testnet_genesis(
 	})
 }
 
-/// Alice, Bob and Charlie as validators.
-fn alice_bob_charlie() -> Vec<Authority> {
-	vec![
-		dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-		dev_authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-		dev_authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
-	]
+/// The validators of the testnets: Alice, Bob, Charlie and Dave. GRANDPA finalizes with more
+/// than two thirds of them, so one of the four may be down and blocks are still finalized.
+const TESTNET_VALIDATORS: [(Sr25519Keyring, Ed25519Keyring); 4] = [
+	(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+	(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+	(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+	(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+];
+
+fn testnet_authorities() -> Vec<Authority> {
+	TESTNET_VALIDATORS.iter().map(|(sr, ed)| dev_authority(*sr, *ed)).collect()
 }
 
 fn well_known_accounts() -> Vec<AccountId> {
 	Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect()
 }
 
-/// The bond of the development verifier (Alice).
+/// The bond of each genesis verifier (Alice on the dev chain; Alice, Bob, Charlie and Dave on
+/// the local testnet).
 pub const DEV_VERIFIER_BOND: Balance = 1_000 * UNIT;
 
-/// Development: one validator, Alice, who is also root and a verifier served by the
-/// development runner (`poi-runner --dev`); the well-known accounts endowed; projects may ask
-/// for a quorum of one (the one dev verifier).
-pub fn development_config_genesis() -> Value {
-	let mut patch = testnet_genesis(
-		vec![dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
-		Sr25519Keyring::Alice.to_account_id(),
-		well_known_accounts(),
-		1,
-	);
-	let runner_key = sp_core::sr25519::Public::from_raw(crate::configs::DEV_RUNNER_KEY);
-	let extra = serde_json::json!({
-		"verifiers": {
-			"verifiers": [[Sr25519Keyring::Alice.to_account_id(), DEV_VERIFIER_BOND, runner_key]]
-		},
-	});
+/// `patch` with these accounts registered as verifiers at genesis, each bonded
+/// [`DEV_VERIFIER_BOND`] and served by the development runner whose public key is given
+/// (`poi-runner --dev-account <name>`).
+fn with_genesis_verifiers(mut patch: Value, verifiers: &[(Sr25519Keyring, [u8; 32])]) -> Value {
+	let verifiers: Vec<_> = verifiers
+		.iter()
+		.map(|(account, key)| {
+			(account.to_account_id(), DEV_VERIFIER_BOND, sp_core::sr25519::Public::from_raw(*key))
+		})
+		.collect();
+	let extra = serde_json::json!({ "verifiers": { "verifiers": verifiers } });
 	if let (Value::Object(patch), Value::Object(extra)) = (&mut patch, extra) {
 		patch.extend(extra);
 	}
 	patch
 }
 
-/// Local testnet: Alice, Bob and Charlie validate (zombienet rewrites these authorities
-/// for the nodes it starts); Alice is root; projects ask for a quorum of at least
-/// [`TESTNET_MIN_QUORUM`].
+/// Development: one validator, Alice, who is also root and a verifier served by the
+/// development runner (`poi-runner --dev`); the well-known accounts endowed; projects may ask
+/// for a quorum of one (the one dev verifier).
+pub fn development_config_genesis() -> Value {
+	let patch = testnet_genesis(
+		vec![dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		Sr25519Keyring::Alice.to_account_id(),
+		well_known_accounts(),
+		1,
+	);
+	with_genesis_verifiers(patch, &[(Sr25519Keyring::Alice, crate::configs::DEV_RUNNER_KEY)])
+}
+
+/// Local testnet: Alice, Bob, Charlie and Dave validate (zombienet rewrites these authorities
+/// for the nodes it starts) and are verifiers, each served by its development runner
+/// (`poi-runner --dev-account alice`, `bob`, ...); Alice is root; the well-known accounts
+/// endowed; projects ask for a quorum of at least [`TESTNET_MIN_QUORUM`].
 pub fn local_config_genesis() -> Value {
-	testnet_genesis(
-		alice_bob_charlie(),
+	let patch = testnet_genesis(
+		testnet_authorities(),
 		Sr25519Keyring::Alice.to_account_id(),
 		well_known_accounts(),
 		TESTNET_MIN_QUORUM,
-	)
+	);
+	let verifiers: Vec<_> = TESTNET_VALIDATORS
+		.iter()
+		.zip(crate::configs::DEV_RUNNER_KEYS)
+		.map(|((account, _), key)| (*account, key))
+		.collect();
+	with_genesis_verifiers(patch, &verifiers)
 }
 
-/// The public testnet: three validators whose keys are derived from the well-known
-/// development seeds (`//Alice`, `//Bob`, `//Charlie`), so that anyone can join as one of them
-/// by inserting those keys. It is a testnet for collaborators, not a secure network: a
-/// deployment with private keys replaces these authorities and the root key here and
-/// regenerates `chain-specs/`.
+/// The public testnet: four validators whose keys are derived from the well-known development
+/// seeds (`//Alice` to `//Dave`), so that anyone can join as one of them by inserting those
+/// keys; with four, one may be down and blocks are still finalized. It has no verifiers at
+/// genesis: each registers with its own runner's key. It is a testnet for collaborators, not a
+/// secure network: a deployment with private keys replaces these authorities and the root key
+/// here and regenerates `chain-specs/`.
 pub fn public_testnet_config_genesis() -> Value {
 	testnet_genesis(
-		alice_bob_charlie(),
+		testnet_authorities(),
 		Sr25519Keyring::Alice.to_account_id(),
 		vec![
 			Sr25519Keyring::Alice.to_account_id(),

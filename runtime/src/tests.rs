@@ -65,28 +65,65 @@ fn development_preset_has_alice_as_validator_and_root() {
 }
 
 #[test]
-fn the_dev_runner_key_is_alice_runner_derivation() {
+fn the_dev_runner_keys_are_the_documented_derivations() {
 	use sp_core::Pair;
-	let pair = sp_core::sr25519::Pair::from_string("//Alice//runner", None).unwrap();
-	assert_eq!(pair.public().0, configs::DEV_RUNNER_KEY);
+	for (name, key) in ["Alice", "Bob", "Charlie", "Dave"].into_iter().zip(configs::DEV_RUNNER_KEYS)
+	{
+		let pair = sp_core::sr25519::Pair::from_string(&format!("//{name}//runner"), None).unwrap();
+		assert_eq!(pair.public().0, key, "{name}");
+	}
+	assert_eq!(configs::DEV_RUNNER_KEY, configs::DEV_RUNNER_KEYS[0]);
 }
 
 #[test]
-fn only_the_development_preset_has_a_verifier() {
-	for preset in ["local_testnet", "poi_testnet", "benchmark"] {
+fn the_local_testnet_has_four_verifiers_and_the_others_their_own() {
+	for (preset, expected) in [("local_testnet", 4), ("poi_testnet", 0), ("benchmark", 1)] {
 		build_preset(preset).execute_with(|| {
-			let expected = u32::from(preset == "benchmark");
 			assert_eq!(pallet_verifiers::Verifiers::<Runtime>::count(), expected, "{preset}");
 		});
 	}
+	// Alice, Bob, Charlie and Dave, each bonded from its endowment and served by its
+	// development runner (`poi-runner --dev-account <name>`).
+	build_preset("local_testnet").execute_with(|| {
+		let validators = [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		];
+		for (account, key) in validators.into_iter().zip(configs::DEV_RUNNER_KEYS) {
+			let who = account.to_account_id();
+			let info = pallet_verifiers::Verifiers::<Runtime>::get(&who).unwrap();
+			assert_eq!(info.bond, genesis_config_presets::DEV_VERIFIER_BOND);
+			assert_eq!(info.runner_key.0, key);
+			assert_eq!(
+				Balances::balance(&who),
+				genesis_config_presets::ENDOWMENT - genesis_config_presets::DEV_VERIFIER_BOND
+			);
+		}
+		assert_eq!(
+			Balances::balance(&Sr25519Keyring::Eve.to_account_id()),
+			genesis_config_presets::ENDOWMENT
+		);
+		frame_support::assert_ok!(Verifiers::do_try_state());
+	});
 }
 
 #[test]
-fn local_and_public_testnets_have_three_validators() {
+fn local_and_public_testnets_have_four_validators() {
+	let expected: Vec<sp_consensus_aura::sr25519::AuthorityId> =
+		[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave]
+			.iter()
+			.map(|k| k.public().into())
+			.collect();
 	for preset in ["local_testnet", "poi_testnet"] {
 		build_preset(preset).execute_with(|| {
-			assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 3, "{preset}");
-			assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 3);
+			assert_eq!(
+				pallet_aura::Authorities::<Runtime>::get().into_inner(),
+				expected,
+				"{preset}"
+			);
+			assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 4);
 		});
 	}
 }

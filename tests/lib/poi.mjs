@@ -105,12 +105,13 @@ export function errorName(api, dispatchError) {
 /**
  * Signs and sends `tx`, resolving once it is finalized (or, with `{ finalized: false }`, once
  * it is in a block) with `{ inBlock, blockHash, events, dispatchError }`; rejects if the pool
- * refuses it.
+ * refuses it. `nonce` signs with that nonce (several transactions of one account at once);
+ * without it, the account's next nonce as the node's pool sees it.
  */
-export function sendAndFinalize(tx, signer, { finalized = true } = {}) {
+export function sendAndFinalize(tx, signer, { finalized = true, nonce } = {}) {
   return new Promise((resolve, reject) => {
     let inBlock = null;
-    tx.signAndSend(signer, (result) => {
+    tx.signAndSend(signer, nonce === undefined ? {} : { nonce }, (result) => {
       if (result.status.isInBlock) inBlock = result.status.asInBlock;
       const done = finalized ? result.status.isFinalized : result.status.isInBlock;
       if (done) {

@@ -75,6 +75,15 @@ async function startProcess(name, command, args, {
  * and returns `{ api, rpcPort, stop, log }`.
  */
 export async function startDevNode({ timeoutMs = 120_000, extraArgs = [] } = {}) {
+  return startNode({ timeoutMs, args: ['--dev', ...extraArgs] });
+}
+
+/**
+ * Starts `poi-node` with `args` on free RPC and p2p ports with a fresh base path (no
+ * Prometheus, telemetry or mDNS), waits until its RPC answers, and returns `{ api, rpcPort,
+ * p2pPort, stop, log }`.
+ */
+export async function startNode({ timeoutMs = 120_000, args = [] } = {}) {
   const rpcPort = await freePort();
   const p2pPort = await freePort();
   const basePath = mkdtempSync(join(tmpdir(), 'poi-e2e-'));
@@ -90,20 +99,19 @@ export async function startDevNode({ timeoutMs = 120_000, extraArgs = [] } = {})
     api = await ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true });
   };
   const node = await startProcess('poi-node', NODE_BIN, [
-    '--dev',
     '--base-path', basePath,
     '--rpc-port', String(rpcPort),
     '--port', String(p2pPort),
     '--no-prometheus',
     '--no-telemetry',
     '--no-mdns',
-    ...extraArgs,
+    ...args,
   ], { dir: basePath, timeoutMs, ready: connect, graceMs: 10_000 });
   const stop = async () => {
     await api.disconnect().catch(() => {});
     await node.stop();
   };
-  return { api, rpcPort, stop, log: node.log };
+  return { api, rpcPort, p2pPort, stop, log: node.log };
 }
 
 /** Resolves once the chain's best block number is at least `number`. */
@@ -121,13 +129,18 @@ export async function waitForBlock(api, number) {
   });
 }
 
+/** An sr25519 keyring for poi's addresses (SS58 prefix 42), its crypto ready. */
+export async function sr25519Keyring() {
+  await cryptoWaitReady();
+  return new Keyring({ type: 'sr25519', ss58Format: 42 });
+}
+
 /**
  * What every test file starts with: a fresh dev node and the keys of the well-known dev
  * accounts. Returns `{ node, api, keyring, alice, bob }`; call `node.stop()` when done.
  */
 export async function startDevNodeWithKeys(options = {}) {
-  await cryptoWaitReady();
-  const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+  const keyring = await sr25519Keyring();
   const alice = keyring.addFromUri('//Alice');
   const bob = keyring.addFromUri('//Bob');
   const node = await startDevNode(options);
@@ -136,16 +149,19 @@ export async function startDevNodeWithKeys(options = {}) {
 
 /**
  * Starts `poi-runner serve` on a free port with a fresh base path and waits until `info`
- * answers: with the dev key (`dev`, the key the dev chain registers for Alice) or a key of its
- * own, and the embedded store or the IPFS daemon at `ipfsApi`. Returns `{ url, tokenFile,
- * token, call(method, params), stop, log }`: the node takes `--runner-token-file tokenFile`.
+ * answers: with the dev key (`dev` true, the key the dev chain registers for Alice), a
+ * well-known account's development key (`dev` a name: `--dev-account bob`), or a key of its
+ * own (`dev` false), and the embedded store or the IPFS daemon at `ipfsApi`. Returns `{ url,
+ * tokenFile, token, call(method, params), stop, log }`: the node takes `--runner-token-file
+ * tokenFile`.
  */
 export async function startDevRunner({ timeoutMs = 30_000, dev = true, ipfsApi } = {}) {
   const port = await freePort();
   const basePath = mkdtempSync(join(tmpdir(), 'poi-runner-'));
   const url = `http://127.0.0.1:${port}`;
   const args = ['serve', '--base-path', basePath, '--listen', `127.0.0.1:${port}`, '--gpt-bin', GPT_BIN];
-  if (dev) args.push('--dev');
+  if (dev === true) args.push('--dev');
+  else if (dev) args.push('--dev-account', dev);
   if (ipfsApi) args.push('--ipfs-api', ipfsApi);
   const tokenFile = join(basePath, 'rpc.token');
   // The runner writes its token before it listens.

@@ -6,7 +6,9 @@
 // Bob's client does on its own (revealing the claim once the verdicts are committed) the
 // verifier's off-chain worker and the runner bring the round to approval; an inflated claim ends rejected and slashed. With the embedded store
 // the verifier is the dev chain's Alice (the dev runner key); with IPFS, Dave registers with
-// the runner's own key and Alice steps aside. Then (embedded store) the candle-gpt example:
+// the runner's own key and Alice steps aside, and at the end the IPFS daemon is stopped in the
+// middle of a round (the fault drill: a harness error, the round released, nobody slashed).
+// Then (embedded store) the candle-gpt example:
 // the runner's trainer (poi-gpt) trains Bob's better recipe and the round approves it; and the
 // command example: in the runner's sandbox, a better compressor is approved, an inflated claim
 // rejected, and a cheat that rewrites the benchmark's check and a candidate that reaches for
@@ -299,6 +301,39 @@ export function defineRunnerTests({ ipfs = false, candle = true, command = true 
     assert.ok(proposal.status.isRejected, proposal.status.toString());
     assert.ok(proposal.status.asRejected.isMisclaimed, proposal.status.toString());
     assert.equal(await tokens(bob.address), before - 5n, 'the stake is not returned');
+  });
+
+  if (ipfs) test('IPFS goes away mid-round: the verifier reveals a harness error, the round is released, nobody slashed', async () => {
+    // A candidate the chain has not seen (the faster one with a custom section appended, which
+    // wasm ignores), added to IPFS while the daemon runs.
+    const name = new TextEncoder().encode('poi-drill');
+    const marked = new Uint8Array([...files.faster, 0, name.length + 1, name.length, ...name]);
+    const candidate = await put(marked);
+    const stakeBefore = await tokens(bob.address);
+    const verifierBefore = (await api.query.verifiers.verifiers(verifier.address)).unwrap();
+    // It claims 10 % better than the best (scores are negated fuel): an improvement if it held.
+    const { id, block } = await propose(candidate, scores.faster - scores.faster / 10n, '74', project);
+    // The daemon stops after the reveal, before the round is drawn (two blocks later): the
+    // runner's fetch of the candidate fails.
+    await daemon.stop();
+    daemon = null;
+    const { proposal, block: end } = await settled(id);
+    // What the protocol says for an artifact the runner cannot fetch: a store failure is a
+    // harness error (not the miner's fault, nor the verifier's), and a round whose majority is
+    // harness errors is released: the stake goes back, nobody is slashed.
+    assert.ok(proposal.status.isReleased && proposal.status.asReleased.isHarnessErrors, proposal.status.toString());
+    const settlement = (await api.query.proposals.settlements(id)).unwrap();
+    assert.deepEqual(
+      settlement.verdicts.map(([who, verdict]) => [who.toString(), verdict.isSome && verdict.unwrap().type]),
+      [[verifier.address, 'HarnessError']],
+    );
+    assert.equal(await tokens(bob.address), stakeBefore, 'the stake came back');
+    const verifierAfter = (await api.query.verifiers.verifiers(verifier.address)).unwrap();
+    assert.equal(verifierAfter.bond.toBigInt(), verifierBefore.bond.toBigInt(), 'the verifier\'s bond is whole');
+    assert.equal(verifierAfter.stats.missed.toNumber(), verifierBefore.stats.missed.toNumber());
+    assert.equal(verifierAfter.stats.deviant.toNumber(), verifierBefore.stats.deviant.toNumber());
+    assert.match(runner.log(), /harness error/);
+    console.log(`# IPFS stopped mid-round: reveal in block ${block}, released (harness errors) by block ${end} (${end - block} blocks)`);
   });
 
   if (candle) test('a candle-gpt project: the runner trains a better recipe and the round approves it', async () => {

@@ -17,4 +17,4 @@ pub use assets::{SignedBelowProjectTokens, PROJECT_TOKEN_ASSET_IDS};
 pub use bonding_curve::ProjectAssetId;
 pub use proposals::{MinStake, MinStakeValue, VerifierFee};
 pub use system::{BlockHashCount, RuntimeBlockLength, RuntimeBlockWeights};
-pub use verifiers::DEV_RUNNER_KEY;
+pub use verifiers::{DEV_RUNNER_KEY, DEV_RUNNER_KEYS};
