@@ -76,21 +76,24 @@ async function stopAll() {
 async function main() {
   const keyring = await sr25519Keyring();
   const work = mkdtempSync(join(tmpdir(), 'poi-load-'));
-  // The network: a runner per validator, then alice (with a known peer id) and the others.
+  // The network: a runner per validator, then alice and the others.
   const runners = {};
   for (const name of VALIDATORS) {
     runners[name] = await startDevRunner({ dev: name });
     started.push(runners[name]);
   }
-  const aliceKey = join(work, 'alice.key');
-  const alicePeer = nodeKey(aliceKey);
+  // A validator needs a node key of its own (its network identity); alice's peer id is the
+  // others' boot node.
   const nodes = {};
+  let alicePeer;
   for (const name of VALIDATORS) {
+    const keyFile = join(work, `${name}.key`);
+    const peer = nodeKey(keyFile);
     const args = [
-      '--chain', 'local', `--${name}`, '--runner-url', runners[name].url,
+      '--chain', 'local', `--${name}`, '--node-key-file', keyFile, '--runner-url', runners[name].url,
       '--runner-token-file', runners[name].tokenFile,
     ];
-    if (name === 'alice') args.push('--node-key-file', aliceKey);
+    if (name === 'alice') alicePeer = peer;
     else args.push('--bootnodes', `/ip4/127.0.0.1/tcp/${nodes.alice.p2pPort}/p2p/${alicePeer}`);
     nodes[name] = await startNode({ args });
     started.push(nodes[name]);
@@ -184,7 +187,8 @@ async function main() {
   let sequence = 0;
   async function propose(miner, stage) {
     const code = await putEverywhere(marked(files.faster, `poi-load-${sequence++}`));
-    const claim = scores.faster;
+    // The claim leaves room for the round's own inputs (its seed), as a miner's client does.
+    const claim = scores.faster + scores.faster / 5n;
     const salt = hex(Buffer.from(Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))));
     const hidden = claimHash(api, claim, salt);
     const commitment = proposalCommitment(api, { project: miner.project, code, claim: hidden, proposer: miner.signer.address });
