@@ -39,7 +39,12 @@ start)
 kill)
 	pid="$(cat "$dir/$name.pid")"
 	kill -9 "$pid"
-	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	# Gone, or a zombie nobody has reaped yet (its port is closed either way); 10 s at most.
+	for _ in $(seq 1 200); do
+		state="$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null)" || break
+		[ -z "$state" ] || [ "$state" = Z ] && break
+		sleep 0.05
+	done
 	;;
 *) echo "usage: runner.sh start|kill alice|bob|charlie|dave" >&2; exit 2 ;;
 esac
