@@ -12,14 +12,15 @@
 // blocks; everything listens on 127.0.0.1 and stops at the end. Exits 1 when a round was lost
 // or stuck.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { sr25519Keyring, startDevRunner, startNode } from '../tests/polkadot-js/node-harness.mjs';
 import {
-  NODE_BIN, TEST_CURVE, UNIT, claimHash, proposalCommitment, revealClaimWhenDue, runEval, scoreOf, sendOk,
+  NODE_BIN, TEST_CURVE, UNIT, claimHash, proposalCommitment, revealClaimWhenDue, sendOk, wasmExampleFiles,
+  wasmExampleFuel, wasmExampleScore,
 } from '../tests/lib/poi.mjs';
 
 const { values: options } = parseArgs({
@@ -41,7 +42,6 @@ if (!STAGES.every((n) => Number.isInteger(n) && n > 0 && n <= 64) || !(STAGE_MS 
   process.exit(2);
 }
 
-const EXAMPLE = new URL('../examples/wasm-sort/', import.meta.url).pathname;
 const VALIDATORS = ['alice', 'bob', 'charlie', 'dave'];
 /** Each miner's stake per proposal, in project tokens, and the tokens it buys. */
 const STAKE = 5;
@@ -109,11 +109,8 @@ async function main() {
   console.log(`# four validators up, each with 3 peers; ${verifiers} verifiers from genesis`);
 
   // The example's files in every runner's store; the scores as a miner measures them.
-  const files = Object.fromEntries(['harness', 'baseline', 'faster'].map(
-    (name) => [name, readFileSync(join(EXAMPLE, `build/${name}.wasm`))],
-  ));
-  files.protocol = readFileSync(join(EXAMPLE, 'protocol.json'));
-  const fuel = JSON.parse(files.protocol).budget;
+  const files = wasmExampleFiles();
+  const fuel = wasmExampleFuel();
   const putEverywhere = async (bytes) => {
     let artifact;
     for (const name of VALIDATORS) artifact = await runners[name].call('put_artifact', [hex(bytes)]);
@@ -121,11 +118,7 @@ async function main() {
   };
   const artifacts = {};
   for (const [name, bytes] of Object.entries(files)) artifacts[name] = await putEverywhere(bytes);
-  const localScore = (candidate) => scoreOf(runEval([
-    '--budget', String(fuel), '--benchmark', join(EXAMPLE, 'build/harness.wasm'),
-    '--candidate', join(EXAMPLE, `build/${candidate}.wasm`), '--document', join(EXAMPLE, 'protocol.json'),
-  ]));
-  const scores = { baseline: localScore('baseline'), faster: localScore('faster') };
+  const scores = { baseline: wasmExampleScore('baseline'), faster: wasmExampleScore('faster') };
 
   const alice = keyring.addFromUri('//Alice');
   const ferdie = keyring.addFromUri('//Ferdie');

@@ -77,5 +77,5 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 module.exports = {
   VALIDATORS, answers, finalizedNumber, loadState, runnerControl, runnerLog, runnerToken, runnerUrl,
-  saveState, shared, sleep,
+  runnersDir, saveState, shared, sleep,
 };

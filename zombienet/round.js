@@ -17,10 +17,9 @@
 const { existsSync, readFileSync, watch } = require('node:fs');
 const { join } = require('node:path');
 const {
-  VALIDATORS, loadState, runnerControl, runnerLog, runnerToken, runnerUrl, saveState, shared, sleep,
+  VALIDATORS, loadState, runnerControl, runnerLog, runnerToken, runnerUrl, runnersDir, saveState, shared, sleep,
 } = require('./lib.js');
 
-const EXAMPLE = join(__dirname, '..', 'examples', 'wasm-sort');
 /** The runner killed mid-evaluation (drill 2) and the node restarted mid-round (drill 3). */
 const KILLED_RUNNER = 'charlie';
 const RESTARTED_NODE = 'bob';
@@ -53,8 +52,8 @@ async function run(nodeName, networkInfo, [step]) {
  */
 function stopOnJob(name, id, ms) {
   const taken = new RegExp(`job (0x[0-9a-f]+) queued: proposal ${id},`);
-  const log = join(process.env.ZOMBIENET_RUNNERS_DIR, `${name}.log`);
-  const pid = Number(readFileSync(join(process.env.ZOMBIENET_RUNNERS_DIR, `${name}.pid`), 'utf8'));
+  const log = join(runnersDir(), `${name}.log`);
+  const pid = Number(readFileSync(join(runnersDir(), `${name}.pid`), 'utf8'));
   return new Promise((resolve) => {
     let done = false;
     const check = () => {
@@ -93,7 +92,7 @@ async function verifierRecords(api, accounts) {
 }
 
 async function start(api, lib, accounts, miner) {
-  const { TEST_CURVE, UNIT, claimHash, proposalCommitment, runEval, runnerCall, scoreOf } = lib;
+  const { TEST_CURVE, UNIT, claimHash, proposalCommitment, runnerCall, wasmExampleFiles, wasmExampleScore } = lib;
   const send = (tx, signer) => lib.sendOk(api, tx, signer, { finalized: false });
 
   // The network's set-up made the four validators verifiers (the local preset's genesis), each
@@ -108,25 +107,16 @@ async function start(api, lib, accounts, miner) {
   }
 
   // The example's files go into every runner's store (the same bytes, the same CIDs).
-  const protocolFile = readFileSync(join(EXAMPLE, 'protocol.json'));
-  const fuel = JSON.parse(protocolFile).budget;
-  const files = { protocol: protocolFile };
-  for (const name of ['harness', 'baseline', 'faster']) files[name] = readFileSync(join(EXAMPLE, `build/${name}.wasm`));
+  const files = wasmExampleFiles();
+  const fuel = lib.wasmExampleFuel();
   const artifacts = {};
   for (const [file, bytes] of Object.entries(files)) {
     for (const name of VALIDATORS) {
       artifacts[file] = await runnerCall(runnerUrl(name), runnerToken(name), 'put_artifact', [`0x${bytes.toString('hex')}`]);
     }
   }
-  /** A candidate's score as the miner measures it locally (`poi-runner eval`). */
-  const localScore = (candidate) => scoreOf(runEval([
-    '--budget', String(fuel),
-    '--benchmark', join(EXAMPLE, 'build/harness.wasm'),
-    '--candidate', join(EXAMPLE, `build/${candidate}.wasm`),
-    '--document', join(EXAMPLE, 'protocol.json'),
-  ]));
-  const baseline = localScore('baseline');
-  const faster = localScore('faster');
+  const baseline = wasmExampleScore('baseline');
+  const faster = wasmExampleScore('faster');
 
   const project = (await api.query.projects.nextProjectId()).toNumber();
   const protocol = {
@@ -170,7 +160,7 @@ async function start(api, lib, accounts, miner) {
     return 0;
   }
   const finished = runnerLog(KILLED_RUNNER).includes(`job ${job} done`) ||
-    existsSync(join(process.env.ZOMBIENET_RUNNERS_DIR, KILLED_RUNNER, 'results', `${job.slice(2)}.json`));
+    existsSync(join(runnersDir(), KILLED_RUNNER, 'results', `${job.slice(2)}.json`));
   runnerControl('kill', KILLED_RUNNER);
   const killedAt = (await api.rpc.chain.getHeader()).number.toNumber();
   if (finished) {

@@ -5,9 +5,10 @@
 // folders load it with their own @polkadot/api (`import`, or `await import()` from CommonJS).
 // The Rust definitions of these encodings are in primitives/src/ (poi-primitives).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** One POI in planck (12 decimals). */
 export const UNIT = 10n ** 12n;
@@ -85,6 +86,30 @@ export function runEval(args, { runnerBin = RUNNER_BIN } = {}) {
     rmSync(base, { recursive: true, force: true });
   }
 }
+
+/** The wasm example's folder (its files are built by its build.sh). */
+export const WASM_EXAMPLE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'wasm-sort');
+
+/** The wasm example's built files as bytes: `{ harness, baseline, faster, protocol }`. */
+export function wasmExampleFiles() {
+  const files = Object.fromEntries(['harness', 'baseline', 'faster'].map(
+    (name) => [name, readFileSync(join(WASM_EXAMPLE, `build/${name}.wasm`))],
+  ));
+  files.protocol = readFileSync(join(WASM_EXAMPLE, 'protocol.json'));
+  return files;
+}
+
+/** The wasm example's fuel budget (its protocol file's `budget`). */
+export const wasmExampleFuel = () => JSON.parse(readFileSync(join(WASM_EXAMPLE, 'protocol.json'))).budget;
+
+/** The score of the wasm example's `candidate` (baseline, faster) as a miner measures it
+ * locally (`poi-runner eval`, seed 0). */
+export const wasmExampleScore = (candidate) => scoreOf(runEval([
+  '--budget', String(wasmExampleFuel()),
+  '--benchmark', join(WASM_EXAMPLE, 'build/harness.wasm'),
+  '--candidate', join(WASM_EXAMPLE, `build/${candidate}.wasm`),
+  '--document', join(WASM_EXAMPLE, 'protocol.json'),
+]));
 
 /** The score of a `runEval` status; throws when the verdict is not a score. */
 export function scoreOf(status) {

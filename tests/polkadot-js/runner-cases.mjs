@@ -27,7 +27,7 @@ import { blake2AsU8a } from '@polkadot/util-crypto';
 
 import {
   GPT_BIN, POI_BIN, RUNNER_BIN, TEST_CURVE, UNIT, assetOf, claimHash, evaluatorsOf, proposalCommitment, revealClaimWhenDue, runEval,
-  runnerCall, scoreOf, sendAndFinalize,
+  runnerCall, scoreOf, sendAndFinalize, wasmExampleFiles, wasmExampleScore,
 } from '../lib/poi.mjs';
 import { ipfsCall, startDevNodeWithKeys, startDevRunner, startIpfs } from './node-harness.mjs';
 
@@ -60,14 +60,6 @@ export function defineRunnerTests({ ipfs = false, candle = true, command = true 
 
   const put = async (bytes) => runner.call('put_artifact', [u8aToHex(bytes)]);
 
-  /** The wasm example's `candidate`, evaluated locally. */
-  const evaluate = (candidate) => scoreOf(runEval([
-    '--budget', String(FUEL),
-    '--benchmark', join(EXAMPLE, 'build/harness.wasm'),
-    '--candidate', join(EXAMPLE, `build/${candidate}.wasm`),
-    '--document', join(EXAMPLE, 'protocol.json'),
-  ]));
-
   /** The candle-gpt example's `recipe`, trained locally (val_bpb at scale 10^6, negated). */
   const train = (recipe) => scoreOf(runEval([
     '--evaluator', 'candle-gpt', '--gpt-bin', GPT_BIN, '--budget', String(GPT_STEPS), '--scale', '6',
@@ -86,11 +78,8 @@ export function defineRunnerTests({ ipfs = false, candle = true, command = true 
 
   before(async () => {
     execFileSync('bash', [join(EXAMPLE, 'build.sh')], { stdio: 'ignore' });
-    files = Object.fromEntries(['harness', 'baseline', 'faster'].map(
-      (name) => [name, readFileSync(join(EXAMPLE, `build/${name}.wasm`))],
-    ));
-    files.protocol = readFileSync(join(EXAMPLE, 'protocol.json'));
-    scores = { baseline: evaluate('baseline'), faster: evaluate('faster') };
+    files = wasmExampleFiles();
+    scores = { baseline: wasmExampleScore('baseline'), faster: wasmExampleScore('faster') };
     if (ipfs) daemon = await startIpfs();
     runner = await startDevRunner({ dev: !ipfs, ipfsApi: daemon?.url });
     ({ node, api, alice, bob, keyring } = await startDevNodeWithKeys({
