@@ -42,6 +42,12 @@ pub enum Subcommand {
 
 	/// Database metadata.
 	ChainInfo(sc_cli::ChainInfoCmd),
+
+	/// Check a runtime upgrade against a network's state before enacting it: the new
+	/// runtime's migrations, their checks and every pallet's `try_state` invariants, run over
+	/// the state of a block taken from a node (or a snapshot file). The runtime must be built
+	/// with the feature `try-runtime`.
+	TryRuntime(crate::try_runtime::TryRuntimeCmd),
 }
 
 /// `poi-node` arguments.

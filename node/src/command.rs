@@ -137,6 +137,11 @@ pub fn run() -> sc_cli::Result<()> {
 					.into()),
 			})
 		},
+		Some(Subcommand::TryRuntime(cmd)) => {
+			// The runtime's own log lines (migrations, `try_state`) go to stderr.
+			sc_cli::LoggerBuilder::new("").init()?;
+			cmd.run().map_err(sc_cli::Error::Input)
+		},
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<poi_runtime::Block>(&config))

@@ -7,6 +7,7 @@ mod cli;
 mod command;
 mod rpc;
 mod service;
+mod try_runtime;
 
 fn main() {
 	if let Err(error) = command::run() {

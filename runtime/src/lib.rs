@@ -68,12 +68,33 @@ impl_opaque_keys! {
 
 /// The runtime's version. `spec_version` goes up with every change of runtime logic, and
 /// `transaction_version` with every change of the extrinsic format or of call indices.
+///
+/// A change of `spec_version` changes both constants below: the second is this runtime one
+/// `spec_version` later, which the runtime-upgrade drill builds (feature `upgrade-drill`, crate
+/// `poi-upgrade-drill`) and enacts on a running network. The macro reads the version from the
+/// literal, so the two are written out.
+#[cfg(not(feature = "upgrade-drill"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("poi"),
 	impl_name: alloc::borrow::Cow::Borrowed("poi"),
 	authoring_version: 1,
 	spec_version: 110,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// The runtime's version one `spec_version` later (feature `upgrade-drill`): the runtime the
+/// upgrade drill enacts. Everything else equals [`VERSION`] without the feature.
+#[cfg(feature = "upgrade-drill")]
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("poi"),
+	impl_name: alloc::borrow::Cow::Borrowed("poi"),
+	authoring_version: 1,
+	spec_version: 111,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
