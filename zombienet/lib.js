@@ -75,7 +75,81 @@ async function answers(wsUri, ms = 2000) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Puts the wasm example's files into every runner's store (the same bytes, the same CIDs);
+ * returns the CID of each file. */
+async function putExample(lib) {
+  const artifacts = {};
+  for (const [file, bytes] of Object.entries(lib.wasmExampleFiles())) {
+    for (const name of VALIDATORS) {
+      artifacts[file] = await lib.runnerCall(runnerUrl(name), runnerToken(name), 'put_artifact', [`0x${bytes.toString('hex')}`]);
+    }
+  }
+  return artifacts;
+}
+
+/**
+ * Alice creates a project of the wasm example whose rounds draw all four verifiers (quorum 4),
+ * and Eve (`miner`) proposes its faster candidate to it: she commits and reveals, claiming 20 %
+ * less than she measured, behind BLAKE2-256(claim, salt); she reveals the claim once verdicts
+ * are in (`settle`). Returns what the later steps need: the project, the proposal, the block of
+ * its reveal, the claim and its salt, and the candidate's digest.
+ */
+async function proposeFaster(api, lib, { owner, miner, artifacts }) {
+  const send = (tx, signer) => lib.sendOk(api, tx, signer, { finalized: false });
+  const project = (await api.query.projects.nextProjectId()).toNumber();
+  const protocol = {
+    document: artifacts.protocol,
+    repository: artifacts.baseline,
+    benchmark: artifacts.harness,
+    baselineMetrics: artifacts.protocol,
+    metric: { name: 'fuel', direction: 'Minimize', scaleExponent: 0 },
+    baselineScore: lib.wasmExampleScore('baseline'),
+    minImprovementBps: 100,
+    toleranceBps: 0,
+    quorum: VALIDATORS.length,
+    evaluator: { Wasm: { fuel: lib.wasmExampleFuel() } },
+  };
+  await send(api.tx.projects.createProject(protocol, 'wasm sort', 'SORT', lib.TEST_CURVE, null), owner);
+  await send(api.tx.bondingCurve.buy(project, 30, 1_000n * lib.UNIT), miner);
+
+  const faster = lib.wasmExampleScore('faster');
+  const claim = faster + faster / 5n;
+  const salt = `0x${'5a'.repeat(32)}`;
+  const hidden = lib.claimHash(api, claim, salt);
+  const commitment = lib.proposalCommitment(api, { project, code: artifacts.faster, claim: hidden, proposer: miner.address });
+  await send(api.tx.proposals.commit(project, commitment, 5), miner);
+  const revealed = await send(api.tx.proposals.reveal(commitment, 0, artifacts.faster, hidden), miner);
+  const event = revealed.events.find(({ event }) => api.events.proposals.Revealed.is(event));
+  const id = event.event.data.proposal.toNumber();
+  const revealBlock = (await api.rpc.chain.getHeader(revealed.blockHash)).number.toNumber();
+  console.log(`project ${project}: proposal ${id} revealed in block ${revealBlock}`);
+  return { project, id, revealBlock, claim: claim.toString(), salt, fasterDigest: artifacts.faster.digest };
+}
+
+/**
+ * Waits until proposal `id`'s round ends, revealing Eve's claim when it is due; returns the
+ * proposal and the block of its settlement, or a reason (a string) if it is still verifying
+ * `within` blocks after its reveal.
+ */
+async function settle(api, lib, { id, revealBlock, claim, salt }, miner, within) {
+  for (;;) {
+    const proposal = (await api.query.proposals.proposals(id)).unwrap();
+    const now = (await api.rpc.chain.getHeader()).number.toNumber();
+    if (!proposal.status.isVerifying) {
+      const settledAt = (await api.query.proposals.settlements(id)).unwrap().block.toNumber();
+      console.log(`proposal ${id}: ${proposal.status} in block ${settledAt} (${settledAt - revealBlock} blocks after the reveal)`);
+      return { proposal, settledAt };
+    }
+    if (proposal.claim.isHidden &&
+      await lib.revealClaimWhenDue(api, id, { claim: BigInt(claim), salt }, miner, now)) {
+      console.log(`proposal ${id}: Eve revealed her claim in block ${now}`);
+    }
+    if (now > revealBlock + within) return `proposal ${id} still verifying ${now - revealBlock} blocks after the reveal`;
+    await sleep(2000);
+  }
+}
+
 module.exports = {
-  VALIDATORS, answers, finalizedNumber, loadState, runnerControl, runnerLog, runnerToken, runnerUrl,
-  runnersDir, saveState, shared, sleep,
+  VALIDATORS, answers, finalizedNumber, loadState, proposeFaster, putExample, runnerControl, runnerLog,
+  runnerToken, runnerUrl, runnersDir, saveState, settle, shared, sleep,
 };

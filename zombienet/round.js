@@ -17,7 +17,8 @@
 const { existsSync, readFileSync, watch } = require('node:fs');
 const { join } = require('node:path');
 const {
-  VALIDATORS, loadState, runnerControl, runnerLog, runnerToken, runnerUrl, runnersDir, saveState, shared, sleep,
+  VALIDATORS, loadState, proposeFaster, putExample, runnerControl, runnerLog, runnerToken, runnerUrl, runnersDir,
+  saveState, settle, shared, sleep,
 } = require('./lib.js');
 
 /** The runner killed mid-evaluation (drill 2) and the node restarted mid-round (drill 3). */
@@ -92,8 +93,7 @@ async function verifierRecords(api, accounts) {
 }
 
 async function start(api, lib, accounts, miner) {
-  const { TEST_CURVE, UNIT, claimHash, proposalCommitment, runnerCall, wasmExampleFiles, wasmExampleScore } = lib;
-  const send = (tx, signer) => lib.sendOk(api, tx, signer, { finalized: false });
+  const { runnerCall } = lib;
 
   // The network's set-up made the four validators verifiers (the local preset's genesis), each
   // with the key of the runner beside it.
@@ -106,50 +106,10 @@ async function start(api, lib, accounts, miner) {
     }
   }
 
-  // The example's files go into every runner's store (the same bytes, the same CIDs).
-  const files = wasmExampleFiles();
-  const fuel = lib.wasmExampleFuel();
-  const artifacts = {};
-  for (const [file, bytes] of Object.entries(files)) {
-    for (const name of VALIDATORS) {
-      artifacts[file] = await runnerCall(runnerUrl(name), runnerToken(name), 'put_artifact', [`0x${bytes.toString('hex')}`]);
-    }
-  }
-  const baseline = wasmExampleScore('baseline');
-  const faster = wasmExampleScore('faster');
-
-  const project = (await api.query.projects.nextProjectId()).toNumber();
-  const protocol = {
-    document: artifacts.protocol,
-    repository: artifacts.baseline,
-    benchmark: artifacts.harness,
-    baselineMetrics: artifacts.protocol,
-    metric: { name: 'fuel', direction: 'Minimize', scaleExponent: 0 },
-    baselineScore: baseline,
-    minImprovementBps: 100,
-    toleranceBps: 0,
-    quorum: VALIDATORS.length,
-    evaluator: { Wasm: { fuel } },
-  };
-  await send(api.tx.projects.createProject(protocol, 'wasm sort', 'SORT', TEST_CURVE, null), accounts.alice);
-  await send(api.tx.bondingCurve.buy(project, 30, 1_000n * UNIT), miner);
-
-  // Eve commits and reveals the faster candidate, claiming 20 % less than she measured; the
-  // reveal shows only BLAKE2-256(claim, salt), and she reveals the claim once verdicts are in.
-  const claim = faster + faster / 5n;
-  const salt = `0x${'5a'.repeat(32)}`;
-  const hidden = claimHash(api, claim, salt);
-  const commitment = proposalCommitment(api, { project, code: artifacts.faster, claim: hidden, proposer: miner.address });
-  await send(api.tx.proposals.commit(project, commitment, 5), miner);
-  const revealed = await send(api.tx.proposals.reveal(commitment, 0, artifacts.faster, hidden), miner);
-  const event = revealed.events.find(({ event }) => api.events.proposals.Revealed.is(event));
-  const id = event.event.data.proposal.toNumber();
-  const revealBlock = (await api.rpc.chain.getHeader(revealed.blockHash)).number.toNumber();
-  console.log(`proposal ${id} revealed in block ${revealBlock}`);
-  saveState({
-    project, id, revealBlock, claim: claim.toString(), salt, fasterDigest: artifacts.faster.digest,
-    before,
-  });
+  const artifacts = await putExample(lib);
+  const proposed = await proposeFaster(api, lib, { owner: accounts.alice, miner, artifacts });
+  const { id, revealBlock } = proposed;
+  saveState({ ...proposed, before });
 
   // Drill 2: the moment charlie's runner has taken the round's job, it is stopped (SIGSTOP,
   // from this process: a wasm job of the example takes it 30 to 100 ms, the log line arrives
@@ -204,31 +164,20 @@ async function start(api, lib, accounts, miner) {
 async function finish(api, lib, accounts, miner) {
   const state = loadState();
   if (state.id === undefined) throw new Error('the drill\'s first step did not run');
-  const { id, project, revealBlock } = state;
+  const { id, project } = state;
   runnerControl('start', KILLED_RUNNER);
   const restartedAt = (await api.rpc.chain.getHeader()).number.toNumber();
   console.log(`${KILLED_RUNNER}'s runner back in block ${restartedAt} (killed in ${state.killedAt})`);
 
-  let proposal;
-  for (;;) {
-    proposal = (await api.query.proposals.proposals(id)).unwrap();
-    const now = (await api.rpc.chain.getHeader()).number.toNumber();
-    if (!proposal.status.isVerifying) break;
-    if (proposal.claim.isHidden &&
-      await lib.revealClaimWhenDue(api, id, { claim: BigInt(state.claim), salt: state.salt }, miner, now)) {
-      console.log(`proposal ${id}: Eve revealed her claim in block ${now}`);
-    }
-    if (now > revealBlock + SETTLE_WITHIN) {
-      console.log(`proposal ${id} still verifying ${now - revealBlock} blocks after the reveal`);
-      return 0;
-    }
-    await sleep(2000);
+  const settled = await settle(api, lib, state, miner, SETTLE_WITHIN);
+  if (typeof settled === 'string') {
+    console.log(settled);
+    return 0;
   }
+  const { proposal, settledAt } = settled;
 
   const problems = [];
   const settlement = (await api.query.proposals.settlements(id)).unwrap();
-  const settledAt = settlement.block.toNumber();
-  console.log(`proposal ${id}: ${proposal.status} in block ${settledAt} (${settledAt - revealBlock} blocks after the reveal)`);
   if (!proposal.status.isApproved) problems.push(`the round ended ${proposal.status}, not approved`);
   const best = (await api.query.projects.projects(project)).unwrap().best.toNumber();
   const node = (await api.query.projects.nodes(project, best)).unwrap();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the zombienet test (testnet.zndsl) against the built poi-node: four validators, each with
 # a runner beside it (runners.sh), and the fault drills (a stopped validator, a runner killed
-# mid-evaluation, a node restarted mid-round) around one round of the wasm example. Prints the
+# mid-evaluation, a node restarted mid-round) around one round of the wasm example, and a
+# runtime upgrade with a round in flight (the blobs of crate poi-upgrade-drill). Prints the
 # drills' figures (what drills.json collected) and how long the test took.
 source "$(dirname "$0")/../scripts/lib.sh"
 require_node
