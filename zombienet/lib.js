@@ -75,6 +75,12 @@ async function answers(wsUri, ms = 2000) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The holds on `address`: each its reason (as JSON, e.g. `{"Proposals":"VerificationFee"}`)
+ * and its amount. */
+async function holdsOf(api, address) {
+  return (await api.query.balances.holds(address)).map((h) => [JSON.stringify(h.id.toHuman()), h.amount.toString()]);
+}
+
 /** Puts the wasm example's files into every runner's store (the same bytes, the same CIDs);
  * returns the CID of each file. */
 async function putExample(lib) {
@@ -150,6 +156,6 @@ async function settle(api, lib, { id, revealBlock, claim, salt }, miner, within)
 }
 
 module.exports = {
-  VALIDATORS, answers, finalizedNumber, loadState, proposeFaster, putExample, runnerControl, runnerLog,
+  VALIDATORS, answers, finalizedNumber, holdsOf, loadState, proposeFaster, putExample, runnerControl, runnerLog,
   runnerToken, runnerUrl, runnersDir, saveState, settle, shared, sleep,
 };

@@ -17,7 +17,7 @@
 const { existsSync, readFileSync, watch } = require('node:fs');
 const { join } = require('node:path');
 const {
-  VALIDATORS, loadState, proposeFaster, putExample, runnerControl, runnerLog, runnerToken, runnerUrl, runnersDir,
+  VALIDATORS, holdsOf, loadState, proposeFaster, putExample, runnerControl, runnerLog, runnerToken, runnerUrl, runnersDir,
   saveState, settle, shared, sleep,
 } = require('./lib.js');
 
@@ -204,14 +204,14 @@ async function finish(api, lib, accounts, miner) {
     // the proposals pallet (alice also holds her project's deposit).
     const assigned = await api.query.proposals.assignments.keys(accounts[name].address);
     if (assigned.length) problems.push(`${name} still has ${assigned.length} assignments`);
-    const holds = (await api.query.balances.holds(accounts[name].address)).map((h) => [JSON.stringify(h.id.toHuman()), h.amount.toString()]);
+    const holds = await holdsOf(api, accounts[name].address);
     const bond = holds.filter(([reason]) => reason.includes('VerifierBond'));
     if (bond.length !== 1 || bond[0][1] !== a.bond || holds.some(([reason]) => reason.includes('Proposals'))) {
       problems.push(`${name}'s holds: ${JSON.stringify(holds)}`);
     }
   }
   if ((await api.query.proposals.rounds(id)).isSome) problems.push('the round is still stored');
-  const minerHolds = (await api.query.balances.holds(miner.address)).map((h) => JSON.stringify(h.id.toHuman()));
+  const minerHolds = (await holdsOf(api, miner.address)).map(([reason]) => reason);
   if (minerHolds.some((h) => h.includes('VerificationFee'))) problems.push(`Eve's fee is still held: ${minerHolds}`);
   if (problems.length) {
     console.log(`drill failed:\n  ${problems.join('\n  ')}`);

@@ -4,14 +4,14 @@
 //   creates a second project of the wasm example and Eve proposes its faster candidate (her
 //   stake and verification fee held, four verifiers drawn);
 // - `poi-node try-runtime` checks the upgrade (the runtime one spec_version later, built with
-//   `try-runtime` by crate poi-upgrade-drill) against the finalized state of alice's node: the
+//   `try-runtime` by crate poi-upgrade-drill-try-runtime) against the finalized state of alice's node: the
 //   migrations, the state decoded under the new types, every pallet's try_state;
 // - Alice (sudo) enacts the same runtime built without `try-runtime`:
 //   `sudo.sudoUncheckedWeight(system.setCode)`. The four nodes report the new spec_version and
 //   keep authoring and finalizing. Every account's balance, hold and project-token balance is
-//   the same before and after: across the block that set the code only Alice's free balance
-//   moves, by the fee she paid (and the issuance with it, fees are burned); across the first
-//   block under the new code, when the migrations run, nothing moves;
+//   the same before and after: across the block that set the code only Alice's nonce moves (a
+//   sudo call pays no fee), across the first block under the new code, when the migrations
+//   run, nothing moves; neither block holds anything but the upgrade and the inherents;
 // - the runners come back; the round settles under the new code, approved with four score
 //   verdicts, the stake and fee released; `poi-node try-runtime --checks try-state` over the
 //   final state finds every pallet's invariants whole (nothing of the round left held).
@@ -20,7 +20,7 @@ const { execFileSync } = require('node:child_process');
 const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const {
-  VALIDATORS, finalizedNumber, proposeFaster, putExample, runnerControl, runnersDir, saveState, settle, shared,
+  VALIDATORS, finalizedNumber, holdsOf, proposeFaster, putExample, runnerControl, runnersDir, saveState, settle, shared,
   sleep,
 } = require('./lib.js');
 
@@ -29,11 +29,12 @@ const SETTLE_WITHIN = 80;
 /** Seconds within which every node runs the new code and finalizes past it. */
 const ENACT_WITHIN = 120;
 
-/** The drill's two blobs, built by crate poi-upgrade-drill with the node. */
-function blob(name) {
+/** The drill's blobs, built with the workspace by crates poi-upgrade-drill (as enacted) and
+ * poi-upgrade-drill-try-runtime (with try-runtime). */
+function blob(crate) {
   const target = process.env.CARGO_TARGET_DIR;
   if (!target) throw new Error('CARGO_TARGET_DIR is not set: run zombienet/run-test.sh');
-  const path = join(target, 'release', 'wbuild', 'poi-upgrade-drill', `${name}.compact.compressed.wasm`);
+  const path = join(target, 'release', 'wbuild', crate, `${crate.replaceAll('-', '_')}.compact.compressed.wasm`);
   if (!existsSync(path)) throw new Error(`${path} is missing: build the workspace (scripts/build.sh)`);
   return path;
 }
@@ -45,7 +46,7 @@ function tryRuntime(uri, checks) {
   if (!node) throw new Error('POI_NODE_BIN is not set: run zombienet/run-test.sh');
   const started = Date.now();
   const report = execFileSync(node, [
-    'try-runtime', '--runtime', blob('poi_upgrade_drill_try_runtime'), '--uri', uri, '--checks', checks,
+    'try-runtime', '--runtime', blob('poi-upgrade-drill-try-runtime'), '--uri', uri, '--checks', checks,
     '--snapshot', join(runnersDir(), `state-${checks}.snap`),
   ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const ms = Date.now() - started;
@@ -94,7 +95,7 @@ async function run(nodeName, networkInfo) {
     const proposed = await proposeFaster(api, lib, { owner: alice, miner, artifacts });
     const { id, revealBlock } = proposed;
     while ((await finalizedNumber(api)) < revealBlock) await sleep(1000);
-    const minerHolds = (await api.query.balances.holds(miner.address)).map((h) => JSON.stringify(h.id.toHuman()));
+    const minerHolds = (await holdsOf(api, miner.address)).map(([reason]) => reason);
     if (!minerHolds.some((h) => h.includes('VerificationFee')) || (await api.query.proposals.rounds(id)).isNone) {
       console.log(`proposal ${id} is not in flight: Eve's holds ${minerHolds}`);
       return 0;
@@ -108,16 +109,18 @@ async function run(nodeName, networkInfo) {
     }
 
     // Enact the runtime as a network would (built without try-runtime).
-    const code = `0x${readFileSync(blob('poi_upgrade_drill')).toString('hex')}`;
+    const code = `0x${readFileSync(blob('poi-upgrade-drill')).toString('hex')}`;
     const setCode = api.tx.sudo.sudoUncheckedWeight(api.tx.system.setCode(code), { refTime: 0, proofSize: 0 });
     const enacted = await lib.sendOk(api, setCode, alice, { finalized: true });
     const upgradeBlock = (await api.rpc.chain.getHeader(enacted.blockHash)).number.toNumber();
     if (!enacted.events.some(({ event }) => api.events.system.CodeUpdated.is(event))) {
       problems.push(`block ${upgradeBlock} set no code: ${enacted.events.map(({ event }) => event.method)}`);
     }
+    // A sudo call pays no fee: Pays::No refunds what was withdrawn.
     const fee = enacted.events.map(({ event }) => event)
-      .find((event) => api.events.transactionPayment.TransactionFeePaid.is(event))?.data.actualFee.toBigInt() ?? 0n;
-    console.log(`block ${upgradeBlock} set the code (Alice paid ${fee})`);
+      .find((event) => api.events.transactionPayment.TransactionFeePaid.is(event))?.data.actualFee.toBigInt();
+    if (fee !== 0n) problems.push(`the upgrade's transaction paid ${fee}, not nothing`);
+    console.log(`block ${upgradeBlock} set the code`);
 
     // Every node runs the new code and finalizes past the first block under it.
     const enactedAt = Date.now();
@@ -157,13 +160,22 @@ async function run(nodeName, networkInfo) {
     if (setSigners.join() !== alice.address || firstSigners.length) {
       problems.push(`signed extrinsics beside the upgrade: block ${upgradeBlock} ${setSigners}, block ${firstNew} ${firstSigners}`);
     }
+    // Only the pallets of the upgrade's transaction and of every block speak in these blocks
+    // (no round, reward or deadline of the earlier drills fell into them).
+    for (const [hash, number, allowed] of [[hashes[1], upgradeBlock, ['system', 'sudo', 'balances', 'transactionPayment']], [hashes[2], firstNew, ['system']]]) {
+      const events = await (await api.at(hash)).query.system.events();
+      const others = events.filter(({ event }) => !allowed.includes(event.section)).map(({ event }) => `${event.section}.${event.method}`);
+      if (others.length) problems.push(`block ${number} did more than the upgrade: ${others}`);
+    }
     const aliceKey = api.query.system.account.key(alice.address);
     const movedBySet = changed(pre.accounts, atSet.accounts);
     if (movedBySet.some((key) => key !== aliceKey)) problems.push(`block ${upgradeBlock} moved accounts ${movedBySet}`);
-    const freeOf = (state) => api.createType('AccountInfo', state.accounts[aliceKey]).data.free.toBigInt();
-    if (freeOf(pre) - freeOf(atSet) !== fee || pre.issuance - atSet.issuance !== fee) {
-      problems.push(`block ${upgradeBlock}: Alice's free balance fell by ${freeOf(pre) - freeOf(atSet)}, the issuance by ${pre.issuance - atSet.issuance}, the fee was ${fee}`);
+    const [alicePre, aliceSet] = [pre, atSet].map((state) => api.createType('AccountInfo', state.accounts[aliceKey]));
+    const sameButNonce = api.createType('AccountInfo', { ...aliceSet.toJSON(), nonce: alicePre.nonce.toNumber() }).toHex();
+    if (aliceSet.nonce.toNumber() !== alicePre.nonce.toNumber() + 1 || sameButNonce !== alicePre.toHex()) {
+      problems.push(`block ${upgradeBlock} moved Alice's account from ${alicePre} to ${aliceSet}`);
     }
+    if (pre.issuance !== atSet.issuance) problems.push(`block ${upgradeBlock} changed the issuance by ${atSet.issuance - pre.issuance}`);
     for (const part of ['holds', 'freezes', 'assets']) {
       const moved = changed(pre[part], atSet[part]);
       if (moved.length) problems.push(`block ${upgradeBlock} changed ${part} ${moved}`);
@@ -174,7 +186,7 @@ async function run(nodeName, networkInfo) {
     }
     if (atSet.issuance !== atFirst.issuance) problems.push(`the migrations changed the issuance by ${atFirst.issuance - atSet.issuance}`);
     const held = Object.keys(atFirst.holds).length;
-    console.log(`balances: ${Object.keys(atFirst.accounts).length} accounts, ${held} with holds, ${Object.keys(atFirst.assets).length} token balances, unchanged across blocks ${upgradeBlock} and ${firstNew} but for Alice's fee`);
+    console.log(`balances: ${Object.keys(atFirst.accounts).length} accounts, ${held} with holds, ${Object.keys(atFirst.assets).length} token balances, unchanged across blocks ${upgradeBlock} and ${firstNew} but for Alice's nonce`);
 
     // The round settles under the new code.
     for (const name of VALIDATORS) runnerControl('start', name);
@@ -188,7 +200,7 @@ async function run(nodeName, networkInfo) {
       const settlement = (await api.query.proposals.settlements(id)).unwrap();
       const scores = settlement.verdicts.filter(([, v]) => v.isSome && v.unwrap().isScore).length;
       if (scores !== VALIDATORS.length) problems.push(`${scores} score verdicts, not ${VALIDATORS.length}`);
-      const left = (await api.query.balances.holds(miner.address)).map((h) => JSON.stringify(h.id.toHuman()));
+      const left = (await holdsOf(api, miner.address)).map(([reason]) => reason);
       if (left.some((h) => h.includes('VerificationFee'))) problems.push(`Eve's fee is still held: ${left}`);
       while ((await finalizedNumber(api)) < settledAt) await sleep(1000);
       // try_state over the final state: the runtime on chain now has the drill's spec_version.

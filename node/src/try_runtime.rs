@@ -10,9 +10,9 @@
 //! migrations a second time over the result, which must change nothing. Their weight must fit
 //! in one block.
 //!
-//! The runtime must be built with the feature `try-runtime` (the drill's blob is
-//! `poi_upgrade_drill_try_runtime.compact.compressed.wasm`, crate `poi-upgrade-drill`). A
-//! network enacts the same source built without that feature.
+//! The runtime must be built with the feature `try-runtime` (the upgrade drill's is crate
+//! `poi-upgrade-drill-try-runtime`'s blob). A network enacts the same source built without that
+//! feature.
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
@@ -180,6 +180,11 @@ async fn take_state(uri: &str, at: Option<Hash>) -> Result<Snapshot, String> {
 		.await
 		.map_err(|e| rpc_error("chain_getHeader", e))?
 		.ok_or_else(|| format!("{uri}: block {block_hash:?} is not known to the node"))?;
+	if sp_runtime::traits::Header::hash(&header) != block_hash {
+		return Err(format!(
+			"{uri}: chain_getHeader({block_hash:?}) answered another block's header"
+		));
+	}
 
 	let mut keys: Vec<StorageKey> = Vec::new();
 	loop {
@@ -191,6 +196,16 @@ async fn take_state(uri: &str, at: Option<Hash>) -> Result<Snapshot, String> {
 			.await
 			.map_err(|e| rpc_error("state_getKeysPaged", e))?;
 		let last_page = page.len() < KEYS_PER_PAGE as usize;
+		// Each page starts after the last key of the one before; a node that answers
+		// otherwise would have this loop forever.
+		if let (Some(previous), Some(first)) = (keys.last(), page.first()) {
+			if first.0 <= previous.0 {
+				return Err(format!(
+					"{uri}: state_getKeysPaged went back to 0x{}",
+					hex::encode(&first.0)
+				));
+			}
+		}
 		keys.extend(page);
 		if last_page {
 			break;
@@ -224,34 +239,66 @@ async fn take_state(uri: &str, at: Option<Hash>) -> Result<Snapshot, String> {
 	Ok(Snapshot { block_hash, block_number: header.number, state_root: header.state_root, pairs })
 }
 
-/// The runtime version of a blob (read from its custom section, or by calling it).
-fn version_of(executor: &Executor, code: &[u8], what: &str) -> Result<RuntimeVersion, String> {
-	let fetch = WrappedRuntimeCode(code.into());
-	let runtime_code = RuntimeCode {
-		code_fetcher: &fetch,
+/// The executor every check shares: it keeps the runtimes it compiled (the state's and the new
+/// one) for the next call.
+fn executor() -> &'static Executor {
+	static EXECUTOR: std::sync::OnceLock<Executor> = std::sync::OnceLock::new();
+	EXECUTOR.get_or_init(|| {
+		Executor::builder()
+			.with_offchain_heap_alloc_strategy(sc_executor::HeapAllocStrategy::Dynamic {
+				maximum_pages: None,
+			})
+			.with_max_runtime_instances(2)
+			.with_runtime_cache_size(4)
+			.build()
+	})
+}
+
+/// A blob as the executor takes it; the fetcher lends the bytes.
+fn runtime_code<'a>(fetch: &'a WrappedRuntimeCode<'a>) -> RuntimeCode<'a> {
+	RuntimeCode {
+		code_fetcher: fetch,
 		heap_pages: None,
-		hash: sp_crypto_hashing::blake2_256(code).to_vec(),
-	};
-	executor
-		.runtime_version(&mut BasicExternalities::default(), &runtime_code)
+		hash: sp_crypto_hashing::blake2_256(&fetch.0).to_vec(),
+	}
+}
+
+/// The runtime version of a blob (read from its custom section, or by calling it).
+fn version_of(code: &[u8], what: &str) -> Result<RuntimeVersion, String> {
+	let fetch = WrappedRuntimeCode(code.into());
+	executor()
+		.runtime_version(&mut BasicExternalities::default(), &runtime_code(&fetch))
 		.map_err(|e| format!("{what}: not a runtime: {e}"))
 }
 
+/// Clears `frame_system`'s events, as a block does before its runtime-upgrade hook
+/// (`System::reset_events`): each run of the migrations starts without the previous run's, and
+/// a migration that deposits an event is still idempotent.
+fn clear_events(
+	overlay: &mut OverlayedChanges<BlakeTwo256>,
+	backend: &InMemoryBackend<BlakeTwo256>,
+) {
+	use sp_externalities::Externalities;
+	let system = sp_crypto_hashing::twox_128(b"System");
+	let mut ext = sp_state_machine::Ext::new(overlay, backend, None);
+	for item in [&b"Events"[..], b"EventCount"] {
+		ext.clear_storage(&[system, sp_crypto_hashing::twox_128(item)].concat());
+	}
+	let topics = [system, sp_crypto_hashing::twox_128(b"EventTopics")].concat();
+	let _ = ext.clear_prefix(&topics, None, None);
+}
+
+/// The TryRuntime API version this command calls (`on_runtime_upgrade(UpgradeCheckSelect)`).
+const TRY_RUNTIME_API_VERSION: u32 = 1;
+
 /// Checks an upgrade to `new_code` over `snapshot`; returns the report to print.
 fn check_upgrade(snapshot: &Snapshot, new_code: &[u8], checks: Checks) -> Result<String, String> {
-	let executor = Executor::builder()
-		.with_offchain_heap_alloc_strategy(sc_executor::HeapAllocStrategy::Dynamic {
-			maximum_pages: None,
-		})
-		.with_max_runtime_instances(1)
-		.build();
-
 	let state: BTreeMap<Vec<u8>, Vec<u8>> = snapshot.pairs.iter().cloned().collect();
 	let old_code = state
 		.get(well_known_keys::CODE)
 		.ok_or_else(|| format!("block {:?}: no runtime in its state", snapshot.block_hash))?;
-	let old = version_of(&executor, old_code, "the state's runtime")?;
-	let new = version_of(&executor, new_code, "--runtime")?;
+	let old = version_of(old_code, "the state's runtime")?;
+	let new = version_of(new_code, "--runtime")?;
 	if new.spec_name != old.spec_name {
 		return Err(format!(
 			"--runtime is {:?}, the state's runtime is {:?}: not the same chain",
@@ -268,19 +315,27 @@ fn check_upgrade(snapshot: &Snapshot, new_code: &[u8], checks: Checks) -> Result
 		));
 	}
 	let try_runtime_api = sp_crypto_hashing::blake2_64(b"TryRuntime");
-	if !new.has_api_with(&try_runtime_api, |_| true) {
-		return Err(
-			"--runtime was built without the feature `try-runtime`: it has no TryRuntime API"
-				.into(),
-		);
+	match new.api_version(&try_runtime_api) {
+		None => {
+			return Err("--runtime was built without the feature `try-runtime`: it has no \
+				 TryRuntime API"
+				.into())
+		},
+		Some(TRY_RUNTIME_API_VERSION) => {},
+		Some(version) => {
+			return Err(format!(
+				"--runtime has TryRuntime API version {version}; this poi-node calls version \
+				 {TRY_RUNTIME_API_VERSION}"
+			))
+		},
 	}
 
 	let state_version = old.state_version();
 	let backend = InMemoryBackend::<BlakeTwo256>::from((state, state_version));
 	if *backend.root() != snapshot.state_root {
 		return Err(format!(
-			"the state taken hashes to {:?}, block {:?} has state root {:?}: it is not the \
-			 block's whole state",
+			"the state hashes to {:?}, but block {:?} has state root {:?}: the state is not the \
+			 block's whole state, or not stored as the state's runtime stores it",
 			backend.root(),
 			snapshot.block_hash,
 			snapshot.state_root
@@ -290,48 +345,46 @@ fn check_upgrade(snapshot: &Snapshot, new_code: &[u8], checks: Checks) -> Result
 	let mut overlay = OverlayedChanges::<BlakeTwo256>::default();
 	overlay.set_storage(well_known_keys::CODE.to_vec(), Some(new_code.to_vec()));
 	let fetch = WrappedRuntimeCode(new_code.into());
-	let runtime_code = RuntimeCode {
-		code_fetcher: &fetch,
-		heap_pages: None,
-		hash: sp_crypto_hashing::blake2_256(new_code).to_vec(),
-	};
-	let call = |checks: Checks, overlay: &mut OverlayedChanges<BlakeTwo256>| {
+	let new_runtime = runtime_code(&fetch);
+	// One run of the migrations as the first block under the new code runs them (its events
+	// cleared first); the state root after it.
+	let run = |checks: Checks, overlay: &mut OverlayedChanges<BlakeTwo256>| {
+		clear_events(overlay, &backend);
 		let mut extensions = sp_externalities::Extensions::default();
-		extensions.register(ReadRuntimeVersionExt::new(executor.clone()));
+		extensions.register(ReadRuntimeVersionExt::new(executor().clone()));
 		let output = StateMachine::new(
 			&backend,
 			overlay,
-			&executor,
+			executor(),
 			"TryRuntime_on_runtime_upgrade",
 			&checks.encoded(),
 			&mut extensions,
-			&runtime_code,
+			&new_runtime,
 			CallContext::Offchain,
 		)
 		.execute()
 		.map_err(|e| {
-			// The runtime logs which check failed (above, on stderr); the error is a wasm trap
-			// whose first line is enough.
+			// The runtime logs which check failed (on stderr, before this error); the error
+			// itself is a wasm trap whose first line is enough.
 			let e = e.to_string();
 			format!(
-				"the upgrade's checks failed (the runtime's log above names the check): {}",
+				"the upgrade's checks failed (the runtime's log names the check): {}",
 				e.lines().next().unwrap_or_default()
 			)
 		})?;
-		<(Weight, Weight)>::decode(&mut &output[..])
-			.map_err(|e| format!("TryRuntime_on_runtime_upgrade returned no weights: {e}"))
+		let weights = <(Weight, Weight)>::decode(&mut &output[..])
+			.map_err(|e| format!("TryRuntime_on_runtime_upgrade returned no weights: {e}"))?;
+		Ok::<_, String>((weights, overlay.storage_root(&backend, state_version).0))
 	};
 
-	let (weight, max_block) = call(checks, &mut overlay)?;
-	let after_first = overlay.storage_root(&backend, state_version).0;
+	let ((weight, max_block), after_first) = run(checks, &mut overlay)?;
 	if weight.any_gt(max_block) {
 		return Err(format!(
 			"the migrations weigh {weight}, more than a block holds ({max_block}): the chain \
 			 would stall on the upgrade"
 		));
 	}
-	call(Checks::None, &mut overlay)?;
-	let after_second = overlay.storage_root(&backend, state_version).0;
+	let (_, after_second) = run(Checks::None, &mut overlay)?;
 	if after_second != after_first {
 		return Err(
 			"the migrations are not idempotent: a second run changed the state again".into()
@@ -366,17 +419,6 @@ mod tests {
 	const SPEC: u32 = poi_runtime::VERSION.spec_version;
 
 	#[test]
-	fn checks_encode_as_frame_support_upgrade_check_select() {
-		// The variant indices of `UpgradeCheckSelect`, as its SCALE encoding has them.
-		assert_eq!(Checks::None.encoded(), [0]);
-		assert_eq!(Checks::All.encoded(), [1]);
-		assert_eq!(Checks::PreAndPost.encoded(), [2]);
-		assert_eq!(Checks::TryState.encoded(), [3]);
-		assert!(Checks::All.pre_and_post() && Checks::PreAndPost.pre_and_post());
-		assert!(!Checks::TryState.pre_and_post() && !Checks::None.pre_and_post());
-	}
-
-	#[test]
 	fn block_hashes_parse_with_or_without_0x() {
 		let hash = Hash::repeat_byte(0xab);
 		assert_eq!(parse_hash(&format!("{hash:?}")).unwrap(), hash);
@@ -393,15 +435,106 @@ mod tests {
 			.as_storage_builder()
 			.build_storage()
 			.expect("the dev genesis builds");
-		let pairs: Vec<(Vec<u8>, Vec<u8>)> = storage.top.into_iter().collect();
-		let state: BTreeMap<Vec<u8>, Vec<u8>> = pairs.iter().cloned().collect();
-		let state_root =
+		let mut snapshot = Snapshot {
+			block_hash: Hash::repeat_byte(9),
+			block_number: 0,
+			state_root: Hash::zero(),
+			pairs: storage.top.into_iter().collect(),
+		};
+		reroot(&mut snapshot);
+		snapshot
+	}
+
+	/// Gives `snapshot` the root of the state it holds, as a block with that state would.
+	fn reroot(snapshot: &mut Snapshot) {
+		let state: BTreeMap<Vec<u8>, Vec<u8>> = snapshot.pairs.iter().cloned().collect();
+		snapshot.state_root =
 			*InMemoryBackend::<BlakeTwo256>::from((state, sp_runtime::StateVersion::V1)).root();
-		Snapshot { block_hash: Hash::repeat_byte(9), block_number: 0, state_root, pairs }
+	}
+
+	/// The network state recorded before drill 5's upgrade (spec 110).
+	fn recorded_snapshot() -> Snapshot {
+		let path =
+			std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/state.snap");
+		read_snapshot(&path).unwrap()
+	}
+
+	/// Sets the value of `pallet`'s storage item `item` (a plain value, or the first entry of
+	/// a map), keeping the state's root true.
+	fn set_item(snapshot: &mut Snapshot, pallet: &str, item: &str, value: Vec<u8>) {
+		let prefix = [
+			sp_crypto_hashing::twox_128(pallet.as_bytes()),
+			sp_crypto_hashing::twox_128(item.as_bytes()),
+		]
+		.concat();
+		let (_, old) = snapshot
+			.pairs
+			.iter_mut()
+			.find(|(key, _)| key.starts_with(&prefix))
+			.unwrap_or_else(|| panic!("{pallet}::{item} is stored"));
+		*old = value;
+		reroot(snapshot);
 	}
 
 	fn try_runtime_blob() -> &'static [u8] {
-		poi_upgrade_drill::try_runtime::WASM_BINARY.expect("built without SKIP_WASM_BUILD")
+		poi_upgrade_drill_try_runtime::WASM_BINARY.expect("built without SKIP_WASM_BUILD")
+	}
+
+	#[test]
+	fn the_checks_reach_the_runtime_as_selected() {
+		// A state every value of which decodes, but whose projects break `try_state`: a project
+		// at an id not below the counter.
+		let mut broken_invariant = recorded_snapshot();
+		set_item(&mut broken_invariant, "Projects", "NextProjectId", 0u32.encode());
+		// A state with a value that does not decode.
+		let mut undecodable = recorded_snapshot();
+		set_item(&mut undecodable, "Verifiers", "Verifiers", vec![0xff]);
+		for (checks, invariant_checked, decoding_checked) in [
+			(Checks::All, true, true),
+			(Checks::TryState, true, true),
+			(Checks::PreAndPost, false, true),
+			(Checks::None, false, false),
+		] {
+			let outcome = check_upgrade(&broken_invariant, try_runtime_blob(), checks);
+			assert_eq!(outcome.is_err(), invariant_checked, "{checks:?}: {outcome:?}");
+			let outcome = check_upgrade(&undecodable, try_runtime_blob(), checks);
+			assert_eq!(outcome.is_err(), decoding_checked, "{checks:?}: {outcome:?}");
+			if let Err(error) = outcome {
+				assert!(error.contains("the upgrade's checks failed"), "{error}");
+			}
+		}
+	}
+
+	#[test]
+	fn the_enacted_drill_runtime_is_the_nodes_one_spec_version_later() {
+		let enacted = version_of(poi_upgrade_drill::WASM_BINARY.unwrap(), "drill").unwrap();
+		let checked = version_of(try_runtime_blob(), "drill").unwrap();
+		let own = poi_runtime::VERSION;
+		assert_eq!(enacted.spec_version, own.spec_version + 1);
+		assert_eq!(checked.spec_version, own.spec_version + 1);
+		for version in [&enacted, &checked] {
+			assert_eq!(
+				(&version.spec_name, &version.impl_name, version.authoring_version),
+				(&own.spec_name, &own.impl_name, own.authoring_version)
+			);
+			assert_eq!(
+				(version.impl_version, version.transaction_version, version.system_version),
+				(own.impl_version, own.transaction_version, own.system_version)
+			);
+		}
+		// The enacted runtime has the node's APIs (in any order); the checked one has
+		// TryRuntime besides.
+		let sorted = |apis: &[([u8; 8], u32)]| {
+			let mut apis = apis.to_vec();
+			apis.sort();
+			apis
+		};
+		assert_eq!(sorted(&enacted.apis), sorted(&own.apis));
+		let try_runtime = sp_crypto_hashing::blake2_64(b"TryRuntime");
+		assert_eq!(checked.api_version(&try_runtime), Some(TRY_RUNTIME_API_VERSION));
+		let mut without_try_runtime = sorted(&checked.apis);
+		without_try_runtime.retain(|api| api.0 != try_runtime);
+		assert_eq!(without_try_runtime, sorted(&own.apis));
 	}
 
 	#[test]
@@ -421,9 +554,7 @@ mod tests {
 	/// recorded with an earlier runtime (`docs/development.md` says when to record it again).
 	#[test]
 	fn the_upgrade_passes_over_the_recorded_network_state() {
-		let path =
-			std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/state.snap");
-		let snapshot = read_snapshot(&path).unwrap();
+		let snapshot = recorded_snapshot();
 		assert!(snapshot.pairs.len() > 100, "a network's state, not a genesis");
 		let report = check_upgrade(&snapshot, try_runtime_blob(), Checks::All)
 			.unwrap_or_else(|e| panic!("{e}"));
@@ -473,9 +604,7 @@ mod tests {
 				*value = try_runtime_blob().to_vec();
 			}
 		}
-		let state: BTreeMap<_, _> = later.pairs.iter().cloned().collect();
-		later.state_root =
-			*InMemoryBackend::<BlakeTwo256>::from((state, sp_runtime::StateVersion::V1)).root();
+		reroot(&mut later);
 		let error = check_upgrade(&later, own, Checks::TryState).unwrap_err();
 		let downgrade = format!("spec_version {SPEC}, not above the state's {}", SPEC + 1);
 		assert!(error.contains(&downgrade), "{error}");
