@@ -4,8 +4,8 @@
 //   creates a second project of the wasm example and Eve proposes its faster candidate (her
 //   stake and verification fee held, four verifiers drawn);
 // - `poi-node try-runtime` checks the upgrade (the runtime one spec_version later, built with
-//   `try-runtime` by crate poi-upgrade-drill-try-runtime) against the finalized state of alice's node: the
-//   migrations, the state decoded under the new types, every pallet's try_state;
+//   `try-runtime` by crate poi-upgrade-drill-try-runtime) against the finalized state of
+//   alice's node: the migrations, the state decoded under the new types, every try_state;
 // - Alice (sudo) enacts the same runtime built without `try-runtime`:
 //   `sudo.sudoUncheckedWeight(system.setCode)`. The four nodes report the new spec_version and
 //   keep authoring and finalizing. Every account's balance, hold and project-token balance is
