@@ -9,6 +9,7 @@
 }
 ZOMBIENET_RUNNERS_DIR="${POI_ZOMBIENET_RUNNERS:-$(mktemp -d -t poi-zombienet-runners.XXXXXX)}"
 export ZOMBIENET_RUNNERS_DIR
+mkdir -p "$ZOMBIENET_RUNNERS_DIR"
 ZOMBIENET_VALIDATORS="alice bob charlie dave"
 
 # Stops every runner, those a drill restarted included (their process ids are in <name>.pid).
