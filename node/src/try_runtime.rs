@@ -122,10 +122,7 @@ impl TryRuntimeCmd {
 					.map_err(|e| format!("starting the RPC client: {e}"))?
 					.block_on(take_state(uri, self.at))?;
 				if let Some(path) = &self.snapshot {
-					let mut bytes = SNAPSHOT_MAGIC.to_vec();
-					snapshot.encode_to(&mut bytes);
-					std::fs::write(path, bytes)
-						.map_err(|e| format!("--snapshot {}: {e}", path.display()))?;
+					write_snapshot(path, &snapshot)?;
 				}
 				snapshot
 			},
@@ -141,12 +138,14 @@ impl TryRuntimeCmd {
 }
 
 fn parse_hash(text: &str) -> Result<Hash, String> {
-	let digits = text.strip_prefix("0x").unwrap_or(text);
-	let bytes = hex::decode(digits).map_err(|_| format!("{text:?}: expected a block hash"))?;
-	if bytes.len() != 32 {
-		return Err(format!("{text:?}: a block hash has 32 bytes"));
-	}
-	Ok(Hash::from_slice(&bytes))
+	text.parse().map_err(|_| format!("{text:?}: expected a block hash, 32 bytes of hex"))
+}
+
+/// Writes `snapshot` to `path`: the magic, then its SCALE encoding.
+fn write_snapshot(path: &std::path::Path, snapshot: &Snapshot) -> Result<(), String> {
+	let mut bytes = SNAPSHOT_MAGIC.to_vec();
+	snapshot.encode_to(&mut bytes);
+	std::fs::write(path, bytes).map_err(|e| format!("--snapshot {}: {e}", path.display()))
 }
 
 fn read_snapshot(path: &std::path::Path) -> Result<Snapshot, String> {
@@ -643,9 +642,8 @@ mod tests {
 			state_root: Hash::repeat_byte(2),
 			pairs: vec![(b"k".to_vec(), b"v".to_vec())],
 		};
-		let mut bytes = SNAPSHOT_MAGIC.to_vec();
-		snapshot.encode_to(&mut bytes);
-		std::fs::write(&path, &bytes).unwrap();
+		write_snapshot(&path, &snapshot).unwrap();
+		let bytes = std::fs::read(&path).unwrap();
 		let read = read_snapshot(&path).unwrap();
 		assert_eq!(read.encode(), snapshot.encode());
 
